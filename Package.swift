@@ -1,0 +1,82 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// One settings list for every target, so the whole package builds under the same rules.
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+  name: "hpod",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "hpod", targets: ["hpod"]),
+    .library(name: "SearchStrategies", targets: ["SearchStrategies"]),
+    .library(name: "TrialScheduler", targets: ["TrialScheduler"]),
+    .library(name: "TrackingBridge", targets: ["TrackingBridge"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
+    .target(
+      name: "SearchStrategies",
+      dependencies: ["CLapack"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "TrackingBridge",
+      dependencies: [
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "TrialScheduler",
+      dependencies: [
+        "SearchStrategies",
+        "TrackingBridge",
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "hpod",
+      dependencies: [
+        "TrialScheduler",
+        "SearchStrategies",
+        "TrackingBridge",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SearchStrategiesTests",
+      dependencies: ["SearchStrategies"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "TrackingBridgeTests",
+      dependencies: ["TrackingBridge"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SchedulerTests",
+      dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "hpodTests",
+      dependencies: ["TrialScheduler"],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

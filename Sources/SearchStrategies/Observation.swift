@@ -1,0 +1,76 @@
+/// Which way the objective improves.
+public enum Direction: String, Sendable, Hashable, Codable {
+  case minimize
+  case maximize
+
+  /// `true` when `a` is strictly better than `b`.
+  public func isBetter(_ a: Double, than b: Double) -> Bool {
+    self == .minimize ? a < b : a > b
+  }
+
+  /// The value turned into a loss: minimizing the result minimizes the objective.
+  public func loss(_ value: Double) -> Double {
+    self == .minimize ? value : -value
+  }
+}
+
+/// How a finished trial ended, as far as a search strategy cares.
+public enum ObservationState: String, Sendable, Hashable, Codable {
+  /// Finished and reported its objective value.
+  case completed
+  /// Crashed, timed out or never reported its objective: the configuration is suspect.
+  case failed
+  /// Stopped early by a rule; `value` is its last intermediate objective value, if any.
+  case pruned
+}
+
+/// A finished trial: its configuration, how it ended and its objective value.
+public struct Observation: Sendable, Hashable {
+  public var configuration: Configuration
+  public var state: ObservationState
+  /// The objective value; present for completed trials, possibly for pruned ones.
+  public var value: Double?
+
+  public init(configuration: Configuration, state: ObservationState, value: Double?) {
+    self.configuration = configuration
+    self.state = state
+    self.value = value
+  }
+
+  public static func completed(_ configuration: Configuration, _ value: Double) -> Observation {
+    Observation(configuration: configuration, state: .completed, value: value)
+  }
+}
+
+/// Everything a strategy may look at when it suggests: the space, the objective's direction,
+/// the finished observations (in the order they were suggested) and the pending configurations
+/// (suggested, not finished: running or queued).
+public struct SearchContext: Sendable {
+  public var space: SearchSpace
+  public var direction: Direction
+  public var observations: [Observation]
+  public var pending: [Configuration]
+
+  public init(
+    space: SearchSpace, direction: Direction = .minimize, observations: [Observation] = [],
+    pending: [Configuration] = []
+  ) {
+    self.space = space
+    self.direction = direction
+    self.observations = observations
+    self.pending = pending
+  }
+
+  /// How many configurations were suggested before this call: the index of the next one.
+  /// Strategies derive their per-suggestion randomness from it, so a resumed study continues
+  /// the same sequence.
+  public var suggestedCount: Int { observations.count + pending.count }
+
+  /// Completed observations' values as losses (smaller is better), with their configurations.
+  public var completedLosses: [(configuration: Configuration, loss: Double)] {
+    observations.compactMap { observation in
+      guard observation.state == .completed, let value = observation.value, value.isFinite else { return nil }
+      return (observation.configuration, direction.loss(value))
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/// Suggests the configurations to try next (like Optuna's sampler).
+///
+/// A strategy is a pure function of its settings (seed included) and the context: the same
+/// history always yields the same suggestions, so a resumed study continues exactly where it
+/// stopped. Strategies hold no mutable state between calls.
+public protocol SearchStrategy: Sendable {
+  /// A short name for logs and the store (`random`, `grid`, `bayes`).
+  var name: String { get }
+
+  /// Suggests up to `count` configurations, none equal to a pending one where the strategy can
+  /// avoid it. Returning fewer than `count` means the space is exhausted for now: when nothing
+  /// is pending either, the study ends.
+  func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration]
+}
+
+/// Why a strategy cannot work with the given space or settings.
+public struct SearchStrategyError: Error, Sendable, Hashable, CustomStringConvertible {
+  public enum Code: String, Sendable {
+    case invalidSpace = "invalid_space"
+    case gridTooLarge = "grid_too_large"
+    case numerical = "numerical"
+  }
+
+  public var code: Code
+  public var message: String
+
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  public var description: String { message }
+}

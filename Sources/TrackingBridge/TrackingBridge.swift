@@ -1,0 +1,1 @@
+// TrackingBridge: embedded store.
