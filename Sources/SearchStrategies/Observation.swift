@@ -1,5 +1,5 @@
 /// Which way the objective improves.
-public enum Direction: String, Sendable, Hashable, Codable {
+public enum Direction: String, Sendable, Hashable, Codable, CaseIterable {
   case minimize
   case maximize
 

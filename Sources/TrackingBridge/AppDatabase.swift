@@ -1,0 +1,229 @@
+public import Foundation
+public import GRDB
+
+/// The embedded tracking store: one SQLite file in WAL mode, the source of truth for studies,
+/// trials, parameters, metric points and tags.
+///
+/// Every state change is one transaction, so a crash at any moment leaves the file consistent.
+/// Writes are named after what they mean (`startTrial`, `finishTrial`); a finished trial is
+/// never changed again.
+public struct AppDatabase: Sendable {
+  public let writer: any DatabaseWriter
+
+  public init(_ writer: any DatabaseWriter) throws {
+    self.writer = writer
+    try Migrations.migrator.migrate(writer)
+  }
+
+  /// Opens (creating if needed) the store at `path`, creating its folder too.
+  public static func open(at path: String) throws -> AppDatabase {
+    let url = URL(fileURLWithPath: path)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(10)
+    configuration.prepareDatabase { db in
+      // Durable enough (WAL survives a process crash) without an fsync per transaction.
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+    }
+    do {
+      return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+    } catch let error as DatabaseError {
+      throw StoreError.cannotOpen(path: path, underlying: error.description)
+    }
+  }
+}
+
+/// Store failures a user can act on.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+  case cannotOpen(path: String, underlying: String)
+  case notFound(String)
+
+  public var description: String {
+    switch self {
+    case .cannotOpen(let path, let underlying):
+      "cannot open the hpod store at \(path): \(underlying). Check that the folder is writable, or set HPOD_HOME to another folder."
+    case .notFound(let what):
+      "\(what) not found in the store"
+    }
+  }
+}
+
+// MARK: - Studies
+
+extension AppDatabase {
+  public func createStudy(_ study: StudyRecord) throws -> StudyRecord {
+    try writer.write { db in
+      var study = study
+      try study.insert(db)
+      return study
+    }
+  }
+
+  public func study(id: Int64) throws -> StudyRecord? {
+    try writer.read { db in try StudyRecord.fetchOne(db, key: id) }
+  }
+
+  /// The most recently created study with this name.
+  public func latestStudy(named name: String) throws -> StudyRecord? {
+    try writer.read { db in
+      try StudyRecord.filter(StudyRecord.Columns.name == name).order(StudyRecord.Columns.id.desc).fetchOne(db)
+    }
+  }
+
+  public func studies() throws -> [StudyRecord] {
+    try writer.read { db in try StudyRecord.order(StudyRecord.Columns.id.desc).fetchAll(db) }
+  }
+
+  public func setStudyState(id: Int64, _ state: StudyState, reason: String? = nil) throws {
+    try writer.write { db in
+      let now = Date()
+      try db.execute(
+        sql: "UPDATE study SET state = ?, stateReason = ?, updatedAt = ?, finishedAt = ? WHERE id = ?",
+        arguments: [state.rawValue, reason, now, state.isFinished ? now : nil, id])
+    }
+  }
+}
+
+// MARK: - Trials
+
+extension AppDatabase {
+  /// Creates a pending trial with its parameters, numbering it after the study's last trial.
+  public func createTrial(
+    studyId: Int64, tier: Tier, params: [(name: String, value: String, numeric: Double?)], paramsJSON: String,
+    retryOf: Int64? = nil, sourceTrialId: Int64? = nil
+  ) throws -> TrialRecord {
+    try writer.write { db in
+      let number =
+        try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(number) + 1, 0) FROM trial WHERE studyId = ?", arguments: [studyId])
+        ?? 0
+      var trial = TrialRecord(
+        studyId: studyId, number: number, tier: tier, paramsJSON: paramsJSON, retryOf: retryOf,
+        sourceTrialId: sourceTrialId)
+      try trial.insert(db)
+      for param in params {
+        try ParamRecord(trialId: trial.id!, name: param.name, value: param.value, numericValue: param.numeric).insert(db)
+      }
+      return trial
+    }
+  }
+
+  /// Records that the trial's process started.
+  public func startTrial(
+    id: Int64, pid: Int, processStartTicks: Int64?, runDirectory: String, at date: Date = Date()
+  ) throws {
+    try writer.write { db in
+      try db.execute(
+        sql: """
+          UPDATE trial SET state = 'running', startedAt = ?, pid = ?, processStartTicks = ?, runDirectory = ?
+          WHERE id = ? AND state = 'pending'
+          """,
+        arguments: [date, pid, processStartTicks, runDirectory, id])
+    }
+  }
+
+  /// How a trial ended.
+  public struct TrialOutcome: Sendable, Hashable {
+    public var state: TrialState
+    public var value: Double?
+    public var exitCode: Int?
+    public var signal: Int?
+    public var reason: String?
+    public var malformedLines: Int
+
+    public init(
+      state: TrialState, value: Double? = nil, exitCode: Int? = nil, signal: Int? = nil, reason: String? = nil,
+      malformedLines: Int = 0
+    ) {
+      self.state = state
+      self.value = value
+      self.exitCode = exitCode
+      self.signal = signal
+      self.reason = reason
+      self.malformedLines = malformedLines
+    }
+  }
+
+  /// Records how a trial ended, with any metric points not yet written, in one transaction.
+  /// Returns `false` (and changes nothing) if the trial had already finished.
+  @discardableResult
+  public func finishTrial(id: Int64, _ outcome: TrialOutcome, metrics: [MetricPoint] = [], at date: Date = Date())
+    throws -> Bool
+  {
+    precondition(outcome.state.isFinished, "finishTrial needs a finished state, got \(outcome.state)")
+    return try writer.write { db in
+      for point in metrics { try point.insert(db) }
+      try db.execute(
+        sql: """
+          UPDATE trial SET state = ?, value = ?, exitCode = ?, signal = ?, reason = ?, malformedLines = ?,
+            finishedAt = ?
+          WHERE id = ? AND state IN ('pending', 'running')
+          """,
+        arguments: [
+          outcome.state.rawValue, outcome.value, outcome.exitCode, outcome.signal, outcome.reason,
+          outcome.malformedLines, date, id,
+        ])
+      return db.changesCount > 0
+    }
+  }
+
+  public func trial(id: Int64) throws -> TrialRecord? {
+    try writer.read { db in try TrialRecord.fetchOne(db, key: id) }
+  }
+
+  public func trials(studyId: Int64) throws -> [TrialRecord] {
+    try writer.read { db in
+      try TrialRecord.filter(TrialRecord.Columns.studyId == studyId).order(TrialRecord.Columns.number).fetchAll(db)
+    }
+  }
+
+  public func params(trialId: Int64) throws -> [ParamRecord] {
+    try writer.read { db in
+      try ParamRecord.filter(Column("trialId") == trialId).order(Column("name")).fetchAll(db)
+    }
+  }
+}
+
+// MARK: - Metrics and tags
+
+extension AppDatabase {
+  /// Appends metric points in one transaction.
+  public func appendMetrics(_ points: [MetricPoint]) throws {
+    guard !points.isEmpty else { return }
+    try writer.write { db in
+      for point in points { try point.insert(db) }
+    }
+  }
+
+  /// The metric history of a trial, in step order (all metrics, or one).
+  public func metrics(trialId: Int64, name: String? = nil) throws -> [MetricPoint] {
+    try writer.read { db in
+      var request = MetricPoint.filter(MetricPoint.Columns.trialId == trialId)
+      if let name { request = request.filter(MetricPoint.Columns.name == name) }
+      return try request.order(MetricPoint.Columns.name, MetricPoint.Columns.step, Column.rowID).fetchAll(db)
+    }
+  }
+
+  /// Number of metric points stored for the trials of a study.
+  public func metricCount(studyId: Int64) throws -> Int {
+    try writer.read { db in
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM metric JOIN trial ON trial.id = metric.trialId WHERE trial.studyId = ?",
+        arguments: [studyId]) ?? 0
+    }
+  }
+
+  public func setTags(trialId: Int64, _ tags: [String: String]) throws {
+    try writer.write { db in
+      for (key, value) in tags {
+        try TagRecord(trialId: trialId, key: key, value: value).upsert(db)
+      }
+    }
+  }
+
+  public func tags(trialId: Int64) throws -> [String: String] {
+    try writer.read { db in
+      let rows = try TagRecord.filter(Column("trialId") == trialId).fetchAll(db)
+      return Dictionary(rows.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+  }
+}

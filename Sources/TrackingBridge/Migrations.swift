@@ -1,0 +1,69 @@
+import GRDB
+
+/// The schema, one migration per release step. A migration that has shipped is never edited:
+/// change the schema by registering a new one below it.
+enum Migrations {
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1: studies, trials, params, metrics, tags") { db in
+      try db.create(table: "study") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("name", .text).notNull().indexed()
+        t.column("specYAML", .text).notNull()
+        t.column("specPath", .text)
+        t.column("specHash", .text).notNull()
+        t.column("objectiveMetric", .text).notNull()
+        t.column("direction", .text).notNull()
+        t.column("state", .text).notNull()
+        t.column("stateReason", .text)
+        t.column("createdAt", .datetime).notNull()
+        t.column("updatedAt", .datetime).notNull()
+        t.column("finishedAt", .datetime)
+      }
+      try db.create(table: "trial") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.belongsTo("study", onDelete: .cascade).notNull()
+        t.column("number", .integer).notNull()
+        t.column("tier", .text).notNull()
+        t.column("state", .text).notNull()
+        t.column("paramsJSON", .text).notNull()
+        t.column("value", .double)
+        t.column("retryOf", .integer).references("trial")
+        t.column("sourceTrialId", .integer).references("trial")
+        t.column("createdAt", .datetime).notNull()
+        t.column("startedAt", .datetime)
+        t.column("finishedAt", .datetime)
+        t.column("exitCode", .integer)
+        t.column("signal", .integer)
+        t.column("reason", .text)
+        t.column("pid", .integer)
+        t.column("processStartTicks", .integer)
+        t.column("runDirectory", .text)
+        t.column("malformedLines", .integer).notNull().defaults(to: 0)
+        t.uniqueKey(["studyId", "number"])
+      }
+      try db.create(table: "param") { t in
+        t.belongsTo("trial", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("value", .text).notNull()
+        t.column("numericValue", .double)
+        t.primaryKey(["trialId", "name"])
+      }
+      try db.create(table: "metric") { t in
+        t.belongsTo("trial", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("step", .integer).notNull()
+        t.column("value", .double).notNull()
+        t.column("timestamp", .integer).notNull()
+      }
+      try db.create(index: "metric_by_trial_name_step", on: "metric", columns: ["trialId", "name", "step"])
+      try db.create(table: "tag") { t in
+        t.belongsTo("trial", onDelete: .cascade).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["trialId", "key"])
+      }
+    }
+    return migrator
+  }
+}

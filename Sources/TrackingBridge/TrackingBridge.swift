@@ -1,1 +1,0 @@
-// TrackingBridge: embedded store.

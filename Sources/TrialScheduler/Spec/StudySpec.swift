@@ -1,0 +1,131 @@
+public import Foundation
+public import SearchStrategies
+public import TrackingBridge
+
+/// A validated study: what to search, how to run a trial, and what to do with the results.
+/// Built only by `StudySpec.parse(yaml:file:)`, which reports every problem of a spec at once.
+public struct StudySpec: Sendable, Hashable {
+  public var name: String
+  public var description: String?
+  public var objective: Objective
+  public var search: Search
+  public var space: SearchSpace
+  public var trial: TrialTemplate
+  /// Per-tier values for `{tier.key}` placeholders; empty when the study has no tiers.
+  public var tiers: [Tier: [String: ParameterValue]]
+  public var promotion: Promotion?
+  public var earlyStopping: EarlyStopping?
+  public var registration: Registration?
+  public var tracking: Tracking
+
+  public struct Objective: Sendable, Hashable {
+    public var metric: String
+    public var direction: Direction
+  }
+
+  public enum Algorithm: String, Sendable, Hashable, CaseIterable {
+    case grid
+    case random
+    case quasiRandom = "quasi_random"
+    case bayes
+  }
+
+  public struct Search: Sendable, Hashable {
+    public var algorithm: Algorithm
+    public var seed: UInt64
+    /// Quick-test trials to run; `nil` only for grid search (the grid's size is the budget).
+    public var maxTrials: Int?
+    public var parallelism: Int
+    public var startupTrials: Int?
+  }
+
+  public struct TrialTemplate: Sendable, Hashable {
+    /// argv, with `{param}` and `{tier.key}` placeholders.
+    public var command: [String]
+    /// Absolute working directory (a relative one is resolved against the spec's folder).
+    public var workdir: String
+    public var environment: [String: String]
+    public var timeout: Duration?
+    /// Re-runs of a crashed trial (same configuration) before it counts as failed.
+    public var retries: Int
+    /// The study fails once this many trials have failed for good.
+    public var maxFailedTrials: Int?
+    public var costPerHour: Double?
+    /// Each of stdout and stderr is kept up to this many bytes.
+    public var logLimitBytes: Int
+    /// Time between SIGTERM and SIGKILL when a trial is stopped.
+    public var stopGracePeriod: Duration
+  }
+
+  public enum PromotionMode: String, Sendable, Hashable, CaseIterable {
+    /// Promote the best quick tests once the search has spent its budget.
+    case afterSearch = "after_search"
+    /// Promote as soon as a quick test beats the best promoted one by `margin`.
+    case continuous
+  }
+
+  public struct Promotion: Sendable, Hashable {
+    public var topK: Int
+    public var minValue: Double?
+    public var mode: PromotionMode
+    public var margin: Double
+    public var maxFullTrainings: Int
+  }
+
+  public enum StoppingRule: Sendable, Hashable {
+    case median(minSteps: Int, minTrials: Int)
+    case patience(patience: Int, minDelta: Double, minSteps: Int)
+    case threshold(lower: Double?, upper: Double?, minSteps: Int)
+    case asha(minResource: Int, maxResource: Int?, reductionFactor: Int)
+    case hyperband(minResource: Int, maxResource: Int?, reductionFactor: Int)
+  }
+
+  public struct EarlyStopping: Sendable, Hashable {
+    public var rule: StoppingRule
+    /// The metric the rule watches; the objective's when not given.
+    public var metric: String
+  }
+
+  public struct Threshold: Sendable, Hashable, CustomStringConvertible {
+    public enum Comparison: String, Sendable, Hashable, CaseIterable {
+      case greaterOrEqual = ">="
+      case lessOrEqual = "<="
+      case equal = "=="
+      case greater = ">"
+      case less = "<"
+    }
+
+    public var metric: String
+    public var comparison: Comparison
+    public var value: Double
+
+    public func holds(for actual: Double) -> Bool {
+      switch comparison {
+      case .greaterOrEqual: actual >= value
+      case .lessOrEqual: actual <= value
+      case .equal: actual == value
+      case .greater: actual > value
+      case .less: actual < value
+      }
+    }
+
+    public var description: String { "\(metric) \(comparison.rawValue) \(ParameterValue.double(value))" }
+  }
+
+  public struct Registration: Sendable, Hashable {
+    public var model: String
+    public var conditions: [Threshold]
+    public var artifact: String?
+    public var alias: String?
+    /// The tier whose runs are registered (full training when the study has tiers).
+    public var tier: Tier
+  }
+
+  public struct Tracking: Sendable, Hashable {
+    public var experiment: String
+    public var mlflowURI: String?
+  }
+
+  /// The tier the search runs in.
+  public var searchTier: Tier { .quickTest }
+}
