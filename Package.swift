@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
   name: "hpod",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "hpod", targets: ["hpod"]),
     .library(name: "SearchStrategies", targets: ["SearchStrategies"]),
@@ -24,6 +24,7 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
+    .target(name: "CProcessSpawn"),
     .target(
       name: "SearchStrategies",
       dependencies: ["CLapack"],
@@ -42,6 +43,7 @@ let package = Package(
       dependencies: [
         "SearchStrategies",
         "TrackingBridge",
+        "CProcessSpawn",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -1,7 +1,8 @@
 public import SearchStrategies
 
 /// Expands the trial command's placeholders: `{lr}` is the trial's value of parameter `lr`,
-/// `{tier.epochs}` the value of `epochs` in the trial's tier, `{{` and `}}` are literal braces.
+/// `{tier.epochs}` the value of `epochs` in the trial's tier, `{{` and `}}` are literal braces, and braces around anything
+/// else (inline code, JSON) are kept as they are.
 /// An argument that names a conditional parameter inactive in the configuration is left out
 /// whole, so `--momentum={momentum}` disappears when the optimizer has no momentum.
 public enum CommandTemplate {
@@ -11,45 +12,30 @@ public enum CommandTemplate {
     case tierKey(String)
   }
 
-  public struct SyntaxError: Error, Sendable, Hashable {
-    public var message: String
-  }
-
-  /// Splits an argument into literal text and placeholders.
-  public static func pieces(of argument: String) throws(SyntaxError) -> [Piece] {
+  /// Splits an argument into literal text and placeholders. Only `{name}` with a name of
+  /// letters, digits, `_`, `-` and `.` is a placeholder; other braces (inline code, JSON) are
+  /// literal text.
+  public static func pieces(of argument: String) -> [Piece] {
     var pieces: [Piece] = []
     var literal = ""
     var index = argument.startIndex
     while index < argument.endIndex {
       let character = argument[index]
       let next = argument.index(after: index)
-      if character == "}" {
-        guard next < argument.endIndex, argument[next] == "}" else {
-          throw SyntaxError(message: "unmatched '}' in \"\(argument)\"; write '}}' for a literal brace")
-        }
-        literal.append("}")
+      let doubled = next < argument.endIndex && argument[next] == character
+      if (character == "{" || character == "}") && doubled {
+        literal.append(character)
         index = argument.index(after: next)
         continue
       }
-      guard character == "{" else {
+      guard character == "{", let close = argument[next...].firstIndex(of: "}"),
+        isValidName(String(argument[next..<close]))
+      else {
         literal.append(character)
         index = next
         continue
       }
-      if next < argument.endIndex, argument[next] == "{" {
-        literal.append("{")
-        index = argument.index(after: next)
-        continue
-      }
-      guard let close = argument[next...].firstIndex(of: "}") else {
-        throw SyntaxError(message: "unclosed '{' in \"\(argument)\"; write '{{' for a literal brace")
-      }
       let name = String(argument[next..<close])
-      guard isValidName(name) else {
-        throw SyntaxError(
-          message: "'{\(name)}' in \"\(argument)\" is not a placeholder: use {parameter} or {tier.key}, or '{{' for a literal brace"
-        )
-      }
       if !literal.isEmpty { pieces.append(.literal(literal)) }
       literal = ""
       pieces.append(name.hasPrefix("tier.") ? .tierKey(String(name.dropFirst(5))) : .parameter(name))
@@ -70,9 +56,8 @@ public enum CommandTemplate {
     _ command: [String], configuration: Configuration, tierValues: [String: ParameterValue]
   ) -> [String] {
     command.compactMap { argument -> String? in
-      guard let pieces = try? pieces(of: argument) else { return argument }
       var expanded = ""
-      for piece in pieces {
+      for piece in pieces(of: argument) {
         switch piece {
         case .literal(let text): expanded += text
         case .parameter(let name):

@@ -460,8 +460,7 @@ struct SpecParser {
         continue
       }
       argv.append(scalar.string)
-      do {
-        for piece in try CommandTemplate.pieces(of: scalar.string) {
+      for piece in CommandTemplate.pieces(of: scalar.string) {
           switch piece {
           case .literal: break
           case .parameter(let name) where space != nil && !names.contains(name):
@@ -477,9 +476,6 @@ struct SpecParser {
             }
           case .parameter: break
           }
-        }
-      } catch {
-        reader.report(at: item, path, error.message)
       }
     }
     return argv.count == sequence.count ? argv : nil

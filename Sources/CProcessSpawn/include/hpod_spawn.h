@@ -1,0 +1,15 @@
+#ifndef HPOD_SPAWN_H
+#define HPOD_SPAWN_H
+#include <sys/types.h>
+
+/// Starts `file` (searched on PATH when it has no slash) with `argv` and `envp` in `cwd`, as
+/// the leader of a new process group, stdin from /dev/null, stdout and stderr on the given
+/// descriptors, default signal dispositions and an empty signal mask.
+/// Returns 0 and sets `*pid`, or an errno value.
+int hpod_spawn(const char *file, char *const argv[], char *const envp[], const char *cwd, int stdout_fd,
+               int stderr_fd, pid_t *pid);
+
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec. Returns 0, or -1 with errno set.
+int hpod_pipe_cloexec(int fds[2]);
+
+#endif

@@ -1,0 +1,79 @@
+import CProcessSpawn
+public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs each trial as a child process of this one: argv without a shell, its own process
+/// group, stdin from /dev/null, stdout and stderr drained concurrently into capped log files.
+public struct LocalProcessExecutor: TrialExecutor {
+  public init() {}
+
+  public func launch(_ launch: TrialLaunch) throws(TrialLaunchError) -> any RunningTrial {
+    guard let program = launch.argv.first, !program.isEmpty else { throw TrialLaunchError("the trial command is empty") }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: launch.workdir, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw TrialLaunchError("the trial's workdir \(launch.workdir) does not exist")
+    }
+    let stdoutLog = try LogFile(path: launch.stdoutLog, limit: launch.logLimitBytes)
+    let stderrLog = try LogFile(path: launch.stderrLog, limit: launch.logLimitBytes)
+    let outPipe = try Pipe2()
+    let errPipe: Pipe2
+    do { errPipe = try Pipe2() } catch {
+      outPipe.closeBoth()
+      throw error
+    }
+
+    var pid: pid_t = 0
+    let environment = launch.environment.map { "\($0.key)=\($0.value)" }
+    let rc = withCStrings(launch.argv) { argv in
+      withCStrings(environment) { envp in
+        hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
+      }
+    }
+    close(outPipe.write)
+    close(errPipe.write)
+    guard rc == 0 else {
+      close(outPipe.read)
+      close(errPipe.read)
+      let reason =
+        rc == ENOENT
+        ? "command not found: \(program) (looked in the workdir and on PATH)"
+        : rc == EACCES ? "permission denied running \(program) (is it executable?)" : "cannot start \(program): \(String(cString: strerror(rc)))"
+      throw TrialLaunchError(reason)
+    }
+    return LocalTrialProcess(
+      pid: pid, stdout: outPipe.read, stderr: errPipe.read, stdoutLog: stdoutLog, stderrLog: stderrLog,
+      reportPrefix: launch.reportPrefix)
+  }
+}
+
+/// A pipe whose ends are close-on-exec, so concurrently started trials never inherit each
+/// other's pipes (an inherited write end would keep a pipe open after its trial exits).
+struct Pipe2 {
+  let read: Int32
+  let write: Int32
+
+  init() throws(TrialLaunchError) {
+    var fds: [Int32] = [0, 0]
+    guard hpod_pipe_cloexec(&fds) == 0 else {
+      throw TrialLaunchError("cannot create a pipe: \(String(cString: strerror(errno)))")
+    }
+    read = fds[0]
+    write = fds[1]
+  }
+
+  func closeBoth() {
+    close(read)
+    close(write)
+  }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+  let pointers = strings.map { strdup($0) } + [nil]
+  defer { pointers.forEach { free($0) } }
+  return body(pointers)
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A trial process started by `LocalProcessExecutor`.
+///
+/// One thread per trial pumps both pipes with poll(2): it appends everything to the capped log
+/// files, hands reported lines to `reports`, and reaps the process. When the group leader
+/// exits, what is left of its process group is killed, so a trial leaves no orphans behind.
+/// Reaping and signalling share one lock: the group is never signalled after its pid was
+/// released for reuse.
+final class LocalTrialProcess: RunningTrial {
+  let pid: Int32
+  let reports: AsyncStream<[String]>
+
+  private struct State {
+    var exit: TrialExit?
+    var waiters: [CheckedContinuation<TrialExit, Never>] = []
+    var stopRequested = false
+  }
+
+  private let state = Mutex(State())
+  private let processLock = Mutex(false)  // true once the leader is reaped
+
+  init(
+    pid: Int32, stdout: Int32, stderr: Int32, stdoutLog: LogFile, stderrLog: LogFile, reportPrefix: String
+  ) {
+    self.pid = pid
+    let (stream, continuation) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .unbounded)
+    reports = stream
+    let pump = OutputPump(
+      pid: pid, stdout: stdout, stderr: stderr, stdoutLog: stdoutLog, stderrLog: stderrLog,
+      prefix: Array(reportPrefix.utf8), continuation: continuation)
+    let thread = Thread { [self] in
+      let exit = pump.run(reap: { self.reap() })
+      self.finish(exit)
+    }
+    thread.name = "hpod-trial-\(pid)"
+    thread.stackSize = 256 * 1024
+    thread.start()
+  }
+
+  func exit() async -> TrialExit {
+    await withCheckedContinuation { continuation in
+      let ready: TrialExit? = state.withLock { state in
+        if let exit = state.exit { return exit }
+        state.waiters.append(continuation)
+        return nil
+      }
+      if let ready { continuation.resume(returning: ready) }
+    }
+  }
+
+  func stop(gracePeriod: Duration) {
+    let alreadyStopping = state.withLock { state in
+      defer { state.stopRequested = true }
+      return state.stopRequested || state.exit != nil
+    }
+    guard !alreadyStopping else { return }
+    signalGroup(SIGTERM)
+    Task.detached { [self] in
+      try? await Task.sleep(for: gracePeriod)
+      if state.withLock({ $0.exit == nil }) { signalGroup(SIGKILL) }
+    }
+  }
+
+  func kill() {
+    signalGroup(SIGKILL)
+  }
+
+  /// Sends a signal to the whole process group, unless the leader was already reaped.
+  private func signalGroup(_ signal: Int32) {
+    processLock.withLock { reaped in
+      if !reaped { _ = killpg(pid, signal) }
+    }
+  }
+
+  /// Reaps the leader if it has exited, then kills whatever is left of its group.
+  /// Returns the raw wait status once reaped.
+  private func reap() -> Int32? {
+    processLock.withLock { reaped -> Int32? in
+      var status: Int32 = 0
+      guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+      reaped = true
+      _ = killpg(pid, SIGKILL)  // leftovers of the group; harmless (ESRCH) when none
+      return status
+    }
+  }
+
+  private func finish(_ exit: TrialExit) {
+    let waiters = state.withLock { state in
+      state.exit = exit
+      defer { state.waiters = [] }
+      return state.waiters
+    }
+    waiters.forEach { $0.resume(returning: exit) }
+  }
+}
+
+/// The per-trial pump loop: poll both pipes, log, split lines, report, reap.
+struct OutputPump: @unchecked Sendable {
+  let pid: Int32
+  let stdout: Int32
+  let stderr: Int32
+  let stdoutLog: LogFile
+  let stderrLog: LogFile
+  let prefix: [UInt8]
+  let continuation: AsyncStream<[String]>.Continuation
+
+  /// Longest line kept for parsing; longer lines still go to the log.
+  static let maximumLine = 1 << 20
+
+  func run(reap: () -> Int32?) -> TrialExit {
+    var fds = [pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)]
+    var pending: [UInt8] = []
+    var overlong = false
+    var status: Int32?
+    var leaderGoneAt: ContinuousClock.Instant?
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    defer { buffer.deallocate() }
+
+    while fds.contains(where: { $0.fd >= 0 }) {
+      let ready = poll(&fds, nfds_t(fds.count), status == nil ? 100 : 20)
+      if ready < 0, errno != EINTR { break }
+      var reports: [String] = []
+      for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
+        let n = read(fds[index].fd, buffer.baseAddress, buffer.count)
+        if n > 0 {
+          let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+          if index == 0 {
+            stdoutLog.append(chunk)
+            split(chunk, into: &pending, overlong: &overlong, reports: &reports)
+          } else {
+            stderrLog.append(chunk)
+          }
+        } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+          close(fds[index].fd)
+          fds[index].fd = -1
+        }
+      }
+      if !reports.isEmpty { continuation.yield(reports) }
+      if status == nil, let reaped = reap() {
+        status = reaped
+        leaderGoneAt = .now
+      }
+      // A process that left the group (setsid) may hold a pipe forever: stop reading 2 s
+      // after the leader is gone.
+      if let leaderGoneAt, ContinuousClock.now - leaderGoneAt > .seconds(2) { break }
+    }
+    for fd in fds where fd.fd >= 0 { close(fd.fd) }
+    if !pending.isEmpty, !overlong, let line = reportLine(pending[...]) { continuation.yield([line]) }
+    stdoutLog.close()
+    stderrLog.close()
+    // The pipes closed before the leader exited (it closed them, or stopped reading): wait.
+    var pause: UInt32 = 1_000
+    while status == nil {
+      status = reap()
+      if status == nil {
+        usleep(pause)
+        pause = min(pause * 2, 50_000)
+      }
+    }
+    continuation.finish()
+    return Self.decode(status!)
+  }
+
+  private func split(
+    _ chunk: UnsafeRawBufferPointer, into pending: inout [UInt8], overlong: inout Bool, reports: inout [String]
+  ) {
+    var start = chunk.startIndex
+    while let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
+      if overlong {
+        overlong = false
+        pending.removeAll(keepingCapacity: true)
+      } else if pending.isEmpty {
+        if let line = reportLine(chunk[start..<newline]) { reports.append(line) }
+      } else {
+        pending.append(contentsOf: chunk[start..<newline])
+        if let line = reportLine(pending[...]) { reports.append(line) }
+        pending.removeAll(keepingCapacity: true)
+      }
+      start = newline + 1
+    }
+    guard start < chunk.endIndex, !overlong else { return }
+    pending.append(contentsOf: chunk[start...])
+    if pending.count > Self.maximumLine {
+      overlong = true
+      pending.removeAll()
+    }
+  }
+
+  private func reportLine<C: Collection<UInt8>>(_ line: C) -> String? {
+    guard line.starts(with: prefix) else { return nil }
+    var text = String(decoding: line.dropFirst(prefix.count), as: UTF8.self)
+    if text.hasSuffix("\r") { text.removeLast() }
+    return text
+  }
+
+  static func decode(_ status: Int32) -> TrialExit {
+    let signal = status & 0x7f
+    return signal == 0 ? .exited(code: Int((status >> 8) & 0xff)) : .signalled(signal: Int(signal))
+  }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// One metric line of the trial protocol: `hpod {"step": 3, "val_accuracy": 0.91}`.
+///
+/// Every numeric key but `step` is a metric. `"final": true` marks the values as the trial's
+/// final results (they override the last reported ones). Values that are not finite numbers
+/// (`NaN`, `Infinity`, as Python's json module writes them) are named in `nonFinite`.
+public struct MetricReport: Sendable, Hashable {
+  public var step: Int?
+  public var isFinal: Bool
+  public var values: [String: Double]
+  public var nonFinite: [String]
+
+  /// Parses the text after the `hpod ` prefix; `nil` when it is not a JSON object of numbers.
+  public static func parse(_ text: String) -> MetricReport? {
+    guard let object = decode(text) ?? decode(Self.replacingNonFiniteTokens(text)) else { return nil }
+    var report = MetricReport(step: nil, isFinal: false, values: [:], nonFinite: [])
+    for (key, value) in object {
+      switch (key, value) {
+      case ("step", .number(let number)):
+        guard number >= 0, number == number.rounded(), number < 1e15 else { return nil }
+        report.step = Int(number)
+      case ("step", _):
+        return nil
+      case ("final", .bool(let flag)):
+        report.isFinal = flag
+      case (_, .number(let number)):
+        report.values[key] = number
+      case (_, .null):
+        report.nonFinite.append(key)
+      case (_, .bool), (_, .other):
+        continue
+      }
+    }
+    guard !report.values.isEmpty || !report.nonFinite.isEmpty else { return nil }
+    report.nonFinite.sort()
+    return report
+  }
+
+  private enum Scalar: Decodable {
+    case number(Double)
+    case bool(Bool)
+    case null
+    case other
+
+    init(from decoder: any Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      if container.decodeNil() {
+        self = .null
+      } else if let flag = try? container.decode(Bool.self) {
+        self = .bool(flag)
+      } else if let number = try? container.decode(Double.self) {
+        self = .number(number)
+      } else {
+        self = .other
+      }
+    }
+  }
+
+  private static func decode(_ text: String) -> [String: Scalar]? {
+    try? JSONDecoder().decode([String: Scalar].self, from: Data(text.utf8))
+  }
+
+  /// Python's `json.dumps(float("nan"))` writes bare NaN/Infinity, which JSON does not allow.
+  private static func replacingNonFiniteTokens(_ text: String) -> String {
+    text.replacingOccurrences(of: "-Infinity", with: "null")
+      .replacingOccurrences(of: "Infinity", with: "null")
+      .replacingOccurrences(of: "NaN", with: "null")
+  }
+}

@@ -1,0 +1,11 @@
+public import TrackingBridge
+
+/// What happens in a study, for watchers (terminal progress, event streams).
+public enum StudyEvent: Sendable {
+  case studyStarted(StudyRecord, resumedTrials: Int)
+  case trialStarted(TrialRecord)
+  /// New values of a running trial's metrics (the latest value of each, per batch).
+  case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])
+  case trialFinished(TrialRecord)
+  case studyFinished(StudyRecord)
+}

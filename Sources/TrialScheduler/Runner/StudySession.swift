@@ -1,0 +1,63 @@
+import Foundation
+public import SearchStrategies
+public import TrackingBridge
+
+/// Finds or creates the study row for a spec: the same spec run again resumes its unfinished
+/// study; a finished study is reported as such; a different spec under the same name is
+/// refused rather than silently mixed with the old trials.
+public enum StudySession {
+  public enum Start: Sendable {
+    case new(StudyRecord)
+    case resume(StudyRecord)
+    case alreadyFinished(StudyRecord)
+  }
+
+  public struct Conflict: Error, Sendable, CustomStringConvertible {
+    public var description: String
+  }
+
+  public static func start(spec: StudySpec, yaml: String, path: String?, database: AppDatabase, fresh: Bool) throws
+    -> Start
+  {
+    let hash = digest(yaml)
+    if !fresh, let existing = try database.latestStudy(named: spec.name) {
+      if existing.specHash != hash {
+        guard existing.state.isFinished else {
+          throw Conflict(
+            description:
+              "study '\(spec.name)' (id \(existing.id!)) is unfinished and was started from a different spec. Restore the spec to resume it, or pass --new to start a fresh study with this one."
+          )
+        }
+      } else {
+        return existing.state.isFinished ? .alreadyFinished(existing) : .resume(existing)
+      }
+    }
+    let study = try database.createStudy(
+      StudyRecord(
+        name: spec.name, specYAML: yaml, specPath: path, specHash: hash, objectiveMetric: spec.objective.metric,
+        direction: spec.objective.direction.rawValue))
+    return .new(study)
+  }
+
+  /// FNV-1a over the spec text: a stable fingerprint to notice edits, not a security hash.
+  static func digest(_ text: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+      hash ^= UInt64(byte)
+      hash &*= 0x100_0000_01b3
+    }
+    return String(hash, radix: 16)
+  }
+}
+
+extension StudySpec {
+  /// The strategy the spec asks for.
+  public func makeStrategy() throws -> any SearchStrategy {
+    switch search.algorithm {
+    case .random:
+      return RandomSearch(seed: search.seed)
+    case .grid, .quasiRandom, .bayes:
+      throw SearchStrategyError(.invalidSpace, "search.algorithm '\(search.algorithm.rawValue)' is not available in this build")
+    }
+  }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import SearchStrategies
+import Synchronization
+import TrackingBridge
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs one trial from launch to its recorded outcome: builds its folder, argv and
+/// environment, starts it, stores its metric points as they arrive, enforces its timeout and
+/// records how it ended. Never throws: every failure becomes the trial's recorded reason.
+struct TrialRun {
+  let spec: StudySpec
+  let study: StudyRecord
+  let home: HpodHome
+  let database: AppDatabase
+  let executor: any TrialExecutor
+  let emit: @Sendable (StudyEvent) -> Void
+
+  /// Why a trial was asked to stop, which decides its final state.
+  enum StopCause: Sendable {
+    case timeout
+    case interrupted(String)
+  }
+
+  func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
+    let trialId = trial.id!
+    let directory = home.runDirectory(studyId: study.id!, trialNumber: trial.number)
+    let tierValues = spec.tiers[trial.tier] ?? [:]
+    let launch: TrialLaunch
+    do {
+      launch = try prepare(trial, configuration: configuration, tierValues: tierValues, directory: directory)
+    } catch {
+      return finish(trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(directory): \(error)"))
+    }
+
+    let process: any RunningTrial
+    do {
+      process = try executor.launch(launch)
+    } catch {
+      return finish(trialId, .init(state: .failed, reason: error.message))
+    }
+    let stopCause = Mutex<StopCause?>(nil)
+    let grace = spec.trial.stopGracePeriod
+    let stop: @Sendable (StopCause) -> Void = { cause in
+      let first = stopCause.withLock { current in
+        defer { if current == nil { current = cause } }
+        return current == nil
+      }
+      if first { process.stop(gracePeriod: grace) }
+    }
+    registry.add(trialId, stop: { stop(.interrupted($0)) }, kill: { process.kill() })
+    defer { registry.remove(trialId) }
+
+    try? database.startTrial(
+      id: trialId, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
+      runDirectory: directory)
+    if let started = try? database.trial(id: trialId) { emit(.trialStarted(started)) }
+
+    let timeoutTask = spec.trial.timeout.map { timeout in
+      Task {
+        try await Task.sleep(for: timeout)
+        stop(.timeout)
+      }
+    }
+    defer { timeoutTask?.cancel() }
+
+    var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
+    for await lines in process.reports {
+      let points = collector.ingest(lines)
+      guard !points.isEmpty else { continue }
+      try? database.appendMetrics(points)
+      emit(.trialMetrics(trialId: trialId, number: trial.number, step: collector.lastStep, values: collector.latestOfBatch(points)))
+    }
+    let exit = await process.exit()
+    let outcome = judge(exit: exit, stopCause: stopCause.withLock { $0 }, collector: collector, directory: directory)
+    return finish(trialId, outcome)
+  }
+
+  /// The trial's folder, parameter file, argv and environment.
+  private func prepare(
+    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue], directory: String
+  ) throws -> TrialLaunch {
+    let artifacts = "\(directory)/artifacts"
+    try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+    let paramsFile = "\(directory)/params.json"
+    try Data(trial.paramsJSON.utf8).write(to: URL(fileURLWithPath: paramsFile), options: .atomic)
+
+    var environment = ProcessInfo.processInfo.environment
+    environment.merge(spec.trial.environment) { _, new in new }
+    environment["HPOD_STUDY"] = study.name
+    environment["HPOD_STUDY_ID"] = String(study.id!)
+    environment["HPOD_TRIAL_ID"] = String(trial.id!)
+    environment["HPOD_TRIAL_NUMBER"] = String(trial.number)
+    environment["HPOD_TIER"] = trial.tier.rawValue
+    environment["HPOD_PARAMS"] = trial.paramsJSON
+    environment["HPOD_PARAMS_FILE"] = paramsFile
+    environment["HPOD_ARTIFACT_DIR"] = artifacts
+    for (key, value) in tierValues {
+      environment["HPOD_TIER_\(key.uppercased())"] = value.description
+    }
+    return TrialLaunch(
+      argv: CommandTemplate.expand(spec.trial.command, configuration: configuration, tierValues: tierValues),
+      workdir: spec.trial.workdir, environment: environment, stdoutLog: "\(directory)/stdout.log",
+      stderrLog: "\(directory)/stderr.log", logLimitBytes: spec.trial.logLimitBytes)
+  }
+
+  /// How the trial ended, in the store's terms, with a reason a user can act on.
+  private func judge(exit: TrialExit, stopCause: StopCause?, collector: MetricCollector, directory: String)
+    -> AppDatabase.TrialOutcome
+  {
+    let (code, signal): (Int?, Int?) =
+      switch exit {
+      case .exited(let code): (code, nil)
+      case .signalled(let signal): (nil, signal)
+      }
+    var outcome = AppDatabase.TrialOutcome(
+      state: .failed, value: collector.objectiveValue, exitCode: code, signal: signal,
+      malformedLines: collector.malformedLines)
+    let metric = spec.objective.metric
+    switch stopCause {
+    case .timeout:
+      outcome.state = .timedOut
+      outcome.reason = "stopped after the trial timeout of \(Self.format(spec.trial.timeout!))"
+    case .interrupted(let why):
+      outcome.state = .cancelled
+      outcome.reason = why
+    case nil where exit.succeeded:
+      if let problem = collector.objectiveProblem {
+        outcome.reason = problem
+      } else if collector.objectiveValue == nil {
+        outcome.reason =
+          "exited 0 but never reported '\(metric)'; print a line like: hpod {\"\(metric)\": 0.93}"
+          + (collector.malformedLines > 0 ? " (\(collector.malformedLines) hpod lines were not valid JSON objects)" : "")
+      } else {
+        outcome.state = .completed
+      }
+    case nil:
+      let tail = Self.lastLine(ofFile: "\(directory)/stderr.log").map { "; last stderr line: \($0)" } ?? ""
+      outcome.reason = "\(exit)\(tail)"
+    }
+    return outcome
+  }
+
+  private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) -> TrialRecord {
+    try? database.finishTrial(id: trialId, outcome)
+    let record = (try? database.trial(id: trialId)) ?? nil
+    if let record { emit(.trialFinished(record)) }
+    return record ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
+  }
+
+  static func lastLine(ofFile path: String) -> String? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    let size = (try? handle.seekToEnd()) ?? 0
+    try? handle.seek(toOffset: size > 400 ? size - 400 : 0)
+    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    return text.split(whereSeparator: \.isNewline).last.map { String($0.prefix(300)) }
+  }
+
+  static func format(_ duration: Duration) -> String {
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60))m" : "\(seconds)s"
+  }
+}
+
+/// Turns reported lines into metric points, tracking steps, the objective and the problems.
+struct MetricCollector {
+  let trialId: Int64
+  let objective: String
+  private(set) var lastStep = -1
+  private(set) var malformedLines = 0
+  private(set) var objectiveValue: Double?
+  private var finalObjective: Double?
+  /// Set when the objective was reported as NaN or infinity.
+  private(set) var objectiveProblem: String?
+
+  init(trialId: Int64, objective: String) {
+    self.trialId = trialId
+    self.objective = objective
+  }
+
+  mutating func ingest(_ lines: [String]) -> [MetricPoint] {
+    var points: [MetricPoint] = []
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    for line in lines {
+      guard let report = MetricReport.parse(line) else {
+        malformedLines += 1
+        continue
+      }
+      let step = report.step ?? (report.isFinal ? max(lastStep, 0) : lastStep + 1)
+      lastStep = max(lastStep, step)
+      for (name, value) in report.values.sorted(by: { $0.key < $1.key }) {
+        points.append(MetricPoint(trialId: trialId, name: name, step: step, value: value, timestamp: now))
+      }
+      if let value = report.values[objective] {
+        if report.isFinal { finalObjective = value }
+        objectiveValue = finalObjective ?? value
+        objectiveProblem = nil
+      } else if report.nonFinite.contains(objective) {
+        objectiveProblem = "reported \(objective) as NaN or infinity at step \(step)"
+      }
+    }
+    if objectiveProblem != nil, finalObjective == nil { objectiveValue = nil }
+    return points
+  }
+
+  func latestOfBatch(_ points: [MetricPoint]) -> [String: Double] {
+    Dictionary(points.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+  }
+}
+
+/// The trials running now, each with a way to stop it gently and to kill it.
+final class RunningTrials: Sendable {
+  private struct Entry {
+    var stop: @Sendable (String) -> Void
+    var kill: @Sendable () -> Void
+  }
+
+  private let entries = Mutex<[Int64: Entry]>([:])
+
+  func add(_ id: Int64, stop: @escaping @Sendable (String) -> Void, kill: @escaping @Sendable () -> Void) {
+    entries.withLock { $0[id] = Entry(stop: stop, kill: kill) }
+  }
+
+  func remove(_ id: Int64) {
+    _ = entries.withLock { $0.removeValue(forKey: id) }
+  }
+
+  func stopAll(reason: String) {
+    entries.withLock { Array($0.values) }.forEach { $0.stop(reason) }
+  }
+
+  func killAll() {
+    entries.withLock { Array($0.values) }.forEach { $0.kill() }
+  }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import SearchStrategies
+import Synchronization
+import TrackingBridge
+import TrialScheduler
+
+/// The terminal view of a running study. Live (redrawn in place, at most 10 times a second):
+/// a progress bar of trials, the best so far with its parameters, and each running trial with
+/// its latest metrics. Plain (when stdout is not a terminal): one line per trial event.
+final class ProgressView: Sendable {
+  private struct RunningTrial {
+    var number: Int
+    var started: Date
+    var step = -1
+    var metrics: [String: Double] = [:]
+  }
+
+  private struct State {
+    var studyStarted = Date()
+    var running: [Int64: RunningTrial] = [:]
+    var finished: [TrialState: Int] = [:]
+    var best: TrialRecord?
+    var drawnLines = 0
+    var lastDraw = Date.distantPast
+    var notes: [String] = []
+  }
+
+  private let spec: StudySpec
+  private let live: Bool
+  private let state = Mutex(State())
+
+  init(spec: StudySpec, live: Bool) {
+    self.spec = spec
+    self.live = live
+  }
+
+  func handle(_ event: StudyEvent) {
+    switch event {
+    case .studyStarted(let study, let resumed):
+      let resume = resumed > 0 ? ", \(resumed) interrupted trial(s) will run again" : ""
+      emit("study '\(study.name)' (id \(study.id!)): \(spec.search.algorithm.rawValue) search, \(budgetText) trials, \(spec.search.parallelism) at a time\(resume)")
+    case .trialStarted(let trial):
+      state.withLock { $0.running[trial.id!] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
+      if !live { emit("trial \(trial.number) started: \(Self.params(trial.paramsJSON))") }
+    case .trialMetrics(let trialId, _, let step, let values):
+      state.withLock { state in
+        state.running[trialId]?.step = step
+        state.running[trialId]?.metrics.merge(values) { _, new in new }
+      }
+    case .trialFinished(let trial):
+      let improved = state.withLock { state -> Bool in
+        state.running[trial.id!] = nil
+        state.finished[trial.state, default: 0] += 1
+        guard trial.state == .completed, let value = trial.value else { return false }
+        if let best = state.best?.value, !spec.objective.direction.isBetter(value, than: best) { return false }
+        state.best = trial
+        return true
+      }
+      if !live {
+        let value = trial.value.map { " \(spec.objective.metric)=\(Self.format($0))" } ?? ""
+        let reason = trial.state == .completed ? "" : ": \(trial.reason ?? "")"
+        let duration = trial.duration.map { String(format: " in %.1fs", $0) } ?? ""
+        emit("trial \(trial.number) \(trial.state.rawValue)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")")
+      }
+    case .studyFinished:
+      break
+    }
+    if live { redraw(force: false) }
+  }
+
+  func note(_ message: String) {
+    if live {
+      state.withLock { $0.notes.append(message) }
+      redraw(force: true)
+    } else {
+      emit(message)
+    }
+  }
+
+  /// Leaves the last frame on screen.
+  func finish() {
+    if live { redraw(force: true) }
+  }
+
+  private var budgetText: String { spec.search.maxTrials.map(String.init) ?? "grid" }
+
+  private func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+  }
+
+  private func redraw(force: Bool) {
+    let frame: String? = state.withLock { state in
+      let now = Date()
+      guard force || now.timeIntervalSince(state.lastDraw) >= 0.1 else { return nil }
+      state.lastDraw = now
+      let lines = render(state, now: now)
+      let erase = state.drawnLines > 0 ? "\u{1B}[\(state.drawnLines)F\u{1B}[J" : ""
+      state.drawnLines = lines.count
+      return erase + lines.joined(separator: "\n") + "\n"
+    }
+    if let frame { FileHandle.standardOutput.write(Data(frame.utf8)) }
+  }
+
+  private func render(_ state: State, now: Date) -> [String] {
+    let done = state.finished.values.reduce(0, +)
+    let total = spec.search.maxTrials ?? max(done + state.running.count, 1)
+    let width = 30
+    let filled = min(width, total > 0 ? done * width / total : 0)
+    let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+    let elapsed = Int(now.timeIntervalSince(state.studyStarted))
+    var counts = ["\(state.running.count) running"]
+    for trialState in [TrialState.failed, .timedOut, .pruned, .cancelled] {
+      if let count = state.finished[trialState], count > 0 { counts.append("\(count) \(trialState.rawValue)") }
+    }
+    var lines = [
+      "\(spec.name)  \(bar)  \(done)/\(total) trials  \(counts.joined(separator: "  "))  \(String(format: "%02d:%02d", elapsed / 60, elapsed % 60))"
+    ]
+    if let best = state.best, let value = best.value {
+      lines.append("  best \(spec.objective.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
+    } else {
+      lines.append("  best: no completed trial yet")
+    }
+    for trial in state.running.values.sorted(by: { $0.number < $1.number }).prefix(12) {
+      let metrics = trial.metrics.sorted { $0.key < $1.key }.prefix(4).map { "\($0.key)=\(Self.format($0.value))" }
+      let step = trial.step >= 0 ? "step \(trial.step)  " : ""
+      let seconds = Int(now.timeIntervalSince(trial.started))
+      lines.append("  ▸ trial \(trial.number)  \(seconds)s  \(step)\(metrics.joined(separator: "  "))")
+    }
+    if state.running.count > 12 { lines.append("  … and \(state.running.count - 12) more running") }
+    lines += state.notes.suffix(3).map { "  ! \($0)" }
+    return lines
+  }
+
+  static func params(_ json: String) -> String {
+    guard let configuration = try? JSONDecoder().decode(Configuration.self, from: Data(json.utf8)) else { return json }
+    return configuration.map { "\($0.key)=\(format($0.value))" }.joined(separator: " ")
+  }
+
+  static func format(_ value: ParameterValue) -> String {
+    if case .double(let number) = value { return format(number) }
+    return value.description
+  }
+
+  static func format(_ value: Double) -> String {
+    if value != 0, abs(value) < 1e-3 || abs(value) >= 1e6 { return String(format: "%.3g", value) }
+    return String(format: "%.4g", value)
+  }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SearchStrategies
+import TrackingBridge
+import TrialScheduler
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct Run: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a study here, without a server, with live progress.",
+    discussion: """
+      Running the same spec again resumes its unfinished study: finished trials are kept, \
+      interrupted ones run again. Ctrl-C stops the running trials cleanly (a second Ctrl-C \
+      kills them at once) and saves the study for later.
+      """)
+
+  @Argument(help: "The study spec (YAML).")
+  var spec: String
+
+  @Flag(help: "Start a new study even if one with this name exists.")
+  var new = false
+
+  @Flag(help: "Plain progress lines instead of the live view (the default when stdout is not a terminal).")
+  var plain = false
+
+  @Flag(name: .shortAndLong, help: "Log what the scheduler decides.")
+  var verbose = false
+
+  @OptionGroup var store: StoreOptions
+
+  func run() async throws {
+    let (studySpec, yaml): (StudySpec, String)
+    do {
+      (studySpec, yaml) = try StudySpec.load(path: spec)
+    } catch {
+      FileHandle.standardError.write(Data((error.description + "\n").utf8))
+      throw ExitCode(ExitCodes.invalidSpec)
+    }
+    let strategy: any SearchStrategy
+    do { strategy = try studySpec.makeStrategy() } catch {
+      FileHandle.standardError.write(Data("hpod: \(error)\n".utf8))
+      throw ExitCode(ExitCodes.invalidSpec)
+    }
+    let home = store.hpodHome
+    let lock = try StudyLock(path: home.lockPath(studyName: studySpec.name))
+    defer { lock.release() }
+    let database = try AppDatabase.open(at: home.databasePath)
+
+    let study: StudyRecord
+    switch try StudySession.start(
+      spec: studySpec, yaml: yaml, path: URL(fileURLWithPath: spec).standardized.path, database: database, fresh: new)
+    {
+    case .new(let created): study = created
+    case .resume(let existing): study = existing
+    case .alreadyFinished(let finished):
+      let trials = try database.trials(studyId: finished.id!)
+      print("Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); pass --new to run it again.\n")
+      print(Summary(spec: studySpec, study: finished, trials: trials, home: home).render())
+      return
+    }
+
+    let live = !plain && isatty(STDOUT_FILENO) == 1
+    let progress = ProgressView(spec: studySpec, live: live)
+    var logger = Logger(label: "hpod")
+    logger.logLevel = verbose ? .debug : .warning
+    if live { logger.logLevel = verbose ? .debug : .critical }
+
+    let stopSignal = StopSignal()
+    let interrupts = InterruptHandler { count in
+      if count == 1 {
+        progress.note("stopping: waiting for running trials to stop (Ctrl-C again to kill them now)")
+        stopSignal.stop(reason: "interrupted by the user (Ctrl-C); run the same command to resume")
+      } else {
+        progress.note("killing running trials")
+        stopSignal.force(reason: "interrupted by the user (Ctrl-C twice); run the same command to resume")
+      }
+    }
+    defer { interrupts.cancel() }
+
+    let runner = StudyRunner(
+      spec: studySpec, database: database, home: home, strategy: strategy, logger: logger,
+      onEvent: { progress.handle($0) })
+    let final = try await runner.run(study, stopSignal: stopSignal)
+    progress.finish()
+    print(Summary(spec: studySpec, study: final, trials: try database.trials(studyId: study.id!), home: home).render())
+    switch final.state {
+    case .failed: throw ExitCode(ExitCodes.studyFailed)
+    case .interrupted: throw ExitCode(ExitCodes.interrupted)
+    default: return
+    }
+  }
+}
