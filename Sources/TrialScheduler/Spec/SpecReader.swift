@@ -265,6 +265,10 @@ final class SpecReader {
 
   /// The closest candidate by edit distance, when it is close enough to be a likely typo.
   static func nearest(to word: String, in candidates: [String]) -> String? {
+    let lower = word.lowercased()
+    if lower.count >= 3, let prefixed = candidates.first(where: { lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower) }) {
+      return prefixed
+    }
     let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
     guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
     return best.1 <= max(2, word.count / 3) ? best.0 : nil

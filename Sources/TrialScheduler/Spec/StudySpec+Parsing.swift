@@ -191,9 +191,13 @@ struct SpecParser {
     guard let search, let space, search.algorithm == .grid else { return }
     for parameter in space.parameters where parameter.gridValues == nil && parameter.gridPoints == nil {
       if case .float = parameter.domain {
+        let algorithmNode = searchNode.flatMap { node -> Node? in
+          if case .mapping(let mapping) = node { return mapping["algorithm"] }
+          return nil
+        }
         reader.report(
-          at: searchNode, "parameters.\(parameter.name)",
-          "grid search needs the values of continuous parameter '\(parameter.name)': add `values: [...]` or `grid_points: N`"
+          at: algorithmNode ?? searchNode, "search.algorithm",
+          "grid search needs the values of continuous parameter '\(parameter.name)': add `values: [...]` or `grid_points: N` to parameters.\(parameter.name)"
         )
       }
     }

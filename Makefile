@@ -1,0 +1,49 @@
+# hpod — two commands on a fresh Debian machine (as root, or with sudo):
+#   make demo   installs what is missing, builds, runs the example study end to end
+#   make test   installs what is missing, builds, runs the whole test suite
+
+SWIFT ?= swift
+APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv
+DEMO_HOME := $(CURDIR)/.hpod-demo
+HPOD := .build/debug/hpod
+
+.PHONY: deps build demo test lint format bench bench-scheduler clean-demo
+
+## Installs the system packages the build and the examples need, only those missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@python3 -c "import numpy" 2>/dev/null || { \
+	  echo "==> installing numpy for the example trainers"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-numpy >/dev/null 2>&1; \
+	  python3 -c "import numpy" 2>/dev/null || python3 -m pip install --quiet numpy; }
+	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+## Runs the spirals MLP study on a store of its own (.hpod-demo/) and prints the best configuration.
+demo: build
+	@rm -rf $(DEMO_HOME)
+	HPOD_HOME=$(DEMO_HOME) $(HPOD) run examples/spirals/study.yaml
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests bench Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests bench Package.swift
+
+## Benchmarks (release builds); each prints a table against its peer.
+bench: bench-scheduler
+
+bench-scheduler: deps
+	bench/scheduler/run
