@@ -40,7 +40,7 @@ public struct LocalProcessExecutor: TrialExecutor {
       close(errPipe.read)
       let reason =
         rc == ENOENT
-        ? "command not found: \(program) (looked in the workdir and on PATH)"
+        ? program.contains("/") ? "command not found: \(program) (relative paths start at the workdir)" : "command not found: \(program) (not on PATH; write ./\(program) for a program in the workdir)"
         : rc == EACCES ? "permission denied running \(program) (is it executable?)" : "cannot start \(program): \(String(cString: strerror(rc)))"
       throw TrialLaunchError(reason)
     }

@@ -1,0 +1,181 @@
+import Foundation
+import SearchStrategies
+import Synchronization
+import Testing
+import TrackingBridge
+
+@testable import TrialScheduler
+
+@Suite("Study runner")
+struct StudyRunnerTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  @Test("trials get their placeholders and the protocol's environment, and their metrics are stored")
+  func runsTrialsWithProtocolEnvironment() async throws {
+    // Given a trial that reports its inputs as metrics and writes an artifact
+    let script = try sandbox.script(
+      "trial.sh",
+      #"""
+      echo "hpod {\"step\": 0, \"score\": $1, \"k\": $2, \"epochs\": $HPOD_TIER_EPOCHS}"
+      test "$HPOD_TIER" = quick_test || exit 7
+      test -f "$HPOD_PARAMS_FILE" || exit 8
+      echo "$HPOD_PARAMS" > "$HPOD_ARTIFACT_DIR/params-copy.json"
+      echo "hpod {\"final\": true, \"score\": $1}"
+      """#)
+    let yaml = studyYAML(
+      command: "[\(script), \"{x}\", \"{k}\", \"--epochs={tier.epochs}\"]", maxTrials: 3,
+      extra: "tiers:\n  quick_test: {epochs: 2}")
+    // When the study runs
+    let (study, trials) = try await sandbox.run(yaml)
+    // Then every trial completed with its x as its value, its metrics and artifact in place
+    #expect(study.state == .completed)
+    #expect(trials.count == 3)
+    for trial in trials {
+      #expect(trial.state == .completed, "\(trial.reason ?? "")")
+      let params = try sandbox.database.params(trialId: trial.id!)
+      let x = params.first { $0.name == "x" }!.numericValue!
+      #expect(abs(trial.value! - x) < 1e-9)
+      let points = try sandbox.database.metrics(trialId: trial.id!)
+      #expect(points.filter { $0.name == "epochs" }.map(\.value) == [2])
+      #expect(points.filter { $0.name == "score" }.count == 2)
+      #expect(FileManager.default.fileExists(atPath: "\(trial.runDirectory!)/artifacts/params-copy.json"))
+    }
+  }
+
+  @Test("a hung trial is stopped at its timeout and the study goes on")
+  func timesOutHungTrials() async throws {
+    let script = try sandbox.script("hang.sh", #"echo 'hpod {"score": 0.1}'; exec sleep 30"#)
+    let started = Date()
+    let (study, trials) = try await sandbox.run(
+      studyYAML(command: "[\(script)]", maxTrials: 2, extraTrial: "  timeout: 1s"))
+    #expect(Date().timeIntervalSince(started) < 10)
+    #expect(study.state == .completed)
+    #expect(trials.map(\.state) == [.timedOut, .timedOut])
+    #expect(trials.allSatisfy { $0.reason == "stopped after the trial timeout of 1.0s" })
+  }
+
+  @Test("a crashed trial is retried with the same configuration, without using budget")
+  func retriesCrashes() async throws {
+    // Given a trial that crashes on its first attempt per configuration
+    let marks = "\(sandbox.root)/marks"
+    try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+    let script = try sandbox.script(
+      "flaky.sh",
+      #"""
+      m="\#(marks)/$1"
+      if [ ! -f "$m" ]; then touch "$m"; echo "boom" >&2; exit 3; fi
+      echo "hpod {\"score\": $1}"
+      """#)
+    let (study, trials) = try await sandbox.run(
+      studyYAML(command: "[\(script), \"{x}\"]", maxTrials: 3, extraTrial: "  retries: 1"))
+    // Then 3 configurations ran twice each: a crash, then a success
+    #expect(study.state == .completed)
+    #expect(trials.count == 6)
+    let failed = trials.filter { $0.state == .failed }
+    #expect(failed.count == 3)
+    #expect(failed.allSatisfy { $0.exitCode == 3 && $0.reason == "exited with status 3; last stderr line: boom" })
+    let retries = trials.filter { $0.retryOf != nil }
+    #expect(retries.count == 3 && retries.allSatisfy { $0.state == .completed })
+    for retry in retries {
+      #expect(trials.first { $0.id == retry.retryOf }!.paramsJSON == retry.paramsJSON)
+    }
+  }
+
+  @Test("the study fails once more than max_failed_trials trials failed for good")
+  func failsAfterTooManyFailures() async throws {
+    let script = try sandbox.script("fail.sh", "exit 1")
+    let (study, trials) = try await sandbox.run(
+      studyYAML(command: "[\(script)]", maxTrials: 20, parallelism: 1, extraTrial: "  max_failed_trials: 2"))
+    #expect(study.state == .failed)
+    #expect(study.stateReason?.contains("more than 2 trials failed") == true)
+    #expect(trials.count == 3)
+  }
+
+  @Test("garbage output and a missing objective fail the trial with the reason, the study goes on")
+  func recordsGarbage() async throws {
+    let script = try sandbox.script(
+      "garbage.sh", #"printf 'hpod {not json\n\001\002\377 binary\nhpod [1]\n'; echo 'hpod {"other": 1}'"#)
+    let (study, trials) = try await sandbox.run(studyYAML(command: "[\(script)]", maxTrials: 2))
+    #expect(study.state == .completed)
+    #expect(trials.allSatisfy { $0.state == .failed && $0.malformedLines == 2 })
+    #expect(trials[0].reason?.hasPrefix("exited 0 but never reported 'score'") == true)
+    #expect(try sandbox.database.metrics(trialId: trials[0].id!).map(\.name) == ["other"])
+  }
+
+  @Test("an interrupted study resumes: no finished trial runs twice, no metric point is lost, same configurations")
+  func resumesAfterInterruption() async throws {
+    // Given a study whose trials report 3 steps over ~0.6 s
+    let script = try sandbox.script(
+      "slow.sh",
+      #"for s in 1 2 3; do echo "hpod {\"step\": $s, \"score\": $1}"; sleep 0.2; done"#)
+    let yaml = studyYAML(name: "resumable", command: "[\(script), \"{x}\"]", maxTrials: 6, parallelism: 2)
+    // When it is stopped after the second trial finishes
+    let stop = StopSignal()
+    let finishedCount = Mutex(0)
+    let (first, trialsBefore) = try await sandbox.run(yaml, stopSignal: stop) { event in
+      if case .trialFinished = event, finishedCount.withLock({ $0 += 1; return $0 }) == 2 {
+        stop.stop(reason: "test interruption")
+      }
+    }
+    #expect(first.state == .interrupted)
+    let completedBefore = trialsBefore.filter { $0.state == .completed }
+    let pointsBefore = try trialsBefore.flatMap { try sandbox.database.metrics(trialId: $0.id!) }
+    #expect(completedBefore.count >= 2)
+    #expect(trialsBefore.contains { $0.state == .cancelled && $0.reason == "test interruption" })
+
+    // And it is run again
+    let (second, trialsAfter) = try await sandbox.run(yaml)
+
+    // Then it completes with each configuration completed exactly once
+    #expect(second.state == .completed)
+    let completed = trialsAfter.filter { $0.state == .completed }
+    #expect(completed.count == 6)
+    #expect(Set(completed.map(\.paramsJSON)).count == 6)
+    // finished trials were not touched, and every point stored before is still there
+    for trial in completedBefore { #expect(trialsAfter.first { $0.id == trial.id } == trial) }
+    let pointsAfter = try trialsAfter.flatMap { try sandbox.database.metrics(trialId: $0.id!) }
+    #expect(Set(pointsBefore).isSubset(of: Set(pointsAfter)))
+    #expect(completed.allSatisfy { trial in pointsAfter.filter { $0.trialId == trial.id }.count == 3 })
+
+    // And the configurations are the ones an uninterrupted run with the same seed tries
+    let (_, uninterrupted) = try await sandbox.run(yaml.replacingOccurrences(of: "name: resumable", with: "name: straight"))
+    #expect(Set(uninterrupted.map(\.paramsJSON)) == Set(completed.map(\.paramsJSON)))
+  }
+
+  @Test("trials left running by a dead hpod are killed and run again on resume")
+  func recoversTrialsOfADeadProcess() async throws {
+    // Given a study row whose trial was 'running' under a process that is still alive
+    let yaml = studyYAML(name: "orphaned", command: "[\(try sandbox.script("ok.sh", #"echo "hpod {\"score\": 1}""#))]", maxTrials: 1)
+    let spec = try sandbox.spec(yaml)
+    guard case .new(let study) = try StudySession.start(spec: spec, yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    else { Issue.record("expected a new study"); return }
+    let leftover = try LocalProcessExecutor().launch(
+      TrialLaunch(argv: ["sleep", "1000"], workdir: sandbox.root, environment: [:], stdoutLog: "\(sandbox.root)/o", stderrLog: "\(sandbox.root)/e"))
+    let trial = try sandbox.database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: #"{"k":1,"x":0.5}"#)
+    try sandbox.database.startTrial(
+      id: trial.id!, pid: Int(leftover.pid), processStartTicks: ProcessTable.startTicks(of: leftover.pid), runDirectory: sandbox.root)
+
+    // When the study is resumed
+    let (final, trials) = try await sandbox.run(yaml)
+
+    // Then the leftover process was killed, its trial cancelled and its configuration re-run
+    #expect(await leftover.exit() == .signalled(signal: 9))
+    #expect(final.state == .completed)
+    #expect(trials.map(\.state) == [.cancelled, .completed])
+    #expect(trials[1].retryOf == trials[0].id && trials[1].paramsJSON == trials[0].paramsJSON)
+  }
+
+  @Test("a changed spec under the same name is not silently resumed")
+  func refusesChangedSpec() throws {
+    let yaml = studyYAML(command: "[true]")
+    _ = try StudySession.start(spec: try sandbox.spec(yaml), yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    let changed = yaml.replacingOccurrences(of: "seed: 3", with: "seed: 4")
+    #expect(throws: StudySession.Conflict.self) {
+      _ = try StudySession.start(spec: try sandbox.spec(changed), yaml: changed, path: nil, database: sandbox.database, fresh: false)
+    }
+  }
+}
