@@ -36,8 +36,9 @@ final class ProgressView: Sendable {
 
   func handle(_ event: StudyEvent) {
     switch event {
-    case .studyStarted(let study, let resumed):
-      let resume = resumed > 0 ? ", \(resumed) interrupted trial(s) will run again" : ""
+    case .studyStarted(let study, let kept, let reruns):
+      var resume = kept > 0 ? "; resuming with \(kept) finished trial(s) kept" : ""
+      if reruns > 0 { resume += ", \(reruns) interrupted or crashed trial(s) will run again" }
       emit("study '\(study.name)' (id \(study.id!)): \(spec.search.algorithm.rawValue) search, \(budgetText) trials, \(spec.search.parallelism) at a time\(resume)")
     case .trialStarted(let trial):
       state.withLock { $0.running[trial.id!] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }

@@ -2,7 +2,9 @@ public import TrackingBridge
 
 /// What happens in a study, for watchers (terminal progress, event streams).
 public enum StudyEvent: Sendable {
-  case studyStarted(StudyRecord, resumedTrials: Int)
+  /// A study starts or resumes: `keptTrials` finished trials are kept, `rerunTrials`
+  /// interrupted or crashed ones will run again.
+  case studyStarted(StudyRecord, keptTrials: Int, rerunTrials: Int)
   case trialStarted(TrialRecord)
   /// New values of a running trial's metrics (the latest value of each, per batch).
   case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])

@@ -35,9 +35,8 @@ public struct StudyRunner: Sendable {
   /// Runs (or resumes) the study until it ends or `stopSignal` trips; returns its final row.
   public func run(_ study: StudyRecord, stopSignal: StopSignal = StopSignal()) async throws -> StudyRecord {
     let studyId = study.id!
-    let recovered = try recoverInterruptedTrials(studyId: studyId)
+    try recoverInterruptedTrials(studyId: studyId)
     try database.setStudyState(id: studyId, .running)
-    onEvent(.studyStarted(try database.study(id: studyId) ?? study, resumedTrials: recovered))
 
     let running = RunningTrials()
     stopSignal.observe(stop: { running.stopAll(reason: $0) }, force: { running.killAll() })
@@ -45,6 +44,9 @@ public struct StudyRunner: Sendable {
       spec: spec, study: study, home: home, database: database, executor: executor, emit: onEvent)
 
     var history = TrialHistory(trials: try database.trials(studyId: studyId).filter { $0.tier == spec.searchTier })
+    let reruns = history.chains.filter { TrialHistory.needsRerun($0, retries: spec.trial.retries) }.count
+    let kept = history.chains.filter { $0.latest.state.isFinished }.count - reruns
+    onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: kept, rerunTrials: reruns))
     var endState: (StudyState, String?) = (.completed, nil)
     var exhausted = false
     var inFlight = Set<Int>()  // chain indexes with an attempt running
@@ -132,8 +134,7 @@ public struct StudyRunner: Sendable {
 
   /// Trials left pending or running by an hpod that stopped without finishing them: their
   /// leftover processes are killed and they are recorded as cancelled, to be re-run.
-  private func recoverInterruptedTrials(studyId: Int64) throws -> Int {
-    var count = 0
+  private func recoverInterruptedTrials(studyId: Int64) throws {
     for trial in try database.trials(studyId: studyId) where !trial.state.isFinished {
       if let pid = trial.pid, ProcessTable.killLeftover(pid: pid, startTicks: trial.processStartTicks) {
         logger.warning("killed leftover processes of trial \(trial.number) (pid \(pid))")
@@ -141,8 +142,6 @@ public struct StudyRunner: Sendable {
       try database.finishTrial(
         id: trial.id!,
         .init(state: .cancelled, reason: "interrupted: hpod stopped while the trial was \(trial.state.rawValue)"))
-      count += 1
     }
-    return count
   }
 }

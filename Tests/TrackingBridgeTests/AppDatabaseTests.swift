@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import TrackingBridge
+
+@Suite("Embedded store")
+struct AppDatabaseTests {
+  let path: String
+  let database: AppDatabase
+
+  init() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-store-\(UUID().uuidString)")
+    path = folder.appendingPathComponent("nested/hpod.sqlite").path
+    database = try AppDatabase.open(at: path)
+  }
+
+  func makeStudy() throws -> StudyRecord {
+    try database.createStudy(
+      StudyRecord(name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "m", direction: "maximize"))
+  }
+
+  @Test("the store is a WAL-mode SQLite file, created with its folder")
+  func opensInWALMode() throws {
+    #expect(FileManager.default.fileExists(atPath: path))
+    let mode = try database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+    #expect(mode == "wal")
+  }
+
+  @Test("trials are numbered per study, with their params queryable")
+  func numbersTrials() throws {
+    let study = try makeStudy()
+    let first = try database.createTrial(
+      studyId: study.id!, tier: .quickTest, params: [("lr", "0.1", 0.1), ("opt", "adam", nil)], paramsJSON: "{}")
+    let second = try database.createTrial(studyId: study.id!, tier: .fullTraining, params: [], paramsJSON: "{}")
+    #expect(first.number == 0)
+    #expect(second.number == 1)
+    #expect(try database.params(trialId: first.id!).map(\.name) == ["lr", "opt"])
+    #expect(try database.params(trialId: first.id!).first?.numericValue == 0.1)
+  }
+
+  @Test("a finished trial is never changed again")
+  func finishedTrialsAreFinal() throws {
+    let study = try makeStudy()
+    let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
+    try database.startTrial(id: trial.id!, pid: 123, processStartTicks: 9, runDirectory: "/tmp/x")
+    let point = MetricPoint(trialId: trial.id!, name: "loss", step: 1, value: 0.5, timestamp: 1)
+    #expect(try database.finishTrial(id: trial.id!, .init(state: .completed, value: 0.9), metrics: [point]))
+    // When something tries to finish it again
+    let changed = try database.finishTrial(id: trial.id!, .init(state: .failed, reason: "late"))
+    // Then nothing changes
+    #expect(!changed)
+    let stored = try #require(try database.trial(id: trial.id!))
+    #expect(stored.state == .completed && stored.value == 0.9 && stored.reason == nil)
+    #expect(try database.metrics(trialId: trial.id!) == [point])
+  }
+
+  @Test("metric history comes back in step order per metric, and survives reopening the file")
+  func keepsMetricHistory() throws {
+    let study = try makeStudy()
+    let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
+    try database.appendMetrics((0..<50).reversed().map { MetricPoint(trialId: trial.id!, name: "acc", step: $0, value: Double($0), timestamp: 7) })
+    try database.setTags(trialId: trial.id!, ["hpod.tier": "quick_test"])
+    let reopened = try AppDatabase.open(at: path)
+    #expect(try reopened.metrics(trialId: trial.id!, name: "acc").map(\.step) == Array(0..<50))
+    #expect(try reopened.metricCount(studyId: study.id!) == 50)
+    #expect(try reopened.tags(trialId: trial.id!) == ["hpod.tier": "quick_test"])
+  }
+
+  @Test("an unwritable location is a clear error")
+  func reportsUnwritableStore() {
+    #expect {
+      _ = try AppDatabase.open(at: "/proc/hpod/hpod.sqlite")
+    } throws: { error in
+      "\(error)".contains("/proc/hpod")
+    }
+  }
+}
