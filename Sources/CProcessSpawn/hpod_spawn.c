@@ -25,6 +25,9 @@ int hpod_spawn(const char *file, char *const argv[], char *const envp[], const c
   if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
   if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
+  // Descriptors hpod has open (the store, other trials' pipes and logs) stay out of the trial,
+  // whether or not whoever opened them asked for close-on-exec.
+  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   if (rc == 0 && cwd != NULL) rc = posix_spawn_file_actions_addchdir_np(&actions, cwd);
 
   // The trial leads its own process group, so a stop signal reaches every process it spawned,

@@ -107,17 +107,27 @@ extension AppDatabase {
     }
   }
 
-  /// Records that the trial's process started.
+  /// Records that the trial's process started; returns the updated trial (nil if it was not
+  /// pending).
+  @discardableResult
   public func startTrial(
-    id: Int64, pid: Int, processStartTicks: Int64?, runDirectory: String, at date: Date = Date()
-  ) throws {
+    _ trial: TrialRecord, pid: Int, processStartTicks: Int64?, runDirectory: String, at date: Date = Date()
+  ) throws -> TrialRecord? {
     try writer.write { db in
-      try db.execute(
+      let statement = try db.cachedStatement(
         sql: """
           UPDATE trial SET state = 'running', startedAt = ?, pid = ?, processStartTicks = ?, runDirectory = ?
           WHERE id = ? AND state = 'pending'
-          """,
-        arguments: [date, pid, processStartTicks, runDirectory, id])
+          """)
+      try statement.execute(arguments: [date, pid, processStartTicks, runDirectory, trial.id])
+      guard db.changesCount > 0 else { return nil }
+      var started = trial
+      started.state = .running
+      started.startedAt = date
+      started.pid = pid
+      started.processStartTicks = processStartTicks
+      started.runDirectory = runDirectory
+      return started
     }
   }
 
@@ -144,25 +154,26 @@ extension AppDatabase {
   }
 
   /// Records how a trial ended, with any metric points not yet written, in one transaction.
-  /// Returns `false` (and changes nothing) if the trial had already finished.
+  /// Returns the finished trial, or nil (changing nothing) if it had already finished.
   @discardableResult
   public func finishTrial(id: Int64, _ outcome: TrialOutcome, metrics: [MetricPoint] = [], at date: Date = Date())
-    throws -> Bool
+    throws -> TrialRecord?
   {
     precondition(outcome.state.isFinished, "finishTrial needs a finished state, got \(outcome.state)")
     return try writer.write { db in
-      for point in metrics { try point.insert(db) }
-      try db.execute(
+      try insert(metrics, db)
+      let statement = try db.cachedStatement(
         sql: """
           UPDATE trial SET state = ?, value = ?, exitCode = ?, signal = ?, reason = ?, malformedLines = ?,
             finishedAt = ?
           WHERE id = ? AND state IN ('pending', 'running')
-          """,
-        arguments: [
-          outcome.state.rawValue, outcome.value, outcome.exitCode, outcome.signal, outcome.reason,
-          outcome.malformedLines, date, id,
-        ])
-      return db.changesCount > 0
+          """)
+      try statement.execute(arguments: [
+        outcome.state.rawValue, outcome.value, outcome.exitCode, outcome.signal, outcome.reason,
+        outcome.malformedLines, date, id,
+      ])
+      guard db.changesCount > 0 else { return nil }
+      return try TrialRecord.fetchOne(db, key: id)
     }
   }
 
@@ -189,8 +200,15 @@ extension AppDatabase {
   /// Appends metric points in one transaction.
   public func appendMetrics(_ points: [MetricPoint]) throws {
     guard !points.isEmpty else { return }
-    try writer.write { db in
-      for point in points { try point.insert(db) }
+    try writer.write { db in try insert(points, db) }
+  }
+
+  private func insert(_ points: [MetricPoint], _ db: Database) throws {
+    guard !points.isEmpty else { return }
+    let statement = try db.cachedStatement(
+      sql: "INSERT INTO metric (trialId, name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
+    for point in points {
+      try statement.execute(arguments: [point.trialId, point.name, point.step, point.value, point.timestamp])
     }
   }
 

@@ -79,6 +79,8 @@ struct LocalProcessExecutorTests {
     let script = try sandbox.script("segv.sh", "kill -SEGV $$")
     let trial = try launch([script])
     #expect(await trial.exit() == .signalled(signal: 11))
+    // and a stream the trial never wrote to leaves no file
+    #expect(!FileManager.default.fileExists(atPath: "\(sandbox.root)/out.log"))
   }
 
   @Test("stop reaches the whole process group, children included")

@@ -43,13 +43,13 @@ struct AppDatabaseTests {
   func finishedTrialsAreFinal() throws {
     let study = try makeStudy()
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
-    try database.startTrial(id: trial.id!, pid: 123, processStartTicks: 9, runDirectory: "/tmp/x")
+    try database.startTrial(trial, pid: 123, processStartTicks: 9, runDirectory: "/tmp/x")
     let point = MetricPoint(trialId: trial.id!, name: "loss", step: 1, value: 0.5, timestamp: 1)
-    #expect(try database.finishTrial(id: trial.id!, .init(state: .completed, value: 0.9), metrics: [point]))
+    #expect(try database.finishTrial(id: trial.id!, .init(state: .completed, value: 0.9), metrics: [point])?.state == .completed)
     // When something tries to finish it again
     let changed = try database.finishTrial(id: trial.id!, .init(state: .failed, reason: "late"))
     // Then nothing changes
-    #expect(!changed)
+    #expect(changed == nil)
     let stored = try #require(try database.trial(id: trial.id!))
     #expect(stored.state == .completed && stored.value == 0.9 && stored.reason == nil)
     #expect(try database.metrics(trialId: trial.id!) == [point])

@@ -28,10 +28,17 @@ public struct LocalProcessExecutor: TrialExecutor {
 
     var pid: pid_t = 0
     let environment = launch.environment.map { "\($0.key)=\($0.value)" }
-    let rc = withCStrings(launch.argv) { argv in
-      withCStrings(environment) { envp in
-        hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
+    var rc: Int32 = 0
+    for attempt in 0..<5 {
+      rc = withCStrings(launch.argv) { argv in
+        withCStrings(environment) { envp in
+          hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
+        }
       }
+      // ETXTBSY: the program was just written and another process started in that instant
+      // still holds it open; that process closes it within moments.
+      guard rc == ETXTBSY else { break }
+      usleep(UInt32(10_000 << attempt))
     }
     close(outPipe.write)
     close(errPipe.write)

@@ -101,7 +101,7 @@ public struct StudyRunner: Sendable {
     for (index, chain) in history.chains.enumerated()
     where !inFlight.contains(index) && TrialHistory.needsRerun(chain, retries: spec.trial.retries) {
       let trial = try createTrial(studyId, chain.configuration, retryOf: chain.latest.id)
-      history.record(trial)
+      history.record(trial, configuration: chain.configuration)
       return (trial, chain.configuration)
     }
     let budget = (spec.search.maxTrials ?? Int.max) - history.chains.count
@@ -115,7 +115,7 @@ public struct StudyRunner: Sendable {
       return nil
     }
     let trial = try createTrial(studyId, configuration, retryOf: nil)
-    history.record(trial)
+    history.record(trial, configuration: configuration)
     return (trial, configuration)
   }
 

@@ -24,7 +24,8 @@ struct TrialHistory {
   }
 
   /// Adds a new trial (a new chain, or an attempt of its `retryOf` chain) or updates a known one.
-  mutating func record(_ trial: TrialRecord) {
+  /// `configuration` saves decoding the trial's parameters when the caller has them.
+  mutating func record(_ trial: TrialRecord, configuration known: Configuration? = nil) {
     guard let id = trial.id else { return }
     if let index = chainIndexByTrialId[id] {
       if let position = chains[index].attempts.firstIndex(where: { $0.id == id }) {
@@ -35,7 +36,7 @@ struct TrialHistory {
       chainIndexByTrialId[id] = index
     } else {
       let configuration =
-        (try? JSONDecoder().decode(Configuration.self, from: Data(trial.paramsJSON.utf8))) ?? Configuration()
+        known ?? (try? JSONDecoder().decode(Configuration.self, from: Data(trial.paramsJSON.utf8))) ?? Configuration()
       chainIndexByTrialId[id] = chains.count
       chains.append(Chain(configuration: configuration, attempts: [trial]))
     }

@@ -17,6 +17,21 @@ struct TrialRun {
   let database: AppDatabase
   let executor: any TrialExecutor
   let emit: @Sendable (StudyEvent) -> Void
+  /// hpod's environment with the spec's `env` applied, computed once per study.
+  let baseEnvironment: [String: String]
+
+  init(
+    spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
+    emit: @escaping @Sendable (StudyEvent) -> Void
+  ) {
+    self.spec = spec
+    self.study = study
+    self.home = home
+    self.database = database
+    self.executor = executor
+    self.emit = emit
+    baseEnvironment = ProcessInfo.processInfo.environment.merging(spec.trial.environment) { _, new in new }
+  }
 
   /// Why a trial was asked to stop, which decides its final state.
   enum StopCause: Sendable {
@@ -53,10 +68,10 @@ struct TrialRun {
     registry.add(trialId, stop: { stop(.interrupted($0)) }, kill: { process.kill() })
     defer { registry.remove(trialId) }
 
-    try? database.startTrial(
-      id: trialId, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
+    let started = try? database.startTrial(
+      trial, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
       runDirectory: directory)
-    if let started = try? database.trial(id: trialId) { emit(.trialStarted(started)) }
+    if let started { emit(.trialStarted(started)) }
 
     let timeoutTask = spec.trial.timeout.map { timeout in
       Task {
@@ -85,10 +100,11 @@ struct TrialRun {
     let artifacts = "\(directory)/artifacts"
     try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
     let paramsFile = "\(directory)/params.json"
-    try Data(trial.paramsJSON.utf8).write(to: URL(fileURLWithPath: paramsFile), options: .atomic)
+    guard FileManager.default.createFile(atPath: paramsFile, contents: Data(trial.paramsJSON.utf8)) else {
+      throw TrialLaunchError("cannot write \(paramsFile)")
+    }
 
-    var environment = ProcessInfo.processInfo.environment
-    environment.merge(spec.trial.environment) { _, new in new }
+    var environment = baseEnvironment
     environment["HPOD_STUDY"] = study.name
     environment["HPOD_STUDY_ID"] = String(study.id!)
     environment["HPOD_TRIAL_ID"] = String(trial.id!)
@@ -144,8 +160,7 @@ struct TrialRun {
   }
 
   private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) -> TrialRecord {
-    try? database.finishTrial(id: trialId, outcome)
-    let record = (try? database.trial(id: trialId)) ?? nil
+    let record = (try? database.finishTrial(id: trialId, outcome)) ?? (try? database.trial(id: trialId)) ?? nil
     if let record { emit(.trialFinished(record)) }
     return record ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
   }
@@ -211,28 +226,48 @@ struct MetricCollector {
   }
 }
 
-/// The trials running now, each with a way to stop it gently and to kill it.
+/// The trials running now, each with a way to stop it gently and to kill it. A trial that
+/// registers after a stop was asked for is stopped at once, so none slips through.
 final class RunningTrials: Sendable {
   private struct Entry {
     var stop: @Sendable (String) -> Void
     var kill: @Sendable () -> Void
   }
 
-  private let entries = Mutex<[Int64: Entry]>([:])
+  private struct State {
+    var entries: [Int64: Entry] = [:]
+    var stopReason: String?
+    var killed = false
+  }
+
+  private let state = Mutex(State())
 
   func add(_ id: Int64, stop: @escaping @Sendable (String) -> Void, kill: @escaping @Sendable () -> Void) {
-    entries.withLock { $0[id] = Entry(stop: stop, kill: kill) }
+    let (reason, killed) = state.withLock { state in
+      state.entries[id] = Entry(stop: stop, kill: kill)
+      return (state.stopReason, state.killed)
+    }
+    if let reason { stop(reason) }
+    if killed { kill() }
   }
 
   func remove(_ id: Int64) {
-    _ = entries.withLock { $0.removeValue(forKey: id) }
+    _ = state.withLock { $0.entries.removeValue(forKey: id) }
   }
 
   func stopAll(reason: String) {
-    entries.withLock { Array($0.values) }.forEach { $0.stop(reason) }
+    let entries = state.withLock { state in
+      if state.stopReason == nil { state.stopReason = reason }
+      return Array(state.entries.values)
+    }
+    entries.forEach { $0.stop(reason) }
   }
 
   func killAll() {
-    entries.withLock { Array($0.values) }.forEach { $0.kill() }
+    let entries = state.withLock { state in
+      state.killed = true
+      return Array(state.entries.values)
+    }
+    entries.forEach { $0.kill() }
   }
 }
