@@ -64,6 +64,29 @@ enum Migrations {
         t.primaryKey(["trialId", "key"])
       }
     }
+    migrator.registerMigration("v2: model registry") { db in
+      try db.create(table: "modelVersion") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("modelName", .text).notNull()
+        t.column("version", .integer).notNull()
+        t.belongsTo("trial", onDelete: .restrict).notNull()
+        t.belongsTo("study", onDelete: .cascade).notNull()
+        t.column("value", .double)
+        t.column("metricsJSON", .text).notNull()
+        t.column("paramsJSON", .text).notNull()
+        t.column("conditions", .text).notNull()
+        t.column("artifactPath", .text)
+        t.column("createdAt", .datetime).notNull()
+        t.uniqueKey(["modelName", "version"])
+      }
+      try db.create(table: "modelAlias") { t in
+        t.column("modelName", .text).notNull()
+        t.column("alias", .text).notNull()
+        t.column("version", .integer).notNull()
+        t.column("updatedAt", .datetime).notNull()
+        t.primaryKey(["modelName", "alias"])
+      }
+    }
     return migrator
   }
 }

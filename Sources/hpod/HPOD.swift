@@ -10,10 +10,11 @@ struct HPOD: AsyncParsableCommand {
 
         hpod validate study.yaml     check a spec and list every problem
         hpod run study.yaml          run it here, with live progress; run again to resume
+        hpod models                  the models registered by studies
 
       State lives in $HPOD_HOME (default ~/.hpod).
       """,
     version: "0.1.0",
-    subcommands: [Run.self, Validate.self]
+    subcommands: [Run.self, Validate.self, Models.self]
   )
 }

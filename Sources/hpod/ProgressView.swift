@@ -19,7 +19,10 @@ final class ProgressView: Sendable {
     var studyStarted = Date()
     var running: [Int64: RunningTrial] = [:]
     var finished: [TrialState: Int] = [:]
-    var best: TrialRecord?
+    var quickTestsDone = 0
+    var fullTrainings = (started: 0, done: 0)
+    var best: [Tier: TrialRecord] = [:]
+    var registered: String?
     var drawnLines = 0
     var lastDraw = Date.distantPast
     var notes: [String] = []
@@ -52,17 +55,28 @@ final class ProgressView: Sendable {
       let improved = state.withLock { state -> Bool in
         state.running[trial.id!] = nil
         state.finished[trial.state, default: 0] += 1
+        if trial.tier == .fullTraining { state.fullTrainings.done += 1 } else { state.quickTestsDone += 1 }
         guard trial.state == .completed, let value = trial.value else { return false }
-        if let best = state.best?.value, !spec.objective.direction.isBetter(value, than: best) { return false }
-        state.best = trial
+        if let best = state.best[trial.tier]?.value, !spec.objective.direction.isBetter(value, than: best) { return false }
+        state.best[trial.tier] = trial
         return true
       }
       if !live {
         let value = trial.value.map { " \(spec.objective.metric)=\(Self.format($0))" } ?? ""
         let reason = trial.state == .completed ? "" : ": \(trial.reason ?? "")"
         let duration = trial.duration.map { String(format: " in %.1fs", $0) } ?? ""
-        emit("trial \(trial.number) \(trial.state.rawValue)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")")
+        let tier = trial.tier == .fullTraining ? " (full training)" : ""
+        emit("trial \(trial.number)\(tier) \(trial.state.rawValue)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")")
       }
+    case .trialPromoted(let quickTest, let fullTraining):
+      state.withLock { $0.fullTrainings.started += 1 }
+      note("promoted quick test \(quickTest.number) (\(spec.objective.metric)=\(quickTest.value.map(Self.format) ?? "-")) to full training as trial \(fullTraining.number)")
+    case .modelRegistered(let version, let trial):
+      let line = "registered \(version.modelName) v\(version.version) from trial \(trial.number) (\(version.conditions))"
+      state.withLock { $0.registered = line }
+      note(line)
+    case .registrationSkipped(let trial, let reason):
+      note("trial \(trial.number) not registered: \(reason)")
     case .studyFinished:
       break
     }
@@ -103,7 +117,7 @@ final class ProgressView: Sendable {
   }
 
   private func render(_ state: State, now: Date) -> [String] {
-    let done = state.finished.values.reduce(0, +)
+    let done = state.quickTestsDone
     let total = spec.search.maxTrials ?? max(done + state.running.count, 1)
     let width = 30
     let filled = min(width, total > 0 ? done * width / total : 0)
@@ -116,11 +130,16 @@ final class ProgressView: Sendable {
     var lines = [
       "\(spec.name)  \(bar)  \(done)/\(total) trials  \(counts.joined(separator: "  "))  \(String(format: "%02d:%02d", elapsed / 60, elapsed % 60))"
     ]
-    if let best = state.best, let value = best.value {
-      lines.append("  best \(spec.objective.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
-    } else {
-      lines.append("  best: no completed trial yet")
+    if state.fullTrainings.started > 0 {
+      lines[0] += "  full trainings \(state.fullTrainings.done)/\(state.fullTrainings.started)"
     }
+    for tier in [Tier.quickTest, .fullTraining] {
+      guard let best = state.best[tier], let value = best.value else { continue }
+      let label = spec.tiers.isEmpty ? "best" : "best \(tier == .quickTest ? "quick test" : "full training")"
+      lines.append("  \(label) \(spec.objective.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
+    }
+    if state.best.isEmpty { lines.append("  best: no completed trial yet") }
+    if let registered = state.registered { lines.append("  \(registered)") }
     for trial in state.running.values.sorted(by: { $0.number < $1.number }).prefix(12) {
       let metrics = trial.metrics.sorted { $0.key < $1.key }.prefix(4).map { "\($0.key)=\(Self.format($0.value))" }
       let step = trial.step >= 0 ? "step \(trial.step)  " : ""

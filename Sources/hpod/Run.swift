@@ -59,7 +59,7 @@ struct Run: AsyncParsableCommand {
     case .alreadyFinished(let finished):
       let trials = try database.trials(studyId: finished.id!)
       print("Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); pass --new to run it again.\n")
-      print(Summary(spec: studySpec, study: finished, trials: trials, home: home).render())
+      print(try Summary.load(spec: studySpec, study: finished, trials: trials, home: home, database: database).render())
       return
     }
 
@@ -86,7 +86,8 @@ struct Run: AsyncParsableCommand {
       onEvent: { progress.handle($0) })
     let final = try await runner.run(study, stopSignal: stopSignal)
     progress.finish()
-    print(Summary(spec: studySpec, study: final, trials: try database.trials(studyId: study.id!), home: home).render())
+    let trials = try database.trials(studyId: study.id!)
+    print(try Summary.load(spec: studySpec, study: final, trials: trials, home: home, database: database).render())
     switch final.state {
     case .failed: throw ExitCode(ExitCodes.studyFailed)
     case .interrupted: throw ExitCode(ExitCodes.interrupted)

@@ -9,7 +9,18 @@ struct Summary {
   let study: StudyRecord
   let trials: [TrialRecord]
   let home: HpodHome
+  /// The model versions this study registered, and the aliases of those models.
+  var models: [ModelVersion] = []
+  var aliases: [ModelAlias] = []
   var rows = 10
+
+  static func load(spec: StudySpec, study: StudyRecord, trials: [TrialRecord], home: HpodHome, database: AppDatabase)
+    throws -> Summary
+  {
+    let models = try database.modelVersions().filter { $0.studyId == study.id }
+    let aliases = try database.modelAliases().filter { alias in models.contains { $0.modelName == alias.modelName } }
+    return Summary(spec: spec, study: study, trials: trials, home: home, models: models, aliases: aliases)
+  }
 
   func render() -> String {
     var out: [String] = []
@@ -37,7 +48,26 @@ struct Summary {
     out += Self.align(table)
     if ranked.count > rows { out.append("  … \(ranked.count - rows) more completed trials") }
     out.append("")
-    out.append("Best: trial \(best.number), \(spec.objective.metric) = \(ProgressView.format(best.value!))")
+    let fullTrainings = trials.filter { $0.tier == .fullTraining }
+    if !fullTrainings.isEmpty {
+      out.append("Full trainings:")
+      for trial in fullTrainings {
+        let source = trials.first { $0.id == trial.sourceTrialId }.map { "from quick test \($0.number)" } ?? ""
+        let value = trial.value.map { "\(spec.objective.metric) = \(ProgressView.format($0))" } ?? trial.reason ?? ""
+        out.append("  trial \(trial.number) \(source): \(trial.state.rawValue), \(value)")
+      }
+    }
+    for version in models {
+      let alias = aliases.filter { $0.modelName == version.modelName && $0.version == version.version }.map(\.alias)
+      let trial = trials.first { $0.id == version.trialId }.map { "trial \($0.number)" } ?? "trial id \(version.trialId)"
+      out.append(
+        "Registered: \(version.modelName) v\(version.version)\(alias.isEmpty ? "" : " (\(alias.joined(separator: ", ")))") from \(trial), met \(version.conditions)")
+      if let path = version.artifactPath { out.append("  model file: \(path)") }
+    }
+    if spec.registration != nil, models.isEmpty {
+      out.append("Registered: nothing; no \(spec.registration!.tier.rawValue) run met \(spec.registration!.conditions.map(\.description).joined(separator: " and "))")
+    }
+    out.append("Best: trial \(best.number) (\(best.tier.rawValue)), \(spec.objective.metric) = \(ProgressView.format(best.value!))")
     out.append("  \(ProgressView.params(best.paramsJSON))")
     out.append("  artifacts: \(best.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.number))/artifacts")
     out.append("Store: \(home.databasePath)")

@@ -9,5 +9,10 @@ public enum StudyEvent: Sendable {
   /// New values of a running trial's metrics (the latest value of each, per batch).
   case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])
   case trialFinished(TrialRecord)
+  /// A quick test was promoted: its configuration is being trained in full.
+  case trialPromoted(quickTest: TrialRecord, fullTraining: TrialRecord)
+  case modelRegistered(ModelVersion, trial: TrialRecord)
+  /// A run of the registration tier that missed a threshold, with why.
+  case registrationSkipped(TrialRecord, reason: String)
   case studyFinished(StudyRecord)
 }

@@ -40,31 +40,34 @@ public struct StudyRunner: Sendable {
 
     let running = RunningTrials()
     stopSignal.observe(stop: { running.stopAll(reason: $0) }, force: { running.killAll() })
+    let all = try database.trials(studyId: studyId)
+    let stopper = try spec.earlyStopping.map { earlyStopping in
+      EarlyStopper(
+        rule: earlyStopping.makeRule(), metric: earlyStopping.metric, direction: spec.objective.direction,
+        board: try CurveBoard(
+          trials: all.filter { $0.tier == spec.searchTier }, metric: earlyStopping.metric, database: database))
+    }
     let trialRun = TrialRun(
-      spec: spec, study: study, home: home, database: database, executor: executor, emit: onEvent)
+      spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, emit: onEvent)
 
-    var history = TrialHistory(trials: try database.trials(studyId: studyId).filter { $0.tier == spec.searchTier })
-    let reruns = history.chains.filter { TrialHistory.needsRerun($0, retries: spec.trial.retries) }.count
-    let kept = history.chains.filter { $0.latest.state.isFinished }.count - reruns
-    onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: kept, rerunTrials: reruns))
+    var state = RunState(spec: spec, trials: all)
+    let reruns = state.chainsToRerun().count
+    let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
+    onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: max(kept, 0), rerunTrials: reruns))
+    try registerPendingRuns(all)
+
     var endState: (StudyState, String?) = (.completed, nil)
-    var exhausted = false
-    var inFlight = Set<Int>()  // chain indexes with an attempt running
-
     await withTaskGroup(of: TrialRecord.self) { group in
       var active = 0
       while true {
         if let reason = stopSignal.reason {
           endState = (.interrupted, reason)
-        } else if let limit = spec.trial.maxFailedTrials, history.failedForGood(retries: spec.trial.retries) > limit {
+        } else if let limit = spec.trial.maxFailedTrials, state.search.failedForGood(retries: spec.trial.retries) > limit {
           endState = (.failed, "more than \(limit) trials failed (max_failed_trials); see their reasons with the trials' logs")
           running.stopAll(reason: "cancelled: the study failed")
         } else {
           do {
-            while active < spec.search.parallelism,
-              let (trial, configuration) = try nextTrial(studyId, &history, inFlight: inFlight, exhausted: &exhausted)
-            {
-              inFlight.insert(history.chainIndex(of: trial.id!)!)
+            while active < spec.search.parallelism, let (trial, configuration) = try nextTrial(studyId, &state) {
               active += 1
               group.addTask { await trialRun.run(trial, configuration: configuration, registry: running) }
             }
@@ -76,12 +79,14 @@ public struct StudyRunner: Sendable {
         }
         guard active > 0, let finished = await group.next() else { break }
         active -= 1
-        if let id = finished.id, let index = history.chainIndex(of: id) { inFlight.remove(index) }
-        history.record(finished)
+        state.finish(finished)
         if finished.state == .failed || finished.state == .timedOut {
           logger.warning(
             "trial \(finished.number) \(finished.state.rawValue): \(finished.reason ?? "no reason")",
             metadata: ["study": "\(spec.name)"])
+        }
+        do { try register(finished) } catch {
+          logger.error("registering trial \(finished.number) failed: \(error)", metadata: ["study": "\(spec.name)"])
         }
       }
     }
@@ -92,44 +97,84 @@ public struct StudyRunner: Sendable {
     return final
   }
 
-  /// The next trial to start: a re-run of a chain that needs one, else a new suggestion while
-  /// budget remains. One suggestion at a time, with the running trials as pending, so each
-  /// suggestion sees every result that arrived before it.
-  private func nextTrial(
-    _ studyId: Int64, _ history: inout TrialHistory, inFlight: Set<Int>, exhausted: inout Bool
-  ) throws -> (TrialRecord, Configuration)? {
-    for (index, chain) in history.chains.enumerated()
-    where !inFlight.contains(index) && TrialHistory.needsRerun(chain, retries: spec.trial.retries) {
-      let trial = try createTrial(studyId, chain.configuration, retryOf: chain.latest.id)
-      history.record(trial, configuration: chain.configuration)
+  /// The next trial to start: a re-run of a chain that needs one, then a promotion, then a
+  /// new suggestion while budget remains. One suggestion at a time, with the running trials
+  /// as pending, so each suggestion sees every result that arrived before it.
+  private func nextTrial(_ studyId: Int64, _ state: inout RunState) throws -> (TrialRecord, Configuration)? {
+    if let (tier, chain) = state.chainsToRerun().first {
+      let trial = try createTrial(studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: chain.root.sourceTrialId)
+      state.start(trial, configuration: chain.configuration)
       return (trial, chain.configuration)
     }
-    let budget = (spec.search.maxTrials ?? Int.max) - history.chains.count
-    guard !exhausted, budget > 0 else { return nil }
-    let context = history.searchContext(space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
+    if let promotion = spec.promotion,
+      let source = PromotionPolicy(promotion: promotion, direction: spec.objective.direction).candidates(
+        quickTests: state.search.chains.map(\.latest), promotedSources: state.promotedSources,
+        searchDone: state.searchDone(spec)).first,
+      let chain = state.search.chainIndex(of: source.id!).map({ state.search.chains[$0] })
+    {
+      let trial = try createTrial(studyId, chain.configuration, tier: .fullTraining, retryOf: nil, source: source.id)
+      state.start(trial, configuration: chain.configuration)
+      onEvent(.trialPromoted(quickTest: source, fullTraining: trial))
+      return (trial, chain.configuration)
+    }
+    let budget = (spec.search.maxTrials ?? Int.max) - state.search.chains.count
+    guard !state.exhausted, budget > 0 else { return nil }
+    let context = state.search.searchContext(space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
     let started = ContinuousClock.now
     let suggestions = try strategy.suggest(1, in: context)
     logger.debug("suggested in \(ContinuousClock.now - started)", metadata: ["study": "\(spec.name)"])
     guard let configuration = suggestions.first else {
-      if inFlight.isEmpty { exhausted = true }
-      return nil
+      guard state.inFlight.isEmpty else { return nil }
+      // The space is exhausted: what follows the search (promotion) may start now.
+      state.exhausted = true
+      return try nextTrial(studyId, &state)
     }
-    let trial = try createTrial(studyId, configuration, retryOf: nil)
-    history.record(trial, configuration: configuration)
+    let trial = try createTrial(studyId, configuration, tier: spec.searchTier, retryOf: nil, source: nil)
+    state.start(trial, configuration: configuration)
     return (trial, configuration)
   }
 
-  private func createTrial(_ studyId: Int64, _ configuration: Configuration, retryOf: Int64?) throws -> TrialRecord {
-    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
-    return try database.createTrial(
-      studyId: studyId, tier: spec.searchTier, params: params,
-      paramsJSON: Self.json(configuration), retryOf: retryOf)
+  /// Registers a finished run that meets the thresholds; records why one does not.
+  private func register(_ trial: TrialRecord) throws {
+    guard let registration = spec.registration, trial.tier == registration.tier, trial.state == .completed else { return }
+    let metrics = try database.finalMetrics(trialId: trial.id!)
+    switch RegistrationPolicy(registration: registration).judge(trial, finalMetrics: metrics) {
+    case .reject(let reason):
+      try database.setTags(trialId: trial.id!, ["hpod.registration": "not registered: \(reason)"])
+      onEvent(.registrationSkipped(trial, reason: reason))
+    case .register(let artifactPath):
+      let version = try database.registerModel(
+        ModelVersion(
+          modelName: registration.model, trialId: trial.id!, studyId: trial.studyId, value: trial.value,
+          metricsJSON: Self.json(metrics), paramsJSON: trial.paramsJSON,
+          conditions: registration.conditions.map(\.description).joined(separator: " and "), artifactPath: artifactPath),
+        alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize)
+      try database.setTags(trialId: trial.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
+      onEvent(.modelRegistered(version, trial: trial))
+    }
   }
 
-  static func json(_ configuration: Configuration) -> String {
+  /// Runs that completed but were never judged for registration (hpod stopped in between).
+  private func registerPendingRuns(_ trials: [TrialRecord]) throws {
+    guard spec.registration != nil else { return }
+    for trial in trials where trial.state == .completed && trial.tier == spec.registration?.tier {
+      if try database.tags(trialId: trial.id!)["hpod.registration"] == nil { try register(trial) }
+    }
+  }
+
+  private func createTrial(
+    _ studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64?, source: Int64?
+  ) throws -> TrialRecord {
+    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
+    return try database.createTrial(
+      studyId: studyId, tier: tier, params: params, paramsJSON: Self.json(configuration), retryOf: retryOf,
+      sourceTrialId: source)
+  }
+
+  static func json<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    return (try? String(decoding: encoder.encode(configuration), as: UTF8.self)) ?? "{}"
+    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
   }
 
   /// Trials left pending or running by an hpod that stopped without finishing them: their

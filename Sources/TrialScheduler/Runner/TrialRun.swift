@@ -16,14 +16,16 @@ struct TrialRun {
   let home: HpodHome
   let database: AppDatabase
   let executor: any TrialExecutor
+  let stopper: EarlyStopper?
   let emit: @Sendable (StudyEvent) -> Void
   /// hpod's environment with the spec's `env` applied, computed once per study.
   let baseEnvironment: [String: String]
 
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
-    emit: @escaping @Sendable (StudyEvent) -> Void
+    stopper: EarlyStopper? = nil, emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
+    self.stopper = stopper
     self.spec = spec
     self.study = study
     self.home = home
@@ -37,6 +39,7 @@ struct TrialRun {
   enum StopCause: Sendable {
     case timeout
     case interrupted(String)
+    case pruned(rule: String, step: Int, reason: String)
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
@@ -82,14 +85,23 @@ struct TrialRun {
     defer { timeoutTask?.cancel() }
 
     var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
+    let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
     for await lines in process.reports {
       let points = collector.ingest(lines)
       guard !points.isEmpty else { continue }
       try? database.appendMetrics(points)
       emit(.trialMetrics(trialId: trialId, number: trial.number, step: collector.lastStep, values: collector.latestOfBatch(points)))
+      if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
+        stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
+      }
     }
     let exit = await process.exit()
-    let outcome = judge(exit: exit, stopCause: stopCause.withLock { $0 }, collector: collector, directory: directory)
+    let cause = stopCause.withLock { $0 }
+    let outcome = judge(exit: exit, stopCause: cause, collector: collector, directory: directory)
+    if case .pruned(let rule, let step, _) = cause {
+      try? database.setTags(trialId: trialId, ["hpod.prune_rule": rule, "hpod.prune_step": String(step)])
+    }
+    stopper?.board.finish(trialId: trialId, completed: outcome.state == .completed)
     return finish(trialId, outcome)
   }
 
@@ -142,6 +154,9 @@ struct TrialRun {
     case .interrupted(let why):
       outcome.state = .cancelled
       outcome.reason = why
+    case .pruned(let rule, let step, let why):
+      outcome.state = .pruned
+      outcome.reason = "stopped early by the \(rule) rule at step \(step): \(why)"
     case nil where exit.succeeded:
       if let problem = collector.objectiveProblem {
         outcome.reason = problem

@@ -582,6 +582,9 @@ struct SpecParser {
       let minResource = int("min_resource", 1, atLeast: 1)
       let maxResource = int("max_resource", nil, atLeast: 1)
       let factor = int("reduction_factor", 3, atLeast: 2)
+      if rule == "hyperband", fields["max_resource"] == nil {
+        reader.report(at: node, "early_stopping", "missing required key 'max_resource' (the most steps a trial runs) for hyperband")
+      }
       if let minResource, let maxResource, maxResource <= minResource {
         reader.report(at: fields["max_resource"], fields.path("max_resource"), "max_resource must exceed min_resource (\(minResource))")
       }

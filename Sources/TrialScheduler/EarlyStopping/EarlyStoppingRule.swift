@@ -1,0 +1,48 @@
+import Foundation
+
+public import SearchStrategies
+
+/// The intermediate values one trial reported for the watched metric, by step.
+public struct LearningCurve: Sendable, Hashable {
+  public var trialNumber: Int
+  /// Whether the trial ran to its end (a completed peer), as opposed to running or pruned.
+  public var isComplete: Bool
+  public var values: [Int: Double]
+
+  public init(trialNumber: Int, isComplete: Bool = false, values: [Int: Double] = [:]) {
+    self.trialNumber = trialNumber
+    self.isComplete = isComplete
+    self.values = values
+  }
+
+  public var lastStep: Int? { values.keys.max() }
+
+  /// The best value at or before `step`.
+  public func best(upTo step: Int, _ direction: Direction) -> Double? {
+    values.filter { $0.key <= step }.values.reduce(nil) { best, value in
+      guard let best else { return value }
+      return direction.isBetter(value, than: best) ? value : best
+    }
+  }
+}
+
+public enum StoppingDecision: Sendable, Hashable {
+  case keepGoing
+  case stop(reason: String)
+}
+
+/// Decides whether a running trial is hopeless (like Optuna's pruners and Ray's trial
+/// schedulers). Rules are pure: the same curves always give the same decision, whatever the
+/// order in which parallel trials reported them.
+public protocol EarlyStoppingRule: Sendable {
+  /// The name recorded on a stopped trial (`median`, `asha`, ...).
+  var name: String { get }
+
+  /// Called each time `trial` reports a new value at `step`; `peers` are the other trials of
+  /// the same tier (running, finished, pruned).
+  func decide(_ trial: LearningCurve, at step: Int, peers: [LearningCurve], direction: Direction) -> StoppingDecision
+}
+
+func describe(_ value: Double) -> String {
+  abs(value) >= 1e-3 && abs(value) < 1e6 || value == 0 ? String(format: "%.4g", value) : String(format: "%.3e", value)
+}

@@ -1,0 +1,17 @@
+extension StudySpec.EarlyStopping {
+  /// The rule the spec describes.
+  public func makeRule() -> any EarlyStoppingRule {
+    switch rule {
+    case .median(let minSteps, let minTrials):
+      MedianRule(minSteps: minSteps, minTrials: minTrials)
+    case .patience(let patience, let minDelta, let minSteps):
+      PatienceRule(patience: patience, minDelta: minDelta, minSteps: minSteps)
+    case .threshold(let lower, let upper, let minSteps):
+      ThresholdRule(lower: lower, upper: upper, minSteps: minSteps)
+    case .asha(let minResource, let maxResource, let reductionFactor):
+      SuccessiveHalvingRule(minResource: minResource, maxResource: maxResource, reductionFactor: reductionFactor)
+    case .hyperband(let minResource, let maxResource, let reductionFactor):
+      HyperbandRule(minResource: minResource, maxResource: maxResource ?? minResource * 27, reductionFactor: reductionFactor)
+    }
+  }
+}
