@@ -109,4 +109,19 @@ extension AppDatabase {
       return metrics
     }
   }
+
+  /// The last value of every metric of every trial of a study, in one read.
+  public func lastMetricValues(studyId: Int64) throws -> [Int64: [String: Double]] {
+    try writer.read { db in
+      let rows = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT metric.trialId, metric.name, metric.value FROM metric JOIN trial ON trial.id = metric.trialId
+          WHERE trial.studyId = ? ORDER BY metric.trialId, metric.name, metric.step, metric.rowid
+          """, arguments: [studyId])
+      var values: [Int64: [String: Double]] = [:]
+      while let row = try rows.next() { values[row[0], default: [:]][row[1]] = row[2] }
+      return values
+    }
+  }
 }

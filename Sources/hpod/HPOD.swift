@@ -12,9 +12,19 @@ struct HPOD: AsyncParsableCommand {
         hpod run study.yaml          run it here, with live progress; run again to resume
         hpod models                  the models registered by studies
 
+      Or run the daemon and talk to it (--server, or HPOD_SERVER):
+
+        hpod serve &                 the daemon: HTTP API on 127.0.0.1:8765
+        hpod submit study.yaml       submit a study; prints its id
+        hpod watch ID                follow it live
+        hpod status | trials ID | best ID | logs TRIAL | export ID | cancel ID | resume ID
+
       State lives in $HPOD_HOME (default ~/.hpod).
       """,
     version: "0.1.0",
-    subcommands: [Run.self, Validate.self, Models.self]
+    subcommands: [
+      Run.self, Validate.self, Models.self, Serve.self, Submit.self, Status.self, Watch.self, Trials.self, Best.self,
+      Cancel.self, Resume.self, Logs.self, Export.self,
+    ]
   )
 }

@@ -28,13 +28,48 @@ final class ProgressView: Sendable {
     var notes: [String] = []
   }
 
-  private let spec: StudySpec
+  /// What the view shows of a study, from its spec (`hpod run`) or the API (`hpod watch`).
+  struct Header: Sendable {
+    var name: String
+    var algorithm: String
+    var maxTrials: Int?
+    var parallelism: Int
+    var metric: String
+    var direction: Direction
+    var hasTiers: Bool
+
+    init(spec: StudySpec) {
+      name = spec.name
+      algorithm = spec.search.algorithm.rawValue
+      maxTrials = spec.search.maxTrials
+      parallelism = spec.search.parallelism
+      metric = spec.objective.metric
+      direction = spec.objective.direction
+      hasTiers = !spec.tiers.isEmpty
+    }
+
+    init(study: API.Study) {
+      name = study.name
+      algorithm = study.algorithm ?? "?"
+      maxTrials = study.maxTrials
+      parallelism = study.parallelism ?? 1
+      metric = study.objective.metric
+      direction = Direction(rawValue: study.objective.direction) ?? .minimize
+      hasTiers = study.fullTrainings > 0
+    }
+  }
+
+  private let header: Header
   private let live: Bool
   private let state = Mutex(State())
 
-  init(spec: StudySpec, live: Bool) {
-    self.spec = spec
+  init(header: Header, live: Bool) {
+    self.header = header
     self.live = live
+  }
+
+  convenience init(spec: StudySpec, live: Bool) {
+    self.init(header: Header(spec: spec), live: live)
   }
 
   func handle(_ event: StudyEvent) {
@@ -42,7 +77,7 @@ final class ProgressView: Sendable {
     case .studyStarted(let study, let kept, let reruns):
       var resume = kept > 0 ? "; resuming with \(kept) finished trial(s) kept" : ""
       if reruns > 0 { resume += ", \(reruns) interrupted or crashed trial(s) will run again" }
-      emit("study '\(study.name)' (id \(study.id!)): \(spec.search.algorithm.rawValue) search, \(budgetText) trials, \(spec.search.parallelism) at a time\(resume)")
+      emit("study '\(study.name)' (id \(study.id!)): \(header.algorithm) search, \(budgetText) trials, \(header.parallelism) at a time\(resume)")
     case .trialStarted(let trial):
       state.withLock { $0.running[trial.id!] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
       if !live { emit("trial \(trial.number) started: \(Self.params(trial.paramsJSON))") }
@@ -57,12 +92,12 @@ final class ProgressView: Sendable {
         state.finished[trial.state, default: 0] += 1
         if trial.tier == .fullTraining { state.fullTrainings.done += 1 } else { state.quickTestsDone += 1 }
         guard trial.state == .completed, let value = trial.value else { return false }
-        if let best = state.best[trial.tier]?.value, !spec.objective.direction.isBetter(value, than: best) { return false }
+        if let best = state.best[trial.tier]?.value, !header.direction.isBetter(value, than: best) { return false }
         state.best[trial.tier] = trial
         return true
       }
       if !live {
-        let value = trial.value.map { " \(spec.objective.metric)=\(Self.format($0))" } ?? ""
+        let value = trial.value.map { " \(header.metric)=\(Self.format($0))" } ?? ""
         let reason = trial.state == .completed ? "" : ": \(trial.reason ?? "")"
         let duration = trial.duration.map { String(format: " in %.1fs", $0) } ?? ""
         let tier = trial.tier == .fullTraining ? " (full training)" : ""
@@ -70,7 +105,7 @@ final class ProgressView: Sendable {
       }
     case .trialPromoted(let quickTest, let fullTraining):
       state.withLock { $0.fullTrainings.started += 1 }
-      note("promoted quick test \(quickTest.number) (\(spec.objective.metric)=\(quickTest.value.map(Self.format) ?? "-")) to full training as trial \(fullTraining.number)")
+      note("promoted quick test \(quickTest.number) (\(header.metric)=\(quickTest.value.map(Self.format) ?? "-")) to full training as trial \(fullTraining.number)")
     case .modelRegistered(let version, let trial):
       let line = "registered \(version.modelName) v\(version.version) from trial \(trial.number) (\(version.conditions))"
       state.withLock { $0.registered = line }
@@ -97,7 +132,7 @@ final class ProgressView: Sendable {
     if live { redraw(force: true) }
   }
 
-  private var budgetText: String { spec.search.maxTrials.map(String.init) ?? "grid" }
+  private var budgetText: String { header.maxTrials.map(String.init) ?? "grid" }
 
   private func emit(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -118,7 +153,7 @@ final class ProgressView: Sendable {
 
   private func render(_ state: State, now: Date) -> [String] {
     let done = state.quickTestsDone
-    let total = spec.search.maxTrials ?? max(done + state.running.count, 1)
+    let total = header.maxTrials ?? max(done + state.running.count, 1)
     let width = 30
     let filled = min(width, total > 0 ? done * width / total : 0)
     let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
@@ -128,15 +163,15 @@ final class ProgressView: Sendable {
       if let count = state.finished[trialState], count > 0 { counts.append("\(count) \(trialState.rawValue)") }
     }
     var lines = [
-      "\(spec.name)  \(bar)  \(done)/\(total) trials  \(counts.joined(separator: "  "))  \(String(format: "%02d:%02d", elapsed / 60, elapsed % 60))"
+      "\(header.name)  \(bar)  \(done)/\(total) trials  \(counts.joined(separator: "  "))  \(String(format: "%02d:%02d", elapsed / 60, elapsed % 60))"
     ]
     if state.fullTrainings.started > 0 {
       lines[0] += "  full trainings \(state.fullTrainings.done)/\(state.fullTrainings.started)"
     }
     for tier in [Tier.quickTest, .fullTraining] {
       guard let best = state.best[tier], let value = best.value else { continue }
-      let label = spec.tiers.isEmpty ? "best" : "best \(tier == .quickTest ? "quick test" : "full training")"
-      lines.append("  \(label) \(spec.objective.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
+      let label = !header.hasTiers ? "best" : "best \(tier == .quickTest ? "quick test" : "full training")"
+      lines.append("  \(label) \(header.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
     }
     if state.best.isEmpty { lines.append("  best: no completed trial yet") }
     if let registered = state.registered { lines.append("  \(registered)") }

@@ -1,4 +1,5 @@
 import Synchronization
+public import TrackingBridge
 
 /// A one-way switch that asks a running study to stop, shared between a signal handler (or an
 /// HTTP cancel) and the runner. Whoever trips it first names the reason. `force()` asks for
@@ -6,6 +7,7 @@ import Synchronization
 public final class StopSignal: Sendable {
   private struct State {
     var reason: String?
+    var outcome = StudyState.interrupted
     var forced = false
     var onStop: [@Sendable (String) -> Void] = []
     var onForce: [@Sendable () -> Void] = []
@@ -16,13 +18,17 @@ public final class StopSignal: Sendable {
   public init() {}
 
   public var reason: String? { state.withLock { $0.reason } }
+  /// The state the study is left in: `interrupted` (resumable by hand), `cancelled`, or
+  /// `running` when the daemon shuts down and will resume it when it starts again.
+  public var outcome: StudyState { state.withLock { $0.outcome } }
   public var isStopped: Bool { reason != nil }
 
   /// Trips the switch; later calls are ignored.
-  public func stop(reason: String) {
+  public func stop(reason: String, outcome: StudyState = .interrupted) {
     let handlers: [@Sendable (String) -> Void]? = state.withLock { state in
       guard state.reason == nil else { return nil }
       state.reason = reason
+      state.outcome = outcome
       return state.onStop
     }
     handlers?.forEach { $0(reason) }

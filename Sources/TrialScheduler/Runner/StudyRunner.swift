@@ -16,13 +16,16 @@ public struct StudyRunner: Sendable {
   public let executor: any TrialExecutor
   public let strategy: any SearchStrategy
   public let logger: Logger
+  /// The daemon's limit on trial processes across studies; nil runs up to `parallelism`.
+  public let slots: TrialSlots?
   public let onEvent: @Sendable (StudyEvent) -> Void
 
   public init(
     spec: StudySpec, database: AppDatabase, home: HpodHome, executor: any TrialExecutor = LocalProcessExecutor(),
-    strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"),
+    strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
+    self.slots = slots
     self.spec = spec
     self.database = database
     self.home = home
@@ -48,7 +51,8 @@ public struct StudyRunner: Sendable {
           trials: all.filter { $0.tier == spec.searchTier }, metric: earlyStopping.metric, database: database))
     }
     let trialRun = TrialRun(
-      spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, emit: onEvent)
+      spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
+      emit: onEvent)
 
     var state = RunState(spec: spec, trials: all)
     let reruns = state.chainsToRerun().count
@@ -61,7 +65,7 @@ public struct StudyRunner: Sendable {
       var active = 0
       while true {
         if let reason = stopSignal.reason {
-          endState = (.interrupted, reason)
+          endState = (stopSignal.outcome, reason)
         } else if let limit = spec.trial.maxFailedTrials, state.search.failedForGood(retries: spec.trial.retries) > limit {
           endState = (.failed, "more than \(limit) trials failed (max_failed_trials); see their reasons with the trials' logs")
           running.stopAll(reason: "cancelled: the study failed")
@@ -90,7 +94,7 @@ public struct StudyRunner: Sendable {
         }
       }
     }
-    if endState.0 == .completed, stopSignal.reason != nil { endState = (.interrupted, stopSignal.reason) }
+    if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
     try database.setStudyState(id: studyId, endState.0, reason: endState.1)
     let final = try database.study(id: studyId) ?? study
     onEvent(.studyFinished(final))
@@ -122,7 +126,9 @@ public struct StudyRunner: Sendable {
     let context = state.search.searchContext(space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
     let started = ContinuousClock.now
     let suggestions = try strategy.suggest(1, in: context)
-    logger.debug("suggested in \(ContinuousClock.now - started)", metadata: ["study": "\(spec.name)"])
+    let elapsed = ContinuousClock.now - started
+    SuggestionLatency.shared.record(elapsed)
+    logger.debug("suggested in \(elapsed)", metadata: ["study": "\(spec.name)"])
     guard let configuration = suggestions.first else {
       guard state.inFlight.isEmpty else { return nil }
       // The space is exhausted: what follows the search (promotion) may start now.

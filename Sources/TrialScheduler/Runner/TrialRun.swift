@@ -17,15 +17,17 @@ struct TrialRun {
   let database: AppDatabase
   let executor: any TrialExecutor
   let stopper: EarlyStopper?
+  let slots: TrialSlots?
   let emit: @Sendable (StudyEvent) -> Void
   /// hpod's environment with the spec's `env` applied, computed once per study.
   let baseEnvironment: [String: String]
 
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
-    stopper: EarlyStopper? = nil, emit: @escaping @Sendable (StudyEvent) -> Void
+    stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
     self.stopper = stopper
+    self.slots = slots
     self.spec = spec
     self.study = study
     self.home = home
@@ -43,6 +45,22 @@ struct TrialRun {
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
+    guard let slots else { return await launchAndFollow(trial, configuration: configuration, registry: registry) }
+    await slots.acquire()
+    let result: TrialRecord
+    if let reason = registry.stopReason {
+      // Stopped while waiting for a slot: never started.
+      result = finish(trial.id!, .init(state: .cancelled, reason: reason))
+    } else {
+      result = await launchAndFollow(trial, configuration: configuration, registry: registry)
+    }
+    await slots.release()
+    return result
+  }
+
+  private func launchAndFollow(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async
+    -> TrialRecord
+  {
     let trialId = trial.id!
     let directory = home.runDirectory(studyId: study.id!, trialNumber: trial.number)
     let tierValues = spec.tiers[trial.tier] ?? [:]
@@ -256,6 +274,8 @@ final class RunningTrials: Sendable {
   }
 
   private let state = Mutex(State())
+
+  var stopReason: String? { state.withLock { $0.stopReason } }
 
   func add(_ id: Int64, stop: @escaping @Sendable (String) -> Void, kill: @escaping @Sendable () -> Void) {
     let (reason, killed) = state.withLock { state in

@@ -118,7 +118,7 @@ struct SpecParser {
   func parse(_ root: Node) -> StudySpec? {
     guard
       let top = reader.fields(
-        root, "", allowed: StudySpec.topLevelKeys, required: ["name", "objective", "parameters", "trial"])
+        root, "", allowed: StudySpec.topLevelKeys, required: ["name", "objective", "parameters"])
     else { return nil }
     let name = parseName(top)
     let description = reader.string(top["description"], "description")
@@ -126,7 +126,8 @@ struct SpecParser {
     let search = parseSearch(top["search"])
     let space = top["parameters"].flatMap(parseParameters)
     let tiers = top["tiers"].map(parseTiers) ?? [:]
-    let trial = top["trial"].flatMap { parseTrial($0, space: space, tiers: tiers) }
+    // Without `trial`, the study's trials run outside hpod (ask and tell).
+    let trial = top["trial"].map { parseTrial($0, space: space, tiers: tiers) } ?? Self.askAndTellTrial(baseDirectory)
     let promotion = top["promotion"].flatMap { parsePromotion($0, hasFullTraining: tiers[.fullTraining] != nil) }
     let earlyStopping = top["early_stopping"].flatMap { parseEarlyStopping($0, objective: objective) }
     let registration = top["registration"].flatMap { parseRegistration($0, tiers: tiers) }
@@ -444,6 +445,12 @@ struct SpecParser {
     return StudySpec.TrialTemplate(
       command: command, workdir: workdir, environment: environment, timeout: timeout, retries: retries,
       maxFailedTrials: maxFailed, costPerHour: cost, logLimitBytes: logLimit, stopGracePeriod: grace)
+  }
+
+  static func askAndTellTrial(_ workdir: String) -> StudySpec.TrialTemplate {
+    StudySpec.TrialTemplate(
+      command: [], workdir: workdir, environment: [:], timeout: nil, retries: 0, maxFailedTrials: nil, costPerHour: nil,
+      logLimitBytes: 10_000_000, stopGracePeriod: .seconds(10))
   }
 
   func parseCommand(_ node: Node, space: SearchSpace?, tiers: [Tier: [String: ParameterValue]]) -> [String]? {

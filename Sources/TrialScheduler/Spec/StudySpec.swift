@@ -128,4 +128,7 @@ public struct StudySpec: Sendable, Hashable {
 
   /// The tier the search runs in.
   public var searchTier: Tier { .quickTest }
+
+  /// A study without a trial command: its trials run outside hpod, through ask and tell.
+  public var isAskAndTell: Bool { trial.command.isEmpty }
 }

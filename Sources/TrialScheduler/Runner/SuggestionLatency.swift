@@ -1,0 +1,14 @@
+import Synchronization
+
+/// Running totals of how long strategies take to suggest, for the daemon's /metrics.
+public final class SuggestionLatency: Sendable {
+  public static let shared = SuggestionLatency()
+  private let totals = Mutex<(sum: Double, count: Int)>((0, 0))
+
+  public func record(_ duration: Duration) {
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    totals.withLock { $0 = ($0.sum + seconds, $0.count + 1) }
+  }
+
+  public func snapshot() -> (sum: Double, count: Int) { totals.withLock { $0 } }
+}

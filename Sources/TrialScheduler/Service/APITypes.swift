@@ -1,0 +1,297 @@
+public import Foundation
+public import SearchStrategies
+public import TrackingBridge
+
+/// The JSON shapes of the HTTP API (docs/API.md), shared by the daemon and its clients.
+public enum API {
+  public struct Objective: Codable, Sendable, Hashable {
+    public var metric: String
+    public var direction: String
+  }
+
+  public struct Trial: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var studyId: Int64
+    public var number: Int
+    public var tier: String
+    public var state: String
+    public var params: [String: ParameterValue]
+    public var value: Double?
+    public var retryOf: Int64?
+    public var sourceTrialId: Int64?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var durationSeconds: Double?
+    public var exitCode: Int?
+    public var signal: Int?
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+      case id
+      case studyId = "study_id"
+      case number
+      case tier
+      case state
+      case params
+      case value
+      case retryOf = "retry_of"
+      case sourceTrialId = "source_trial_id"
+      case createdAt = "created_at"
+      case startedAt = "started_at"
+      case finishedAt = "finished_at"
+      case durationSeconds = "duration_seconds"
+      case exitCode = "exit_code"
+      case signal
+      case reason
+    }
+
+    public init(_ record: TrialRecord) {
+      id = record.id ?? 0
+      studyId = record.studyId
+      number = record.number
+      tier = record.tier.rawValue
+      state = record.state.rawValue
+      params = (try? JSONDecoder().decode([String: ParameterValue].self, from: Data(record.paramsJSON.utf8))) ?? [:]
+      value = record.value
+      retryOf = record.retryOf
+      sourceTrialId = record.sourceTrialId
+      createdAt = record.createdAt
+      startedAt = record.startedAt
+      finishedAt = record.finishedAt
+      durationSeconds = record.duration
+      exitCode = record.exitCode
+      signal = record.signal
+      reason = record.reason
+    }
+  }
+
+  public struct Study: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var state: String
+    public var stateReason: String?
+    public var objective: Objective
+    public var algorithm: String?
+    public var maxTrials: Int?
+    public var parallelism: Int?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+    public var counts: [String: Int]
+    public var quickTests: Int
+    public var fullTrainings: Int
+    public var best: Trial?
+
+    enum CodingKeys: String, CodingKey {
+      case id
+      case name
+      case state
+      case stateReason = "state_reason"
+      case objective
+      case algorithm
+      case maxTrials = "max_trials"
+      case parallelism
+      case createdAt = "created_at"
+      case updatedAt = "updated_at"
+      case finishedAt = "finished_at"
+      case counts
+      case quickTests = "quick_tests"
+      case fullTrainings = "full_trainings"
+      case best
+    }
+
+    public init(_ record: StudyRecord, spec: StudySpec?, summary: AppDatabase.StudySummary?) {
+      id = record.id ?? 0
+      name = record.name
+      state = record.state.rawValue
+      stateReason = record.stateReason
+      objective = Objective(metric: record.objectiveMetric, direction: record.direction)
+      algorithm = spec?.search.algorithm.rawValue
+      maxTrials = spec?.search.maxTrials
+      parallelism = spec?.search.parallelism
+      createdAt = record.createdAt
+      updatedAt = record.updatedAt
+      finishedAt = record.finishedAt
+      counts = Dictionary(uniqueKeysWithValues: TrialState.allCases.map { ($0.rawValue, summary?.counts[$0] ?? 0) })
+      quickTests = summary?.quickTests ?? 0
+      fullTrainings = summary?.fullTrainings ?? 0
+      best = summary?.best.map(Trial.init)
+    }
+  }
+
+  public struct Point: Codable, Sendable, Hashable {
+    public var step: Int
+    public var value: Double
+    public var timestamp: Int64
+
+    public init(step: Int, value: Double, timestamp: Int64) {
+      self.step = step
+      self.value = value
+      self.timestamp = timestamp
+    }
+  }
+
+  public struct TrialDetail: Codable, Sendable, Hashable {
+    public var trial: Trial
+    public var metrics: [String: [Point]]
+    public var tags: [String: String]
+    public var logTail: [String: String]
+
+    public init(trial: Trial, metrics: [String: [Point]], tags: [String: String], logTail: [String: String]) {
+      self.trial = trial
+      self.metrics = metrics
+      self.tags = tags
+      self.logTail = logTail
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case trial
+      case metrics
+      case tags
+      case logTail = "log_tail"
+    }
+  }
+
+  public struct StudyList: Codable, Sendable {
+    public var studies: [Study]
+    public init(studies: [Study]) { self.studies = studies }
+  }
+
+  public struct TrialList: Codable, Sendable {
+    public var trials: [Trial]
+    public init(trials: [Trial]) { self.trials = trials }
+  }
+
+  public struct Tell: Codable, Sendable {
+    public var value: Double?
+    public var state: String?
+    public var reason: String?
+    public var metrics: [TellMetric]?
+
+    public init(value: Double? = nil, state: String? = nil, reason: String? = nil, metrics: [TellMetric]? = nil) {
+      self.value = value
+      self.state = state
+      self.reason = reason
+      self.metrics = metrics
+    }
+  }
+
+  public struct TellMetric: Codable, Sendable {
+    public var name: String
+    public var step: Int
+    public var value: Double
+  }
+
+  public struct Issue: Codable, Sendable, Hashable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var path: String
+    public var message: String
+
+    public init(file: String, line: Int, column: Int, path: String, message: String) {
+      self.file = file
+      self.line = line
+      self.column = column
+      self.path = path
+      self.message = message
+    }
+  }
+
+  public struct ErrorBody: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+      public var message: String
+      public var issues: [Issue]?
+
+      public init(message: String, issues: [Issue]? = nil) {
+        self.message = message
+        self.issues = issues
+      }
+    }
+
+    public var error: Detail
+
+    public init(error: Detail) {
+      self.error = error
+    }
+  }
+
+  /// One server-sent event: its type and its JSON data.
+  public struct Event: Sendable {
+    public var type: String
+    public var studyId: Int64
+    public var data: [String: JSONValue]
+
+    public init(type: String, studyId: Int64, data: [String: JSONValue]) {
+      self.type = type
+      self.studyId = studyId
+      self.data = data
+    }
+
+    /// A field of the event decoded as an API type (`trial`, `study`, ...).
+    public func decode<T: Decodable>(_ key: String, as type: T.Type = T.self) -> T? {
+      guard let value = data[key], let json = try? JSONEncoder().encode(value) else { return nil }
+      return try? API.decoder.decode(T.self, from: json)
+    }
+  }
+
+  /// Keys are spelled out in each type's CodingKeys (never a key strategy, which would also
+  /// rewrite parameter and metric names inside dictionaries).
+  public static var encoder: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+  }
+
+  public static var decoder: JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+  }
+}
+
+/// A JSON value, for event payloads assembled from several objects.
+public enum JSONValue: Codable, Sendable, Hashable {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  public init<T: Encodable>(encoding value: T) {
+    let data = (try? API.encoder.encode(value)) ?? Data("null".utf8)
+    self = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([JSONValue].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .null: try container.encodeNil()
+    case .bool(let value): try container.encode(value)
+    case .number(let value): try container.encode(value)
+    case .string(let value): try container.encode(value)
+    case .array(let value): try container.encode(value)
+    case .object(let value): try container.encode(value)
+    }
+  }
+}

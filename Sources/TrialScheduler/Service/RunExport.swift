@@ -1,0 +1,61 @@
+public import Foundation
+public import SearchStrategies
+public import TrackingBridge
+
+/// Every run of a study as a flat table: one row per trial with its parameters and the last
+/// value of each metric, for CSV or JSON export.
+public enum RunExport {
+  public struct Row: Codable, Sendable, Hashable {
+    public var number: Int
+    public var tier: String
+    public var state: String
+    public var value: Double?
+    public var durationSeconds: Double?
+    public var sourceTrial: Int?
+    public var params: [String: ParameterValue]
+    public var metrics: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+      case number, tier, state, value, params, metrics
+      case durationSeconds = "duration_seconds"
+      case sourceTrial = "source_trial"
+    }
+  }
+
+  public static func rows(database: AppDatabase, studyId: Int64) throws -> [Row] {
+    let trials = try database.trials(studyId: studyId)
+    let metrics = try database.lastMetricValues(studyId: studyId)
+    let numbers = Dictionary(uniqueKeysWithValues: trials.map { ($0.id!, $0.number) })
+    return trials.map { trial in
+      Row(
+        number: trial.number, tier: trial.tier.rawValue, state: trial.state.rawValue, value: trial.value,
+        durationSeconds: trial.duration, sourceTrial: trial.sourceTrialId.flatMap { numbers[$0] },
+        params: (try? JSONDecoder().decode([String: ParameterValue].self, from: Data(trial.paramsJSON.utf8))) ?? [:],
+        metrics: metrics[trial.id!] ?? [:])
+    }
+  }
+
+  public static func csv(_ rows: [Row]) -> String {
+    let params = Set(rows.flatMap(\.params.keys)).sorted()
+    let metrics = Set(rows.flatMap(\.metrics.keys)).sorted()
+    var lines = [
+      (["number", "tier", "state", "value", "duration_seconds", "source_trial"] + params.map { "param.\($0)" }
+        + metrics.map { "metric.\($0)" }).map(escape).joined(separator: ",")
+    ]
+    for row in rows {
+      var cells = [
+        String(row.number), row.tier, row.state, row.value.map { "\($0)" } ?? "",
+        row.durationSeconds.map { String(format: "%.3f", $0) } ?? "", row.sourceTrial.map(String.init) ?? "",
+      ]
+      cells += params.map { row.params[$0]?.description ?? "" }
+      cells += metrics.map { row.metrics[$0].map { "\($0)" } ?? "" }
+      lines.append(cells.map(escape).joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  static func escape(_ cell: String) -> String {
+    guard cell.contains(where: { ",\"\n\r".contains($0) }) else { return cell }
+    return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+}

@@ -1,0 +1,245 @@
+public import Foundation
+public import Logging
+import SearchStrategies
+public import TrackingBridge
+
+/// The daemon's heart: runs any number of studies at once under one limit of trial processes,
+/// resumes unfinished studies when it starts, and publishes every study's events.
+///
+/// Shutdown stops the running trials (SIGTERM, then SIGKILL after their grace period) and
+/// leaves their studies `running`, so the next start resumes them: interrupted trials run
+/// again with the same configuration, finished ones are kept. Trials are not left running
+/// unsupervised across restarts; one left behind by a crash (kill -9) is killed on start.
+public actor StudyService {
+  nonisolated public let database: AppDatabase
+  nonisolated public let home: HpodHome
+  nonisolated public let events = EventBus()
+  nonisolated public let slots: TrialSlots
+  private let executor: any TrialExecutor
+  private let logger: Logger
+  private var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal)] = [:]
+  private var specs: [Int64: StudySpec] = [:]
+  public private(set) var isReady = false
+
+  public init(
+    database: AppDatabase, home: HpodHome, maxConcurrentTrials: Int, executor: any TrialExecutor = LocalProcessExecutor(),
+    logger: Logger = Logger(label: "hpod.service")
+  ) {
+    self.database = database
+    self.home = home
+    self.slots = TrialSlots(limit: maxConcurrentTrials)
+    self.executor = executor
+    self.logger = logger
+  }
+
+  /// Resumes every study that was running when the daemon last stopped.
+  public func start() throws {
+    for study in try database.studies().reversed() where study.state == .running {
+      do {
+        let spec = try Self.spec(of: study)
+        guard !spec.isAskAndTell else { continue }
+        logger.info("resuming study \(study.id!) '\(study.name)'")
+        launch(study, spec: spec)
+      } catch {
+        logger.error("cannot resume study \(study.id!) '\(study.name)': \(error)")
+        try database.setStudyState(id: study.id!, .failed, reason: "cannot resume: \(error)")
+      }
+    }
+    isReady = true
+  }
+
+  /// Validates and starts a study. A spec error throws `SpecValidationError`.
+  ///
+  /// - Parameter baseDirectory: where the spec's relative paths (`trial.workdir`) start: the
+  ///   folder the client read the spec from. Defaults to the daemon's working directory.
+  public func submit(yaml: String, file: String = "study.yaml", baseDirectory: String? = nil) throws -> StudyRecord {
+    if let baseDirectory {
+      var isDirectory: ObjCBool = false
+      guard baseDirectory.hasPrefix("/"), FileManager.default.fileExists(atPath: baseDirectory, isDirectory: &isDirectory),
+        isDirectory.boolValue
+      else {
+        throw ServiceError.badRequest("the spec's folder \(baseDirectory) does not exist on the daemon's machine")
+      }
+    }
+    let spec = try StudySpec.parse(yaml: yaml, file: file, baseDirectory: baseDirectory)
+    _ = try spec.makeStrategy()
+    let specPath = baseDirectory.map { "\($0)/\((file as NSString).lastPathComponent)" }
+    let study = try database.createStudy(
+      StudyRecord(
+        name: spec.name, specYAML: yaml, specPath: specPath, specHash: StudySession.digest(yaml),
+        objectiveMetric: spec.objective.metric, direction: spec.objective.direction.rawValue))
+    if !spec.isAskAndTell { launch(study, spec: spec) }
+    logger.info("study \(study.id!) '\(study.name)' submitted")
+    return study
+  }
+
+  public func cancel(_ id: Int64) async throws -> StudyRecord {
+    let study = try existing(id)
+    if let run = runs[id] {
+      run.stop.stop(reason: "cancelled by the user", outcome: .cancelled)
+      await run.task.value
+    } else if !study.state.isFinished {
+      try database.setStudyState(id: id, .cancelled, reason: "cancelled by the user")
+    }
+    return try existing(id)
+  }
+
+  /// Runs a study that is not running again: interrupted and cancelled trials run again,
+  /// finished ones are kept.
+  public func resume(_ id: Int64) throws -> StudyRecord {
+    let study = try existing(id)
+    guard runs[id] == nil else { return study }
+    guard study.state != .completed else {
+      throw ServiceError.conflict("study \(id) is completed; submit it again to start a new study")
+    }
+    let spec = try Self.spec(of: study)
+    if spec.isAskAndTell {
+      try database.setStudyState(id: id, .running)
+    } else {
+      launch(study, spec: spec)
+    }
+    return try existing(id)
+  }
+
+  /// Stops every running study for a restart (they resume when the daemon starts again).
+  public func shutdown() async {
+    let all = runs.values
+    for run in all { run.stop.stop(reason: "the daemon is shutting down; the study resumes when it restarts", outcome: .running) }
+    for run in all { await run.task.value }
+  }
+
+  public func isRunning(_ id: Int64) -> Bool { runs[id] != nil }
+
+  /// A study as the API shows it (its spec parsed once and kept).
+  public func describe(_ study: StudyRecord) throws -> API.Study {
+    let spec = try? cachedSpec(study)
+    let summary = try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
+    return API.Study(study, spec: spec, summary: summary)
+  }
+
+  public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
+
+  public func cachedSpec(_ study: StudyRecord) throws -> StudySpec {
+    if let spec = specs[study.id!] { return spec }
+    let spec = try Self.spec(of: study)
+    specs[study.id!] = spec
+    return spec
+  }
+
+  private func launch(_ study: StudyRecord, spec: StudySpec) {
+    let stop = StopSignal()
+    let studyId = study.id!
+    let events = events
+    let runner: StudyRunner
+    do {
+      runner = StudyRunner(
+        spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
+        logger: logger, slots: slots, onEvent: { events.publish($0, studyId: studyId) })
+    } catch {
+      try? database.setStudyState(id: studyId, .failed, reason: "\(error)")
+      return
+    }
+    let logger = logger
+    let task = Task {
+      do {
+        let final = try await runner.run(study, stopSignal: stop)
+        logger.info("study \(studyId) '\(study.name)' \(final.state.rawValue)")
+      } catch {
+        logger.error("study \(studyId) '\(study.name)' stopped: \(error)")
+        try? self.database.setStudyState(id: studyId, .failed, reason: "\(error)")
+      }
+      self.finished(studyId)
+    }
+    runs[studyId] = (task, stop)
+  }
+
+  private func finished(_ id: Int64) {
+    runs[id] = nil
+  }
+
+  public func existing(_ id: Int64) throws -> StudyRecord {
+    guard let study = try database.study(id: id) else { throw ServiceError.notFound("study \(id) not found") }
+    return study
+  }
+
+  static func spec(of study: StudyRecord) throws -> StudySpec {
+    let base = study.specPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+    return try StudySpec.parse(yaml: study.specYAML, file: study.specPath ?? "study.yaml", baseDirectory: base)
+  }
+}
+
+// MARK: - Ask and tell
+
+extension StudyService {
+  /// The strategy's next configuration for a study whose trials run outside hpod: a running
+  /// trial that `tell` finishes.
+  public func ask(_ studyId: Int64) throws -> TrialRecord {
+    let study = try existing(studyId)
+    let spec = try Self.spec(of: study)
+    guard spec.isAskAndTell else {
+      throw ServiceError.conflict("study \(studyId) runs its own trials (it has a trial command); ask works on studies without one")
+    }
+    guard !study.state.isFinished else { throw ServiceError.conflict("study \(studyId) is \(study.state.rawValue)") }
+    let trials = try database.trials(studyId: studyId)
+    let history = TrialHistory(trials: trials.filter { $0.tier == spec.searchTier })
+    guard history.chains.count < spec.search.maxTrials ?? Int.max else {
+      throw ServiceError.conflict("study \(studyId) has used its budget of \(spec.search.maxTrials!) trials")
+    }
+    let context = history.searchContext(space: spec.space, direction: spec.objective.direction, retries: 0)
+    guard let configuration = try spec.makeStrategy().suggest(1, in: context).first else {
+      throw ServiceError.conflict("study \(studyId): the search space is exhausted")
+    }
+    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
+    let trial = try database.createTrial(
+      studyId: studyId, tier: spec.searchTier, params: params, paramsJSON: StudyRunner.json(configuration))
+    let started = try database.startTrial(trial, pid: 0, processStartTicks: nil, runDirectory: "") ?? trial
+    events.publish(.trialStarted(started), studyId: studyId)
+    return started
+  }
+
+  /// Finishes an asked trial with its result; completes the study when its budget is spent.
+  public func tell(_ trialId: Int64, _ tell: API.Tell) throws -> TrialRecord {
+    guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
+    guard trial.state == .running, trial.pid == 0 else {
+      throw ServiceError.conflict("trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
+    }
+    let state = try tell.state.map { text -> TrialState in
+      guard let state = TrialState(rawValue: text), state.isFinished else {
+        throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(text)\"")
+      }
+      return state
+    } ?? (tell.value == nil ? .failed : .completed)
+    if state == .completed, tell.value?.isFinite != true {
+      throw ServiceError.badRequest("a completed trial needs a finite \"value\"")
+    }
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    let points = (tell.metrics ?? []).filter(\.value.isFinite).map {
+      MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
+    }
+    guard let finished = try database.finishTrial(
+      id: trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
+    else { throw ServiceError.conflict("trial \(trialId) already finished") }
+    events.publish(.trialFinished(finished), studyId: trial.studyId)
+    let study = try existing(trial.studyId)
+    let spec = try Self.spec(of: study)
+    let trials = try database.trials(studyId: trial.studyId)
+    if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
+      try database.setStudyState(id: trial.studyId, .completed)
+      if let final = try database.study(id: trial.studyId) { events.publish(.studyFinished(final), studyId: trial.studyId) }
+    }
+    return finished
+  }
+}
+
+/// Service failures, mapped to HTTP statuses by the routes and to exit codes by the CLI.
+public enum ServiceError: Error, Sendable, CustomStringConvertible {
+  case notFound(String)
+  case conflict(String)
+  case badRequest(String)
+
+  public var description: String {
+    switch self {
+    case .notFound(let message), .conflict(let message), .badRequest(let message): message
+    }
+  }
+}

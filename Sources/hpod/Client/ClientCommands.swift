@@ -1,0 +1,298 @@
+import ArgumentParser
+import Foundation
+import TrackingBridge
+import TrialScheduler
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct Submit: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Submit a study spec to the daemon and print its id.")
+
+  @Argument(help: "The study spec (YAML).")
+  var spec: String
+
+  @Flag(help: "Follow the study live once submitted.")
+  var watch = false
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    let url = URL(fileURLWithPath: spec).standardized
+    guard let yaml = try? Data(contentsOf: url) else {
+      throw ValidationError("cannot read \(spec)")
+    }
+    try await options.perform { client in
+      let study: API.Study = try await client.post(
+        "api/v1/studies", body: yaml,
+        headers: ["X-HPOD-Spec-Name": spec, "X-HPOD-Base-Dir": url.deletingLastPathComponent().path,
+                  "Content-Type": "application/yaml"])
+      if options.json { try options.printJSON(study) } else { print("submitted study \(study.id) '\(study.name)'; follow it with: hpod watch \(study.id)") }
+      if watch { try await Watch.follow(study.id, client: client, json: false) }
+    }
+  }
+}
+
+struct Status: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Show every study, or one in detail.")
+
+  @Argument(help: "A study id.")
+  var study: Int64?
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.perform { client in
+      if let study {
+        let detail: API.Study = try await client.get("api/v1/studies/\(study)")
+        if options.json { return try options.printJSON(detail) }
+        print(Self.describe(detail))
+      } else {
+        let list: API.StudyList = try await client.get("api/v1/studies")
+        if options.json { return try options.printJSON(list) }
+        guard !list.studies.isEmpty else { return print("No study yet: hpod submit study.yaml") }
+        var rows = [["id", "name", "state", "quick tests", "best", "updated"]]
+        for study in list.studies {
+          let full = study.fullTrainings > 0 ? " +\(study.fullTrainings) full" : ""
+          rows.append([
+            String(study.id), study.name, study.state, "\(study.quickTests)/\(study.maxTrials.map(String.init) ?? "grid")\(full)",
+            study.best?.value.map(ProgressView.format) ?? "-", ISO8601DateFormatter().string(from: study.updatedAt),
+          ])
+        }
+        Summary.align(rows).forEach { print($0) }
+      }
+    }
+  }
+
+  static func describe(_ study: API.Study) -> String {
+    var lines = ["study \(study.id) '\(study.name)': \(study.state)\(study.stateReason.map { " (\($0))" } ?? "")"]
+    lines.append("  objective: \(study.objective.direction) \(study.objective.metric); \(study.algorithm ?? "?") search, \(study.maxTrials.map { "\($0) trials" } ?? "grid"), \(study.parallelism ?? 1) at a time")
+    let counts = study.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+    lines.append("  trials: \(counts.isEmpty ? "none yet" : counts.joined(separator: ", ")); quick tests \(study.quickTests), full trainings \(study.fullTrainings)")
+    if let best = study.best {
+      lines.append("  best: trial \(best.number) (\(best.tier)) \(study.objective.metric)=\(best.value.map(ProgressView.format) ?? "-"): \(ProgressView.params(HPODClient.json(best.params)))")
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+struct Watch: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Follow a study live (the same view as hpod run) until it finishes.")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @Flag(help: "Plain lines instead of the live view.")
+  var plain = false
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.perform { client in
+      try await Self.follow(study, client: client, json: options.json, plain: plain)
+    }
+  }
+
+  static func follow(_ id: Int64, client: HPODClient, json: Bool, plain: Bool = false) async throws {
+    let study: API.Study = try await client.get("api/v1/studies/\(id)")
+    let progress = ProgressView(header: .init(study: study), live: !plain && !json && isatty(STDOUT_FILENO) == 1)
+    if !json { progress.note("watching study \(id) '\(study.name)' (\(study.state)); Ctrl-C stops watching, not the study") }
+    if ["completed", "failed", "cancelled", "interrupted"].contains(study.state) {
+      if !json { print(Status.describe(study)) }
+      return
+    }
+    try await client.events("api/v1/studies/\(id)/events") { event in
+      if json {
+        let line = HPODClient.json(event.data.merging(["type": .string(event.type)]) { current, _ in current })
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+      } else if let converted = Self.studyEvent(event) {
+        progress.handle(converted)
+      }
+      return event.type != "study_finished"
+    }
+    progress.finish()
+    if !json { print(Status.describe(try await client.get("api/v1/studies/\(id)"))) }
+  }
+
+  /// The API's event as the view's event.
+  static func studyEvent(_ event: API.Event) -> StudyEvent? {
+    let trial = event.decode("trial", as: API.Trial.self).map(TrialRecord.init)
+    switch event.type {
+    case "trial_started": return trial.map(StudyEvent.trialStarted)
+    case "trial_finished": return trial.map(StudyEvent.trialFinished)
+    case "trial_metrics":
+      guard let trialId = event.decode("trial_id", as: Int64.self), let number = event.decode("number", as: Int.self),
+        let step = event.decode("step", as: Int.self), let values = event.decode("values", as: [String: Double].self)
+      else { return nil }
+      return .trialMetrics(trialId: trialId, number: number, step: step, values: values)
+    case "trial_promoted":
+      guard let quick = event.decode("quick_test", as: API.Trial.self), let full = event.decode("full_training", as: API.Trial.self)
+      else { return nil }
+      return .trialPromoted(quickTest: TrialRecord(quick), fullTraining: TrialRecord(full))
+    case "registration_skipped":
+      guard let trial, let reason = event.decode("reason", as: String.self) else { return nil }
+      return .registrationSkipped(trial, reason: reason)
+    case "model_registered":
+      guard let trial, let model = event.decode("model", as: String.self), let version = event.decode("version", as: Int.self)
+      else { return nil }
+      return .modelRegistered(
+        ModelVersion(
+          modelName: model, version: version, trialId: trial.id ?? 0, studyId: trial.studyId, value: trial.value,
+          metricsJSON: "{}", paramsJSON: trial.paramsJSON,
+          conditions: event.decode("conditions", as: String.self) ?? "its thresholds", artifactPath: nil),
+        trial: trial)
+    default: return nil
+    }
+  }
+}
+
+struct Trials: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List a study's trials, filtered and sorted.")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @Option(help: "Only trials in this state (completed, failed, pruned, running, ...).")
+  var state: String?
+
+  @Option(help: "Only this tier: quick_test or full_training.")
+  var tier: String?
+
+  @Option(help: "number, value (best first) or duration.")
+  var sort = "number"
+
+  @Option(help: "At most this many trials.")
+  var limit: Int?
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    var query = ["sort=\(sort)"]
+    if let state { query.append("state=\(state)") }
+    if let tier { query.append("tier=\(tier)") }
+    if let limit { query.append("limit=\(limit)") }
+    try await options.perform { client in
+      let data = try await client.send("GET", "api/v1/studies/\(study)/trials", query: query.joined(separator: "&"))
+      let list = try API.decoder.decode(API.TrialList.self, from: data)
+      if options.json { return try options.printJSON(list) }
+      var rows = [["trial", "tier", "state", "value", "duration", "parameters / reason"]]
+      for trial in list.trials {
+        rows.append([
+          String(trial.number), trial.tier, trial.state, trial.value.map(ProgressView.format) ?? "-",
+          trial.durationSeconds.map { String(format: "%.1fs", $0) } ?? "-",
+          trial.state == "completed" ? ProgressView.params(HPODClient.json(trial.params)) : (trial.reason ?? ProgressView.params(HPODClient.json(trial.params))),
+        ])
+      }
+      Summary.align(rows).forEach { print($0) }
+    }
+  }
+}
+
+struct Best: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print a study's best trial (full trainings first).")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.perform { client in
+      let best: API.Trial = try await client.get("api/v1/studies/\(study)/best")
+      if options.json { return try options.printJSON(best) }
+      print("trial \(best.number) (\(best.tier)): value \(best.value.map(ProgressView.format) ?? "-")")
+      print("  \(ProgressView.params(HPODClient.json(best.params)))")
+    }
+  }
+}
+
+struct Cancel: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Cancel a study: its trials are stopped.")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.perform { client in
+      let result: API.Study = try await client.post("api/v1/studies/\(study)/cancel")
+      if options.json { return try options.printJSON(result) }
+      print("study \(result.id) '\(result.name)' is \(result.state); hpod resume \(result.id) runs it again")
+    }
+  }
+}
+
+struct Resume: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run an interrupted, cancelled or failed study again (finished trials are kept).")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.perform { client in
+      let result: API.Study = try await client.post("api/v1/studies/\(study)/resume")
+      if options.json { return try options.printJSON(result) }
+      print("study \(result.id) '\(result.name)' is \(result.state)")
+    }
+  }
+}
+
+struct Logs: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print the end of a trial's log.")
+
+  @Argument(help: "A trial id (as the API and `hpod trials --json` show it).")
+  var trial: Int64
+
+  @Flag(help: "stderr instead of stdout.")
+  var stderr = false
+
+  @Option(help: "How many lines.")
+  var tail = 200
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.perform { client in
+      let data = try await client.send(
+        "GET", "api/v1/trials/\(trial)/log", query: "stream=\(stderr ? "stderr" : "stdout")&tail=\(tail)")
+      FileHandle.standardOutput.write(data)
+    }
+  }
+}
+
+struct Export: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Export every run of a study as CSV or JSON.")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @Option(help: "csv or json.")
+  var format = "csv"
+
+  @Option(name: .shortAndLong, help: "Write to this file instead of stdout.")
+  var output: String?
+
+  @OptionGroup var options: ClientOptions
+
+  func validate() throws {
+    guard ["csv", "json"].contains(format) else { throw ValidationError("--format must be csv or json") }
+  }
+
+  func run() async throws {
+    try await options.perform { client in
+      let data = try await client.send("GET", "api/v1/studies/\(study)/export", query: "format=\(format)")
+      if let output {
+        try data.write(to: URL(fileURLWithPath: output))
+        print("wrote \(output)")
+      } else {
+        FileHandle.standardOutput.write(data)
+      }
+    }
+  }
+}

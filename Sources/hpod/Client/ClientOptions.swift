@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import TrackingBridge
+import TrialScheduler
+
+/// Where the daemon is and how to talk to it; shared by every client subcommand.
+struct ClientOptions: ParsableArguments {
+  @Option(help: "The daemon's URL (default: $HPOD_SERVER, else http://127.0.0.1:8765).")
+  var server: String?
+
+  @Option(help: "Bearer token of a daemon started with --token (default: $HPOD_TOKEN).")
+  var token: String?
+
+  @Flag(help: "Print the API's JSON, for scripts.")
+  var json = false
+
+  func validate() throws {
+    if let server, URL(string: server)?.scheme == nil {
+      throw ValidationError("--server must be a URL such as http://127.0.0.1:8765, found \"\(server)\"")
+    }
+  }
+
+  var client: HPODClient {
+    let environment = ProcessInfo.processInfo.environment
+    let address = server ?? environment["HPOD_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8765"
+    return HPODClient(server: URL(string: address)!, token: token ?? environment["HPOD_TOKEN"])
+  }
+
+  /// Runs a client call; a daemon error is printed as the user needs it and exits non-zero.
+  func perform(_ body: (HPODClient) async throws -> Void) async throws {
+    do {
+      try await body(client)
+    } catch let failure as HPODClient.Failure {
+      FileHandle.standardError.write(Data("hpod: \(failure)\n".utf8))
+      throw ExitCode(failure.status == 422 ? ExitCodes.invalidSpec : 1)
+    }
+  }
+
+  func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = API.encoder
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+  }
+}
+
+extension TrialRecord {
+  /// A trial as the API described it, for views shared with `hpod run`.
+  init(_ trial: API.Trial) {
+    self.init(
+      studyId: trial.studyId, number: trial.number, tier: Tier(rawValue: trial.tier) ?? .quickTest,
+      state: TrialState(rawValue: trial.state) ?? .pending, paramsJSON: HPODClient.json(trial.params),
+      value: trial.value, retryOf: trial.retryOf, sourceTrialId: trial.sourceTrialId, createdAt: trial.createdAt)
+    id = trial.id
+    startedAt = trial.startedAt
+    finishedAt = trial.finishedAt
+    exitCode = trial.exitCode
+    signal = trial.signal
+    reason = trial.reason
+  }
+}
+
+extension HPODClient {
+  static func json<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+  }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TrackingBridge
+import TrialScheduler
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run the hpod daemon: the HTTP API, the scheduler of every submitted study.",
+    discussion: """
+      Studies keep running while clients come and go. On SIGTERM or SIGINT the daemon stops \
+      its running trials (SIGTERM, then SIGKILL after each study's grace period) and exits; \
+      the next `hpod serve` resumes every study that was running, re-running the interrupted \
+      trials. A trial left behind by a crash of the daemon is killed when it starts again.
+      """)
+
+  @Option(help: "Address to listen on (loopback by default: use 0.0.0.0 to serve the network).")
+  var host = "127.0.0.1"
+
+  @Option(help: "Port to listen on.")
+  var port = 8765
+
+  @Option(help: "Require 'Authorization: Bearer TOKEN' on every endpoint but health (default: $HPOD_TOKEN).")
+  var token: String?
+
+  @Option(help: "Trial processes running at once across all studies (default: the number of cores).")
+  var maxConcurrentTrials: Int?
+
+  @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+  var logLevel = "info"
+
+  @OptionGroup var store: StoreOptions
+
+  func validate() throws {
+    guard Logger.Level(rawValue: logLevel) != nil else {
+      throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+    }
+    guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+    if let maxConcurrentTrials, maxConcurrentTrials < 1 {
+      throw ValidationError("--max-concurrent-trials must be at least 1")
+    }
+  }
+
+  func run() async throws {
+    var logger = Logger(label: "hpod")
+    logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+    let home = store.hpodHome
+    let database = try AppDatabase.open(at: home.databasePath)
+    let service = StudyService(
+      database: database, home: home,
+      maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount, logger: logger)
+    let settings = ServerSettings(
+      host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["HPOD_TOKEN"])
+    let app = buildApplication(service: service, settings: settings, logger: logger)
+    // The scheduler starts first and stops last; the HTTP server stops taking requests first.
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [.init(service: SchedulerService(service: service)), .init(service: app)],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    logger.info("hpod serving on http://\(host):\(port) with state in \(home.path)")
+    try await group.run()
+  }
+}
+
+/// The study scheduler as a lifecycle service: resumes studies on start, stops their trials
+/// on graceful shutdown so the next start resumes them.
+struct SchedulerService: Service {
+  let service: StudyService
+
+  func run() async throws {
+    try await service.start()
+    try? await gracefulShutdown()
+    await service.shutdown()
+  }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TrackingBridge
+import TrialScheduler
+
+/// What `buildApplication` needs: where to listen, the optional bearer token, request limits.
+struct ServerSettings: Sendable {
+  var host = "127.0.0.1"
+  var port = 8765
+  var token: String?
+  /// Largest request body accepted (a study spec is a page).
+  var maxBodyBytes = 1 << 20
+}
+
+typealias AppRequestContext = BasicRequestContext
+
+/// The HTTP application around a `StudyService`, built apart from the CLI so tests build it
+/// without parsing arguments.
+func buildApplication(
+  service: StudyService, settings: ServerSettings, logger: Logger, services: [any Service] = []
+) -> some ApplicationProtocol {
+  let router = Router(context: AppRequestContext.self)
+  router.add(middleware: JSONErrorMiddleware())
+  if let token = settings.token, !token.isEmpty {
+    router.add(middleware: BearerTokenMiddleware(token: token, open: ["/healthz", "/readyz"]))
+  }
+  OpsController(service: service).add(to: router)
+  let api = router.group("api/v1")
+  StudiesController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
+  TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
+  EventsController(service: service).add(to: api)
+  return Application(
+    router: router,
+    configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hpod"),
+    services: services,
+    logger: logger)
+}

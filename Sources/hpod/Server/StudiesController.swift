@@ -1,0 +1,139 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SearchStrategies
+import TrackingBridge
+import TrialScheduler
+
+/// /api/v1/studies: submit, list, inspect, cancel, resume, trials, best, ask, export.
+struct StudiesController {
+  let service: StudyService
+  let maxBodyBytes: Int
+
+  func add(to group: RouterGroup<AppRequestContext>) {
+    group.post("studies", use: submit)
+    group.get("studies", use: list)
+    group.get("studies/:id", use: get)
+    group.post("studies/:id/cancel", use: cancel)
+    group.post("studies/:id/resume", use: resume)
+    group.get("studies/:id/trials", use: trials)
+    group.get("studies/:id/best", use: best)
+    group.post("studies/:id/ask", use: ask)
+    group.get("studies/:id/export", use: export)
+  }
+
+  @Sendable func submit(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
+    var request = request
+    let body = try await request.collectBody(limit: maxBodyBytes)
+    let yaml = String(buffer: body)
+    let file = request.headers[HTTPField.Name("X-HPOD-Spec-Name")!] ?? "study.yaml"
+    let base = request.headers[HTTPField.Name("X-HPOD-Base-Dir")!]
+    return try await mapped {
+      let study = try await service.submit(yaml: yaml, file: file, baseDirectory: base)
+      return JSONBody(try await service.describe(study), status: .created)
+    }
+  }
+
+  @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONBody<API.StudyList> {
+    let studies = try service.database.studies()
+    var described: [API.Study] = []
+    for study in studies { described.append(try await service.describe(study)) }
+    return JSONBody(API.StudyList(studies: described))
+  }
+
+  @Sendable func get(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    return try await mapped { JSONBody(try await service.describe(id)) }
+  }
+
+  @Sendable func cancel(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    return try await mapped {
+      let study = try await service.cancel(id)
+      return JSONBody(try await service.describe(study))
+    }
+  }
+
+  @Sendable func resume(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    return try await mapped {
+      let study = try await service.resume(id)
+      return JSONBody(try await service.describe(study))
+    }
+  }
+
+  @Sendable func trials(request: Request, context: AppRequestContext) async throws -> JSONBody<API.TrialList> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    let query = request.uri.queryParameters
+    return try await mapped {
+      let study = try await service.existing(id)
+      var trials = try service.database.trials(studyId: id)
+      if let state = query.get("state") {
+        guard TrialState(rawValue: state) != nil else {
+          throw ServiceError.badRequest("state must be one of \(TrialState.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        trials = trials.filter { $0.state.rawValue == state }
+      }
+      if let tier = query.get("tier") {
+        guard Tier(rawValue: tier) != nil else { throw ServiceError.badRequest("tier must be quick_test or full_training") }
+        trials = trials.filter { $0.tier.rawValue == tier }
+      }
+      let descending = query.get("order") == "desc"
+      switch query.get("sort") ?? "number" {
+      case "number": break
+      case "value":
+        // Best first by default; trials without a value last.
+        let better = Direction(rawValue: study.direction) ?? .minimize
+        trials.sort { a, b in
+          guard let x = a.value else { return false }
+          guard let y = b.value else { return true }
+          return better.isBetter(x, than: y)
+        }
+      case "duration": trials.sort { ($0.duration ?? 0) < ($1.duration ?? 0) }
+      case let other: throw ServiceError.badRequest("sort must be number, value or duration, found \"\(other)\"")
+      }
+      if descending { trials.reverse() }
+      if let limit = query.get("limit") {
+        guard let n = Int(limit), n > 0 else { throw ServiceError.badRequest("limit must be a positive whole number") }
+        trials = Array(trials.prefix(n))
+      }
+      return JSONBody(API.TrialList(trials: trials.map(API.Trial.init)))
+    }
+  }
+
+  @Sendable func best(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Trial> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    return try await mapped {
+      guard let best = try await service.describe(id).best else {
+        throw ServiceError.notFound("study \(id) has no completed trial yet")
+      }
+      return JSONBody(best)
+    }
+  }
+
+  @Sendable func ask(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Trial> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    return try await mapped { JSONBody(API.Trial(try await service.ask(id)), status: .created) }
+  }
+
+  @Sendable func export(request: Request, context: AppRequestContext) async throws -> Response {
+    let id = try context.parameters.require("id", as: Int64.self)
+    let format = request.uri.queryParameters.get("format") ?? "csv"
+    return try await mapped {
+      _ = try await service.existing(id)
+      let rows = try RunExport.rows(database: service.database, studyId: id)
+      switch format {
+      case "csv":
+        return Response(
+          status: .ok,
+          headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"study-\(id).csv\""],
+          body: .init(byteBuffer: ByteBuffer(string: RunExport.csv(rows))))
+      case "json":
+        return try JSONBody(rows).response(from: request, context: context)
+      default:
+        throw ServiceError.badRequest("format must be csv or json, found \"\(format)\"")
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TrackingBridge
+import TrialScheduler
+
+/// /api/v1/trials: detail with metric history and log tail, one metric's history, logs, tell.
+struct TrialsController {
+  let service: StudyService
+  let maxBodyBytes: Int
+
+  func add(to group: RouterGroup<AppRequestContext>) {
+    group.get("trials/:id", use: get)
+    group.get("trials/:id/metrics/:name", use: metric)
+    group.get("trials/:id/log", use: log)
+    group.post("trials/:id/tell", use: tell)
+  }
+
+  func trial(_ context: AppRequestContext) throws -> TrialRecord {
+    let id = try context.parameters.require("id", as: Int64.self)
+    guard let trial = try service.database.trial(id: id) else {
+      throw HTTPError(.notFound, message: "trial \(id) not found")
+    }
+    return trial
+  }
+
+  @Sendable func get(request: Request, context: AppRequestContext) async throws -> JSONBody<API.TrialDetail> {
+    let trial = try trial(context)
+    let points = try service.database.metrics(trialId: trial.id!)
+    let metrics = Dictionary(grouping: points, by: \.name).mapValues { points in
+      points.map { API.Point(step: $0.step, value: $0.value, timestamp: $0.timestamp) }
+    }
+    let tails = Dictionary(uniqueKeysWithValues: LogStream.allCases.map { ($0.rawValue, LogTail.read(trial, $0, lines: 20)) })
+    return JSONBody(
+      API.TrialDetail(
+        trial: API.Trial(trial), metrics: metrics, tags: try service.database.tags(trialId: trial.id!), logTail: tails))
+  }
+
+  struct MetricHistory: Codable, Sendable {
+    var name: String
+    var points: [API.Point]
+  }
+
+  @Sendable func metric(request: Request, context: AppRequestContext) async throws -> JSONBody<MetricHistory> {
+    let trial = try trial(context)
+    let name = try context.parameters.require("name")
+    let points = try service.database.metrics(trialId: trial.id!, name: name)
+    guard !points.isEmpty else {
+      throw HTTPError(.notFound, message: "trial \(trial.id!) has no metric named '\(name)'")
+    }
+    return JSONBody(MetricHistory(name: name, points: points.map { API.Point(step: $0.step, value: $0.value, timestamp: $0.timestamp) }))
+  }
+
+  @Sendable func log(request: Request, context: AppRequestContext) async throws -> Response {
+    let trial = try trial(context)
+    let query = request.uri.queryParameters
+    guard let stream = LogStream(rawValue: query.get("stream") ?? "stdout") else {
+      throw HTTPError(.badRequest, message: "stream must be stdout or stderr")
+    }
+    let lines = try query.get("tail").map { text -> Int in
+      guard let n = Int(text), n > 0, n <= 100_000 else {
+        throw HTTPError(.badRequest, message: "tail must be a whole number from 1 to 100000")
+      }
+      return n
+    } ?? 200
+    return Response(
+      status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+      body: .init(byteBuffer: ByteBuffer(string: LogTail.read(trial, stream, lines: lines))))
+  }
+
+  @Sendable func tell(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Trial> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    var request = request
+    let body = try await request.collectBody(limit: maxBodyBytes)
+    let tell = try API.decoder.decode(API.Tell.self, from: Data(buffer: body))
+    return try await mapped { JSONBody(API.Trial(try await service.tell(id, tell))) }
+  }
+}
+
+enum LogStream: String, CaseIterable {
+  case stdout
+  case stderr
+}
+
+/// The last lines of a trial's log. The path is built from the trial's own folder and a fixed
+/// file name, never from the request, so no request can read outside it.
+enum LogTail {
+  static func read(_ trial: TrialRecord, _ stream: LogStream, lines: Int) -> String {
+    guard let directory = trial.runDirectory, !directory.isEmpty,
+      let handle = FileHandle(forReadingAtPath: "\(directory)/\(stream.rawValue).log")
+    else { return "" }
+    defer { try? handle.close() }
+    let size = (try? handle.seekToEnd()) ?? 0
+    let window = UInt64(min(Int(size), max(4096, lines * 512)))
+    try? handle.seek(toOffset: size - window)
+    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    var all = text.split(separator: "\n", omittingEmptySubsequences: false)
+    if window < size, !all.isEmpty { all.removeFirst() }  // a partial first line
+    if all.last == "" { all.removeLast() }
+    return all.suffix(lines).joined(separator: "\n") + (all.isEmpty ? "" : "\n")
+  }
+}
