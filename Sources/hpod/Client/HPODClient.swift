@@ -1,5 +1,10 @@
 import Foundation
+import Synchronization
 import TrialScheduler
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -70,78 +75,94 @@ struct HPODClient: Sendable {
 
   /// Follows a server-sent event stream until it ends or `handle` returns false.
   func events(_ path: String, handle: @escaping @Sendable (API.Event) -> Bool) async throws {
-    let stream = ServerSentEvents(request: request("GET", path))
+    let stream = ServerSentEvents(url: server.appendingPathComponent(path), token: token)
     for try await event in stream.events() {
       if !handle(event) { break }
     }
   }
 }
 
-/// A server-sent event stream read with URLSession's data delegate (Linux's URLSession has
-/// no async byte stream).
-final class ServerSentEvents: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-  private let request: URLRequest
-  private var buffer = ""
-  private var continuation: AsyncThrowingStream<API.Event, any Error>.Continuation?
-  private var status = 0
-  private var errorBody = Data()
-  private let lock = NSLock()
+/// A server-sent event stream over a plain socket. (Linux's URLSession streams by polling and
+/// burns a core; the daemon speaks plain HTTP/1.1, so a blocking reader thread is enough.)
+final class ServerSentEvents: Sendable {
+  private let url: URL
+  private let token: String?
 
-  init(request: URLRequest) {
-    var request = request
-    request.timeoutInterval = 3600 * 24
-    request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
-    self.request = request
+  init(url: URL, token: String?) {
+    self.url = url
+    self.token = token
   }
 
   func events() -> AsyncThrowingStream<API.Event, any Error> {
     AsyncThrowingStream { continuation in
-      self.continuation = continuation
-      let session = URLSession(configuration: .default, delegate: self, delegateQueue: nil)
-      let task = session.dataTask(with: request)
+      let socket = SocketBox()
+      let thread = Thread { [url, token] in
+        do {
+          try Self.read(url: url, token: token, socket: socket) { continuation.yield($0) }
+          continuation.finish()
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
       continuation.onTermination = { _ in
-        task.cancel()
-        session.invalidateAndCancel()
+        socket.fd.withLock { fd in if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) } }
       }
-      task.resume()
+      thread.start()
     }
   }
 
-  func urlSession(
-    _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-  ) {
-    lock.withLock { status = (response as? HTTPURLResponse)?.statusCode ?? 0 }
-    completionHandler(.allow)
-  }
-
-  func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-    let events: [API.Event] = lock.withLock {
-      guard (200..<300).contains(status) else {
-        errorBody.append(data)
-        return []
-      }
-      buffer += String(decoding: data, as: UTF8.self)
-      var parsed: [API.Event] = []
-      while let end = buffer.range(of: "\n\n") {
-        let block = String(buffer[..<end.lowerBound])
-        buffer.removeSubrange(..<end.upperBound)
-        if let event = Self.parse(block) { parsed.append(event) }
-      }
-      return parsed
+  private static func read(url: URL, token: String?, socket: SocketBox, yield: (API.Event) -> Void) throws {
+    guard url.scheme == "http", let host = url.host else {
+      throw HPODClient.Failure(message: "the event stream needs an http:// server URL, found \(url.absoluteString)")
     }
-    events.forEach { continuation?.yield($0) }
-  }
+    let port = url.port ?? 80
+    var hints = addrinfo()
+    hints.ai_family = AF_UNSPEC
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var info: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else {
+      throw HPODClient.Failure(message: "cannot resolve \(host)")
+    }
+    defer { freeaddrinfo(info) }
+    let fd = Glibc.socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+    guard fd >= 0, connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+      if fd >= 0 { close(fd) }
+      throw HPODClient.Failure(
+        message: "cannot reach hpod at \(url.scheme!)://\(host):\(port): \(String(cString: strerror(errno))). Is `hpod serve` running?")
+    }
+    socket.fd.withLock { $0 = fd }
+    defer {
+      socket.fd.withLock { $0 = -1 }
+      close(fd)
+    }
+    var head = "GET \(url.path.isEmpty ? "/" : url.path) HTTP/1.1\r\nHost: \(host):\(port)\r\nAccept: text/event-stream\r\n"
+    if let token { head += "Authorization: Bearer \(token)\r\n" }
+    head += "\r\n"
+    _ = head.withCString { send(fd, $0, strlen($0), 0) }
 
-  func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-    let (status, body) = lock.withLock { (self.status, errorBody) }
-    if let error, (error as NSError).code != NSURLErrorCancelled {
-      continuation?.finish(throwing: HPODClient.Failure(message: "the event stream broke: \(error.localizedDescription)"))
-    } else if !(200..<300).contains(status), status != 0 {
-      let message = (try? JSONDecoder().decode(API.ErrorBody.self, from: body))?.error.message ?? "hpod answered \(status)"
-      continuation?.finish(throwing: HPODClient.Failure(status: status, message: message))
-    } else {
-      continuation?.finish()
+    var reader = LineReader(fd: fd)
+    guard let statusLine = reader.line(), let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+    else { throw HPODClient.Failure(message: "hpod closed the event stream before answering") }
+    var chunked = false
+    while let line = reader.line(), !line.isEmpty {
+      if line.lowercased().hasPrefix("transfer-encoding:"), line.lowercased().contains("chunked") { chunked = true }
+    }
+    guard status == 200 else {
+      let body = reader.rest()
+      let message = (try? JSONDecoder().decode(API.ErrorBody.self, from: Data(body.utf8)))?.error.message
+      throw HPODClient.Failure(status: status, message: message ?? "hpod answered \(status)")
+    }
+    var block = ""
+    var decoder = ChunkedBody(chunked: chunked)
+    while let bytes = reader.chunk() {
+      for line in decoder.lines(from: bytes) {
+        if line.isEmpty {
+          if let event = parse(block) { yield(event) }
+          block = ""
+        } else {
+          block += line + "\n"
+        }
+      }
     }
   }
 
@@ -156,5 +177,106 @@ final class ServerSentEvents: NSObject, URLSessionDataDelegate, @unchecked Senda
       case .number(let study)? = object["study_id"]
     else { return nil }
     return API.Event(type: type, studyId: Int64(study), data: object)
+  }
+}
+
+/// The socket of a stream, so a consumer that stops listening can shut it down.
+final class SocketBox: Sendable {
+  let fd = Mutex<Int32>(-1)
+}
+
+/// Reads CRLF lines (the response head), then raw chunks, from a socket.
+struct LineReader {
+  let fd: Int32
+  private var buffer: [UInt8] = []
+
+  init(fd: Int32) {
+    self.fd = fd
+  }
+
+  private mutating func fill() -> Bool {
+    var bytes = [UInt8](repeating: 0, count: 16 * 1024)
+    let n = recv(fd, &bytes, bytes.count, 0)
+    guard n > 0 else { return false }
+    buffer += bytes[0..<n]
+    return true
+  }
+
+  mutating func line() -> String? {
+    while true {
+      if let index = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+        var line = Array(buffer[..<index])
+        buffer.removeSubrange(...index)
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
+      }
+      guard fill() else { return nil }
+    }
+  }
+
+  /// Whatever bytes come next (those already buffered first); nil at the end of the stream.
+  mutating func chunk() -> [UInt8]? {
+    if buffer.isEmpty, !fill() { return nil }
+    defer { buffer.removeAll() }
+    return buffer
+  }
+
+  mutating func rest() -> String {
+    var all: [UInt8] = []
+    while let bytes = chunk() { all += bytes }
+    return String(decoding: all, as: UTF8.self)
+  }
+}
+
+/// Undoes chunked transfer encoding and splits the body into lines (without their "\n").
+struct ChunkedBody {
+  let chunked: Bool
+  private var raw: [UInt8] = []
+  private var body: [UInt8] = []
+  private var remaining = 0  // bytes left in the current chunk
+
+  init(chunked: Bool) {
+    self.chunked = chunked
+  }
+
+  mutating func lines(from bytes: [UInt8]) -> [String] {
+    if chunked {
+      raw += bytes
+      decode()
+    } else {
+      body += bytes
+    }
+    var lines: [String] = []
+    while let index = body.firstIndex(of: UInt8(ascii: "\n")) {
+      var line = Array(body[..<index])
+      body.removeSubrange(...index)
+      if line.last == UInt8(ascii: "\r") { line.removeLast() }
+      lines.append(String(decoding: line, as: UTF8.self))
+    }
+    return lines
+  }
+
+  private mutating func decode() {
+    while !raw.isEmpty {
+      if remaining > 0 {
+        let take = min(remaining, raw.count)
+        body += raw[..<take]
+        raw.removeFirst(take)
+        remaining -= take
+        if remaining == 0 { remaining = -2 }  // the CRLF after the chunk
+        continue
+      }
+      if remaining < 0 {
+        let skip = min(-remaining, raw.count)
+        raw.removeFirst(skip)
+        remaining += skip
+        continue
+      }
+      guard let index = raw.firstIndex(of: UInt8(ascii: "\n")) else { return }
+      let sizeLine = String(decoding: raw[..<index], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      raw.removeSubrange(...index)
+      remaining = Int(sizeLine.split(separator: ";").first ?? "", radix: 16) ?? 0
+      if remaining == 0 { raw.removeAll() }  // the last chunk
+    }
   }
 }

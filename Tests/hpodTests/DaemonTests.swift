@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import Testing
+import TrackingBridge
+import TrialScheduler
+
+/// A real `hpod serve` process on a random loopback port.
+final class DaemonProcess {
+  let home: String
+  let port = Int.random(in: 20_000...40_000)
+  var process: Process?
+
+  init(home: String) {
+    self.home = home
+  }
+
+  var server: String { "http://127.0.0.1:\(port)" }
+
+  func start() throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: HPODProcess.binary)
+    process.arguments = ["serve", "--port", String(port), "--max-concurrent-trials", "3"]
+    var environment = ProcessInfo.processInfo.environment
+    environment["HPOD_HOME"] = home
+    process.environment = environment
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    self.process = process
+    // Ready when /readyz answers.
+    let deadline = Date().addingTimeInterval(15)
+    while Date() < deadline {
+      if (try? client(["status"]).status) == 0 { return }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    Issue.record("hpod serve did not become ready on port \(port)")
+  }
+
+  func kill9() {
+    guard let process else { return }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+  }
+
+  func stop() {
+    guard let process, process.isRunning else { return }
+    process.terminate()
+    process.waitUntilExit()
+  }
+
+  func client(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    try HPODProcess.run(arguments + ["--server", server], home: home)
+  }
+}
+
+@Suite("hpod daemon", .serialized)
+struct DaemonTests {
+  let folder: String
+
+  init() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-daemon-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  }
+
+  func writeStudy(trials: Int, steps: Int, pause: String) throws -> String {
+    let script = "\(folder)/trial.sh"
+    try "#!/bin/sh\nfor s in $(seq 1 \(steps)); do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep \(pause); done\n"
+      .write(toFile: script, atomically: true, encoding: .utf8)
+    chmod(script, 0o755)
+    let spec = "\(folder)/study.yaml"
+    try """
+      name: daemon-study
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 9, max_trials: \(trials), parallelism: 3}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+      trial: {command: [./trial.sh, "{x}"]}
+      """.write(toFile: spec, atomically: true, encoding: .utf8)
+    return spec
+  }
+
+  @Test("submit, then watch follows the event stream to the end")
+  func submitAndWatch() throws {
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    try daemon.start()
+    defer { daemon.stop() }
+    let spec = try writeStudy(trials: 4, steps: 3, pause: "0.1")
+    let (submitted, submitOutput) = try daemon.client(["submit", spec])
+    #expect(submitted == 0, "\(submitOutput)")
+    #expect(submitOutput.contains("submitted study 1 'daemon-study'"))
+
+    let (status, events) = try daemon.client(["watch", "1", "--json"])
+    #expect(status == 0, "\(events)")
+    let types = events.split(separator: "\n").compactMap { line -> String? in
+      (try? JSONDecoder().decode([String: JSONValue].self, from: Data(line.utf8)))?["type"].flatMap {
+        if case .string(let type) = $0 { return type }
+        return nil
+      }
+    }
+    #expect(types.contains("trial_metrics") || types.contains("trial_finished"))
+    #expect(types.last == "study_finished")
+    let (_, final) = try daemon.client(["status", "1"])
+    #expect(final.contains("completed"))
+  }
+
+  @Test("kill -9 mid-study and restart: the study completes, nothing runs twice, nothing is lost or orphaned")
+  func restartAfterKill() throws {
+    // Given a daemon running a study of slow trials
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    try daemon.start()
+    let spec = try writeStudy(trials: 8, steps: 5, pause: "0.2")
+    #expect(try daemon.client(["submit", spec]).status == 0)
+    Thread.sleep(forTimeInterval: 2.5)
+
+    // When it is killed with SIGKILL while trials run, and started again
+    daemon.kill9()
+    let database = try AppDatabase.open(at: "\(folder)/home/hpod.sqlite")
+    let before = try database.trials(studyId: 1)
+    let completedBefore = before.filter { $0.state == .completed }
+    let pointsBefore = try before.flatMap { try database.metrics(trialId: $0.id!) }
+    let orphans = before.filter { $0.state == .running }.compactMap(\.pid)
+    #expect(!orphans.isEmpty, "no trial was running when the daemon died")
+    try daemon.start()
+    defer { daemon.stop() }
+    let deadline = Date().addingTimeInterval(60)
+    var state = ""
+    while Date() < deadline {
+      state = try database.study(id: 1)?.state.rawValue ?? ""
+      if state == "completed" { break }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+
+    // Then the study completed with each configuration completed exactly once
+    #expect(state == "completed")
+    let after = try database.trials(studyId: 1)
+    let completed = after.filter { $0.state == .completed }
+    #expect(completed.count == 8)
+    #expect(Set(completed.map(\.paramsJSON)).count == 8)
+    // finished trials were kept as they were, and no metric point was lost
+    for trial in completedBefore { #expect(after.first { $0.id == trial.id } == trial) }
+    let pointsAfter = try after.flatMap { try database.metrics(trialId: $0.id!) }
+    #expect(Set(pointsBefore).isSubset(of: Set(pointsAfter)))
+    #expect(completed.allSatisfy { trial in pointsAfter.filter { $0.trialId == trial.id }.count == 5 })
+    // the trials the dead daemon left running were killed, not left behind
+    for pid in orphans {
+      let alive = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("trial.sh") == true
+      #expect(!alive, "trial process \(pid) outlived the restart")
+    }
+    // and the store is sound
+    let integrity = try database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+    #expect(integrity == "ok")
+  }
+}
