@@ -181,6 +181,40 @@ extension AppDatabase {
     try writer.read { db in try TrialRecord.fetchOne(db, key: id) }
   }
 
+  /// How `trials(studyId:matching:)` orders trials.
+  public enum TrialOrder: String, Sendable {
+    case number
+    case value
+    case duration
+  }
+
+  /// A study's trials filtered, sorted and limited in SQL. `.value` sorts best first
+  /// (trials without a value last) unless `descending` flips it.
+  public func trials(
+    studyId: Int64, state: TrialState? = nil, tier: Tier? = nil, order: TrialOrder = .number,
+    higherIsBetter: Bool = false, descending: Bool = false, limit: Int? = nil
+  ) throws -> [TrialRecord] {
+    try writer.read { db in
+      var request = TrialRecord.filter(TrialRecord.Columns.studyId == studyId)
+      if let state { request = request.filter(TrialRecord.Columns.state == state.rawValue) }
+      if let tier { request = request.filter(TrialRecord.Columns.tier == tier.rawValue) }
+      let value = Column("value")
+      switch order {
+      case .number:
+        request = request.order(descending ? TrialRecord.Columns.number.desc : TrialRecord.Columns.number.asc)
+      case .value:
+        let bestFirst = higherIsBetter != descending
+        request = request.order(
+          value == nil, bestFirst ? value.desc : value.asc, TrialRecord.Columns.number.asc)
+      case .duration:
+        let duration = SQL("julianday(finishedAt) - julianday(startedAt)").sqlExpression
+        request = request.order(descending ? duration.desc : duration.asc)
+      }
+      if let limit { request = request.limit(limit) }
+      return try request.fetchAll(db)
+    }
+  }
+
   public func trials(studyId: Int64) throws -> [TrialRecord] {
     try writer.read { db in
       try TrialRecord.filter(TrialRecord.Columns.studyId == studyId).order(TrialRecord.Columns.number).fetchAll(db)
@@ -207,13 +241,17 @@ extension AppDatabase {
         if let state = TrialState(rawValue: row["state"]) { counts[state, default: 0] += n }
         if let tier = Tier(rawValue: row["tier"]) { tiers[tier, default: 0] += n }
       }
+      // The best full training, else the best quick test: each one index lookup.
       let order = higherIsBetter ? "DESC" : "ASC"
-      let best = try TrialRecord.fetchOne(
-        db,
-        sql: """
-          SELECT * FROM trial WHERE studyId = ? AND state = 'completed' AND value IS NOT NULL
-          ORDER BY tier = 'full_training' DESC, value \(order), number ASC LIMIT 1
-          """, arguments: [studyId])
+      var best: TrialRecord?
+      for tier in [Tier.fullTraining, .quickTest] where best == nil {
+        best = try TrialRecord.fetchOne(
+          db,
+          sql: """
+            SELECT * FROM trial WHERE studyId = ? AND tier = ? AND state = 'completed' AND value IS NOT NULL
+            ORDER BY value \(order), number ASC LIMIT 1
+            """, arguments: [studyId, tier.rawValue])
+      }
       return StudySummary(
         counts: counts, quickTests: tiers[.quickTest] ?? 0, fullTrainings: tiers[.fullTraining] ?? 0, best: best)
     }

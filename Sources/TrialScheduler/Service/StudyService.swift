@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 import SearchStrategies
+import Synchronization
 public import TrackingBridge
 
 /// The daemon's heart: runs any number of studies at once under one limit of trial processes,
@@ -18,7 +19,7 @@ public actor StudyService {
   private let executor: any TrialExecutor
   private let logger: Logger
   private var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal)] = [:]
-  private var specs: [Int64: StudySpec] = [:]
+  private let specs = SpecCache()
   public private(set) var isReady = false
 
   public init(
@@ -110,21 +111,15 @@ public actor StudyService {
 
   public func isRunning(_ id: Int64) -> Bool { runs[id] != nil }
 
-  /// A study as the API shows it (its spec parsed once and kept).
-  public func describe(_ study: StudyRecord) throws -> API.Study {
-    let spec = try? cachedSpec(study)
+  /// A study as the API shows it (its spec parsed once and kept). Reads run in parallel,
+  /// off the actor.
+  nonisolated public func describe(_ study: StudyRecord) throws -> API.Study {
+    let spec = try? specs.spec(of: study)
     let summary = try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
     return API.Study(study, spec: spec, summary: summary)
   }
 
-  public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
-
-  public func cachedSpec(_ study: StudyRecord) throws -> StudySpec {
-    if let spec = specs[study.id!] { return spec }
-    let spec = try Self.spec(of: study)
-    specs[study.id!] = spec
-    return spec
-  }
+  nonisolated public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
 
   private func launch(_ study: StudyRecord, spec: StudySpec) {
     let stop = StopSignal()
@@ -157,7 +152,7 @@ public actor StudyService {
     runs[id] = nil
   }
 
-  public func existing(_ id: Int64) throws -> StudyRecord {
+  nonisolated public func existing(_ id: Int64) throws -> StudyRecord {
     guard let study = try database.study(id: id) else { throw ServiceError.notFound("study \(id) not found") }
     return study
   }
@@ -228,6 +223,18 @@ extension StudyService {
       if let final = try database.study(id: trial.studyId) { events.publish(.studyFinished(final), studyId: trial.studyId) }
     }
     return finished
+  }
+}
+
+/// Parsed specs by study id: a spec never changes once its study exists.
+final class SpecCache: Sendable {
+  private let specs = Mutex<[Int64: StudySpec]>([:])
+
+  func spec(of study: StudyRecord) throws -> StudySpec {
+    if let spec = specs.withLock({ $0[study.id!] }) { return spec }
+    let spec = try StudyService.spec(of: study)
+    specs.withLock { $0[study.id!] = spec }
+    return spec
   }
 }
 

@@ -68,36 +68,27 @@ struct StudiesController {
     let query = request.uri.queryParameters
     return try await mapped {
       let study = try await service.existing(id)
-      var trials = try service.database.trials(studyId: id)
-      if let state = query.get("state") {
-        guard TrialState(rawValue: state) != nil else {
+      let state = try query.get("state").map { text in
+        guard let state = TrialState(rawValue: text) else {
           throw ServiceError.badRequest("state must be one of \(TrialState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        trials = trials.filter { $0.state.rawValue == state }
+        return state
       }
-      if let tier = query.get("tier") {
-        guard Tier(rawValue: tier) != nil else { throw ServiceError.badRequest("tier must be quick_test or full_training") }
-        trials = trials.filter { $0.tier.rawValue == tier }
+      let tier = try query.get("tier").map { text in
+        guard let tier = Tier(rawValue: text) else { throw ServiceError.badRequest("tier must be quick_test or full_training") }
+        return tier
       }
-      let descending = query.get("order") == "desc"
-      switch query.get("sort") ?? "number" {
-      case "number": break
-      case "value":
-        // Best first by default; trials without a value last.
-        let better = Direction(rawValue: study.direction) ?? .minimize
-        trials.sort { a, b in
-          guard let x = a.value else { return false }
-          guard let y = b.value else { return true }
-          return better.isBetter(x, than: y)
-        }
-      case "duration": trials.sort { ($0.duration ?? 0) < ($1.duration ?? 0) }
-      case let other: throw ServiceError.badRequest("sort must be number, value or duration, found \"\(other)\"")
+      let sort = query.get("sort") ?? "number"
+      guard let order = AppDatabase.TrialOrder(rawValue: sort) else {
+        throw ServiceError.badRequest("sort must be number, value or duration, found \"\(sort)\"")
       }
-      if descending { trials.reverse() }
-      if let limit = query.get("limit") {
-        guard let n = Int(limit), n > 0 else { throw ServiceError.badRequest("limit must be a positive whole number") }
-        trials = Array(trials.prefix(n))
+      let limit = try query.get("limit").map { text in
+        guard let n = Int(text), n > 0 else { throw ServiceError.badRequest("limit must be a positive whole number") }
+        return n
       }
+      let trials = try service.database.trials(
+        studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == "maximize",
+        descending: query.get("order") == "desc", limit: limit)
       return JSONBody(API.TrialList(trials: trials.map(API.Trial.init)))
     }
   }
