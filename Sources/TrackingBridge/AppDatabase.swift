@@ -203,9 +203,14 @@ extension AppDatabase {
       case .number:
         request = request.order(descending ? TrialRecord.Columns.number.desc : TrialRecord.Columns.number.asc)
       case .value:
+        // Valued trials in index order first, then the ones without a value.
         let bestFirst = higherIsBetter != descending
-        request = request.order(
-          value == nil, bestFirst ? value.desc : value.asc, TrialRecord.Columns.number.asc)
+        let valued = try request.filter(value != nil).order(bestFirst ? value.desc : value.asc)
+          .limit(limit ?? Int.max).fetchAll(db)
+        guard valued.count < limit ?? Int.max else { return valued }
+        let rest = try request.filter(value == nil).order(TrialRecord.Columns.number)
+          .limit(limit.map { $0 - valued.count } ?? Int.max).fetchAll(db)
+        return valued + rest
       case .duration:
         let duration = SQL("julianday(finishedAt) - julianday(startedAt)").sqlExpression
         request = request.order(descending ? duration.desc : duration.asc)
@@ -249,7 +254,7 @@ extension AppDatabase {
           db,
           sql: """
             SELECT * FROM trial WHERE studyId = ? AND tier = ? AND state = 'completed' AND value IS NOT NULL
-            ORDER BY value \(order), number ASC LIMIT 1
+            ORDER BY value \(order) LIMIT 1
             """, arguments: [studyId, tier.rawValue])
       }
       return StudySummary(

@@ -20,6 +20,9 @@ public actor StudyService {
   private let logger: Logger
   private var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal)] = [:]
   private let specs = SpecCache()
+  /// Study summaries, dropped whenever one of the study's trials changes (every change is
+  /// published as an event), so status reads of idle and finished studies cost no query.
+  private let summaries = SummaryCache()
   public private(set) var isReady = false
 
   public init(
@@ -115,7 +118,9 @@ public actor StudyService {
   /// off the actor.
   nonisolated public func describe(_ study: StudyRecord) throws -> API.Study {
     let spec = try? specs.spec(of: study)
-    let summary = try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
+    let summary = try summaries.summary(of: study.id!) {
+      try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
+    }
     return API.Study(study, spec: spec, summary: summary)
   }
 
@@ -125,11 +130,16 @@ public actor StudyService {
     let stop = StopSignal()
     let studyId = study.id!
     let events = events
+    let summaries = summaries
     let runner: StudyRunner
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots, onEvent: { events.publish($0, studyId: studyId) })
+        logger: logger, slots: slots,
+        onEvent: { event in
+          summaries.invalidate(studyId)
+          events.publish(event, studyId: studyId)
+        })
     } catch {
       try? database.setStudyState(id: studyId, .failed, reason: "\(error)")
       return
@@ -188,6 +198,7 @@ extension StudyService {
     let trial = try database.createTrial(
       studyId: studyId, tier: spec.searchTier, params: params, paramsJSON: StudyRunner.json(configuration))
     let started = try database.startTrial(trial, pid: 0, processStartTicks: nil, runDirectory: "") ?? trial
+    summaries.invalidate(studyId)
     events.publish(.trialStarted(started), studyId: studyId)
     return started
   }
@@ -214,6 +225,7 @@ extension StudyService {
     guard let finished = try database.finishTrial(
       id: trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
     else { throw ServiceError.conflict("trial \(trialId) already finished") }
+    summaries.invalidate(trial.studyId)
     events.publish(.trialFinished(finished), studyId: trial.studyId)
     let study = try existing(trial.studyId)
     let spec = try Self.spec(of: study)
@@ -235,6 +247,33 @@ final class SpecCache: Sendable {
     let spec = try StudyService.spec(of: study)
     specs.withLock { $0[study.id!] = spec }
     return spec
+  }
+}
+
+final class SummaryCache: Sendable {
+  private struct State {
+    var entries: [Int64: AppDatabase.StudySummary] = [:]
+    /// Bumped by every invalidation, so a summary read before a change is never stored after it.
+    var generation: [Int64: Int] = [:]
+  }
+
+  private let state = Mutex(State())
+
+  func summary(of id: Int64, load: () throws -> AppDatabase.StudySummary) rethrows -> AppDatabase.StudySummary {
+    let (cached, generation) = state.withLock { ($0.entries[id], $0.generation[id, default: 0]) }
+    if let cached { return cached }
+    let summary = try load()
+    state.withLock { state in
+      if state.generation[id, default: 0] == generation { state.entries[id] = summary }
+    }
+    return summary
+  }
+
+  func invalidate(_ id: Int64) {
+    state.withLock { state in
+      state.entries[id] = nil
+      state.generation[id, default: 0] += 1
+    }
   }
 }
 
