@@ -1,0 +1,346 @@
+// Gaussian-process regression with a Matern-5/2 ARD kernel.
+//
+// Notation and shapes (n observations, d input coordinates):
+//
+//   X       training inputs, n × d, row-major: `x[i * d + k]` is coordinate k of point i.
+//           Numeric parameters sit in [0, 1] (their unit-cube coordinate); a categorical
+//           parameter holds its category index (inactive: -1), compared by equality only.
+//   y       training targets, n, standardized losses (smaller is better).
+//   ℓ⁻²     `inverseSquaredLengthscales`, d.   s: `kernelScale`.   σ²: `noiseVariance`.
+//   sqd_k   (x_k − x'_k)² for a numeric coordinate; [x_k ≠ x'_k] (Hamming) for a categorical one.
+//   r²      Σ_k ℓ⁻²_k · sqd_k(x, x').
+//   m(r²)   Matern 5/2: (1 + √(5r²) + 5r²/3) · exp(−√(5r²)).
+//   k       k(x, x') = s · m(r²);   k(x, x) = s.
+//   K       k(X, X) + σ² I, n × n;   L: its lower Cholesky factor (K = L Lᵀ).
+//   α       K⁻¹ y via L, n.
+//   k_*     k(X, x_*), n: the kernel column of a query point.
+//   μ(x_*)  k_*ᵀ α.            v(x_*) = s − ‖L⁻¹ k_*‖² (the latent f's variance, ≥ 0).
+//   LML     −½ yᵀα − Σ log Lᵢᵢ − (n/2) log 2π.
+//   θ       raw hyperparameters, d + 2: (log ℓ⁻²_1…d, log s, log(σ² − σ²_min)).
+//   ∂LML/∂θ_j = ½ tr((α αᵀ − K⁻¹) ∂K/∂θ_j).
+//
+// The weak prior on θ follows Optuna's `default_log_prior`: −(0.1/ℓ⁻² + 0.1·ℓ⁻²) per coordinate
+// (peaks at lengthscale 1 so lengthscales do not collapse), Gamma(2, 1) on s, Gamma(1.1, 30) on σ².
+
+import Foundation
+
+/// The kernel's hyperparameters.
+struct GPHyperparameters: Sendable, Hashable {
+  var inverseSquaredLengthscales: [Double]
+  var kernelScale: Double
+  var noiseVariance: Double
+
+  /// The smallest noise variance the fit may choose (as Optuna's `DEFAULT_MINIMUM_NOISE_VAR`).
+  static let minimumNoise = 1e-6
+
+  /// All ones, like Optuna's default start.
+  static func initial(dimension: Int) -> GPHyperparameters {
+    GPHyperparameters(
+      inverseSquaredLengthscales: Array(repeating: 1, count: dimension), kernelScale: 1, noiseVariance: 1e-2)
+  }
+
+  /// θ: the raw, unconstrained parameters the fit optimizes.
+  var raw: [Double] {
+    inverseSquaredLengthscales.map { log($0) } + [
+      log(kernelScale), log(Swift.max(noiseVariance - 0.99 * Self.minimumNoise, 1e-300)),
+    ]
+  }
+
+  init(inverseSquaredLengthscales: [Double], kernelScale: Double, noiseVariance: Double) {
+    self.inverseSquaredLengthscales = inverseSquaredLengthscales
+    self.kernelScale = kernelScale
+    self.noiseVariance = noiseVariance
+  }
+
+  init(raw: [Double]) {
+    let d = raw.count - 2
+    inverseSquaredLengthscales = raw[0..<d].map { exp($0) }
+    kernelScale = exp(raw[d])
+    noiseVariance = exp(raw[d + 1]) + Self.minimumNoise
+  }
+
+  /// The log prior density (up to a constant) and its gradient with respect to `raw`.
+  func logPrior() -> (value: Double, gradient: [Double]) {
+    var value = 0.0
+    var gradient: [Double] = []
+    for l in inverseSquaredLengthscales {
+      value -= 0.1 / l + 0.1 * l
+      gradient.append(0.1 / l - 0.1 * l)
+    }
+    // Gamma(2, 1) on s: log s − s;   d/dlog s = 1 − s.
+    value += log(kernelScale) - kernelScale
+    gradient.append(1 - kernelScale)
+    // Gamma(1.1, 30) on σ²: 0.1 log σ² − 30 σ²;   dσ²/dθ = σ² − σ²_min.
+    value += 0.1 * log(noiseVariance) - 30 * noiseVariance
+    gradient.append((0.1 / noiseVariance - 30) * (noiseVariance - Self.minimumNoise))
+    return (value, gradient)
+  }
+}
+
+/// Matern 5/2 as a function of the squared scaled distance r².
+enum Matern52 {
+  @inline(__always) static func value(_ r2: Double) -> Double {
+    let s = (5 * r2).squareRoot()
+    return (1 + s + 5.0 / 3.0 * r2) * exp(-s)
+  }
+
+  /// `dm/d(r²) = −5/6 · (1 + √(5r²)) · exp(−√(5r²))`, finite at r² = 0.
+  @inline(__always) static func derivative(_ r2: Double) -> Double {
+    let s = (5 * r2).squareRoot()
+    return -5.0 / 6.0 * (1 + s) * exp(-s)
+  }
+}
+
+/// A Gaussian process conditioned on training data, with fixed hyperparameters.
+struct GaussianProcess: Sendable {
+  let dimension: Int
+  /// n × d, row-major.
+  let x: [Double]
+  let y: [Double]
+  /// `true` for coordinates compared by equality (categorical parameters).
+  let isCategorical: [Bool]
+  let hyperparameters: GPHyperparameters
+  let factor: CholeskyFactor
+  let alpha: [Double]
+
+  var count: Int { y.count }
+
+  init(x: [Double], y: [Double], isCategorical: [Bool], hyperparameters: GPHyperparameters) throws {
+    let d = isCategorical.count
+    precondition(x.count == y.count * d, "x has \(x.count) entries, not \(y.count)x\(d)")
+    self.dimension = d
+    self.x = x
+    self.y = y
+    self.isCategorical = isCategorical
+    self.hyperparameters = hyperparameters
+    let gram = Self.gram(x: x, count: y.count, isCategorical: isCategorical, hyperparameters: hyperparameters)
+    factor = try LinearAlgebra.cholesky(gram.covariance)
+    alpha = try factor.solve(y)
+  }
+
+  /// The squared scaled distance between row `i` of `a` and `b`.
+  @inline(__always)
+  static func scaledSquaredDistance(
+    _ a: UnsafeBufferPointer<Double>, _ i: Int, _ b: UnsafeBufferPointer<Double>, _ j: Int,
+    _ ils: UnsafeBufferPointer<Double>, _ isCategorical: UnsafeBufferPointer<Bool>
+  ) -> Double {
+    let d = ils.count
+    var r2 = 0.0
+    for k in 0..<d {
+      let diff = a[i * d + k] - b[j * d + k]
+      r2 += ils[k] * (isCategorical[k] ? (diff == 0 ? 0 : 1) : diff * diff)
+    }
+    return r2
+  }
+
+  /// `K = k(X, X) + σ² I` and `dm/dr²` at every pair (for the gradient), both n × n.
+  static func gram(
+    x: [Double], count n: Int, isCategorical: [Bool], hyperparameters h: GPHyperparameters
+  ) -> (covariance: Matrix, derivative: Matrix) {
+    var covariance = Matrix(rows: n, columns: n)
+    var derivative = Matrix(rows: n, columns: n)
+    let s = h.kernelScale
+    x.withUnsafeBufferPointer { xs in
+      h.inverseSquaredLengthscales.withUnsafeBufferPointer { ils in
+        isCategorical.withUnsafeBufferPointer { cat in
+          covariance.storage.withUnsafeMutableBufferPointer { kk in
+            derivative.storage.withUnsafeMutableBufferPointer { dd in
+              for j in 0..<n {
+                kk[j + j * n] = s + h.noiseVariance
+                dd[j + j * n] = s * Matern52.derivative(0)
+                for i in (j + 1)..<Swift.max(n, j + 1) {
+                  let r2 = scaledSquaredDistance(xs, i, xs, j, ils, cat)
+                  let root = (5 * r2).squareRoot()
+                  let e = exp(-root)
+                  let value = s * (1 + root + 5.0 / 3.0 * r2) * e
+                  let slope = s * (-5.0 / 6.0) * (1 + root) * e
+                  kk[i + j * n] = value
+                  kk[j + i * n] = value
+                  dd[i + j * n] = slope
+                  dd[j + i * n] = slope
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (covariance, derivative)
+  }
+
+  /// `k(X, x_*)` for query points, n × m (column `c` is the kernel column of point `c`).
+  func crossKernel(_ points: [Double]) -> Matrix {
+    let d = dimension
+    let m = d == 0 ? 0 : points.count / d
+    let n = count
+    var result = Matrix(rows: n, columns: m)
+    let s = hyperparameters.kernelScale
+    x.withUnsafeBufferPointer { xs in
+      points.withUnsafeBufferPointer { ps in
+        hyperparameters.inverseSquaredLengthscales.withUnsafeBufferPointer { ils in
+          isCategorical.withUnsafeBufferPointer { cat in
+            result.storage.withUnsafeMutableBufferPointer { out in
+              for c in 0..<m {
+                for i in 0..<n {
+                  out[i + c * n] = s * Matern52.value(Self.scaledSquaredDistance(xs, i, ps, c, ils, cat))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// Posterior mean and latent variance at `m` points given row-major (m × d).
+  func posterior(_ points: [Double]) throws -> (mean: [Double], variance: [Double]) {
+    let kStar = crossKernel(points)
+    let m = kStar.columns
+    let n = count
+    guard n > 0 else {
+      return (Array(repeating: 0, count: m), Array(repeating: hyperparameters.kernelScale, count: m))
+    }
+    let v = try factor.solveTriangular(kStar)
+    var mean = [Double](repeating: 0, count: m)
+    var variance = [Double](repeating: 0, count: m)
+    for c in 0..<m {
+      var mu = 0.0
+      var norm = 0.0
+      for i in 0..<n {
+        mu += kStar.storage[i + c * n] * alpha[i]
+        let vi = v.storage[i + c * n]
+        norm += vi * vi
+      }
+      mean[c] = mu
+      variance[c] = Swift.max(hyperparameters.kernelScale - norm, 0)
+    }
+    return (mean, variance)
+  }
+
+  /// Posterior mean and variance at one point with their gradients along the numeric
+  /// coordinates (zero along categorical ones).
+  func posteriorWithGradient(_ point: [Double]) throws -> (
+    mean: Double, variance: Double, meanGradient: [Double], varianceGradient: [Double]
+  ) {
+    let d = dimension
+    let n = count
+    let kStar = crossKernel(point)
+    // K⁻¹ k_* through L then Lᵀ; ‖L⁻¹k_*‖² from the first solve.
+    let v = try factor.solveTriangular(kStar)
+    let w = try factor.solveTriangular(v, transposed: true)
+    var mean = 0.0
+    var norm = 0.0
+    for i in 0..<n {
+      mean += kStar.storage[i] * alpha[i]
+      norm += v.storage[i] * v.storage[i]
+    }
+    var meanGradient = [Double](repeating: 0, count: d)
+    var varianceGradient = [Double](repeating: 0, count: d)
+    let ils = hyperparameters.inverseSquaredLengthscales
+    let s = hyperparameters.kernelScale
+    for i in 0..<n {
+      var r2 = 0.0
+      for k in 0..<d {
+        let diff = point[k] - x[i * d + k]
+        r2 += ils[k] * (isCategorical[k] ? (diff == 0 ? 0 : 1) : diff * diff)
+      }
+      // ∂k_i/∂x_k = s · m'(r²) · 2 ℓ⁻²_k (x_k − X_ik).
+      let slope = s * Matern52.derivative(r2)
+      for k in 0..<d where !isCategorical[k] {
+        let dk = slope * 2 * ils[k] * (point[k] - x[i * d + k])
+        meanGradient[k] += dk * alpha[i]
+        varianceGradient[k] -= 2 * dk * w.storage[i]
+      }
+    }
+    let variance = s - norm
+    if variance <= 0 { return (mean, 0, meanGradient, Array(repeating: 0, count: d)) }
+    return (mean, variance, meanGradient, varianceGradient)
+  }
+
+  /// The log marginal likelihood of the training data.
+  var logMarginalLikelihood: Double {
+    var quadratic = 0.0
+    for i in 0..<count { quadratic += y[i] * alpha[i] }
+    return -0.5 * quadratic - 0.5 * factor.logDeterminant - 0.5 * Double(count) * log(2 * Double.pi)
+  }
+
+  /// LML and its gradient with respect to the raw hyperparameters θ (see the header).
+  static func logMarginalLikelihoodWithGradient(
+    x: [Double], y: [Double], isCategorical: [Bool], hyperparameters h: GPHyperparameters
+  ) throws -> (value: Double, gradient: [Double]) {
+    let n = y.count
+    let d = isCategorical.count
+    let (covariance, slope) = gram(x: x, count: n, isCategorical: isCategorical, hyperparameters: h)
+    let factor = try LinearAlgebra.cholesky(covariance)
+    let alpha = try factor.solve(y)
+    var quadratic = 0.0
+    for i in 0..<n { quadratic += y[i] * alpha[i] }
+    let value = -0.5 * quadratic - 0.5 * factor.logDeterminant - 0.5 * Double(n) * log(2 * Double.pi)
+    // W = α αᵀ − K⁻¹. The trace terms need K⁻¹'s entries; they come from solving K W' = I with
+    // the Cholesky factor (two triangular solves), as a reverse-mode Cholesky would.
+    let kInverse = try factor.solve(Matrix.identity(n))
+    var gradient = [Double](repeating: 0, count: d + 2)
+    var scaleTerm = 0.0
+    var traceW = 0.0
+    var lengthscaleTerms = [Double](repeating: 0, count: d)
+    x.withUnsafeBufferPointer { xs in
+      kInverse.storage.withUnsafeBufferPointer { kinv in
+        covariance.storage.withUnsafeBufferPointer { kk in
+          slope.storage.withUnsafeBufferPointer { sl in
+            lengthscaleTerms.withUnsafeMutableBufferPointer { terms in
+              for j in 0..<n {
+                let wjj = alpha[j] * alpha[j] - kinv[j + j * n]
+                traceW += wjj
+                scaleTerm += wjj * h.kernelScale
+                for i in (j + 1)..<Swift.max(n, j + 1) {
+                  // Off-diagonal pairs count twice (W and ∂K are symmetric).
+                  let wij = 2 * (alpha[i] * alpha[j] - kinv[i + j * n])
+                  scaleTerm += wij * kk[i + j * n]
+                  let g = wij * sl[i + j * n]
+                  for k in 0..<d {
+                    let diff = xs[i * d + k] - xs[j * d + k]
+                    terms[k] += g * (isCategorical[k] ? (diff == 0 ? 0 : 1) : diff * diff)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    for k in 0..<d { gradient[k] = 0.5 * lengthscaleTerms[k] * h.inverseSquaredLengthscales[k] }
+    gradient[d] = 0.5 * scaleTerm
+    gradient[d + 1] = 0.5 * traceW * (h.noiseVariance - GPHyperparameters.minimumNoise)
+    return (value, gradient)
+  }
+
+  /// Maximizes LML + log prior over θ with L-BFGS from each start; returns the best optimum.
+  /// Starts that fail numerically are skipped; when all fail, returns the first start.
+  static func fitHyperparameters(
+    x: [Double], y: [Double], isCategorical: [Bool], starts: [GPHyperparameters], maxIterations: Int = 200,
+    gradientTolerance: Double = 1e-2
+  ) -> (hyperparameters: GPHyperparameters, objective: Double) {
+    let d = isCategorical.count
+    // Keeps θ in a box wide enough never to bind in practice but safe from overflow.
+    let lower = Array(repeating: -12.0, count: d) + [-12, -30]
+    let upper = Array(repeating: 12.0, count: d) + [8, 4]
+    var best: (GPHyperparameters, Double)?
+    for start in starts {
+      let result = LBFGS.minimize(
+        start: start.raw.enumerated().map { Swift.min(Swift.max($1, lower[$0]), upper[$0]) }, lower: lower,
+        upper: upper, maxIterations: maxIterations, gradientTolerance: gradientTolerance
+      ) { theta in
+        let h = GPHyperparameters(raw: theta)
+        guard let lml = try? logMarginalLikelihoodWithGradient(x: x, y: y, isCategorical: isCategorical, hyperparameters: h)
+        else { return (.infinity, Array(repeating: 0, count: theta.count)) }
+        let prior = h.logPrior()
+        return (-(lml.value + prior.value), zip(lml.gradient, prior.gradient).map { -($0 + $1) })
+      }
+      if result.value.isFinite, best.map({ result.value < $0.1 }) ?? true {
+        best = (GPHyperparameters(raw: result.point), result.value)
+      }
+    }
+    return best.map { ($0.0, $0.1) } ?? (starts[0], .infinity)
+  }
+}
