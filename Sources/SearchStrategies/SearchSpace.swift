@@ -196,4 +196,30 @@ public struct SearchSpace: Sendable, Hashable {
     }
     return Set(configuration.names) == Set(seen.names)
   }
+
+  /// The configuration with every value in its parameter's own type: an int parameter's `3.0`
+  /// becomes `3`, a float parameter's `3` becomes `3.0`, a category matching by number becomes
+  /// the category itself. Values round-tripped through JSON compare equal after this.
+  public func canonical(_ configuration: Configuration) -> Configuration {
+    var result = Configuration()
+    for (name, value) in configuration {
+      guard let parameter = parameter(named: name) else {
+        result[name] = value
+        continue
+      }
+      switch parameter.domain {
+      case .float:
+        result[name] = value.numericValue.map { .double($0) } ?? value
+      case .int:
+        if let x = value.numericValue, x == x.rounded(), abs(x) < 9e15 {
+          result[name] = .int(Int(x))
+        } else {
+          result[name] = value
+        }
+      case .categorical(let values):
+        result[name] = values.first { Condition.matches($0, value) } ?? value
+      }
+    }
+    return result
+  }
 }

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Maps configurations to the Gaussian process's inputs and back.
+///
+/// One GP coordinate per parameter: a numeric parameter's unit-cube coordinate (the centre of
+/// its grid cell for int and step parameters), a categorical parameter's category index
+/// (compared by equality in the kernel). An inactive parameter sits at 0.5 (numeric) or -1
+/// (categorical, a category of its own).
+struct SpaceEncoding: Sendable {
+  let space: SearchSpace
+  let isCategorical: [Bool]
+
+  init(_ space: SearchSpace) {
+    self.space = space
+    isCategorical = space.parameters.map {
+      if case .categorical = $0.domain { true } else { false }
+    }
+  }
+
+  var dimension: Int { isCategorical.count }
+
+  func encode(_ configuration: Configuration) -> [Double] {
+    space.parameters.enumerated().map { k, parameter in
+      guard let value = configuration[parameter.name] else { return isCategorical[k] ? -1 : 0.5 }
+      if case .categorical(let values) = parameter.domain {
+        return Double(values.firstIndex { Condition.matches($0, value) } ?? -1)
+      }
+      return parameter.unit(of: value) ?? 0.5
+    }
+  }
+
+  /// The unit-cube point of GP inputs (inverse of `encode` up to rounding).
+  func unitPoint(of input: [Double]) -> [Double] {
+    space.parameters.enumerated().map { k, parameter in
+      if case .categorical(let values) = parameter.domain {
+        return input[k] < 0 ? 0.5 : (input[k] + 0.5) / Double(values.count)
+      }
+      return Swift.min(Swift.max(input[k], 0), 1)
+    }
+  }
+
+  /// The configuration nearest to GP inputs: rounded onto every grid, inactive parameters dropped.
+  func configuration(of input: [Double]) -> Configuration {
+    space.configuration(atUnit: unitPoint(of: input))
+  }
+}
+
+/// Maximizes log expected improvement over the search space (like Optuna's `optim_mixed`):
+///
+/// 1. scores `candidateCount` scrambled-Halton points plus Gaussian perturbations of the best
+///    observed configurations, every one rounded onto its grid before it is scored, so integer,
+///    step and categorical parameters are evaluated where a trial would actually run;
+/// 2. refines the best `localSearches` of them with projected L-BFGS along the numeric
+///    coordinates inside the unit box (categorical ones held), then rounds again;
+/// 3. sweeps the winner's discrete parameters: every category of each categorical parameter
+///    (exhaustive, small sets) and the two nearest grid neighbours of each int or step one.
+///
+/// Configurations in `excluded` (observed or pending) are never returned.
+struct AcquisitionOptimizer {
+  var gp: GaussianProcess
+  var encoding: SpaceEncoding
+  /// Best standardized loss observed (f* of the improvement).
+  var best: Double
+  var candidateCount = 2048
+  var localSearches = 5
+  var localIterations = 40
+
+  func logEI(_ inputs: [[Double]]) throws -> [Double] {
+    var scores: [Double] = []
+    scores.reserveCapacity(inputs.count)
+    let chunk = 256
+    for start in stride(from: 0, to: inputs.count, by: chunk) {
+      let batch = Array(inputs[start..<Swift.min(start + chunk, inputs.count)])
+      let (mean, variance) = try gp.posterior(batch.flatMap { $0 })
+      for c in 0..<batch.count { scores.append(LogEI.value(mean: mean[c], variance: variance[c], best: best)) }
+    }
+    return scores
+  }
+
+  /// The best configuration found, or nil when every candidate was excluded.
+  func optimize(
+    halton: ScrambledHalton, haltonOffset: Int, anchors: [[Double]], rng: inout SplitMix64,
+    excluded: Set<Configuration>
+  ) throws -> (configuration: Configuration, value: Double)? {
+    let space = encoding.space
+    let d = encoding.dimension
+    var units: [[Double]] = (0..<candidateCount).map { halton.point(haltonOffset + $0, dimension: d) }
+    for anchor in anchors {
+      for scale in [0.2, 0.05, 0.01] {
+        for _ in 0..<16 {
+          units.append(
+            anchor.enumerated().map { k, u in
+              if encoding.isCategorical[k] { return rng.nextUnit() < 1 / Double(d) ? rng.nextUnit() : u }
+              return Swift.min(Swift.max(u + scale * rng.nextGaussian(), 0), 1)
+            })
+        }
+      }
+    }
+    var seen = excluded
+    var configurations: [Configuration] = []
+    for unit in units {
+      let configuration = space.configuration(atUnit: unit)
+      if seen.insert(configuration).inserted { configurations.append(configuration) }
+    }
+    guard !configurations.isEmpty else { return nil }
+    let inputs = configurations.map(encoding.encode)
+    let scores = try logEI(inputs)
+    let order = scores.indices.sorted { scores[$0] > scores[$1] }
+    var winner = (configuration: configurations[order[0]], input: inputs[order[0]], value: scores[order[0]])
+
+    // Local refinement along the numeric coordinates of the active parameters.
+    for index in order.prefix(localSearches) {
+      let start = inputs[index]
+      let movable = (0..<d).filter { k in
+        !encoding.isCategorical[k] && configurations[index][space.parameters[k].name] != nil
+      }
+      guard !movable.isEmpty else { continue }
+      let result = LBFGS.minimize(
+        start: movable.map { start[$0] }, lower: Array(repeating: 0, count: movable.count),
+        upper: Array(repeating: 1, count: movable.count), maxIterations: localIterations, gradientTolerance: 1e-4
+      ) { coordinates in
+        var input = start
+        for (k, value) in zip(movable, coordinates) { input[k] = value }
+        guard let posterior = try? gp.posteriorWithGradient(input) else {
+          return (.infinity, Array(repeating: 0, count: movable.count))
+        }
+        let ei = LogEI.valueWithGradient(mean: posterior.mean, variance: posterior.variance, best: best)
+        return (
+          -ei.value,
+          movable.map { -(ei.dMean * posterior.meanGradient[$0] + ei.dVariance * posterior.varianceGradient[$0]) }
+        )
+      }
+      var input = start
+      for (k, value) in zip(movable, result.point) { input[k] = value }
+      let configuration = encoding.configuration(of: input)
+      guard !excluded.contains(configuration) else { continue }
+      let rounded = encoding.encode(configuration)
+      let value = try logEI([rounded])[0]
+      if value > winner.value { winner = (configuration, rounded, value) }
+    }
+
+    // Discrete sweep around the winner, twice at most.
+    for _ in 0..<2 {
+      var neighbours: [Configuration] = []
+      let unit = encoding.unitPoint(of: winner.input)
+      for (k, parameter) in space.parameters.enumerated() where winner.configuration[parameter.name] != nil {
+        var alternatives: [Double] = []
+        switch parameter.domain {
+        case .categorical(let values):
+          alternatives = (0..<values.count).map { (Double($0) + 0.5) / Double(values.count) }
+        case .int(let lo, let hi, _, let step):
+          let cells = Double((hi - lo) / step + 1)
+          alternatives = [-2.0, -1, 1, 2].map { unit[k] + $0 / cells }
+        case .float(let lo, let hi, _, let step?):
+          let cells = ((hi - lo) / step + 1e-9).rounded(.down) + 1
+          alternatives = [-2.0, -1, 1, 2].map { unit[k] + $0 / cells }
+        case .float(_, _, _, nil):
+          continue
+        }
+        for u in alternatives where u >= 0 && u <= 1 {
+          var moved = unit
+          moved[k] = u
+          let configuration = space.configuration(atUnit: moved)
+          if !excluded.contains(configuration), configuration != winner.configuration {
+            neighbours.append(configuration)
+          }
+        }
+      }
+      guard !neighbours.isEmpty else { break }
+      let neighbourInputs = neighbours.map(encoding.encode)
+      let neighbourScores = try logEI(neighbourInputs)
+      guard let top = neighbourScores.indices.max(by: { neighbourScores[$0] < neighbourScores[$1] }),
+        neighbourScores[top] > winner.value
+      else { break }
+      winner = (neighbours[top], neighbourInputs[top], neighbourScores[top])
+    }
+    return (winner.configuration, winner.value)
+  }
+}
+
+extension SplitMix64 {
+  /// A standard normal draw (Box–Muller).
+  mutating func nextGaussian() -> Double {
+    let u1 = Swift.max(nextUnit(), 0x1p-60)
+    let u2 = nextUnit()
+    return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+  }
+}
