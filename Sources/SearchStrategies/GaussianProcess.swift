@@ -133,32 +133,52 @@ struct GaussianProcess: Sendable {
     return r2
   }
 
-  /// `K = k(X, X) + σ² I` and `dm/dr²` at every pair (for the gradient), both n × n.
+  /// `K = k(X, X) + σ² I` and `s · dm/dr²` at every pair (for the gradient), both n × n, lower
+  /// triangles only (all that `dpotrf` and the gradient read); the strict upper triangles are 0.
+  ///
+  /// Works column by column on coordinate-major data so the inner loops run over contiguous
+  /// memory and vectorize.
   static func gram(
     x: [Double], count n: Int, isCategorical: [Bool], hyperparameters h: GPHyperparameters
   ) -> (covariance: Matrix, derivative: Matrix) {
+    let d = isCategorical.count
+    let columns = coordinateMajor(x, count: n, dimension: d)
     var covariance = Matrix(rows: n, columns: n)
     var derivative = Matrix(rows: n, columns: n)
     let s = h.kernelScale
-    x.withUnsafeBufferPointer { xs in
-      h.inverseSquaredLengthscales.withUnsafeBufferPointer { ils in
-        isCategorical.withUnsafeBufferPointer { cat in
-          covariance.storage.withUnsafeMutableBufferPointer { kk in
-            derivative.storage.withUnsafeMutableBufferPointer { dd in
-              for j in 0..<n {
-                kk[j + j * n] = s + h.noiseVariance
-                dd[j + j * n] = s * Matern52.derivative(0)
-                for i in (j + 1)..<Swift.max(n, j + 1) {
-                  let r2 = scaledSquaredDistance(xs, i, xs, j, ils, cat)
-                  let root = (5 * r2).squareRoot()
-                  let e = exp(-root)
-                  let value = s * (1 + root + 5.0 / 3.0 * r2) * e
-                  let slope = s * (-5.0 / 6.0) * (1 + root) * e
-                  kk[i + j * n] = value
-                  kk[j + i * n] = value
-                  dd[i + j * n] = slope
-                  dd[j + i * n] = slope
+    let ils = h.inverseSquaredLengthscales
+    covariance.storage.withUnsafeMutableBufferPointer { kk in
+      derivative.storage.withUnsafeMutableBufferPointer { dd in
+        let kk = SharedBuffer(kk)
+        let dd = SharedBuffer(dd)
+        columns.withUnsafeBufferPointer { xs in
+          let xs = SharedBuffer(UnsafeMutableBufferPointer(mutating: xs))
+          let ranges = triangleChunks(n)
+          DispatchQueue.concurrentPerform(iterations: ranges.count) { chunk in
+            var r2 = [Double](repeating: 0, count: n)
+            for j in ranges[chunk] {
+              // r²(i, j) for i > j, accumulated one coordinate at a time.
+              for i in (j + 1)..<Swift.max(n, j + 1) { r2[i] = 0 }
+              for k in 0..<d {
+                let base = k * n
+                let xj = xs[base + j]
+                let l = ils[k]
+                if isCategorical[k] {
+                  for i in (j + 1)..<Swift.max(n, j + 1) { r2[i] += xs[base + i] == xj ? 0 : l }
+                } else {
+                  for i in (j + 1)..<Swift.max(n, j + 1) {
+                    let diff = xs[base + i] - xj
+                    r2[i] += l * diff * diff
+                  }
                 }
+              }
+              kk[j + j * n] = s + h.noiseVariance
+              dd[j + j * n] = s * Matern52.derivative(0)
+              for i in (j + 1)..<Swift.max(n, j + 1) {
+                let root = (5 * r2[i]).squareRoot()
+                let e = exp(-root)
+                kk[i + j * n] = s * (1 + root + 5.0 / 3.0 * r2[i]) * e
+                dd[i + j * n] = s * (-5.0 / 6.0) * (1 + root) * e
               }
             }
           }
@@ -166,6 +186,15 @@ struct GaussianProcess: Sendable {
       }
     }
     return (covariance, derivative)
+  }
+
+  /// Row-major n × d data as d × n (coordinate k of all points contiguous).
+  static func coordinateMajor(_ x: [Double], count n: Int, dimension d: Int) -> [Double] {
+    var result = [Double](repeating: 0, count: n * d)
+    for i in 0..<n {
+      for k in 0..<d { result[k * n + i] = x[i * d + k] }
+    }
+    return result
   }
 
   /// `k(X, x_*)` for query points, n × m (column `c` is the kernel column of point `c`).
@@ -271,76 +300,160 @@ struct GaussianProcess: Sendable {
   ) throws -> (value: Double, gradient: [Double]) {
     let n = y.count
     let d = isCategorical.count
+    let t0 = Date()
     let (covariance, slope) = gram(x: x, count: n, isCategorical: isCategorical, hyperparameters: h)
+    let t1 = Date()
     let factor = try LinearAlgebra.cholesky(covariance)
+    let t2 = Date()
     let alpha = try factor.solve(y)
+
     var quadratic = 0.0
     for i in 0..<n { quadratic += y[i] * alpha[i] }
     let value = -0.5 * quadratic - 0.5 * factor.logDeterminant - 0.5 * Double(n) * log(2 * Double.pi)
     // W = α αᵀ − K⁻¹. The trace terms need K⁻¹'s entries; they come from solving K W' = I with
     // the Cholesky factor (two triangular solves), as a reverse-mode Cholesky would.
+    let t3 = Date()
     let kInverse = try factor.solve(Matrix.identity(n))
+    let t4 = Date()
     var gradient = [Double](repeating: 0, count: d + 2)
-    var scaleTerm = 0.0
-    var traceW = 0.0
-    var lengthscaleTerms = [Double](repeating: 0, count: d)
-    x.withUnsafeBufferPointer { xs in
-      kInverse.storage.withUnsafeBufferPointer { kinv in
-        covariance.storage.withUnsafeBufferPointer { kk in
-          slope.storage.withUnsafeBufferPointer { sl in
-            lengthscaleTerms.withUnsafeMutableBufferPointer { terms in
-              for j in 0..<n {
-                let wjj = alpha[j] * alpha[j] - kinv[j + j * n]
-                traceW += wjj
-                scaleTerm += wjj * h.kernelScale
-                for i in (j + 1)..<Swift.max(n, j + 1) {
-                  // Off-diagonal pairs count twice (W and ∂K are symmetric).
-                  let wij = 2 * (alpha[i] * alpha[j] - kinv[i + j * n])
-                  scaleTerm += wij * kk[i + j * n]
-                  let g = wij * sl[i + j * n]
+    let columns = coordinateMajor(x, count: n, dimension: d)
+    // Per chunk of columns: Σ W·∂K/∂log s, tr W and the lengthscale sums, with
+    // g(i, j) = 2 W_ij · s m'(r²_ij) for i > j (off-diagonal pairs count twice). Chunks are
+    // fixed by n alone and summed in order, so the result does not depend on the thread count.
+    let ranges = triangleChunks(n)
+    var partials = [[Double]](repeating: [], count: ranges.count)
+    partials.withUnsafeMutableBufferPointer { partials in
+      let partials = SharedArray(partials)
+      columns.withUnsafeBufferPointer { xs in
+        kInverse.storage.withUnsafeBufferPointer { kinv in
+          covariance.storage.withUnsafeBufferPointer { kk in
+            slope.storage.withUnsafeBufferPointer { sl in
+              let xs = SharedBuffer(UnsafeMutableBufferPointer(mutating: xs))
+              let kinv = SharedBuffer(UnsafeMutableBufferPointer(mutating: kinv))
+              let kk = SharedBuffer(UnsafeMutableBufferPointer(mutating: kk))
+              let sl = SharedBuffer(UnsafeMutableBufferPointer(mutating: sl))
+              DispatchQueue.concurrentPerform(iterations: ranges.count) { chunk in
+                var g = [Double](repeating: 0, count: n)
+                var terms = [Double](repeating: 0, count: d)
+                var scaleTerm = 0.0
+                var traceW = 0.0
+                for j in ranges[chunk] {
+                  let wjj = alpha[j] * alpha[j] - kinv[j + j * n]
+                  traceW += wjj
+                  scaleTerm += wjj * h.kernelScale
+                  let aj = alpha[j]
+                  for i in (j + 1)..<Swift.max(n, j + 1) {
+                    let wij = 2 * (alpha[i] * aj - kinv[i + j * n])
+                    scaleTerm += wij * kk[i + j * n]
+                    g[i] = wij * sl[i + j * n]
+                  }
                   for k in 0..<d {
-                    let diff = xs[i * d + k] - xs[j * d + k]
-                    terms[k] += g * (isCategorical[k] ? (diff == 0 ? 0 : 1) : diff * diff)
+                    let base = k * n
+                    let xj = xs[base + j]
+                    var term = 0.0
+                    if isCategorical[k] {
+                      for i in (j + 1)..<Swift.max(n, j + 1) { term += xs[base + i] == xj ? 0 : g[i] }
+                    } else {
+                      for i in (j + 1)..<Swift.max(n, j + 1) {
+                        let diff = xs[base + i] - xj
+                        term += g[i] * diff * diff
+                      }
+                    }
+                    terms[k] += term
                   }
                 }
+                partials[chunk] = terms + [scaleTerm, traceW]
               }
             }
           }
         }
       }
     }
+    var lengthscaleTerms = [Double](repeating: 0, count: d)
+    var scaleTerm = 0.0
+    var traceW = 0.0
+    for partial in partials {
+      for k in 0..<d { lengthscaleTerms[k] += partial[k] }
+      scaleTerm += partial[d]
+      traceW += partial[d + 1]
+    }
     for k in 0..<d { gradient[k] = 0.5 * lengthscaleTerms[k] * h.inverseSquaredLengthscales[k] }
     gradient[d] = 0.5 * scaleTerm
     gradient[d + 1] = 0.5 * traceW * (h.noiseVariance - GPHyperparameters.minimumNoise)
+      if ProcessInfo.processInfo.environment["HPOD_TIMING"] != nil {
+        FileHandle.standardError.write(Data("gram=\(t1.timeIntervalSince(t0)) chol=\(t2.timeIntervalSince(t1)) inv=\(t4.timeIntervalSince(t3)) grad=\(Date().timeIntervalSince(t4))\n".utf8))
+      }
     return (value, gradient)
   }
 
-  /// Maximizes LML + log prior over θ with L-BFGS from each start; returns the best optimum.
+  nonisolated(unsafe) static var debugEvaluations = 0
+  /// Maximizes LML + log prior over θ with L-BFGS from each start; returns the best optimum and
+  /// its final L-BFGS curvature pairs. `curvature` warm-starts the first start's L-BFGS.
   /// Starts that fail numerically are skipped; when all fail, returns the first start.
   static func fitHyperparameters(
     x: [Double], y: [Double], isCategorical: [Bool], starts: [GPHyperparameters], maxIterations: Int = 200,
-    gradientTolerance: Double = 1e-2
-  ) -> (hyperparameters: GPHyperparameters, objective: Double) {
+    gradientTolerance: Double = 1e-2, curvature: LBFGS.Curvature = LBFGS.Curvature()
+  ) -> (hyperparameters: GPHyperparameters, objective: Double, curvature: LBFGS.Curvature) {
     let d = isCategorical.count
     // Keeps θ in a box wide enough never to bind in practice but safe from overflow.
     let lower = Array(repeating: -12.0, count: d) + [-12, -30]
     let upper = Array(repeating: 12.0, count: d) + [8, 4]
-    var best: (GPHyperparameters, Double)?
-    for start in starts {
+    var best: (GPHyperparameters, Double, LBFGS.Curvature)?
+    for (number, start) in starts.enumerated() {
       let result = LBFGS.minimize(
         start: start.raw.enumerated().map { Swift.min(Swift.max($1, lower[$0]), upper[$0]) }, lower: lower,
-        upper: upper, maxIterations: maxIterations, gradientTolerance: gradientTolerance
+        upper: upper, maxIterations: maxIterations, gradientTolerance: gradientTolerance,
+        curvature: number == 0 ? curvature : LBFGS.Curvature()
       ) { theta in
         let h = GPHyperparameters(raw: theta)
+        debugEvaluations += 1
         guard let lml = try? logMarginalLikelihoodWithGradient(x: x, y: y, isCategorical: isCategorical, hyperparameters: h)
         else { return (.infinity, Array(repeating: 0, count: theta.count)) }
         let prior = h.logPrior()
         return (-(lml.value + prior.value), zip(lml.gradient, prior.gradient).map { -($0 + $1) })
       }
       if result.value.isFinite, best.map({ result.value < $0.1 }) ?? true {
-        best = (GPHyperparameters(raw: result.point), result.value)
+        best = (GPHyperparameters(raw: result.point), result.value, result.curvature)
       }
     }
-    return best.map { ($0.0, $0.1) } ?? (starts[0], .infinity)
+    return best ?? (starts[0], .infinity, LBFGS.Curvature())
+  }
+}
+
+/// Splits the columns `0..<n` of a lower triangle into a fixed number of contiguous chunks of
+/// about equal work (column j holds n − j pairs).
+func triangleChunks(_ n: Int, parts: Int = 4) -> [Range<Int>] {
+  guard n > 64 else { return [0..<n] }
+  var ranges: [Range<Int>] = []
+  var start = 0
+  let total = Double(n) * Double(n + 1) / 2
+  for part in 1...parts {
+    // Columns before `end` hold part/parts of the pairs: solve n·e − e²/2 = total·part/parts.
+    let target = total * Double(part) / Double(parts)
+    let nn = Double(n) + 0.5
+    let end = part == parts ? n : Swift.min(n, Int((nn - (nn * nn - 2 * target).squareRoot()).rounded()))
+    if end > start { ranges.append(start..<end) }
+    start = Swift.max(start, end)
+  }
+  return ranges
+}
+
+/// A buffer shared by the workers of one `concurrentPerform`, each writing disjoint entries.
+struct SharedBuffer: @unchecked Sendable {
+  let base: UnsafeMutableBufferPointer<Double>
+  init(_ base: UnsafeMutableBufferPointer<Double>) { self.base = base }
+  subscript(index: Int) -> Double {
+    get { base[index] }
+    nonmutating set { base[index] = newValue }
+  }
+}
+
+/// Per-worker result slots of one `concurrentPerform`.
+struct SharedArray: @unchecked Sendable {
+  let base: UnsafeMutableBufferPointer<[Double]>
+  init(_ base: UnsafeMutableBufferPointer<[Double]>) { self.base = base }
+  subscript(index: Int) -> [Double] {
+    get { base[index] }
+    nonmutating set { base[index] = newValue }
   }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small projected L-BFGS minimizer for box-constrained smooth problems: the GP's
 /// hyperparameters and the local refinement of the acquisition function.
 ///
@@ -6,15 +8,23 @@
 /// holds. It stops when the projected gradient's largest entry is below `gradientTolerance`,
 /// when the objective stops decreasing, or after `maxIterations`.
 enum LBFGS {
+  /// Curvature pairs (s, y) = (x_{k+1} − x_k, g_{k+1} − g_k), oldest first.
+  struct Curvature: Sendable, Hashable {
+    var steps: [[Double]] = []
+    var gradientChanges: [[Double]] = []
+  }
+
   struct Result {
     var point: [Double]
     var value: Double
     var evaluations: Int
+    /// The final curvature pairs, to warm-start a later, similar problem.
+    var curvature: Curvature
   }
 
   static func minimize(
     start: [Double], lower: [Double], upper: [Double], maxIterations: Int, gradientTolerance: Double,
-    memory: Int = 10, objective: ([Double]) -> (value: Double, gradient: [Double])
+    memory: Int = 10, curvature: Curvature = Curvature(), objective: ([Double]) -> (value: Double, gradient: [Double])
   ) -> Result {
     let n = start.count
     func project(_ x: [Double]) -> [Double] {
@@ -31,10 +41,15 @@ enum LBFGS {
     var x = project(start)
     var (f, g) = objective(x)
     var evaluations = 1
-    guard f.isFinite else { return Result(point: x, value: f, evaluations: evaluations) }
-    var sHistory: [[Double]] = []
-    var yHistory: [[Double]] = []
+    var sHistory = curvature.steps.count == curvature.gradientChanges.count ? curvature.steps : []
+    var yHistory = curvature.steps.count == curvature.gradientChanges.count ? curvature.gradientChanges : []
+    guard f.isFinite else {
+      return Result(point: x, value: f, evaluations: evaluations, curvature: Curvature(steps: sHistory, gradientChanges: yHistory))
+    }
     for _ in 0..<maxIterations {
+      if ProcessInfo.processInfo.environment["HPOD_LBFGS_DEBUG"] != nil {
+        FileHandle.standardError.write(Data("  f=\(f) pg=\(projectedGradientNorm(x, g)) evals=\(evaluations)\n".utf8))
+      }
       if projectedGradientNorm(x, g) < gradientTolerance { break }
       // Two-loop recursion for H·g.
       var q = g
@@ -92,9 +107,11 @@ enum LBFGS {
       }
       let improvement = f - fNew
       (x, f, g) = (xNew, fNew, gNew)
-      if improvement <= 1e-12 * Swift.max(abs(f), 1) { break }
+      // scipy's L-BFGS-B default `ftol`.
+      if improvement <= 2.2e-9 * Swift.max(abs(f), 1) { break }
     }
-    return Result(point: x, value: f, evaluations: evaluations)
+    return Result(
+      point: x, value: f, evaluations: evaluations, curvature: Curvature(steps: sHistory, gradientChanges: yHistory))
   }
 
   @inline(__always) static func dot(_ a: [Double], _ b: [Double]) -> Double {
