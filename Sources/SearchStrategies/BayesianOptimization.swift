@@ -62,16 +62,19 @@ public struct BayesianOptimization: SearchStrategy {
 
     for offset in result.count..<count {
       let index = context.suggestedCount + offset
-      // Kriging believer: pending points enter with their posterior mean.
+      // Kriging believer: pending points enter with their posterior mean, as if observed; the
+      // incumbent includes those believed values, so a believed point offers no improvement.
       var model = gp
+      var best = data.best
       if !believed.isEmpty {
         let inputs = believed.map(encoding.encode)
         let (mean, _) = try gp.posterior(inputs.flatMap { $0 })
         model = try GaussianProcess(
           x: data.x + inputs.flatMap { $0 }, y: data.y + mean, isCategorical: encoding.isCategorical,
-          hyperparameters: hyperparameters)
+          hyperparameters: hyperparameters, believed: inputs.count)
+        best = Swift.min(best, mean.min() ?? best)
       }
-      var optimizer = AcquisitionOptimizer(gp: model, encoding: encoding, best: data.best)
+      var optimizer = AcquisitionOptimizer(gp: model, encoding: encoding, best: best)
       let n = model.count
       // Scoring costs n² per candidate and a refinement step 2n²: fewer of both for large n.
       optimizer.candidateCount = n > 600 ? Swift.min(candidates, 512) : n > 200 ? Swift.min(candidates, 1024) : candidates

@@ -42,7 +42,7 @@ struct GPHyperparameters: Sendable, Hashable {
   /// θ: the raw, unconstrained parameters the fit optimizes.
   var raw: [Double] {
     inverseSquaredLengthscales.map { log($0) } + [
-      log(kernelScale), log(Swift.max(noiseVariance - 0.99 * Self.minimumNoise, 1e-300)),
+      log(kernelScale), log(Swift.max(noiseVariance - Self.minimumNoise, 0.01 * Self.minimumNoise)),
     ]
   }
 
@@ -105,7 +105,10 @@ struct GaussianProcess: Sendable {
 
   var count: Int { y.count }
 
-  init(x: [Double], y: [Double], isCategorical: [Bool], hyperparameters: GPHyperparameters) throws {
+  /// Conditions the GP on the data. The last `believed` points are kriging-believer points
+  /// (pending trials at their posterior mean): they get the minimum noise, not the fitted one,
+  /// so the variance collapses there and the acquisition looks elsewhere.
+  init(x: [Double], y: [Double], isCategorical: [Bool], hyperparameters: GPHyperparameters, believed: Int = 0) throws {
     let d = isCategorical.count
     precondition(x.count == y.count * d, "x has \(x.count) entries, not \(y.count)x\(d)")
     self.dimension = d
@@ -113,8 +116,12 @@ struct GaussianProcess: Sendable {
     self.y = y
     self.isCategorical = isCategorical
     self.hyperparameters = hyperparameters
-    let gram = Self.gram(x: x, count: y.count, isCategorical: isCategorical, hyperparameters: hyperparameters)
-    factor = try LinearAlgebra.cholesky(gram.covariance)
+    var covariance = Self.gram(x: x, count: y.count, isCategorical: isCategorical, hyperparameters: hyperparameters)
+      .covariance
+    for i in Swift.max(y.count - believed, 0)..<y.count {
+      covariance[i, i] = hyperparameters.kernelScale + GPHyperparameters.minimumNoise
+    }
+    factor = try LinearAlgebra.cholesky(covariance)
     alpha = try factor.solve(y)
   }
 

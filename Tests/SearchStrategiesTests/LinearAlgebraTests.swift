@@ -16,11 +16,11 @@ struct LinearAlgebraTests {
   }
 
   @Test func triangularSolvesMatchHandComputation() throws {
-    // Given L and b = L·[1, 2, 3] = [2, 8, 11]; and Lᵀ·[1, 2, 3] = [2+18-24, 1·2+15, 9] = [-4, 17, 9]
+    // Given L and b = L·[1, 2, 3] = [2, 8, 11]; and Lᵀ·[1, 2, 3] = [2+12-24, 2+15, 9] = [-10, 17, 9]
     let factor = try LinearAlgebra.cholesky(Self.a)
     // When L x = b and Lᵀ x = c are solved
     let x = try factor.solveTriangular(Matrix(rows: 3, columns: 1, storage: [2, 8, 11]))
-    let y = try factor.solveTriangular(Matrix(rows: 3, columns: 1, storage: [-4, 17, 9]), transposed: true)
+    let y = try factor.solveTriangular(Matrix(rows: 3, columns: 1, storage: [-10, 17, 9]), transposed: true)
     // Then both give [1, 2, 3]
     for (got, want) in zip(x.storage + y.storage, [1.0, 2, 3, 1, 2, 3]) { #expect(abs(got - want) < 1e-12) }
   }
