@@ -50,7 +50,8 @@ struct SpaceEncoding: Sendable {
 /// 1. scores `candidateCount` scrambled-Halton points plus Gaussian perturbations of the best
 ///    observed configurations, every one rounded onto its grid before it is scored, so integer,
 ///    step and categorical parameters are evaluated where a trial would actually run;
-/// 2. refines the best `localSearches` of them with projected L-BFGS along the numeric
+/// 2. refines `localSearches` of them (the best half overall, the rest the best quasi-random
+///    ones, so that distant basins get refined too) with projected L-BFGS along the numeric
 ///    coordinates inside the unit box (categorical ones held), then rounds again;
 /// 3. sweeps the winner's discrete parameters: every category of each categorical parameter
 ///    (exhaustive, small sets) and the two nearest grid neighbours of each int or step one.
@@ -98,9 +99,13 @@ struct AcquisitionOptimizer {
     }
     var seen = excluded
     var configurations: [Configuration] = []
-    for unit in units {
+    var isGlobal: [Bool] = []
+    for (number, unit) in units.enumerated() {
       let configuration = space.configuration(atUnit: unit)
-      if seen.insert(configuration).inserted { configurations.append(configuration) }
+      if seen.insert(configuration).inserted {
+        configurations.append(configuration)
+        isGlobal.append(number < candidateCount)
+      }
     }
     guard !configurations.isEmpty else { return nil }
     let inputs = configurations.map(encoding.encode)
@@ -108,8 +113,13 @@ struct AcquisitionOptimizer {
     let order = scores.indices.sorted { scores[$0] > scores[$1] }
     var winner = (configuration: configurations[order[0]], input: inputs[order[0]], value: scores[order[0]])
 
-    // Local refinement along the numeric coordinates of the active parameters.
-    for index in order.prefix(localSearches) {
+    // Local refinement along the numeric coordinates of the active parameters, from the best
+    // candidates overall and, for diversity, from the best quasi-random ones elsewhere.
+    var starts = Array(order.prefix((localSearches + 1) / 2))
+    for index in order where isGlobal[index] && starts.count < localSearches && !starts.contains(index) {
+      starts.append(index)
+    }
+    for index in starts {
       let start = inputs[index]
       let movable = (0..<d).filter { k in
         !encoding.isCategorical[k] && configurations[index][space.parameters[k].name] != nil

@@ -307,11 +307,8 @@ struct GaussianProcess: Sendable {
   ) throws -> (value: Double, gradient: [Double]) {
     let n = y.count
     let d = isCategorical.count
-    let t0 = Date()
     let (covariance, slope) = gram(x: x, count: n, isCategorical: isCategorical, hyperparameters: h)
-    let t1 = Date()
     let factor = try LinearAlgebra.cholesky(covariance)
-    let t2 = Date()
     let alpha = try factor.solve(y)
 
     var quadratic = 0.0
@@ -319,9 +316,7 @@ struct GaussianProcess: Sendable {
     let value = -0.5 * quadratic - 0.5 * factor.logDeterminant - 0.5 * Double(n) * log(2 * Double.pi)
     // W = α αᵀ − K⁻¹. The trace terms need K⁻¹'s entries; they come from solving K W' = I with
     // the Cholesky factor (two triangular solves), as a reverse-mode Cholesky would.
-    let t3 = Date()
     let kInverse = try factor.solve(Matrix.identity(n))
-    let t4 = Date()
     var gradient = [Double](repeating: 0, count: d + 2)
     let columns = coordinateMajor(x, count: n, dimension: d)
     // Per chunk of columns: Σ W·∂K/∂log s, tr W and the lengthscale sums, with
@@ -387,13 +382,9 @@ struct GaussianProcess: Sendable {
     for k in 0..<d { gradient[k] = 0.5 * lengthscaleTerms[k] * h.inverseSquaredLengthscales[k] }
     gradient[d] = 0.5 * scaleTerm
     gradient[d + 1] = 0.5 * traceW * (h.noiseVariance - GPHyperparameters.minimumNoise)
-      if ProcessInfo.processInfo.environment["HPOD_TIMING"] != nil {
-        FileHandle.standardError.write(Data("gram=\(t1.timeIntervalSince(t0)) chol=\(t2.timeIntervalSince(t1)) inv=\(t4.timeIntervalSince(t3)) grad=\(Date().timeIntervalSince(t4))\n".utf8))
-      }
     return (value, gradient)
   }
 
-  nonisolated(unsafe) static var debugEvaluations = 0
   /// Maximizes LML + log prior over θ with L-BFGS from each start; returns the best optimum and
   /// its final L-BFGS curvature pairs. `curvature` warm-starts the first start's L-BFGS.
   /// Starts that fail numerically are skipped; when all fail, returns the first start.
@@ -413,8 +404,8 @@ struct GaussianProcess: Sendable {
         curvature: number == 0 ? curvature : LBFGS.Curvature()
       ) { theta in
         let h = GPHyperparameters(raw: theta)
-        debugEvaluations += 1
-        guard let lml = try? logMarginalLikelihoodWithGradient(x: x, y: y, isCategorical: isCategorical, hyperparameters: h)
+        guard
+          let lml = try? logMarginalLikelihoodWithGradient(x: x, y: y, isCategorical: isCategorical, hyperparameters: h)
         else { return (.infinity, Array(repeating: 0, count: theta.count)) }
         let prior = h.logPrior()
         return (-(lml.value + prior.value), zip(lml.gradient, prior.gradient).map { -($0 + $1) })

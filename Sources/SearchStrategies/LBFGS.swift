@@ -1,5 +1,3 @@
-import Foundation
-
 /// A small projected L-BFGS minimizer for box-constrained smooth problems: the GP's
 /// hyperparameters and the local refinement of the acquisition function.
 ///
@@ -44,12 +42,10 @@ enum LBFGS {
     var sHistory = curvature.steps.count == curvature.gradientChanges.count ? curvature.steps : []
     var yHistory = curvature.steps.count == curvature.gradientChanges.count ? curvature.gradientChanges : []
     guard f.isFinite else {
-      return Result(point: x, value: f, evaluations: evaluations, curvature: Curvature(steps: sHistory, gradientChanges: yHistory))
+      return Result(
+        point: x, value: f, evaluations: evaluations, curvature: Curvature(steps: sHistory, gradientChanges: yHistory))
     }
     for _ in 0..<maxIterations {
-      if ProcessInfo.processInfo.environment["HPOD_LBFGS_DEBUG"] != nil {
-        FileHandle.standardError.write(Data("  f=\(f) pg=\(projectedGradientNorm(x, g)) evals=\(evaluations)\n".utf8))
-      }
       if projectedGradientNorm(x, g) < gradientTolerance { break }
       // Two-loop recursion for H·g.
       var q = g

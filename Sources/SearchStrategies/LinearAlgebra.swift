@@ -172,4 +172,3 @@ enum LinearAlgebra {
   private static let noTranspose = CChar(UInt8(ascii: "N"))
   private static let nonUnit = CChar(UInt8(ascii: "N"))
 }
-

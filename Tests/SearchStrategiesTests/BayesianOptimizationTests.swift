@@ -93,7 +93,8 @@ struct BayesianOptimizationTests {
     for x in stride(from: 0.05, through: 0.95, by: 0.1) {
       let configuration = Configuration(["x": .double(x)])
       context.observations.append(
-        x > 0.6 ? Observation(configuration: configuration, state: .failed, value: nil) : .completed(configuration, 1 - x))
+        x > 0.6
+          ? Observation(configuration: configuration, state: .failed, value: nil) : .completed(configuration, 1 - x))
     }
     // When the next trial is suggested
     let next = try BayesianOptimization(seed: 5, startupTrials: 2).suggest(1, in: context)[0]

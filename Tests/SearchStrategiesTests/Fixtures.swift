@@ -1,3 +1,5 @@
+import Foundation
+
 @testable import SearchStrategies
 
 /// Shared fixtures: a mixed space every strategy (grid included) can search, and a cheap
@@ -30,5 +32,3 @@ enum Fixtures {
   static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
   static func log10(_ x: Double) -> Double { Foundation.log10(x) }
 }
-
-import Foundation

@@ -72,7 +72,8 @@ struct GaussianProcessTests {
       var minus = theta
       plus[j] += 1e-6
       minus[j] -= 1e-6
-      let numeric = (GPHyperparameters(raw: plus).logPrior().value - GPHyperparameters(raw: minus).logPrior().value) / 2e-6
+      let numeric =
+        (GPHyperparameters(raw: plus).logPrior().value - GPHyperparameters(raw: minus).logPrior().value) / 2e-6
       // Then they agree
       #expect(abs(analytic[j] - numeric) < 1e-5)
     }

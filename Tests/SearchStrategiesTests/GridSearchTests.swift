@@ -68,7 +68,8 @@ struct GridSearchTests {
       .categorical("optimizer", [.string("sgd"), .string("adam")]),
       Parameter(
         name: "momentum", domain: .float(min: 0, max: 0.9, log: false, step: nil),
-        conditions: [Condition(parameter: "optimizer", values: [.string("sgd")])], gridValues: [.double(0), .double(0.9)]),
+        conditions: [Condition(parameter: "optimizer", values: [.string("sgd")])],
+        gridValues: [.double(0), .double(0.9)]),
     ])
     // When the grid is listed
     let grid = try GridSearch().configurations(of: space)

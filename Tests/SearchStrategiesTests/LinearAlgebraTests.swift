@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SearchStrategies
@@ -69,5 +70,3 @@ struct LinearAlgebraTests {
     }
   }
 }
-
-import Foundation

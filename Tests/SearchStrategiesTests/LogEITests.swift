@@ -36,8 +36,12 @@ struct LogEITests {
     for (mean, variance) in [(0.3, 0.5), (-1.0, 2.0), (4.0, 0.01), (40.0, 1.0)] {
       let g = LogEI.valueWithGradient(mean: mean, variance: variance, best: 0)
       let h = 1e-6
-      let dMean = (LogEI.value(mean: mean + h, variance: variance, best: 0) - LogEI.value(mean: mean - h, variance: variance, best: 0)) / (2 * h)
-      let dVariance = (LogEI.value(mean: mean, variance: variance + h, best: 0) - LogEI.value(mean: mean, variance: variance - h, best: 0)) / (2 * h)
+      let dMean =
+        (LogEI.value(mean: mean + h, variance: variance, best: 0)
+          - LogEI.value(mean: mean - h, variance: variance, best: 0)) / (2 * h)
+      let dVariance =
+        (LogEI.value(mean: mean, variance: variance + h, best: 0)
+          - LogEI.value(mean: mean, variance: variance - h, best: 0)) / (2 * h)
       // When compared with central differences / Then the analytic partials agree
       #expect(abs(g.dMean - dMean) < 1e-4 * max(1, abs(dMean)), "mean \(mean)")
       #expect(abs(g.dVariance - dVariance) < 1e-4 * max(1, abs(dVariance)), "mean \(mean)")
