@@ -10,11 +10,45 @@ struct SpaceEncoding: Sendable {
   let space: SearchSpace
   let isCategorical: [Bool]
 
+  /// For each parameter, the indices of the parameters its conditions refer to.
+  private let parents: [[(index: Int, values: [ParameterValue])]]
+
   init(_ space: SearchSpace) {
     self.space = space
     isCategorical = space.parameters.map {
       if case .categorical = $0.domain { true } else { false }
     }
+    let index = Dictionary(space.parameters.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    parents = space.parameters.map { parameter in
+      parameter.conditions.map { (index[$0.parameter] ?? Int.max, $0.values) }
+    }
+  }
+
+  /// The GP inputs of the configuration at a unit-cube point, and which parameters are active:
+  /// the same as `encode(space.configuration(atUnit:))` without building the configuration.
+  func input(atUnit point: [Double]) -> (input: [Double], active: [Bool]) {
+    var values = [ParameterValue?](repeating: nil, count: point.count)
+    var input = [Double](repeating: 0, count: point.count)
+    var active = [Bool](repeating: false, count: point.count)
+    for (k, parameter) in space.parameters.enumerated() {
+      let isActive = parents[k].allSatisfy { parent in
+        guard parent.index < k, let value = values[parent.index] else { return false }
+        return parent.values.contains { Condition.matches($0, value) }
+      }
+      active[k] = isActive
+      guard isActive else {
+        input[k] = isCategorical[k] ? -1 : 0.5
+        continue
+      }
+      let value = parameter.value(atUnit: point[k])
+      values[k] = value
+      if case .categorical(let categories) = parameter.domain {
+        input[k] = Double(categories.firstIndex { Condition.matches($0, value) } ?? -1)
+      } else {
+        input[k] = parameter.unit(of: value) ?? 0.5
+      }
+    }
+    return (input, active)
   }
 
   var dimension: Int { isCategorical.count }
@@ -85,7 +119,7 @@ struct AcquisitionOptimizer {
   ) throws -> (configuration: Configuration, value: Double)? {
     let space = encoding.space
     let d = encoding.dimension
-    var units: [[Double]] = (0..<candidateCount).map { halton.point(haltonOffset + $0, dimension: d) }
+    var units = halton.points(haltonOffset..<(haltonOffset + candidateCount), dimension: d)
     for anchor in anchors {
       for scale in [0.2, 0.05, 0.01] {
         for _ in 0..<16 {
@@ -97,21 +131,25 @@ struct AcquisitionOptimizer {
         }
       }
     }
-    var seen = excluded
-    var configurations: [Configuration] = []
+    // Candidates are handled as GP inputs (rounded onto every grid), deduplicated against
+    // each other and against the excluded configurations.
+    let excludedInputs = Set(excluded.map(encoding.encode))
+    var seen = excludedInputs
+    var inputs: [[Double]] = []
+    var activity: [[Bool]] = []
     var isGlobal: [Bool] = []
     for (number, unit) in units.enumerated() {
-      let configuration = space.configuration(atUnit: unit)
-      if seen.insert(configuration).inserted {
-        configurations.append(configuration)
+      let (input, active) = encoding.input(atUnit: unit)
+      if seen.insert(input).inserted {
+        inputs.append(input)
+        activity.append(active)
         isGlobal.append(number < candidateCount)
       }
     }
-    guard !configurations.isEmpty else { return nil }
-    let inputs = configurations.map(encoding.encode)
+    guard !inputs.isEmpty else { return nil }
     let scores = try logEI(inputs)
     let order = scores.indices.sorted { scores[$0] > scores[$1] }
-    var winner = (configuration: configurations[order[0]], input: inputs[order[0]], value: scores[order[0]])
+    var winner = (input: inputs[order[0]], value: scores[order[0]])
 
     // Local refinement along the numeric coordinates of the active parameters, from the best
     // candidates overall and, for diversity, from the best quasi-random ones elsewhere.
@@ -121,9 +159,7 @@ struct AcquisitionOptimizer {
     }
     for index in starts {
       let start = inputs[index]
-      let movable = (0..<d).filter { k in
-        !encoding.isCategorical[k] && configurations[index][space.parameters[k].name] != nil
-      }
+      let movable = (0..<d).filter { k in !encoding.isCategorical[k] && activity[index][k] }
       guard !movable.isEmpty else { continue }
       let result = LBFGS.minimize(
         start: movable.map { start[$0] }, lower: Array(repeating: 0, count: movable.count),
@@ -142,18 +178,18 @@ struct AcquisitionOptimizer {
       }
       var input = start
       for (k, value) in zip(movable, result.point) { input[k] = value }
-      let configuration = encoding.configuration(of: input)
-      guard !excluded.contains(configuration) else { continue }
-      let rounded = encoding.encode(configuration)
+      let rounded = encoding.encode(encoding.configuration(of: input))
+      guard !excludedInputs.contains(rounded) else { continue }
       let value = try logEI([rounded])[0]
-      if value > winner.value { winner = (configuration, rounded, value) }
+      if value > winner.value { winner = (rounded, value) }
     }
 
     // Discrete sweep around the winner, twice at most.
     for _ in 0..<2 {
-      var neighbours: [Configuration] = []
+      var neighbours: [[Double]] = []
       let unit = encoding.unitPoint(of: winner.input)
-      for (k, parameter) in space.parameters.enumerated() where winner.configuration[parameter.name] != nil {
+      let active = encoding.input(atUnit: unit).active
+      for (k, parameter) in space.parameters.enumerated() where active[k] {
         var alternatives: [Double] = []
         switch parameter.domain {
         case .categorical(let values):
@@ -170,21 +206,18 @@ struct AcquisitionOptimizer {
         for u in alternatives where u >= 0 && u <= 1 {
           var moved = unit
           moved[k] = u
-          let configuration = space.configuration(atUnit: moved)
-          if !excluded.contains(configuration), configuration != winner.configuration {
-            neighbours.append(configuration)
-          }
+          let input = encoding.input(atUnit: moved).input
+          if !excludedInputs.contains(input), input != winner.input { neighbours.append(input) }
         }
       }
       guard !neighbours.isEmpty else { break }
-      let neighbourInputs = neighbours.map(encoding.encode)
-      let neighbourScores = try logEI(neighbourInputs)
+      let neighbourScores = try logEI(neighbours)
       guard let top = neighbourScores.indices.max(by: { neighbourScores[$0] < neighbourScores[$1] }),
         neighbourScores[top] > winner.value
       else { break }
-      winner = (neighbours[top], neighbourInputs[top], neighbourScores[top])
+      winner = (neighbours[top], neighbourScores[top])
     }
-    return (winner.configuration, winner.value)
+    return (encoding.configuration(of: winner.input), winner.value)
   }
 }
 

@@ -133,7 +133,7 @@ public struct BayesianOptimization: SearchStrategy {
   /// carries on across calls from where the last one stopped, curvature pairs included, so the
   /// hyperparameters keep converging as the study runs.
   static func warmIterations(_ n: Int) -> Int {
-    Swift.max(2, Swift.min(60, 500_000 / Swift.max(n * n, 1)))
+    Swift.max(2, Swift.min(60, 250_000 / Swift.max(n * n, 1)))
   }
 
   /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation).

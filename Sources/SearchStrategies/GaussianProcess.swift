@@ -96,6 +96,8 @@ struct GaussianProcess: Sendable {
   let dimension: Int
   /// n × d, row-major.
   let x: [Double]
+  /// `x` coordinate-major (d × n), for contiguous inner loops.
+  let columns: [Double]
   let y: [Double]
   /// `true` for coordinates compared by equality (categorical parameters).
   let isCategorical: [Bool]
@@ -113,6 +115,7 @@ struct GaussianProcess: Sendable {
     precondition(x.count == y.count * d, "x has \(x.count) entries, not \(y.count)x\(d)")
     self.dimension = d
     self.x = x
+    self.columns = Self.coordinateMajor(x, count: y.count, dimension: d)
     self.y = y
     self.isCategorical = isCategorical
     self.hyperparameters = hyperparameters
@@ -211,17 +214,31 @@ struct GaussianProcess: Sendable {
     let n = count
     var result = Matrix(rows: n, columns: m)
     let s = hyperparameters.kernelScale
-    x.withUnsafeBufferPointer { xs in
-      points.withUnsafeBufferPointer { ps in
-        hyperparameters.inverseSquaredLengthscales.withUnsafeBufferPointer { ils in
-          isCategorical.withUnsafeBufferPointer { cat in
-            result.storage.withUnsafeMutableBufferPointer { out in
-              for c in 0..<m {
+    let ils = hyperparameters.inverseSquaredLengthscales
+    let isCategorical = isCategorical
+    let chunks = m >= 64 && n >= 64 ? 4 : 1
+    result.storage.withUnsafeMutableBufferPointer { out in
+      let out = SharedBuffer(out)
+      columns.withUnsafeBufferPointer { xs in
+        let xs = SharedBuffer(UnsafeMutableBufferPointer(mutating: xs))
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+          var r2 = [Double](repeating: 0, count: n)
+          for c in stride(from: chunk, to: m, by: chunks) {
+            for i in 0..<n { r2[i] = 0 }
+            for k in 0..<d {
+              let base = k * n
+              let p = points[c * d + k]
+              let l = ils[k]
+              if isCategorical[k] {
+                for i in 0..<n { r2[i] += xs[base + i] == p ? 0 : l }
+              } else {
                 for i in 0..<n {
-                  out[i + c * n] = s * Matern52.value(Self.scaledSquaredDistance(xs, i, ps, c, ils, cat))
+                  let diff = xs[base + i] - p
+                  r2[i] += l * diff * diff
                 }
               }
             }
+            for i in 0..<n { out[i + c * n] = s * Matern52.value(r2[i]) }
           }
         }
       }
@@ -271,23 +288,45 @@ struct GaussianProcess: Sendable {
       mean += kStar.storage[i] * alpha[i]
       norm += v.storage[i] * v.storage[i]
     }
-    var meanGradient = [Double](repeating: 0, count: d)
-    var varianceGradient = [Double](repeating: 0, count: d)
+    // ∂k_i/∂x_k = s · m'(r²_i) · 2 ℓ⁻²_k (x_k − X_ik): with
+    // c_i = s·m'(r²_i), ∂μ/∂x_k = Σ_i c_i 2ℓ⁻²_k (x_k − X_ik) α_i and
+    // ∂v/∂x_k = −2 Σ_i c_i 2ℓ⁻²_k (x_k − X_ik) (K⁻¹k_*)_i.
     let ils = hyperparameters.inverseSquaredLengthscales
     let s = hyperparameters.kernelScale
+    var r2 = [Double](repeating: 0, count: n)
+    for k in 0..<d {
+      let base = k * n
+      let p = point[k]
+      if isCategorical[k] {
+        for i in 0..<n { r2[i] += columns[base + i] == p ? 0 : ils[k] }
+      } else {
+        for i in 0..<n {
+          let diff = columns[base + i] - p
+          r2[i] += ils[k] * diff * diff
+        }
+      }
+    }
+    var meanWeights = [Double](repeating: 0, count: n)
+    var varianceWeights = [Double](repeating: 0, count: n)
     for i in 0..<n {
-      var r2 = 0.0
-      for k in 0..<d {
-        let diff = point[k] - x[i * d + k]
-        r2 += ils[k] * (isCategorical[k] ? (diff == 0 ? 0 : 1) : diff * diff)
+      let slope = s * Matern52.derivative(r2[i])
+      meanWeights[i] = slope * alpha[i]
+      varianceWeights[i] = slope * w.storage[i]
+    }
+    var meanGradient = [Double](repeating: 0, count: d)
+    var varianceGradient = [Double](repeating: 0, count: d)
+    for k in 0..<d where !isCategorical[k] {
+      let base = k * n
+      let p = point[k]
+      var gm = 0.0
+      var gv = 0.0
+      for i in 0..<n {
+        let diff = p - columns[base + i]
+        gm += meanWeights[i] * diff
+        gv += varianceWeights[i] * diff
       }
-      // ∂k_i/∂x_k = s · m'(r²) · 2 ℓ⁻²_k (x_k − X_ik).
-      let slope = s * Matern52.derivative(r2)
-      for k in 0..<d where !isCategorical[k] {
-        let dk = slope * 2 * ils[k] * (point[k] - x[i * d + k])
-        meanGradient[k] += dk * alpha[i]
-        varianceGradient[k] -= 2 * dk * w.storage[i]
-      }
+      meanGradient[k] = 2 * ils[k] * gm
+      varianceGradient[k] = -4 * ils[k] * gv
     }
     let variance = s - norm
     if variance <= 0 { return (mean, 0, meanGradient, Array(repeating: 0, count: d)) }

@@ -98,6 +98,10 @@ struct CholeskyFactor: Sendable {
 
 /// Thin, throwing wrappers over the LAPACKE routines the Gaussian process needs.
 enum LinearAlgebra {
+  /// LAPACKE scans every input matrix for NaN before each call (O(n²), as much as a triangular
+  /// solve itself). Our matrices are built from finite data, so the scan is switched off once.
+  private static let nanCheckOff: Void = LAPACKE_set_nancheck(0)
+
   /// Diagonal jitters tried in turn, relative to the mean diagonal, when `A` is not positive
   /// definite as given.
   static let jitterLadder: [Double] = [0, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3]
@@ -107,6 +111,7 @@ enum LinearAlgebra {
   /// definite; throws `notPositiveDefinite` when even the largest jitter fails.
   static func cholesky(_ a: Matrix, initialJitter: Double = 0) throws -> CholeskyFactor {
     precondition(a.rows == a.columns, "Cholesky needs a square matrix")
+    _ = nanCheckOff
     let n = a.rows
     guard n > 0 else { return CholeskyFactor(lower: a, jitter: 0) }
     var meanDiagonal = 0.0
@@ -133,6 +138,7 @@ enum LinearAlgebra {
   /// Solves `L X = B` (`Lᵀ X = B` when `transposed`) for a lower-triangular `L` (`dtrtrs`).
   static func solveTriangular(_ l: Matrix, _ b: Matrix, transposed: Bool = false) throws -> Matrix {
     precondition(l.rows == l.columns && l.rows == b.rows, "shapes do not match")
+    _ = nanCheckOff
     guard b.rows > 0, b.columns > 0 else { return b }
     var x = b
     let info = l.storage.withUnsafeBufferPointer { lBuffer in
@@ -149,6 +155,7 @@ enum LinearAlgebra {
   /// Solves `L Lᵀ X = B` given the lower Cholesky factor `L` (`dpotrs`).
   static func choleskySolve(_ l: Matrix, _ b: Matrix) throws -> Matrix {
     precondition(l.rows == l.columns && l.rows == b.rows, "shapes do not match")
+    _ = nanCheckOff
     guard b.rows > 0, b.columns > 0 else { return b }
     var x = b
     let info = l.storage.withUnsafeBufferPointer { lBuffer in

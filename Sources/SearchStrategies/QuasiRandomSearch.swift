@@ -39,26 +39,37 @@ struct ScrambledHalton: Sendable {
 
   /// Point `index` (0-based) of the sequence, in `[0, 1)^dimension`.
   func point(_ index: Int, dimension: Int) -> [Double] {
-    let primes = Self.primes(dimension)
-    return (0..<dimension).map { j in coordinate(index, dimension: j, base: primes[j]) }
+    points(index..<(index + 1), dimension: dimension)[0]
   }
 
-  private func coordinate(_ index: Int, dimension j: Int, base p: Int) -> Double {
-    // Enough digits that p^-digits is below double resolution.
-    let digits = Int((53 * log(2.0) / log(Double(p))).rounded(.up))
-    var rest = index
-    var scale = 1.0 / Double(p)
-    var value = 0.0
-    for t in 0..<digits {
-      var rng = SplitMix64(seed: seed, stream: 2 + UInt64(j), index: UInt64(t))
-      let a = 1 + Int(rng.next() % UInt64(p - 1))
-      let b = Int(rng.next() % UInt64(p))
-      let digit = rest % p
-      rest /= p
-      value += Double((a * digit + b) % p) * scale
-      scale /= Double(p)
+  /// Points `indices` of the sequence; the scrambling tables are drawn once for all of them.
+  func points(_ indices: Range<Int>, dimension: Int) -> [[Double]] {
+    let primes = Self.primes(dimension)
+    // Per dimension, per digit: the scramble (a, b) of `(a·digit + b) mod p`.
+    let tables: [[(a: Int, b: Int)]] = primes.enumerated().map { j, p in
+      // Enough digits that p^-digits is below double resolution.
+      let digits = Int((53 * log(2.0) / log(Double(p))).rounded(.up))
+      return (0..<digits).map { t in
+        var rng = SplitMix64(seed: seed, stream: 2 + UInt64(j), index: UInt64(t))
+        let a = 1 + Int(rng.next() % UInt64(p - 1))
+        return (a, Int(rng.next() % UInt64(p)))
+      }
     }
-    return Swift.min(value, 1 - 0x1p-53)
+    return indices.map { index in
+      (0..<dimension).map { j in
+        let p = primes[j]
+        var rest = index
+        var scale = 1.0 / Double(p)
+        var value = 0.0
+        for (a, b) in tables[j] {
+          let digit = rest % p
+          rest /= p
+          value += Double((a * digit + b) % p) * scale
+          scale /= Double(p)
+        }
+        return Swift.min(value, 1 - 0x1p-53)
+      }
+    }
   }
 
   /// The first `count` primes.
