@@ -90,7 +90,7 @@ struct SpaceEncoding: Sendable {
 /// 3. sweeps the winner's discrete parameters: every category of each categorical parameter
 ///    (exhaustive, small sets) and the two nearest grid neighbours of each int or step one.
 ///
-/// Configurations in `excluded` (observed or pending) are never returned.
+/// Configurations whose GP inputs are in `excluded` (observed or pending) are never returned.
 struct AcquisitionOptimizer {
   var gp: GaussianProcess
   var encoding: SpaceEncoding
@@ -115,7 +115,7 @@ struct AcquisitionOptimizer {
   /// The best configuration found, or nil when every candidate was excluded.
   func optimize(
     halton: ScrambledHalton, haltonOffset: Int, anchors: [[Double]], rng: inout SplitMix64,
-    excluded: Set<Configuration>
+    excluded excludedInputs: Set<[Double]>
   ) throws -> (configuration: Configuration, value: Double)? {
     let space = encoding.space
     let d = encoding.dimension
@@ -133,7 +133,6 @@ struct AcquisitionOptimizer {
     }
     // Candidates are handled as GP inputs (rounded onto every grid), deduplicated against
     // each other and against the excluded configurations.
-    let excludedInputs = Set(excluded.map(encoding.encode))
     var seen = excludedInputs
     var inputs: [[Double]] = []
     var activity: [[Bool]] = []

@@ -57,8 +57,12 @@ public struct BayesianOptimization: SearchStrategy {
     let gp = try GaussianProcess(
       x: data.x, y: data.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
     let anchors = data.bestInputs.map(encoding.unitPoint)
-    var excluded = context.seenConfigurations.union(result)
-    var believed = context.pending.map { context.space.canonical($0) } + result
+    // Observed, pending and already chosen configurations, as GP inputs (`encode` reads values
+    // by number, so JSON round trips do not matter).
+    let d = encoding.dimension
+    var excluded = Set(stride(from: 0, to: data.x.count, by: Swift.max(d, 1)).map { Array(data.x[$0..<($0 + d)]) })
+    var believed = context.pending + result
+    excluded.formUnion(believed.map(encoding.encode))
 
     for offset in result.count..<count {
       let index = context.suggestedCount + offset
@@ -88,7 +92,7 @@ public struct BayesianOptimization: SearchStrategy {
           halton: halton, haltonOffset: 0, anchors: anchors, rng: &rng, excluded: excluded)
       else { break }
       result.append(configuration)
-      excluded.insert(configuration)
+      excluded.insert(encoding.encode(configuration))
       believed.append(configuration)
     }
     return result
@@ -121,19 +125,19 @@ public struct BayesianOptimization: SearchStrategy {
     let variance = raw.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(Swift.max(raw.count, 1))
     let scale = variance > 0 ? variance.squareRoot() : 1
     let y = raw.map { ($0 - mean) / scale }
-    let inputs = context.observations.map { encoding.encode(context.space.canonical($0.configuration)) }
+    let inputs = context.observations.map { encoding.encode($0.configuration) }
     let ranked = y.indices.filter { !imputed[$0] }.sorted { y[$0] < y[$1] }
     return TrainingData(
       x: inputs.flatMap { $0 }, y: y, losses: raw, best: ranked.first.map { y[$0] } ?? (y.min() ?? 0),
       bestInputs: ranked.prefix(5).map { inputs[$0] })
   }
 
-  /// L-BFGS iterations of a warm fit: 60 for small histories, shrinking as 1/n² down to 2 (an
-  /// iteration costs O(n³)), which keeps large-history suggestions fast. The optimization
+  /// L-BFGS iterations of a warm fit: 60 for small histories (n ≤ 64), shrinking as 1/n² down
+  /// to 1 from n = 500 on (an iteration costs O(n³)), which keeps large-history suggestions fast. The optimization
   /// carries on across calls from where the last one stopped, curvature pairs included, so the
   /// hyperparameters keep converging as the study runs.
   static func warmIterations(_ n: Int) -> Int {
-    Swift.max(2, Swift.min(60, 250_000 / Swift.max(n * n, 1)))
+    Swift.max(1, Swift.min(60, 250_000 / Swift.max(n * n, 1)))
   }
 
   /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation).

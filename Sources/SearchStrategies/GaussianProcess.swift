@@ -440,7 +440,14 @@ struct GaussianProcess: Sendable {
       let result = LBFGS.minimize(
         start: start.raw.enumerated().map { Swift.min(Swift.max($1, lower[$0]), upper[$0]) }, lower: lower,
         upper: upper, maxIterations: maxIterations, gradientTolerance: gradientTolerance,
-        curvature: number == 0 ? curvature : LBFGS.Curvature()
+        curvature: number == 0 ? curvature : LBFGS.Curvature(),
+        value: { theta in
+          let h = GPHyperparameters(raw: theta)
+          guard
+            let gp = try? GaussianProcess(x: x, y: y, isCategorical: isCategorical, hyperparameters: h)
+          else { return .infinity }
+          return -(gp.logMarginalLikelihood + h.logPrior().value)
+        }
       ) { theta in
         let h = GPHyperparameters(raw: theta)
         guard

@@ -3,7 +3,7 @@
 ///
 /// Each iteration takes the L-BFGS direction (the steepest descent one when that is not a
 /// descent direction), projects the step onto the box and backtracks until the Armijo condition
-/// holds. It stops when the projected gradient's largest entry is below `gradientTolerance`,
+/// holds (a value-only objective, when given, serves the last iteration's line search). It stops when the projected gradient's largest entry is below `gradientTolerance`,
 /// when the objective stops decreasing, or after `maxIterations`.
 enum LBFGS {
   /// Curvature pairs (s, y) = (x_{k+1} − x_k, g_{k+1} − g_k), oldest first.
@@ -22,7 +22,8 @@ enum LBFGS {
 
   static func minimize(
     start: [Double], lower: [Double], upper: [Double], maxIterations: Int, gradientTolerance: Double,
-    memory: Int = 10, curvature: Curvature = Curvature(), objective: ([Double]) -> (value: Double, gradient: [Double])
+    memory: Int = 10, curvature: Curvature = Curvature(), value: (([Double]) -> Double)? = nil,
+    objective: ([Double]) -> (value: Double, gradient: [Double])
   ) -> Result {
     let n = start.count
     func project(_ x: [Double]) -> [Double] {
@@ -45,8 +46,11 @@ enum LBFGS {
       return Result(
         point: x, value: f, evaluations: evaluations, curvature: Curvature(steps: sHistory, gradientChanges: yHistory))
     }
-    for _ in 0..<maxIterations {
+    for iteration in 0..<maxIterations {
       if projectedGradientNorm(x, g) < gradientTolerance { break }
+      // In the last iteration the new gradient would only feed a curvature pair nobody uses:
+      // when a cheaper value-only objective is given, the line search uses it.
+      let valueOnly = iteration == maxIterations - 1 ? value : nil
       // Two-loop recursion for H·g.
       var q = g
       var alphas = [Double](repeating: 0, count: sHistory.count)
@@ -82,7 +86,7 @@ enum LBFGS {
         let candidate = project((0..<n).map { x[$0] + step * direction[$0] })
         var decrease = 0.0
         for k in 0..<n { decrease += g[k] * (candidate[k] - x[k]) }
-        let (fc, gc) = objective(candidate)
+        let (fc, gc) = valueOnly.map { ($0(candidate), g) } ?? objective(candidate)
         evaluations += 1
         if fc.isFinite, fc <= f + 1e-4 * decrease, decrease < 0 {
           accepted = (candidate, fc, gc)
@@ -91,6 +95,10 @@ enum LBFGS {
         step *= 0.5
       }
       guard let (xNew, fNew, gNew) = accepted else { break }
+      if valueOnly != nil {
+        (x, f) = (xNew, fNew)
+        break
+      }
       let s = (0..<n).map { xNew[$0] - x[$0] }
       let y = (0..<n).map { gNew[$0] - g[$0] }
       if dot(s, y) > 1e-12 * dot(y, y).squareRoot() * dot(s, s).squareRoot() {
