@@ -16,13 +16,16 @@ import Synchronization
 ///   believer: they join the training data with the posterior mean as their value (the
 ///   hyperparameters stay), which collapses the variance there so parallel suggestions spread.
 ///
-/// Warm start: fitted hyperparameters are kept in a small process-wide cache keyed by the
-/// training data. A call whose data extends a cached fit's data starts L-BFGS from that fit
-/// (plus the default start for small n); a call with exactly the cached data reuses it. So
-/// repeated calls on one history always agree, and a running study refits cheaply. A process
-/// that restarts refits from cold, which can land on a slightly different optimum of the
-/// likelihood: suggestions are deterministic for a seed and history within a process, and
-/// across processes up to the optimizer's tolerance.
+/// Warm start: each fit is kept (hyperparameters and L-BFGS curvature pairs) in a small
+/// process-wide cache keyed by a fingerprint of the training data. A call whose data extends a
+/// cached fit's data continues L-BFGS from there (plus the default start while n ≤ 100), for
+/// at most `warmIterations(n)` iterations: 60 for small histories, 1 from n = 500 on, so the
+/// hyperparameters keep converging over the study while a large-history suggestion stays
+/// cheap. A call with exactly the cached data reuses the fit, so repeated calls on one history
+/// agree. A cold fit (first call, or a restarted process) runs up to 200 iterations from up to
+/// three starts. Consequently suggestions are deterministic for a seed and history within a
+/// process; after a restart the first fit is cold and may settle on slightly different
+/// hyperparameters than the long-running process had, so the suggestions can differ.
 public struct BayesianOptimization: SearchStrategy {
   public var seed: UInt64
   public var startupTrials: Int
@@ -42,13 +45,8 @@ public struct BayesianOptimization: SearchStrategy {
     let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
     let startup =
       valued.count < 2 ? count : Swift.min(count, Swift.max(startupTrials - context.suggestedCount, 0))
-    let halton = ScrambledHalton(seed: seed)
-    let dimension = context.space.dimension
-    var result = context.drawDistinct(startup) { index, attempt in
-      if attempt == 0 { return halton.point(index, dimension: dimension) }
-      var rng = SplitMix64(seed: seed, stream: 1, index: UInt64(index) &* 64 &+ UInt64(attempt))
-      return (0..<dimension).map { _ in rng.nextUnit() }
-    }
+    // Startup: the quasi-random sequence of the same seed (deduplicated the same way).
+    var result = try QuasiRandomSearch(seed: seed).suggest(startup, in: context)
     guard result.count < count else { return result }
 
     let encoding = SpaceEncoding(context.space)

@@ -137,35 +137,34 @@ enum LinearAlgebra {
 
   /// Solves `L X = B` (`Lᵀ X = B` when `transposed`) for a lower-triangular `L` (`dtrtrs`).
   static func solveTriangular(_ l: Matrix, _ b: Matrix, transposed: Bool = false) throws -> Matrix {
-    precondition(l.rows == l.columns && l.rows == b.rows, "shapes do not match")
-    _ = nanCheckOff
-    guard b.rows > 0, b.columns > 0 else { return b }
-    var x = b
-    let info = l.storage.withUnsafeBufferPointer { lBuffer in
-      x.storage.withUnsafeMutableBufferPointer { xBuffer in
-        LAPACKE_dtrtrs(
-          LAPACK_COL_MAJOR, lower, transposed ? transpose : noTranspose, nonUnit, Int32(l.rows),
-          Int32(b.columns), lBuffer.baseAddress, Int32(l.rows), xBuffer.baseAddress, Int32(b.rows))
-      }
+    try solve(l, b, routine: "dtrtrs") { n, columns, lBuffer, xBuffer in
+      LAPACKE_dtrtrs(
+        LAPACK_COL_MAJOR, lower, transposed ? transpose : noTranspose, nonUnit, n, columns, lBuffer, n, xBuffer, n)
     }
-    try check(info, "dtrtrs")
-    return x
   }
 
   /// Solves `L Lᵀ X = B` given the lower Cholesky factor `L` (`dpotrs`).
   static func choleskySolve(_ l: Matrix, _ b: Matrix) throws -> Matrix {
+    try solve(l, b, routine: "dpotrs") { n, columns, lBuffer, xBuffer in
+      LAPACKE_dpotrs(LAPACK_COL_MAJOR, lower, n, columns, lBuffer, n, xBuffer, n)
+    }
+  }
+
+  /// Runs a solve routine `call(n, columns, L, X)` that overwrites `X` (initially `B`) in place.
+  private static func solve(
+    _ l: Matrix, _ b: Matrix, routine: String,
+    _ call: (Int32, Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int32
+  ) throws -> Matrix {
     precondition(l.rows == l.columns && l.rows == b.rows, "shapes do not match")
     _ = nanCheckOff
     guard b.rows > 0, b.columns > 0 else { return b }
     var x = b
     let info = l.storage.withUnsafeBufferPointer { lBuffer in
       x.storage.withUnsafeMutableBufferPointer { xBuffer in
-        LAPACKE_dpotrs(
-          LAPACK_COL_MAJOR, lower, Int32(l.rows), Int32(b.columns), lBuffer.baseAddress,
-          Int32(l.rows), xBuffer.baseAddress, Int32(b.rows))
+        call(Int32(l.rows), Int32(b.columns), lBuffer.baseAddress, xBuffer.baseAddress)
       }
     }
-    try check(info, "dpotrs")
+    try check(info, routine)
     return x
   }
 
