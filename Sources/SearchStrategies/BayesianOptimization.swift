@@ -19,7 +19,7 @@ import Synchronization
 /// Warm start: each fit is kept (hyperparameters and L-BFGS curvature pairs) in a small
 /// process-wide cache keyed by a fingerprint of the training data. A call whose data extends a
 /// cached fit's data continues L-BFGS from there (plus the default start while n ≤ 100), for
-/// at most `warmIterations(n)` iterations: 60 for small histories, 1 from n = 500 on, so the
+/// at most `warmIterations(n)` iterations: 60 for small histories, 1 from n = 275 on, so the
 /// hyperparameters keep converging over the study while a large-history suggestion stays
 /// cheap. A call with exactly the cached data reuses the fit, so repeated calls on one history
 /// agree. A cold fit (first call, or a restarted process) runs up to 200 iterations from up to
@@ -51,9 +51,10 @@ public struct BayesianOptimization: SearchStrategy {
 
     let encoding = SpaceEncoding(context.space)
     let data = trainingData(context, encoding: encoding)
-    let hyperparameters = Self.fit(data, encoding: encoding)
-    let gp = try GaussianProcess(
-      x: data.x, y: data.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
+    let (hyperparameters, fitted) = Self.fit(data, encoding: encoding)
+    let gp =
+      try fitted
+      ?? GaussianProcess(x: data.x, y: data.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
     let anchors = data.bestInputs.map(encoding.unitPoint)
     // Observed, pending and already chosen configurations, as GP inputs (`encode` reads values
     // by number, so JSON round trips do not matter).
@@ -80,9 +81,9 @@ public struct BayesianOptimization: SearchStrategy {
       let n = model.count
       // Scoring costs n² per candidate and a refinement step 2n²: fewer of both for large n.
       optimizer.candidateCount =
-        n > 600 ? Swift.min(candidates, 512) : n > 200 ? Swift.min(candidates, 1024) : candidates
-      optimizer.localSearches = n > 600 ? 2 : n > 200 ? 4 : 10
-      optimizer.localIterations = n > 600 ? 10 : n > 200 ? 20 : 40
+        n > 200 ? Swift.min(candidates, 512) : n > 100 ? Swift.min(candidates, 1024) : candidates
+      optimizer.localSearches = n > 600 ? 2 : n > 200 ? 3 : n > 100 ? 5 : 10
+      optimizer.localIterations = n > 600 ? 10 : n > 200 ? 15 : n > 100 ? 25 : 40
       var rng = SplitMix64(seed: seed, stream: 3, index: UInt64(index))
       let halton = ScrambledHalton(seed: seed &+ 0x9E37_79B9 &* UInt64(index + 1))
       guard
@@ -130,21 +131,22 @@ public struct BayesianOptimization: SearchStrategy {
       bestInputs: ranked.prefix(5).map { inputs[$0] })
   }
 
-  /// L-BFGS iterations of a warm fit: 60 for small histories (n ≤ 64), shrinking as 1/n² down
-  /// to 1 from n = 500 on (an iteration costs O(n³)), which keeps large-history suggestions fast. The optimization
+  /// L-BFGS iterations of a warm fit: 60 up to n = 100, then shrinking as 1/n² (an iteration
+  /// costs O(n³)) down to 1 from n = 275 on, which keeps large-history suggestions fast. The optimization
   /// carries on across calls from where the last one stopped, curvature pairs included, so the
   /// hyperparameters keep converging as the study runs.
   static func warmIterations(_ n: Int) -> Int {
-    Swift.max(1, Swift.min(60, 250_000 / Swift.max(n * n, 1)))
+    n <= 100 ? 60 : Swift.max(1, 150_000 / (n * n))
   }
 
   /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation).
-  static func fit(_ data: TrainingData, encoding: SpaceEncoding) -> GPHyperparameters {
+  /// Also returns the conditioned GP when the fit built it at the optimum.
+  static func fit(_ data: TrainingData, encoding: SpaceEncoding) -> (GPHyperparameters, GaussianProcess?) {
     let d = encoding.dimension
     let n = data.count
     let prefixes = FitCache.prefixFingerprints(data, dimension: d, salt: encoding.space.hashValue)
     let cached = FitCache.shared.lookup(prefixes)
-    if let cached, cached.count == n { return cached.hyperparameters }
+    if let cached, cached.count == n { return (cached.hyperparameters, nil) }
     var starts: [GPHyperparameters] = []
     if let cached { starts.append(cached.hyperparameters) }
     let initial = GPHyperparameters.initial(dimension: d)
@@ -156,11 +158,11 @@ public struct BayesianOptimization: SearchStrategy {
         starts.append(start)
       }
     }
-    let (fitted, _, curvature) = GaussianProcess.fitHyperparameters(
+    let (fitted, _, curvature, model) = GaussianProcess.fitHyperparameters(
       x: data.x, y: data.y, isCategorical: encoding.isCategorical, starts: starts,
       maxIterations: cached == nil ? 200 : Self.warmIterations(n), curvature: cached?.curvature ?? LBFGS.Curvature())
     FitCache.shared.store(prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
-    return fitted
+    return (fitted, model)
   }
 }
 

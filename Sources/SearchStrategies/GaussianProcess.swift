@@ -119,8 +119,10 @@ struct GaussianProcess: Sendable {
     self.y = y
     self.isCategorical = isCategorical
     self.hyperparameters = hyperparameters
-    var covariance = Self.gram(x: x, count: y.count, isCategorical: isCategorical, hyperparameters: hyperparameters)
-      .covariance
+    var covariance = Self.gram(
+      x: x, count: y.count, isCategorical: isCategorical, hyperparameters: hyperparameters, withDerivative: false
+    )
+    .covariance
     for i in Swift.max(y.count - believed, 0)..<y.count {
       covariance[i, i] = hyperparameters.kernelScale + GPHyperparameters.minimumNoise
     }
@@ -149,12 +151,14 @@ struct GaussianProcess: Sendable {
   /// Works column by column on coordinate-major data so the inner loops run over contiguous
   /// memory and vectorize.
   static func gram(
-    x: [Double], count n: Int, isCategorical: [Bool], hyperparameters h: GPHyperparameters
+    x: [Double], count n: Int, isCategorical: [Bool], hyperparameters h: GPHyperparameters,
+    withDerivative: Bool = true
   ) -> (covariance: Matrix, derivative: Matrix) {
     let d = isCategorical.count
     let columns = coordinateMajor(x, count: n, dimension: d)
     var covariance = Matrix(rows: n, columns: n)
-    var derivative = Matrix(rows: n, columns: n)
+    // Without the derivative, a 1 × 1 placeholder stands in (never read).
+    var derivative = withDerivative ? Matrix(rows: n, columns: n) : Matrix(rows: 1, columns: 1)
     let s = h.kernelScale
     let ils = h.inverseSquaredLengthscales
     covariance.storage.withUnsafeMutableBufferPointer { kk in
@@ -183,12 +187,12 @@ struct GaussianProcess: Sendable {
                 }
               }
               kk[j + j * n] = s + h.noiseVariance
-              dd[j + j * n] = s * Matern52.derivative(0)
+              if withDerivative { dd[j + j * n] = s * Matern52.derivative(0) }
               for i in (j + 1)..<Swift.max(n, j + 1) {
                 let root = (5 * r2[i]).squareRoot()
                 let e = exp(-root)
                 kk[i + j * n] = s * (1 + root + 5.0 / 3.0 * r2[i]) * e
-                dd[i + j * n] = s * (-5.0 / 6.0) * (1 + root) * e
+                if withDerivative { dd[i + j * n] = s * (-5.0 / 6.0) * (1 + root) * e }
               }
             }
           }
@@ -425,18 +429,21 @@ struct GaussianProcess: Sendable {
   }
 
   /// Maximizes LML + log prior over θ with L-BFGS from each start; returns the best optimum and
-  /// its final L-BFGS curvature pairs. `curvature` warm-starts the first start's L-BFGS.
+  /// its final L-BFGS curvature pairs, with the conditioned GP when one was built at the optimum.
+  /// `curvature` warm-starts the first start's L-BFGS.
   /// Starts that fail numerically are skipped; when all fail, returns the first start.
   static func fitHyperparameters(
     x: [Double], y: [Double], isCategorical: [Bool], starts: [GPHyperparameters], maxIterations: Int = 200,
     gradientTolerance: Double = 1e-2, curvature: LBFGS.Curvature = LBFGS.Curvature()
-  ) -> (hyperparameters: GPHyperparameters, objective: Double, curvature: LBFGS.Curvature) {
+  ) -> (hyperparameters: GPHyperparameters, objective: Double, curvature: LBFGS.Curvature, model: GaussianProcess?) {
     let d = isCategorical.count
     // Keeps θ in a box wide enough never to bind in practice but safe from overflow.
     let lower = Array(repeating: -12.0, count: d) + [-12, -30]
     let upper = Array(repeating: 12.0, count: d) + [8, 4]
-    var best: (GPHyperparameters, Double, LBFGS.Curvature)?
+    var best: (GPHyperparameters, Double, LBFGS.Curvature, GaussianProcess?)?
     for (number, start) in starts.enumerated() {
+      // The GP a value-only evaluation built, reused as the fitted model when it is the optimum.
+      var lastModel: (theta: [Double], gp: GaussianProcess)?
       let result = LBFGS.minimize(
         start: start.raw.enumerated().map { Swift.min(Swift.max($1, lower[$0]), upper[$0]) }, lower: lower,
         upper: upper, maxIterations: maxIterations, gradientTolerance: gradientTolerance,
@@ -446,6 +453,7 @@ struct GaussianProcess: Sendable {
           guard
             let gp = try? GaussianProcess(x: x, y: y, isCategorical: isCategorical, hyperparameters: h)
           else { return .infinity }
+          lastModel = (theta, gp)
           return -(gp.logMarginalLikelihood + h.logPrior().value)
         }
       ) { theta in
@@ -457,10 +465,11 @@ struct GaussianProcess: Sendable {
         return (-(lml.value + prior.value), zip(lml.gradient, prior.gradient).map { -($0 + $1) })
       }
       if result.value.isFinite, best.map({ result.value < $0.1 }) ?? true {
-        best = (GPHyperparameters(raw: result.point), result.value, result.curvature)
+        let model = lastModel.flatMap { $0.theta == result.point ? $0.gp : nil }
+        best = (GPHyperparameters(raw: result.point), result.value, result.curvature, model)
       }
     }
-    return best ?? (starts[0], .infinity, LBFGS.Curvature())
+    return best ?? (starts[0], .infinity, LBFGS.Curvature(), nil)
   }
 }
 
