@@ -19,6 +19,11 @@
 //   θ       raw hyperparameters, d + 2: (log ℓ⁻²_1…d, log s, log(σ² − σ²_min)).
 //   ∂LML/∂θ_j = ½ tr((α αᵀ − K⁻¹) ∂K/∂θ_j).
 //
+// K, L and k_* are column-major `Matrix` values (K filled in its lower triangle only, which is
+// all `dpotrf` reads). α, μ and v use only L and triangular solves. The one place K⁻¹'s entries
+// are formed is the likelihood gradient's trace term, which needs them: `dpotrs` against the
+// identity (two triangular solves), what a reverse-mode Cholesky in torch does as well.
+//
 // The weak prior on θ follows Optuna's `default_log_prior`: −(0.1/ℓ⁻² + 0.1·ℓ⁻²) per coordinate
 // (peaks at lengthscale 1 so lengthscales do not collapse), Gamma(2, 1) on s, Gamma(1.1, 30) on σ².
 
