@@ -64,6 +64,12 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    .executableTarget(
+      name: "bench-strategies",
+      dependencies: ["SearchStrategies"],
+      path: "bench/strategies/swift",
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "SearchStrategiesTests",
       dependencies: ["SearchStrategies"],

@@ -2,6 +2,7 @@
 ///
 /// Suggestion number `i` depends only on the seed and `i`, so a study that is interrupted
 /// and resumed draws the same configurations it would have drawn without the interruption.
+/// A draw that repeats an observed or pending configuration is redrawn (see `drawDistinct`).
 public struct RandomSearch: SearchStrategy {
   public var seed: UInt64
 
@@ -12,11 +13,10 @@ public struct RandomSearch: SearchStrategy {
   public var name: String { "random" }
 
   public func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration] {
-    let first = context.suggestedCount
-    return (0..<count).map { offset in
-      var rng = SplitMix64(seed: seed, stream: 0, index: UInt64(first + offset))
-      let point = context.space.parameters.map { _ in rng.nextUnit() }
-      return context.space.configuration(atUnit: point)
+    context.drawDistinct(count) { index, attempt in
+      // Attempt 0 is the historical stream, so earlier studies draw what they always drew.
+      var rng = SplitMix64(seed: seed, stream: UInt64(attempt) &* 0x100, index: UInt64(index))
+      return context.space.parameters.map { _ in rng.nextUnit() }
     }
   }
 }

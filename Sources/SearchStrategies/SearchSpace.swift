@@ -82,7 +82,8 @@ public struct Parameter: Sendable, Hashable {
     let u = Swift.min(Swift.max(u, 0), 1)
     switch domain {
     case .float(let lo, let hi, let log, nil):
-      let x = log ? Foundation.exp(Foundation.log(lo) + u * (Foundation.log(hi) - Foundation.log(lo))) : lo + u * (hi - lo)
+      let x =
+        log ? Foundation.exp(Foundation.log(lo) + u * (Foundation.log(hi) - Foundation.log(lo))) : lo + u * (hi - lo)
       return .double(Swift.min(Swift.max(x, lo), hi))
     case .float(let lo, let hi, let log, let step?):
       let count = Int(((hi - lo) / step + 1e-9).rounded(.down))
@@ -101,7 +102,8 @@ public struct Parameter: Sendable, Hashable {
   private static func gridIndex(_ u: Double, lo: Double, step: Double, count: Int, log: Bool) -> Int {
     let a = lo - step / 2
     let b = lo + (Double(count) + 0.5) * step
-    let x = log && a > 0 ? Foundation.exp(Foundation.log(a) + u * (Foundation.log(b) - Foundation.log(a))) : a + u * (b - a)
+    let x =
+      log && a > 0 ? Foundation.exp(Foundation.log(a) + u * (Foundation.log(b) - Foundation.log(a))) : a + u * (b - a)
     let k = ((x - lo) / step).rounded()
     return Swift.min(Swift.max(Int(k), 0), count)
   }
@@ -110,7 +112,9 @@ public struct Parameter: Sendable, Hashable {
   public func unit(of value: ParameterValue) -> Double? {
     func position(_ x: Double, _ a: Double, _ b: Double, _ log: Bool) -> Double {
       guard b > a else { return 0.5 }
-      let u = log && a > 0 ? (Foundation.log(x) - Foundation.log(a)) / (Foundation.log(b) - Foundation.log(a)) : (x - a) / (b - a)
+      let u =
+        log && a > 0
+        ? (Foundation.log(x) - Foundation.log(a)) / (Foundation.log(b) - Foundation.log(a)) : (x - a) / (b - a)
       return Swift.min(Swift.max(u, 0), 1)
     }
     switch domain {
@@ -164,7 +168,8 @@ public struct SearchSpace: Sendable, Hashable {
   public func configuration(atUnit point: [Double]) -> Configuration {
     precondition(point.count == parameters.count, "point has \(point.count) coordinates, space has \(parameters.count)")
     var configuration = Configuration()
-    for (parameter, u) in zip(parameters, point) where parameter.conditions.allSatisfy({ $0.holds(in: configuration) }) {
+    for (parameter, u) in zip(parameters, point) where parameter.conditions.allSatisfy({ $0.holds(in: configuration) })
+    {
       configuration[parameter.name] = parameter.value(atUnit: u)
     }
     return configuration
@@ -195,5 +200,31 @@ public struct SearchSpace: Sendable, Hashable {
       seen[parameter.name] = value
     }
     return Set(configuration.names) == Set(seen.names)
+  }
+
+  /// The configuration with every value in its parameter's own type: an int parameter's `3.0`
+  /// becomes `3`, a float parameter's `3` becomes `3.0`, a category matching by number becomes
+  /// the category itself. Values round-tripped through JSON compare equal after this.
+  public func canonical(_ configuration: Configuration) -> Configuration {
+    var result = Configuration()
+    for (name, value) in configuration {
+      guard let parameter = parameter(named: name) else {
+        result[name] = value
+        continue
+      }
+      switch parameter.domain {
+      case .float:
+        result[name] = value.numericValue.map { .double($0) } ?? value
+      case .int:
+        if let x = value.numericValue, x == x.rounded(), abs(x) < 9e15 {
+          result[name] = .int(Int(x))
+        } else {
+          result[name] = value
+        }
+      case .categorical(let values):
+        result[name] = values.first { Condition.matches($0, value) } ?? value
+      }
+    }
+    return result
   }
 }

@@ -31,3 +31,31 @@ public struct SearchStrategyError: Error, Sendable, Hashable, CustomStringConver
 
   public var description: String { message }
 }
+
+extension SearchContext {
+  /// The configurations already observed or pending, canonicalized (see
+  /// `SearchSpace.canonical(_:)`), which a strategy should not suggest again.
+  public var seenConfigurations: Set<Configuration> {
+    Set((observations.map(\.configuration) + pending).map { space.canonical($0) })
+  }
+
+  /// Draws `count` configurations for suggestion indices `suggestedCount ..< suggestedCount +
+  /// count`, redrawing (attempt 1, 2, …, up to 64) when a draw repeats a seen or just-drawn
+  /// configuration. In a space too small to avoid repeats, the last draw is kept.
+  func drawDistinct(_ count: Int, point: (_ index: Int, _ attempt: Int) -> [Double]) -> [Configuration] {
+    var seen = seenConfigurations
+    var result: [Configuration] = []
+    for offset in 0..<Swift.max(count, 0) {
+      let index = suggestedCount + offset
+      var configuration = space.configuration(atUnit: point(index, 0))
+      var attempt = 1
+      while seen.contains(configuration), attempt < 64 {
+        configuration = space.configuration(atUnit: point(index, attempt))
+        attempt += 1
+      }
+      seen.insert(configuration)
+      result.append(configuration)
+    }
+    return result
+  }
+}

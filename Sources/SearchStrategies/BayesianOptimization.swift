@@ -1,0 +1,223 @@
+import Foundation
+import Synchronization
+
+/// Gaussian-process Bayesian optimization (like Optuna's `GPSampler`).
+///
+/// - The first `startupTrials` suggestions (and any made before two observations have values)
+///   are scrambled-Halton points.
+/// - Then a GP with a Matern-5/2 ARD kernel (see `GaussianProcess`) is fitted to the
+///   standardized losses of the finished observations (sign flipped when maximizing). Failed
+///   trials, and pruned ones without a value, are imputed as the worst value seen, which
+///   steers the search away from them; a pruned trial with a value counts with that value.
+/// - Kernel hyperparameters and noise maximize the log marginal likelihood plus a weak prior
+///   (analytic gradients, L-BFGS, multi-start; see `fitHyperparameters`).
+/// - The next configuration maximizes log expected improvement (see `AcquisitionOptimizer`).
+/// - Pending trials, and the ones already chosen in the same call, are handled by the kriging
+///   believer: they join the training data with the posterior mean as their value (the
+///   hyperparameters stay), which collapses the variance there so parallel suggestions spread.
+///
+/// Warm start: each fit is kept (hyperparameters and L-BFGS curvature pairs) in a small
+/// process-wide cache keyed by a fingerprint of the training data. A call whose data extends a
+/// cached fit's data continues L-BFGS from there (plus the default start while n ≤ 100), for
+/// at most `warmIterations(n)` iterations: 60 for small histories, 1 from n = 275 on, so the
+/// hyperparameters keep converging over the study while a large-history suggestion stays
+/// cheap. A call with exactly the cached data reuses the fit, so repeated calls on one history
+/// agree. A cold fit (first call, or a restarted process) runs up to 200 iterations from up to
+/// three starts. Consequently suggestions are deterministic for a seed and history within a
+/// process; after a restart the first fit is cold and may settle on slightly different
+/// hyperparameters than the long-running process had, so the suggestions can differ.
+public struct BayesianOptimization: SearchStrategy {
+  public var seed: UInt64
+  public var startupTrials: Int
+  /// Quasi-random candidates scored per suggestion before local refinement.
+  public var candidates: Int
+
+  public init(seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 2048) {
+    self.seed = seed
+    self.startupTrials = Swift.max(startupTrials, 0)
+    self.candidates = Swift.max(candidates, 16)
+  }
+
+  public var name: String { "bayes" }
+
+  public func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration] {
+    guard count > 0 else { return [] }
+    let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
+    let startup =
+      valued.count < 2 ? count : Swift.min(count, Swift.max(startupTrials - context.suggestedCount, 0))
+    // Startup: the quasi-random sequence of the same seed (deduplicated the same way).
+    var result = try QuasiRandomSearch(seed: seed).suggest(startup, in: context)
+    guard result.count < count else { return result }
+
+    let encoding = SpaceEncoding(context.space)
+    let data = trainingData(context, encoding: encoding)
+    let (hyperparameters, fitted) = Self.fit(data, encoding: encoding)
+    let gp =
+      try fitted
+      ?? GaussianProcess(x: data.x, y: data.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
+    let anchors = data.bestInputs.map(encoding.unitPoint)
+    // Observed, pending and already chosen configurations, as GP inputs (`encode` reads values
+    // by number, so JSON round trips do not matter).
+    let d = encoding.dimension
+    var excluded = Set(stride(from: 0, to: data.x.count, by: Swift.max(d, 1)).map { Array(data.x[$0..<($0 + d)]) })
+    var believed = context.pending + result
+    excluded.formUnion(believed.map(encoding.encode))
+
+    for offset in result.count..<count {
+      let index = context.suggestedCount + offset
+      // Kriging believer: pending points enter with their posterior mean, as if observed; the
+      // incumbent includes those believed values, so a believed point offers no improvement.
+      var model = gp
+      var best = data.best
+      if !believed.isEmpty {
+        let inputs = believed.map(encoding.encode)
+        let (mean, _) = try gp.posterior(inputs.flatMap { $0 })
+        model = try GaussianProcess(
+          x: data.x + inputs.flatMap { $0 }, y: data.y + mean, isCategorical: encoding.isCategorical,
+          hyperparameters: hyperparameters, believed: inputs.count)
+        best = Swift.min(best, mean.min() ?? best)
+      }
+      var optimizer = AcquisitionOptimizer(gp: model, encoding: encoding, best: best)
+      let n = model.count
+      // Scoring costs n² per candidate and a refinement step 2n²: fewer of both for large n.
+      optimizer.candidateCount =
+        n > 200 ? Swift.min(candidates, 512) : n > 100 ? Swift.min(candidates, 1024) : candidates
+      optimizer.localSearches = n > 600 ? 2 : n > 200 ? 3 : n > 100 ? 5 : 10
+      optimizer.localIterations = n > 600 ? 10 : n > 200 ? 15 : n > 100 ? 25 : 40
+      var rng = SplitMix64(seed: seed, stream: 3, index: UInt64(index))
+      let halton = ScrambledHalton(seed: seed &+ 0x9E37_79B9 &* UInt64(index + 1))
+      guard
+        let (configuration, _) = try optimizer.optimize(
+          halton: halton, haltonOffset: 0, anchors: anchors, rng: &rng, excluded: excluded)
+      else { break }
+      result.append(configuration)
+      excluded.insert(encoding.encode(configuration))
+      believed.append(configuration)
+    }
+    return result
+  }
+
+  /// The GP's training set: encoded inputs and standardized losses, with imputations.
+  struct TrainingData {
+    var x: [Double]
+    var y: [Double]
+    /// The losses before standardization (imputations included).
+    var losses: [Double]
+    /// The best standardized loss among real (not imputed) values.
+    var best: Double
+    /// Inputs of the best few observations, anchors for local candidates.
+    var bestInputs: [[Double]]
+    var count: Int { y.count }
+  }
+
+  func trainingData(_ context: SearchContext, encoding: SpaceEncoding) -> TrainingData {
+    var losses: [Double?] = context.observations.map { observation in
+      guard observation.state != .failed, let value = observation.value, value.isFinite else { return nil }
+      return context.direction.loss(value)
+    }
+    let known = losses.compactMap { $0 }
+    let worst = known.max() ?? 0
+    let imputed = losses.map { $0 == nil }
+    losses = losses.map { $0 ?? worst }
+    let raw = losses.map { $0! }
+    let mean = raw.reduce(0, +) / Double(Swift.max(raw.count, 1))
+    let variance = raw.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(Swift.max(raw.count, 1))
+    let scale = variance > 0 ? variance.squareRoot() : 1
+    let y = raw.map { ($0 - mean) / scale }
+    let inputs = context.observations.map { encoding.encode($0.configuration) }
+    let ranked = y.indices.filter { !imputed[$0] }.sorted { y[$0] < y[$1] }
+    return TrainingData(
+      x: inputs.flatMap { $0 }, y: y, losses: raw, best: ranked.first.map { y[$0] } ?? (y.min() ?? 0),
+      bestInputs: ranked.prefix(5).map { inputs[$0] })
+  }
+
+  /// L-BFGS iterations of a warm fit: 60 up to n = 100, then shrinking as 1/n² (an iteration
+  /// costs O(n³)) down to 1 from n = 275 on, which keeps large-history suggestions fast. The optimization
+  /// carries on across calls from where the last one stopped, curvature pairs included, so the
+  /// hyperparameters keep converging as the study runs.
+  static func warmIterations(_ n: Int) -> Int {
+    n <= 100 ? 60 : Swift.max(1, 150_000 / (n * n))
+  }
+
+  /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation).
+  /// Also returns the conditioned GP when the fit built it at the optimum.
+  static func fit(_ data: TrainingData, encoding: SpaceEncoding) -> (GPHyperparameters, GaussianProcess?) {
+    let d = encoding.dimension
+    let n = data.count
+    let prefixes = FitCache.prefixFingerprints(data, dimension: d, salt: encoding.space.hashValue)
+    let cached = FitCache.shared.lookup(prefixes)
+    if let cached, cached.count == n { return (cached.hyperparameters, nil) }
+    var starts: [GPHyperparameters] = []
+    if let cached { starts.append(cached.hyperparameters) }
+    let initial = GPHyperparameters.initial(dimension: d)
+    if cached == nil || n <= 100 { starts.append(initial) }
+    if cached == nil && n <= 200 {
+      for factor in [0.1, 10.0] {
+        var start = initial
+        start.inverseSquaredLengthscales = start.inverseSquaredLengthscales.map { $0 * factor }
+        starts.append(start)
+      }
+    }
+    let (fitted, _, curvature, model) = GaussianProcess.fitHyperparameters(
+      x: data.x, y: data.y, isCategorical: encoding.isCategorical, starts: starts,
+      maxIterations: cached == nil ? 200 : Self.warmIterations(n), curvature: cached?.curvature ?? LBFGS.Curvature())
+    FitCache.shared.store(prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
+    return (fitted, model)
+  }
+}
+
+/// Fitted hyperparameters by training-data fingerprint, for warm starts (a few dozen entries).
+final class FitCache: Sendable {
+  static let shared = FitCache()
+
+  struct Entry: Sendable {
+    var fingerprint: UInt64
+    var count: Int
+    var hyperparameters: GPHyperparameters
+    /// The fit's final L-BFGS curvature pairs: the next fit starts with a good Hessian model.
+    var curvature: LBFGS.Curvature
+  }
+
+  private let entries = Mutex<[Entry]>([])
+  private let capacity = 32
+
+  /// `result[i]` fingerprints the first `i` observations (inputs and values).
+  static func prefixFingerprints(_ data: BayesianOptimization.TrainingData, dimension d: Int, salt: Int) -> [UInt64] {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bitPattern: Int64(salt))
+    func mix(_ value: Double) {
+      hash = (hash ^ value.bitPattern) &* 0x100_0000_01B3
+      hash ^= hash >> 29
+    }
+    var result = [hash]
+    result.reserveCapacity(data.count + 1)
+    for i in 0..<data.count {
+      for k in 0..<d { mix(data.x[i * d + k]) }
+      // Raw losses, not standardized ones: those change with every new observation.
+      mix(data.losses[i])
+      result.append(hash)
+    }
+    return result
+  }
+
+  func lookup(_ prefixes: [UInt64]) -> Entry? {
+    entries.withLock { entries in
+      entries.filter { $0.count < prefixes.count && prefixes[$0.count] == $0.fingerprint }.max { $0.count < $1.count }
+    }
+  }
+
+  func store(_ fingerprint: UInt64, count: Int, hyperparameters: GPHyperparameters, curvature: LBFGS.Curvature) {
+    entries.withLock { entries in
+      entries.removeAll { $0.fingerprint == fingerprint && $0.count == count }
+      entries.append(
+        Entry(fingerprint: fingerprint, count: count, hyperparameters: hyperparameters, curvature: curvature))
+      if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
+    }
+  }
+}
+
+extension SearchStrategy where Self == BayesianOptimization {
+  /// GP Bayesian optimization after `startupTrials` quasi-random trials.
+  public static func bayes(seed: UInt64 = 0, startupTrials: Int = 10) -> BayesianOptimization {
+    BayesianOptimization(seed: seed, startupTrials: startupTrials)
+  }
+}
