@@ -175,3 +175,64 @@ struct StudyRunnerTests {
     }
   }
 }
+
+@Suite("Every search algorithm plugs into the runner")
+struct StrategyIntegrationTests {
+  @Test("grid search runs each configuration once and the study ends when the grid is exhausted")
+  func gridEndsWhenExhausted() async throws {
+    let sandbox = try Sandbox()
+    let script = try sandbox.script("grid.sh", #"echo "hpod {\"score\": $1}""#)
+    let yaml = """
+      name: grid
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: grid, parallelism: 3}
+      parameters:
+        x: {type: float, min: 0, max: 1, values: [0.1, 0.5, 0.9]}
+        opt: {values: [a, b]}
+      trial: {command: [\(script), "{x}"]}
+      """
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed)
+    #expect(trials.count == 6)
+    #expect(Set(trials.map(\.paramsJSON)).count == 6)
+  }
+
+  @Test("an oversized grid is refused before any trial runs, saying its size")
+  func refusesOversizedGrid() throws {
+    let sandbox = try Sandbox()
+    let spec = try sandbox.spec(
+      """
+      name: huge
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: grid}
+      parameters:
+        a: {type: int, min: 1, max: 1000}
+        b: {type: int, min: 1, max: 1000}
+      trial: {command: ["true"]}
+      """)
+    #expect {
+      _ = try spec.makeStrategy()
+    } throws: { error in
+      "\(error)".contains("1000000")
+    }
+  }
+
+  @Test("bayes search finds a good region of a 1-D objective through the runner", .timeLimit(.minutes(1)))
+  func bayesThroughRunner() async throws {
+    let sandbox = try Sandbox()
+    let script = try sandbox.script(
+      "quad.sh", #"echo "hpod {\"loss\": $(awk "BEGIN { print ($1 - 0.3) * ($1 - 0.3) }")}""#)
+    let yaml = """
+      name: bayes
+      objective: {metric: loss, direction: minimize}
+      search: {algorithm: bayes, seed: 1, max_trials: 14, parallelism: 2, startup_trials: 5}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+      trial: {command: [\(script), "{x}"]}
+      """
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed)
+    #expect(trials.count == 14)
+    #expect(trials.compactMap(\.value).min()! < 1e-3)
+  }
+}

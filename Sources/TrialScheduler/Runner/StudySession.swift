@@ -51,13 +51,18 @@ public enum StudySession {
 }
 
 extension StudySpec {
-  /// The strategy the spec asks for.
+  /// The strategy the spec asks for. A grid is enumerated here, so a grid that is too large
+  /// or misses values is reported before any trial starts.
   public func makeStrategy() throws -> any SearchStrategy {
-    switch search.algorithm {
-    case .random:
-      return RandomSearch(seed: search.seed)
-    case .grid, .quasiRandom, .bayes:
-      throw SearchStrategyError(.invalidSpace, "search.algorithm '\(search.algorithm.rawValue)' is not available in this build")
-    }
+    let kind: StrategyKind =
+      switch search.algorithm {
+      case .grid: .grid
+      case .random: .random
+      case .quasiRandom: .quasiRandom
+      case .bayes: .bayes
+      }
+    let strategy = kind.makeStrategy(seed: search.seed, startupTrials: search.startupTrials)
+    if let grid = strategy as? GridSearch { _ = try grid.configurations(of: space) }
+    return strategy
   }
 }
