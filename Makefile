@@ -37,10 +37,10 @@ test: deps
 	$(SWIFT) test --skip-build
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests bench Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests bench Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
 bench: bench-scheduler

@@ -94,14 +94,16 @@ extension AppDatabase {
   ) throws -> TrialRecord {
     try writer.write { db in
       let number =
-        try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(number) + 1, 0) FROM trial WHERE studyId = ?", arguments: [studyId])
+        try Int.fetchOne(
+          db, sql: "SELECT COALESCE(MAX(number) + 1, 0) FROM trial WHERE studyId = ?", arguments: [studyId])
         ?? 0
       var trial = TrialRecord(
         studyId: studyId, number: number, tier: tier, paramsJSON: paramsJSON, retryOf: retryOf,
         sourceTrialId: sourceTrialId)
       try trial.insert(db)
       for param in params {
-        try ParamRecord(trialId: trial.id!, name: param.name, value: param.value, numericValue: param.numeric).insert(db)
+        try ParamRecord(trialId: trial.id!, name: param.name, value: param.value, numericValue: param.numeric).insert(
+          db)
       }
       return trial
     }
@@ -240,7 +242,8 @@ extension AppDatabase {
       var counts: [TrialState: Int] = [:]
       var tiers: [Tier: Int] = [:]
       for row in try Row.fetchAll(
-        db, sql: "SELECT state, tier, COUNT(*) AS n FROM trial WHERE studyId = ? GROUP BY state, tier", arguments: [studyId])
+        db, sql: "SELECT state, tier, COUNT(*) AS n FROM trial WHERE studyId = ? GROUP BY state, tier",
+        arguments: [studyId])
       {
         let n: Int = row["n"]
         if let state = TrialState(rawValue: row["state"]) { counts[state, default: 0] += n }

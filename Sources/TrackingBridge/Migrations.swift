@@ -89,7 +89,8 @@ enum Migrations {
     }
     migrator.registerMigration("v3: indexes for study summaries and sorted trial lists") { db in
       try db.create(index: "trial_by_study_state_tier", on: "trial", columns: ["studyId", "state", "tier"])
-      try db.create(index: "trial_by_study_tier_state_value", on: "trial", columns: ["studyId", "tier", "state", "value"])
+      try db.create(
+        index: "trial_by_study_tier_state_value", on: "trial", columns: ["studyId", "tier", "state", "value"])
       try db.create(index: "trial_by_study_value", on: "trial", columns: ["studyId", "value"])
     }
     return migrator

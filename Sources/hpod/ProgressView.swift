@@ -77,7 +77,9 @@ final class ProgressView: Sendable {
     case .studyStarted(let study, let kept, let reruns):
       var resume = kept > 0 ? "; resuming with \(kept) finished trial(s) kept" : ""
       if reruns > 0 { resume += ", \(reruns) interrupted or crashed trial(s) will run again" }
-      emit("study '\(study.name)' (id \(study.id!)): \(header.algorithm) search, \(budgetText) trials, \(header.parallelism) at a time\(resume)")
+      emit(
+        "study '\(study.name)' (id \(study.id!)): \(header.algorithm) search, \(budgetText) trials, \(header.parallelism) at a time\(resume)"
+      )
     case .trialStarted(let trial):
       state.withLock { $0.running[trial.id!] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
       if !live { emit("trial \(trial.number) started: \(Self.params(trial.paramsJSON))") }
@@ -101,13 +103,18 @@ final class ProgressView: Sendable {
         let reason = trial.state == .completed ? "" : ": \(trial.reason ?? "")"
         let duration = trial.duration.map { String(format: " in %.1fs", $0) } ?? ""
         let tier = trial.tier == .fullTraining ? " (full training)" : ""
-        emit("trial \(trial.number)\(tier) \(trial.state.rawValue)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")")
+        emit(
+          "trial \(trial.number)\(tier) \(trial.state.rawValue)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")"
+        )
       }
     case .trialPromoted(let quickTest, let fullTraining):
       state.withLock { $0.fullTrainings.started += 1 }
-      note("promoted quick test \(quickTest.number) (\(header.metric)=\(quickTest.value.map(Self.format) ?? "-")) to full training as trial \(fullTraining.number)")
+      note(
+        "promoted quick test \(quickTest.number) (\(header.metric)=\(quickTest.value.map(Self.format) ?? "-")) to full training as trial \(fullTraining.number)"
+      )
     case .modelRegistered(let version, let trial):
-      let line = "registered \(version.modelName) v\(version.version) from trial \(trial.number) (\(version.conditions))"
+      let line =
+        "registered \(version.modelName) v\(version.version) from trial \(trial.number) (\(version.conditions))"
       state.withLock { $0.registered = line }
       note(line)
     case .registrationSkipped(let trial, let reason):
@@ -171,7 +178,8 @@ final class ProgressView: Sendable {
     for tier in [Tier.quickTest, .fullTraining] {
       guard let best = state.best[tier], let value = best.value else { continue }
       let label = !header.hasTiers ? "best" : "best \(tier == .quickTest ? "quick test" : "full training")"
-      lines.append("  \(label) \(header.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
+      lines.append(
+        "  \(label) \(header.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
     }
     if state.best.isEmpty { lines.append("  best: no completed trial yet") }
     if let registered = state.registered { lines.append("  \(registered)") }

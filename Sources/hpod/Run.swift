@@ -58,7 +58,9 @@ struct Run: AsyncParsableCommand {
     case .resume(let existing): study = existing
     case .alreadyFinished(let finished):
       let trials = try database.trials(studyId: finished.id!)
-      print("Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); pass --new to run it again.\n")
+      print(
+        "Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); pass --new to run it again.\n"
+      )
       print(try Summary.load(spec: studySpec, study: finished, trials: trials, home: home, database: database).render())
       return
     }

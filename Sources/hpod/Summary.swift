@@ -26,7 +26,9 @@ struct Summary {
     var out: [String] = []
     let counts = Dictionary(grouping: trials, by: \.state).mapValues(\.count)
     let countText = TrialState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
-    out.append("Study '\(study.name)' (id \(study.id!)) \(study.state.rawValue): \(trials.count) trials (\(countText.joined(separator: ", ")))")
+    out.append(
+      "Study '\(study.name)' (id \(study.id!)) \(study.state.rawValue): \(trials.count) trials (\(countText.joined(separator: ", ")))"
+    )
     if let reason = study.stateReason { out.append("  \(reason)") }
 
     let direction = spec.objective.direction
@@ -59,17 +61,24 @@ struct Summary {
     }
     for version in models {
       let alias = aliases.filter { $0.modelName == version.modelName && $0.version == version.version }.map(\.alias)
-      let trial = trials.first { $0.id == version.trialId }.map { "trial \($0.number)" } ?? "trial id \(version.trialId)"
+      let trial =
+        trials.first { $0.id == version.trialId }.map { "trial \($0.number)" } ?? "trial id \(version.trialId)"
       out.append(
-        "Registered: \(version.modelName) v\(version.version)\(alias.isEmpty ? "" : " (\(alias.joined(separator: ", ")))") from \(trial), met \(version.conditions)")
+        "Registered: \(version.modelName) v\(version.version)\(alias.isEmpty ? "" : " (\(alias.joined(separator: ", ")))") from \(trial), met \(version.conditions)"
+      )
       if let path = version.artifactPath { out.append("  model file: \(path)") }
     }
     if spec.registration != nil, models.isEmpty {
-      out.append("Registered: nothing; no \(spec.registration!.tier.rawValue) run met \(spec.registration!.conditions.map(\.description).joined(separator: " and "))")
+      out.append(
+        "Registered: nothing; no \(spec.registration!.tier.rawValue) run met \(spec.registration!.conditions.map(\.description).joined(separator: " and "))"
+      )
     }
-    out.append("Best: trial \(best.number) (\(best.tier.rawValue)), \(spec.objective.metric) = \(ProgressView.format(best.value!))")
+    out.append(
+      "Best: trial \(best.number) (\(best.tier.rawValue)), \(spec.objective.metric) = \(ProgressView.format(best.value!))"
+    )
     out.append("  \(ProgressView.params(best.paramsJSON))")
-    out.append("  artifacts: \(best.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.number))/artifacts")
+    out.append(
+      "  artifacts: \(best.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.number))/artifacts")
     out.append("Store: \(home.databasePath)")
     return out.joined(separator: "\n")
   }
@@ -77,9 +86,10 @@ struct Summary {
   static func align(_ rows: [[String]]) -> [String] {
     let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
     return rows.map { row in
-      "  " + row.enumerated().map { index, cell in
-        index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-      }.joined(separator: "  ")
+      "  "
+        + row.enumerated().map { index, cell in
+          index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
     }
   }
 }

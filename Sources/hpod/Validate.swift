@@ -13,7 +13,9 @@ struct Validate: AsyncParsableCommand {
     do {
       let (study, _) = try StudySpec.load(path: spec)
       let trials = study.search.maxTrials.map { "\($0) trials" } ?? "the whole grid"
-      print("\(spec): ok — study '\(study.name)', \(study.space.dimension) parameters, \(study.search.algorithm.rawValue) search over \(trials)")
+      print(
+        "\(spec): ok — study '\(study.name)', \(study.space.dimension) parameters, \(study.search.algorithm.rawValue) search over \(trials)"
+      )
     } catch {
       FileHandle.standardError.write(Data((error.description + "\n").utf8))
       throw ExitCode(ExitCodes.invalidSpec)

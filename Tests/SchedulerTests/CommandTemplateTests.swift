@@ -17,7 +17,8 @@ struct CommandTemplateTests {
 
   @Test("an argument naming an inactive conditional parameter is left out whole")
   func dropsInactiveParameterArguments() {
-    let argv = CommandTemplate.expand(["train", "--momentum={momentum}", "--lr={lr}"], configuration: configuration, tierValues: [:])
+    let argv = CommandTemplate.expand(
+      ["train", "--momentum={momentum}", "--lr={lr}"], configuration: configuration, tierValues: [:])
     #expect(argv == ["train", "--lr=0.01"])
   }
 
@@ -30,7 +31,8 @@ struct CommandTemplateTests {
 
   @Test("a float keeps a decimal point, so a trainer parsing floats never sees an int")
   func formatsFloats() {
-    let argv = CommandTemplate.expand(["{a}", "{b}"], configuration: Configuration(["a": .double(3), "b": .double(1e-5)]), tierValues: [:])
+    let argv = CommandTemplate.expand(
+      ["{a}", "{b}"], configuration: Configuration(["a": .double(3), "b": .double(1e-5)]), tierValues: [:])
     #expect(argv == ["3.0", "1e-05"])
   }
 }

@@ -77,7 +77,9 @@ struct EarlyStoppingRuleTests {
     let decision = rule.decide(curve(9, [0.35]), at: 1, peers: peers, direction: .maximize)
     for seed in 0..<5 {
       var generator = SplitMix64(seed: UInt64(seed))
-      #expect(rule.decide(curve(9, [0.35]), at: 1, peers: peers.shuffled(using: &generator), direction: .maximize) == decision)
+      #expect(
+        rule.decide(curve(9, [0.35]), at: 1, peers: peers.shuffled(using: &generator), direction: .maximize) == decision
+      )
     }
   }
 
@@ -87,7 +89,8 @@ struct EarlyStoppingRuleTests {
     // s_max = 2: bracket sizes 9, 5, 3 (most aggressive first)
     #expect(rule.bracketCount == 3)
     #expect(rule.bracketSizes == [9, 5, 3])
-    #expect((0..<17).map(rule.bracket(ofTrial:)) == Array(repeating: 0, count: 9) + Array(repeating: 1, count: 5) + [2, 2, 2])
+    #expect(
+      (0..<17).map(rule.bracket(ofTrial:)) == Array(repeating: 0, count: 9) + Array(repeating: 1, count: 5) + [2, 2, 2])
     // bracket 0 judges at step 1; bracket 1 first judges at step 3
     let bracket0Peers = (0..<6).map { curve($0, [0.9]) }
     #expect(rule.decide(curve(7, [0.1]), at: 1, peers: bracket0Peers, direction: .maximize) != .keepGoing)

@@ -71,7 +71,8 @@ struct LocalProcessExecutorTests {
     #expect(reports == [#"{"step": 1, "score": 1}"#])
     let size = try FileManager.default.attributesOfItem(atPath: "\(sandbox.root)/out.log")[.size] as! Int
     #expect(size > 100_000 && size < 100_200)
-    #expect(try String(contentsOfFile: "\(sandbox.root)/out.log", encoding: .utf8).hasSuffix("more bytes were dropped]\n"))
+    #expect(
+      try String(contentsOfFile: "\(sandbox.root)/out.log", encoding: .utf8).hasSuffix("more bytes were dropped]\n"))
   }
 
   @Test("death by a signal is reported as such")
@@ -91,7 +92,8 @@ struct LocalProcessExecutorTests {
     let trial = try launch([script])
     #expect(await eventually { FileManager.default.fileExists(atPath: pidFile) })
     try await Task.sleep(for: .milliseconds(50))
-    let child = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+    let child = Int32(
+      try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
     // When it is stopped
     trial.stop(gracePeriod: .seconds(5))
     let exit = await trial.exit()
@@ -117,13 +119,18 @@ struct LocalProcessExecutorTests {
     let script = try sandbox.script("orphan.sh", "sleep 1000 > /dev/null 2>&1 & echo $! > \(pidFile); exit 0")
     let trial = try launch([script])
     #expect(await trial.exit() == .exited(code: 0))
-    let orphan = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+    let orphan = Int32(
+      try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
     #expect(await eventually { isGone(orphan) })
   }
 
   @Test("a missing program is a clear launch error")
   func reportsMissingProgram() throws {
-    #expect(throws: TrialLaunchError("command not found: no-such-program-hpod (not on PATH; write ./no-such-program-hpod for a program in the workdir)")) {
+    #expect(
+      throws: TrialLaunchError(
+        "command not found: no-such-program-hpod (not on PATH; write ./no-such-program-hpod for a program in the workdir)"
+      )
+    ) {
       _ = try launch(["no-such-program-hpod"])
     }
   }

@@ -26,7 +26,9 @@ struct MetricReportTests {
     #expect(report?.values == ["acc": 0.5])
   }
 
-  @Test("garbage is rejected", arguments: ["not json", "[1, 2]", "{}", #"{"step": -1, "a": 1}"#, #"{"step": 1.5, "a": 1}"#, #"{"a": "x"}"#])
+  @Test(
+    "garbage is rejected",
+    arguments: ["not json", "[1, 2]", "{}", #"{"step": -1, "a": 1}"#, #"{"step": 1.5, "a": 1}"#, #"{"a": "x"}"#])
   func rejectsGarbage(_ text: String) {
     #expect(MetricReport.parse(text) == nil)
   }

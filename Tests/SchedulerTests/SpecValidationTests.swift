@@ -55,7 +55,8 @@ struct MalformedSpec: CustomTestStringConvertible, Sendable {
   /// The valid spec with one line replaced (or removed when `with` is empty).
   static func replacing(_ label: String, _ old: String, with new: String, line: Int, message: String) -> MalformedSpec {
     precondition(validSpec.contains(old), "\(label): the base spec has no \(old)")
-    return MalformedSpec(label: label, yaml: validSpec.replacingOccurrences(of: old, with: new), line: line, message: message)
+    return MalformedSpec(
+      label: label, yaml: validSpec.replacingOccurrences(of: old, with: new), line: line, message: message)
   }
 }
 
@@ -74,7 +75,10 @@ struct SpecValidationTests {
     #expect(spec.space.parameter(named: "lr")?.domain == .float(min: 1e-4, max: 0.3, log: true, step: nil))
     #expect(spec.space.parameter(named: "hidden")?.domain == .int(min: 8, max: 256, log: true, step: 1))
     #expect(spec.space.parameter(named: "dropout")?.domain == .float(min: 0, max: 0.5, log: false, step: 0.05))
-    #expect(spec.space.parameter(named: "momentum")?.conditions == [Condition(parameter: "optimizer", values: [.string("sgd")])])
+    #expect(
+      spec.space.parameter(named: "momentum")?.conditions == [
+        Condition(parameter: "optimizer", values: [.string("sgd")])
+      ])
     #expect(spec.trial.timeout == .seconds(600))
     #expect(spec.trial.workdir == "/tmp")
     #expect(spec.trial.environment == ["PYTHONUNBUFFERED": "1"])
@@ -92,7 +96,9 @@ struct SpecValidationTests {
   func ordersConditionalParameters() throws {
     let yaml = validSpec.replacingOccurrences(
       of: "  lr: {type: float, min: 1.0e-4, max: 0.3, log: true}\n",
-      with: "  beta: {type: float, min: 0, max: 1, when: {optimizer: [adam]}}\n  lr: {type: float, min: 1.0e-4, max: 0.3, log: true}\n")
+      with:
+        "  beta: {type: float, min: 0, max: 1, when: {optimizer: [adam]}}\n  lr: {type: float, min: 1.0e-4, max: 0.3, log: true}\n"
+    )
     let spec = try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: "/tmp")
     let names = spec.space.parameters.map(\.name)
     #expect(names.firstIndex(of: "optimizer")! < names.firstIndex(of: "beta")!)
@@ -102,48 +108,140 @@ struct SpecValidationTests {
     .init(label: "not YAML", yaml: "name: [unclosed\nobjective: {", line: 2, message: "not valid YAML"),
     .init(label: "empty document", yaml: "", line: 1, message: "the spec is empty"),
     .init(label: "a list at the top", yaml: "- a\n- b\n", line: 1, message: "expected a mapping with keys name"),
-    .replacing("unknown top-level key", "tracking:\n", with: "trackin:\n", line: 32, message: "unknown key 'trackin'; did you mean 'tracking'?"),
+    .replacing(
+      "unknown top-level key", "tracking:\n", with: "trackin:\n", line: 32,
+      message: "unknown key 'trackin'; did you mean 'tracking'?"),
     .replacing("missing name", "name: spirals-mlp\n", with: "", line: 1, message: "missing required key 'name'"),
-    .replacing("bad study name", "name: spirals-mlp", with: "name: \"my study!\"", line: 1, message: "name: expected letters, digits"),
-    .replacing("bad direction", "direction: maximize}", with: "direction: maximise}", line: 3, message: "objective.direction: expected one of minimize, maximize, found \"maximise\"; did you mean 'maximize'?"),
-    .replacing("missing objective metric", "objective: {metric: val_accuracy, direction: maximize}", with: "objective: {direction: maximize}", line: 3, message: "objective: missing required key 'metric'"),
-    .replacing("unknown algorithm", "algorithm: random", with: "algorithm: bayesian", line: 5, message: "search.algorithm: expected one of grid, random, quasi_random, bayes, found \"bayesian\"; did you mean 'bayes'?"),
-    .replacing("max_trials zero", "max_trials: 40", with: "max_trials: 0", line: 7, message: "search.max_trials: expected a whole number of at least 1, found 0"),
-    .replacing("max_trials missing for random", "  max_trials: 40\n", with: "", line: 5, message: "missing required key 'max_trials' (only grid search may leave it out)"),
-    .replacing("parallelism not a number", "parallelism: 4", with: "parallelism: four", line: 8, message: "search.parallelism: expected a whole number, found \"four\""),
-    .replacing("startup_trials on random", "parallelism: 4\n", with: "parallelism: 4\n  startup_trials: 5\n", line: 9, message: "startup_trials applies to bayes search only"),
-    .replacing("min not a number", "min: 1.0e-4", with: "min: abc", line: 10, message: "parameters.lr.min: expected a number, found \"abc\""),
-    .replacing("min above max", "min: 1.0e-4, max: 0.3", with: "min: 0.5, max: 0.3", line: 10, message: "parameters.lr.max: max must be greater than min (0.5), found 0.3"),
-    .replacing("log with zero min", "min: 1.0e-4, max: 0.3, log: true", with: "min: 0, max: 0.3, log: true", line: 10, message: "parameters.lr.min: a log-scaled parameter needs min > 0, found 0.0"),
-    .replacing("log not a bool", "max: 0.3, log: true", with: "max: 0.3, log: maybe", line: 10, message: "parameters.lr.log: expected true or false, found \"maybe\""),
-    .replacing("unknown parameter type", "{type: int, min: 8", with: "{type: integer, min: 8", line: 11, message: "parameters.hidden.type: expected one of float, int, categorical, found \"integer\"; did you mean 'int'?"),
-    .replacing("fractional int bound", "{type: int, min: 8, max: 256", with: "{type: int, min: 8.5, max: 256", line: 11, message: "parameters.hidden.min: an int parameter needs a whole number, found 8.5"),
-    .replacing("typo in parameter key", "max: 0.5, step: 0.05", with: "max: 0.5, stp: 0.05", line: 12, message: "parameters.dropout.stp: unknown key 'stp'; did you mean 'step'?"),
-    .replacing("step larger than range", "step: 0.05}", with: "step: 2}", line: 12, message: "parameters.dropout.step: step must be positive and at most max - min (0.5), found 2.0"),
-    .replacing("categorical without values", "{type: categorical, values: [sgd, adam]}", with: "{type: categorical}", line: 13, message: "parameters.optimizer: missing required key 'values' for a categorical parameter"),
-    .replacing("duplicate categorical values", "values: [sgd, adam]", with: "values: [sgd, sgd]", line: 13, message: "parameters.optimizer.values: values must be distinct"),
-    .replacing("min on a categorical", "{type: categorical, values: [sgd, adam]}", with: "{type: categorical, min: 1, values: [sgd, adam]}", line: 13, message: "parameters.optimizer.min: 'min' does not apply to a categorical parameter"),
-    .replacing("condition on unknown parameter", "when: {optimizer: sgd}", with: "when: {optimiser: sgd}", line: 14, message: "condition names unknown parameter 'optimiser'; did you mean 'optimizer'?"),
-    .replacing("condition value never taken", "when: {optimizer: sgd}", with: "when: {optimizer: rmsprop}", line: 14, message: "'optimizer' never takes the value rmsprop, so this condition never holds"),
-    .replacing("missing type and values", "{type: float, min: 0.0, max: 0.99,", with: "{min: 0.0, max: 0.99,", line: 14, message: "parameters.momentum: missing required key 'type'"),
-    .replacing("reserved parameter name", "  hidden: {type: int", with: "  tier: {type: int", line: 11, message: "'tier' cannot be a parameter name"),
-    .replacing("command not a list", "command: [python3, train.py, \"--lr={lr}\", \"--hidden={hidden}\", \"--epochs={tier.epochs}\"]", with: "command: python3 train.py", line: 16, message: "trial.command: expected the command as a list of arguments"),
-    .replacing("placeholder typo", "\"--hidden={hidden}\"", with: "\"--hidden={hiden}\"", line: 16, message: "trial.command[3]: placeholder {hiden} names no parameter; did you mean {hidden}?"),
-    .replacing("tier key missing", "quick_test: {epochs: 2, data_fraction: 0.1}", with: "quick_test: {data_fraction: 0.1}", line: 16, message: "placeholder {tier.epochs}: tier quick_test has no key 'epochs'"),
-    .replacing("bad timeout", "timeout: 10m", with: "timeout: ten minutes", line: 18, message: "trial.timeout: expected a positive duration such as 90s, 10m or 1h30m, found \"ten minutes\""),
-    .replacing("negative retries", "retries: 1", with: "retries: -1", line: 19, message: "trial.retries: expected a whole number of at least 0, found -1"),
-    .replacing("workdir that does not exist", "  env: {PYTHONUNBUFFERED: \"1\"}\n", with: "  workdir: no/such/dir\n  env: {PYTHONUNBUFFERED: \"1\"}\n", line: 17, message: "trial.workdir: no such directory: /tmp/no/such/dir"),
-    .replacing("env value is a list", "env: {PYTHONUNBUFFERED: \"1\"}", with: "env: {PYTHONUNBUFFERED: [1]}", line: 17, message: "trial.env.PYTHONUNBUFFERED: expected text, found a list"),
-    .replacing("unknown tier", "  full_training:", with: "  full_train:", line: 24, message: "tiers.full_train: unknown key 'full_train'; did you mean 'full_training'?"),
-    .replacing("unknown stopping rule", "rule: median", with: "rule: medain", line: 26, message: "early_stopping.rule: expected one of asha, hyperband, median, patience, threshold, found \"medain\"; did you mean 'median'?"),
-    .replacing("key of another rule", "{rule: median, min_steps: 3, min_trials: 5}", with: "{rule: median, patience: 3}", line: 26, message: "early_stopping.patience: unknown key 'patience'"),
-    .replacing("patience without patience", "{rule: median, min_steps: 3, min_trials: 5}", with: "{rule: patience, min_delta: 0.01}", line: 26, message: "missing required key 'patience'"),
-    .replacing("registration condition malformed", "\"latency_ms <= 5\"", with: "\"latency_ms is small\"", line: 29, message: "registration.when[1]: expected a condition like \"val_accuracy >= 0.95\""),
-    .replacing("artifact escapes its folder", "artifact: model.json", with: "artifact: ../../etc/passwd", line: 30, message: "registration.artifact: expected a path inside the trial's artifact directory"),
-    .replacing("mlflow uri not http", "uri: \"http://127.0.0.1:5000\"", with: "uri: \"127.0.0.1:5000\"", line: 34, message: "tracking.mlflow.uri: expected an http(s) URL"),
-    .replacing("promotion without full training tier", "  full_training: {epochs: 30, data_fraction: 1.0}\n", with: "", line: 24, message: "promotion: promotion launches full-training trials"),
-    .replacing("grid over a continuous parameter", "algorithm: random", with: "algorithm: grid", line: 5, message: "search.algorithm: grid search needs the values of continuous parameter 'lr'"),
-    .replacing("grid value outside the bounds", "{type: float, min: 1.0e-4, max: 0.3, log: true}", with: "{type: float, min: 1.0e-4, max: 0.3, log: true, values: [0.01, 0.5]}", line: 10, message: "parameters.lr.values[1]: grid value 0.5 is outside [0.0001, 0.3]"),
+    .replacing(
+      "bad study name", "name: spirals-mlp", with: "name: \"my study!\"", line: 1,
+      message: "name: expected letters, digits"),
+    .replacing(
+      "bad direction", "direction: maximize}", with: "direction: maximise}", line: 3,
+      message: "objective.direction: expected one of minimize, maximize, found \"maximise\"; did you mean 'maximize'?"),
+    .replacing(
+      "missing objective metric", "objective: {metric: val_accuracy, direction: maximize}",
+      with: "objective: {direction: maximize}", line: 3, message: "objective: missing required key 'metric'"),
+    .replacing(
+      "unknown algorithm", "algorithm: random", with: "algorithm: bayesian", line: 5,
+      message:
+        "search.algorithm: expected one of grid, random, quasi_random, bayes, found \"bayesian\"; did you mean 'bayes'?"
+    ),
+    .replacing(
+      "max_trials zero", "max_trials: 40", with: "max_trials: 0", line: 7,
+      message: "search.max_trials: expected a whole number of at least 1, found 0"),
+    .replacing(
+      "max_trials missing for random", "  max_trials: 40\n", with: "", line: 5,
+      message: "missing required key 'max_trials' (only grid search may leave it out)"),
+    .replacing(
+      "parallelism not a number", "parallelism: 4", with: "parallelism: four", line: 8,
+      message: "search.parallelism: expected a whole number, found \"four\""),
+    .replacing(
+      "startup_trials on random", "parallelism: 4\n", with: "parallelism: 4\n  startup_trials: 5\n", line: 9,
+      message: "startup_trials applies to bayes search only"),
+    .replacing(
+      "min not a number", "min: 1.0e-4", with: "min: abc", line: 10,
+      message: "parameters.lr.min: expected a number, found \"abc\""),
+    .replacing(
+      "min above max", "min: 1.0e-4, max: 0.3", with: "min: 0.5, max: 0.3", line: 10,
+      message: "parameters.lr.max: max must be greater than min (0.5), found 0.3"),
+    .replacing(
+      "log with zero min", "min: 1.0e-4, max: 0.3, log: true", with: "min: 0, max: 0.3, log: true", line: 10,
+      message: "parameters.lr.min: a log-scaled parameter needs min > 0, found 0.0"),
+    .replacing(
+      "log not a bool", "max: 0.3, log: true", with: "max: 0.3, log: maybe", line: 10,
+      message: "parameters.lr.log: expected true or false, found \"maybe\""),
+    .replacing(
+      "unknown parameter type", "{type: int, min: 8", with: "{type: integer, min: 8", line: 11,
+      message: "parameters.hidden.type: expected one of float, int, categorical, found \"integer\"; did you mean 'int'?"
+    ),
+    .replacing(
+      "fractional int bound", "{type: int, min: 8, max: 256", with: "{type: int, min: 8.5, max: 256", line: 11,
+      message: "parameters.hidden.min: an int parameter needs a whole number, found 8.5"),
+    .replacing(
+      "typo in parameter key", "max: 0.5, step: 0.05", with: "max: 0.5, stp: 0.05", line: 12,
+      message: "parameters.dropout.stp: unknown key 'stp'; did you mean 'step'?"),
+    .replacing(
+      "step larger than range", "step: 0.05}", with: "step: 2}", line: 12,
+      message: "parameters.dropout.step: step must be positive and at most max - min (0.5), found 2.0"),
+    .replacing(
+      "categorical without values", "{type: categorical, values: [sgd, adam]}", with: "{type: categorical}", line: 13,
+      message: "parameters.optimizer: missing required key 'values' for a categorical parameter"),
+    .replacing(
+      "duplicate categorical values", "values: [sgd, adam]", with: "values: [sgd, sgd]", line: 13,
+      message: "parameters.optimizer.values: values must be distinct"),
+    .replacing(
+      "min on a categorical", "{type: categorical, values: [sgd, adam]}",
+      with: "{type: categorical, min: 1, values: [sgd, adam]}", line: 13,
+      message: "parameters.optimizer.min: 'min' does not apply to a categorical parameter"),
+    .replacing(
+      "condition on unknown parameter", "when: {optimizer: sgd}", with: "when: {optimiser: sgd}", line: 14,
+      message: "condition names unknown parameter 'optimiser'; did you mean 'optimizer'?"),
+    .replacing(
+      "condition value never taken", "when: {optimizer: sgd}", with: "when: {optimizer: rmsprop}", line: 14,
+      message: "'optimizer' never takes the value rmsprop, so this condition never holds"),
+    .replacing(
+      "missing type and values", "{type: float, min: 0.0, max: 0.99,", with: "{min: 0.0, max: 0.99,", line: 14,
+      message: "parameters.momentum: missing required key 'type'"),
+    .replacing(
+      "reserved parameter name", "  hidden: {type: int", with: "  tier: {type: int", line: 11,
+      message: "'tier' cannot be a parameter name"),
+    .replacing(
+      "command not a list",
+      "command: [python3, train.py, \"--lr={lr}\", \"--hidden={hidden}\", \"--epochs={tier.epochs}\"]",
+      with: "command: python3 train.py", line: 16, message: "trial.command: expected the command as a list of arguments"
+    ),
+    .replacing(
+      "placeholder typo", "\"--hidden={hidden}\"", with: "\"--hidden={hiden}\"", line: 16,
+      message: "trial.command[3]: placeholder {hiden} names no parameter; did you mean {hidden}?"),
+    .replacing(
+      "tier key missing", "quick_test: {epochs: 2, data_fraction: 0.1}", with: "quick_test: {data_fraction: 0.1}",
+      line: 16, message: "placeholder {tier.epochs}: tier quick_test has no key 'epochs'"),
+    .replacing(
+      "bad timeout", "timeout: 10m", with: "timeout: ten minutes", line: 18,
+      message: "trial.timeout: expected a positive duration such as 90s, 10m or 1h30m, found \"ten minutes\""),
+    .replacing(
+      "negative retries", "retries: 1", with: "retries: -1", line: 19,
+      message: "trial.retries: expected a whole number of at least 0, found -1"),
+    .replacing(
+      "workdir that does not exist", "  env: {PYTHONUNBUFFERED: \"1\"}\n",
+      with: "  workdir: no/such/dir\n  env: {PYTHONUNBUFFERED: \"1\"}\n", line: 17,
+      message: "trial.workdir: no such directory: /tmp/no/such/dir"),
+    .replacing(
+      "env value is a list", "env: {PYTHONUNBUFFERED: \"1\"}", with: "env: {PYTHONUNBUFFERED: [1]}", line: 17,
+      message: "trial.env.PYTHONUNBUFFERED: expected text, found a list"),
+    .replacing(
+      "unknown tier", "  full_training:", with: "  full_train:", line: 24,
+      message: "tiers.full_train: unknown key 'full_train'; did you mean 'full_training'?"),
+    .replacing(
+      "unknown stopping rule", "rule: median", with: "rule: medain", line: 26,
+      message:
+        "early_stopping.rule: expected one of asha, hyperband, median, patience, threshold, found \"medain\"; did you mean 'median'?"
+    ),
+    .replacing(
+      "key of another rule", "{rule: median, min_steps: 3, min_trials: 5}", with: "{rule: median, patience: 3}",
+      line: 26, message: "early_stopping.patience: unknown key 'patience'"),
+    .replacing(
+      "patience without patience", "{rule: median, min_steps: 3, min_trials: 5}",
+      with: "{rule: patience, min_delta: 0.01}", line: 26, message: "missing required key 'patience'"),
+    .replacing(
+      "registration condition malformed", "\"latency_ms <= 5\"", with: "\"latency_ms is small\"", line: 29,
+      message: "registration.when[1]: expected a condition like \"val_accuracy >= 0.95\""),
+    .replacing(
+      "artifact escapes its folder", "artifact: model.json", with: "artifact: ../../etc/passwd", line: 30,
+      message: "registration.artifact: expected a path inside the trial's artifact directory"),
+    .replacing(
+      "mlflow uri not http", "uri: \"http://127.0.0.1:5000\"", with: "uri: \"127.0.0.1:5000\"", line: 34,
+      message: "tracking.mlflow.uri: expected an http(s) URL"),
+    .replacing(
+      "promotion without full training tier", "  full_training: {epochs: 30, data_fraction: 1.0}\n", with: "", line: 24,
+      message: "promotion: promotion launches full-training trials"),
+    .replacing(
+      "grid over a continuous parameter", "algorithm: random", with: "algorithm: grid", line: 5,
+      message: "search.algorithm: grid search needs the values of continuous parameter 'lr'"),
+    .replacing(
+      "grid value outside the bounds", "{type: float, min: 1.0e-4, max: 0.3, log: true}",
+      with: "{type: float, min: 1.0e-4, max: 0.3, log: true, values: [0.01, 0.5]}", line: 10,
+      message: "parameters.lr.values[1]: grid value 0.5 is outside [0.0001, 0.3]"),
     .init(label: "duplicate key", yaml: "name: a\nname: b\n", line: 1, message: "duplicate key(s) name"),
     .init(
       label: "alias bomb",
@@ -173,7 +271,8 @@ struct SpecValidationTests {
 
   @Test("every problem of a spec is reported in one pass")
   func reportsAllProblemsAtOnce() {
-    let yaml = validSpec
+    let yaml =
+      validSpec
       .replacingOccurrences(of: "direction: maximize", with: "direction: up")
       .replacingOccurrences(of: "min: 1.0e-4", with: "min: low")
       .replacingOccurrences(of: "timeout: 10m", with: "timeout: soon")

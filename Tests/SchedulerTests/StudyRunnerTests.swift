@@ -138,22 +138,30 @@ struct StudyRunnerTests {
     #expect(completed.allSatisfy { trial in pointsAfter.filter { $0.trialId == trial.id }.count == 3 })
 
     // And the configurations are the ones an uninterrupted run with the same seed tries
-    let (_, uninterrupted) = try await sandbox.run(yaml.replacingOccurrences(of: "name: resumable", with: "name: straight"))
+    let (_, uninterrupted) = try await sandbox.run(
+      yaml.replacingOccurrences(of: "name: resumable", with: "name: straight"))
     #expect(Set(uninterrupted.map(\.paramsJSON)) == Set(completed.map(\.paramsJSON)))
   }
 
   @Test("trials left running by a dead hpod are killed and run again on resume")
   func recoversTrialsOfADeadProcess() async throws {
     // Given a study row whose trial was 'running' under a process that is still alive
-    let yaml = studyYAML(name: "orphaned", command: "[\(try sandbox.script("ok.sh", #"echo "hpod {\"score\": 1}""#))]", maxTrials: 1)
+    let yaml = studyYAML(
+      name: "orphaned", command: "[\(try sandbox.script("ok.sh", #"echo "hpod {\"score\": 1}""#))]", maxTrials: 1)
     let spec = try sandbox.spec(yaml)
-    guard case .new(let study) = try StudySession.start(spec: spec, yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    guard
+      case .new(let study) = try StudySession.start(
+        spec: spec, yaml: yaml, path: nil, database: sandbox.database, fresh: false)
     else { Issue.record("expected a new study"); return }
     let leftover = try LocalProcessExecutor().launch(
-      TrialLaunch(argv: ["sleep", "1000"], workdir: sandbox.root, environment: [:], stdoutLog: "\(sandbox.root)/o", stderrLog: "\(sandbox.root)/e"))
-    let trial = try sandbox.database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: #"{"k":1,"x":0.5}"#)
+      TrialLaunch(
+        argv: ["sleep", "1000"], workdir: sandbox.root, environment: [:], stdoutLog: "\(sandbox.root)/o",
+        stderrLog: "\(sandbox.root)/e"))
+    let trial = try sandbox.database.createTrial(
+      studyId: study.id!, tier: .quickTest, params: [], paramsJSON: #"{"k":1,"x":0.5}"#)
     try sandbox.database.startTrial(
-      trial, pid: Int(leftover.pid), processStartTicks: ProcessTable.startTicks(of: leftover.pid), runDirectory: sandbox.root)
+      trial, pid: Int(leftover.pid), processStartTicks: ProcessTable.startTicks(of: leftover.pid),
+      runDirectory: sandbox.root)
 
     // When the study is resumed
     let (final, trials) = try await sandbox.run(yaml)
@@ -168,10 +176,12 @@ struct StudyRunnerTests {
   @Test("a changed spec under the same name is not silently resumed")
   func refusesChangedSpec() throws {
     let yaml = studyYAML(command: "[true]")
-    _ = try StudySession.start(spec: try sandbox.spec(yaml), yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    _ = try StudySession.start(
+      spec: try sandbox.spec(yaml), yaml: yaml, path: nil, database: sandbox.database, fresh: false)
     let changed = yaml.replacingOccurrences(of: "seed: 3", with: "seed: 4")
     #expect(throws: StudySession.Conflict.self) {
-      _ = try StudySession.start(spec: try sandbox.spec(changed), yaml: changed, path: nil, database: sandbox.database, fresh: false)
+      _ = try StudySession.start(
+        spec: try sandbox.spec(changed), yaml: changed, path: nil, database: sandbox.database, fresh: false)
     }
   }
 }

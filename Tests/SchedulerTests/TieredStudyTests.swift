@@ -13,7 +13,9 @@ struct TieredStudyTests {
     sandbox = try Sandbox()
   }
 
-  @Test("bad quick tests are pruned, the best are trained in full, passing runs are registered, a failing one does not stop the study")
+  @Test(
+    "bad quick tests are pruned, the best are trained in full, passing runs are registered, a failing one does not stop the study"
+  )
   func tieredStudy() async throws {
     // Given a trial whose curve rises towards x; the first full training crashes
     let marker = "\(sandbox.root)/first-full-training"
@@ -66,7 +68,8 @@ struct TieredStudyTests {
     }
 
     // And exactly the 3 best completed quick tests meeting min_value were promoted, each once
-    let expected = quick.filter { $0.state == .completed && $0.value! >= 0.3 }.sorted { $0.value! > $1.value! }.prefix(3)
+    let expected = quick.filter { $0.state == .completed && $0.value! >= 0.3 }.sorted { $0.value! > $1.value! }.prefix(
+      3)
     #expect(Set(full.map(\.sourceTrialId)) == Set(expected.map(\.id)))
     #expect(full.count == 3)
     for run in full {
@@ -83,7 +86,8 @@ struct TieredStudyTests {
     let meeting = finished.filter { $0.value! >= 0.6 }
     #expect(Set(versions.map(\.trialId)) == Set(meeting.map(\.id)))
     for run in finished where run.value! < 0.6 {
-      #expect(try sandbox.database.tags(trialId: run.id!)["hpod.registration"]?.hasPrefix("not registered: score =") == true)
+      #expect(
+        try sandbox.database.tags(trialId: run.id!)["hpod.registration"]?.hasPrefix("not registered: score =") == true)
     }
     // the alias points at the best registered version
     if let best = versions.max(by: { $0.value! < $1.value! }) {

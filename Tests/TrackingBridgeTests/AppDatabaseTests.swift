@@ -17,7 +17,8 @@ struct AppDatabaseTests {
 
   func makeStudy() throws -> StudyRecord {
     try database.createStudy(
-      StudyRecord(name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "m", direction: "maximize"))
+      StudyRecord(
+        name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "m", direction: "maximize"))
   }
 
   @Test("the store is a WAL-mode SQLite file, created with its folder")
@@ -45,7 +46,9 @@ struct AppDatabaseTests {
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
     try database.startTrial(trial, pid: 123, processStartTicks: 9, runDirectory: "/tmp/x")
     let point = MetricPoint(trialId: trial.id!, name: "loss", step: 1, value: 0.5, timestamp: 1)
-    #expect(try database.finishTrial(id: trial.id!, .init(state: .completed, value: 0.9), metrics: [point])?.state == .completed)
+    #expect(
+      try database.finishTrial(id: trial.id!, .init(state: .completed, value: 0.9), metrics: [point])?.state
+        == .completed)
     // When something tries to finish it again
     let changed = try database.finishTrial(id: trial.id!, .init(state: .failed, reason: "late"))
     // Then nothing changes
@@ -59,7 +62,10 @@ struct AppDatabaseTests {
   func keepsMetricHistory() throws {
     let study = try makeStudy()
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
-    try database.appendMetrics((0..<50).reversed().map { MetricPoint(trialId: trial.id!, name: "acc", step: $0, value: Double($0), timestamp: 7) })
+    try database.appendMetrics(
+      (0..<50).reversed().map {
+        MetricPoint(trialId: trial.id!, name: "acc", step: $0, value: Double($0), timestamp: 7)
+      })
     try database.setTags(trialId: trial.id!, ["hpod.tier": "quick_test"])
     let reopened = try AppDatabase.open(at: path)
     #expect(try reopened.metrics(trialId: trial.id!, name: "acc").map(\.step) == Array(0..<50))

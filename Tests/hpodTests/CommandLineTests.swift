@@ -5,7 +5,8 @@ import Testing
 struct HPODProcess {
   static let binary: String = {
     // Tests/hpodTests/CommandLineTests.swift → the package root
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
     return root.appendingPathComponent(".build/debug/hpod").path
   }()
 
@@ -72,7 +73,10 @@ struct CommandLineTests {
   @Test("Ctrl-C stops the trials cleanly, and running the same command again resumes the study")
   func interruptAndResume() throws {
     // Given a study of slow trials
-    let trial = try write("slow.sh", "#!/bin/sh\nfor s in 1 2 3 4 5; do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep 0.2; done\n", executable: true)
+    let trial = try write(
+      "slow.sh",
+      "#!/bin/sh\nfor s in 1 2 3 4 5; do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep 0.2; done\n",
+      executable: true)
     let spec = try write(
       "study.yaml",
       """

@@ -23,7 +23,9 @@ struct TestDaemon {
       database: try AppDatabase.open(at: home.databasePath), home: home, maxConcurrentTrials: maxConcurrentTrials)
   }
 
-  func test<R: Sendable>(token: String? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> R) async throws -> R {
+  func test<R: Sendable>(token: String? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> R)
+    async throws -> R
+  {
     let app = buildApplication(
       service: service, settings: ServerSettings(port: 0, token: token), logger: Logger(label: "test"),
       services: [SchedulerService(service: service)])
@@ -61,7 +63,8 @@ struct ServerTests {
   @Test("a submitted study runs to the end and can be inspected through every read endpoint")
   func submitAndInspect() async throws {
     let daemon = try TestDaemon()
-    let trial = try daemon.script("t.sh", #"echo "progress"; for s in 1 2; do echo "hpod {\"step\": $s, \"score\": $1}"; done"#)
+    let trial = try daemon.script(
+      "t.sh", #"echo "progress"; for s in 1 2; do echo "hpod {\"step\": $s, \"score\": $1}"; done"#)
     let yaml = """
       name: http-study
       objective: {metric: score, direction: maximize}
@@ -71,7 +74,8 @@ struct ServerTests {
       trial: {command: [\(trial), "{x}"]}
       """
     try await daemon.test { client in
-      let created = try await client.execute(uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml)) { response in
+      let created = try await client.execute(uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml)) {
+        response in
         #expect(response.status == .created)
         return try response.decode(API.Study.self)
       }
@@ -83,16 +87,22 @@ struct ServerTests {
         try $0.decode(API.TrialList.self).trials
       }
       #expect(trials.map(\.value) == trials.map(\.value).sorted { ($0 ?? 0) > ($1 ?? 0) })
-      let best = try await client.execute(uri: "/api/v1/studies/\(created.id)/best", method: .get) { try $0.decode(API.Trial.self) }
+      let best = try await client.execute(uri: "/api/v1/studies/\(created.id)/best", method: .get) {
+        try $0.decode(API.Trial.self)
+      }
       #expect(best.id == trials[0].id)
 
-      let detail = try await client.execute(uri: "/api/v1/trials/\(best.id)", method: .get) { try $0.decode(API.TrialDetail.self) }
+      let detail = try await client.execute(uri: "/api/v1/trials/\(best.id)", method: .get) {
+        try $0.decode(API.TrialDetail.self)
+      }
       #expect(detail.metrics["score"]?.map(\.step) == [1, 2])
       #expect(detail.logTail["stdout"]?.hasPrefix("progress\n") == true)
 
       let log = try await client.execute(uri: "/api/v1/trials/\(best.id)/log?tail=1", method: .get) { $0.text }
       #expect(log.hasPrefix("hpod {\"step\": 2"))
-      let csv = try await client.execute(uri: "/api/v1/studies/\(created.id)/export?format=csv", method: .get) { $0.text }
+      let csv = try await client.execute(uri: "/api/v1/studies/\(created.id)/export?format=csv", method: .get) {
+        $0.text
+      }
       let lines = csv.split(separator: "\n")
       #expect(lines.first == "number,tier,state,value,duration_seconds,source_trial,param.x,metric.score")
       #expect(lines.count == 5)
@@ -158,7 +168,8 @@ struct ServerTests {
         }
         guard case .double(let x)? = trial.params["x"] else { Issue.record("no x"); return }
         let tell = #"{"value": \#(x * x), "metrics": [{"name": "loss", "step": 1, "value": \#(x * x)}]}"#
-        try await client.execute(uri: "/api/v1/trials/\(trial.id)/tell", method: .post, body: ByteBuffer(string: tell)) {
+        try await client.execute(uri: "/api/v1/trials/\(trial.id)/tell", method: .post, body: ByteBuffer(string: tell))
+        {
           #expect($0.status == .ok)
         }
       }
@@ -183,8 +194,15 @@ struct ServerTests {
     ("/api/v1/trials/..%2F..%2Fetc%2Fpasswd/log", .get, "", .badRequest),
     ("/api/v1/studies/1/trials?sort=rowid;drop", .get, "", .badRequest),
     ("/api/v1/studies/1/export?format=xml", .get, "", .badRequest),
-    ("/api/v1/studies", .post, "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n", .unprocessableContent),
-    ("/api/v1/studies", .post, String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), .unprocessableContent),
+    (
+      "/api/v1/studies", .post,
+      "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+      .unprocessableContent
+    ),
+    (
+      "/api/v1/studies", .post, String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000),
+      .unprocessableContent
+    ),
     ("/api/v1/studies", .post, String(repeating: "x", count: 2 << 20), .contentTooLarge),
   ]
 
@@ -194,24 +212,29 @@ struct ServerTests {
     let trial = try daemon.script("ok.sh", #"echo "hpod {\"score\": 1}""#)
     try await daemon.test { client in
       // Given a finished study, so trial ids exist
-      let yaml = "name: s\nobjective: {metric: score, direction: maximize}\nsearch: {max_trials: 1}\nparameters:\n  x: {type: float, min: 0, max: 1}\ntrial: {command: [\(trial)]}\n"
+      let yaml =
+        "name: s\nobjective: {metric: score, direction: maximize}\nsearch: {max_trials: 1}\nparameters:\n  x: {type: float, min: 0, max: 1}\ntrial: {command: [\(trial)]}\n"
       let study = try await client.execute(uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml)) {
         try $0.decode(API.Study.self)
       }
       _ = try await waitForStudy(client, study.id)
       // When each bad request is sent
       for (uri, method, body, expected) in Self.badRequests {
-        try await client.execute(uri: uri, method: method, body: body.isEmpty ? nil : ByteBuffer(string: body)) { response in
+        try await client.execute(uri: uri, method: method, body: body.isEmpty ? nil : ByteBuffer(string: body)) {
+          response in
           #expect(response.status == expected, "\(method) \(uri.prefix(80)) → \(response.status)")
           if expected != .contentTooLarge {
-            #expect((try? response.decode(API.ErrorBody.self))?.error.message.isEmpty == false, "\(uri.prefix(80)): \(response.text.prefix(200))")
+            #expect(
+              (try? response.decode(API.ErrorBody.self))?.error.message.isEmpty == false,
+              "\(uri.prefix(80)): \(response.text.prefix(200))")
           }
         }
       }
       // Then the daemon still answers and still runs studies
       try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
       let again = try await client.execute(
-        uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml.replacingOccurrences(of: "name: s", with: "name: t"))
+        uri: "/api/v1/studies", method: .post,
+        body: ByteBuffer(string: yaml.replacingOccurrences(of: "name: s", with: "name: t"))
       ) { try $0.decode(API.Study.self) }
       #expect(try await waitForStudy(client, again.id).state == "completed")
     }

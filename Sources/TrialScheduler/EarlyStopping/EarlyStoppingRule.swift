@@ -1,5 +1,4 @@
 import Foundation
-
 public import SearchStrategies
 
 /// The intermediate values one trial reported for the watched metric, by step.

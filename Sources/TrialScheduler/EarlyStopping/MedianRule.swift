@@ -26,7 +26,8 @@ public struct MedianRule: EarlyStoppingRule {
     let median = atStep.count % 2 == 1 ? atStep[middle] : (atStep[middle - 1] + atStep[middle]) / 2
     guard direction.isBetter(median, than: best) else { return .keepGoing }
     return .stop(
-      reason: "best value \(describe(best)) by step \(step) is worse than the median \(describe(median)) of \(atStep.count) completed trials at that step"
+      reason:
+        "best value \(describe(best)) by step \(step) is worse than the median \(describe(median)) of \(atStep.count) completed trials at that step"
     )
   }
 }

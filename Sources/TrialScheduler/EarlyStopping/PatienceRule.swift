@@ -29,7 +29,8 @@ public struct PatienceRule: EarlyStoppingRule {
     let improvement = direction == .minimize ? bestBefore - bestRecent : bestRecent - bestBefore
     guard improvement < minDelta else { return .keepGoing }
     return .stop(
-      reason: "no improvement of at least \(describe(minDelta)) over the best \(describe(bestBefore)) in the last \(patience) reports (step \(step))"
+      reason:
+        "no improvement of at least \(describe(minDelta)) over the best \(describe(bestBefore)) in the last \(patience) reports (step \(step))"
     )
   }
 }

@@ -52,7 +52,8 @@ public struct SuccessiveHalvingRule: EarlyStoppingRule {
     let cutoff = competing[promotable - 1]
     guard direction.isBetter(cutoff, than: value) else { return .keepGoing }
     return .stop(
-      reason: "value \(describe(value)) at rung step \(rung) is outside the top 1/\(reductionFactor) of \(competing.count) trials there (cutoff \(describe(cutoff)))"
+      reason:
+        "value \(describe(value)) at rung step \(rung) is outside the top 1/\(reductionFactor) of \(competing.count) trials there (cutoff \(describe(cutoff)))"
     )
   }
 }

@@ -12,9 +12,12 @@ public struct LocalProcessExecutor: TrialExecutor {
   public init() {}
 
   public func launch(_ launch: TrialLaunch) throws(TrialLaunchError) -> any RunningTrial {
-    guard let program = launch.argv.first, !program.isEmpty else { throw TrialLaunchError("the trial command is empty") }
+    guard let program = launch.argv.first, !program.isEmpty else {
+      throw TrialLaunchError("the trial command is empty")
+    }
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: launch.workdir, isDirectory: &isDirectory), isDirectory.boolValue else {
+    guard FileManager.default.fileExists(atPath: launch.workdir, isDirectory: &isDirectory), isDirectory.boolValue
+    else {
       throw TrialLaunchError("the trial's workdir \(launch.workdir) does not exist")
     }
     let stdoutLog = try LogFile(path: launch.stdoutLog, limit: launch.logLimitBytes)
@@ -47,8 +50,12 @@ public struct LocalProcessExecutor: TrialExecutor {
       close(errPipe.read)
       let reason =
         rc == ENOENT
-        ? program.contains("/") ? "command not found: \(program) (relative paths start at the workdir)" : "command not found: \(program) (not on PATH; write ./\(program) for a program in the workdir)"
-        : rc == EACCES ? "permission denied running \(program) (is it executable?)" : "cannot start \(program): \(String(cString: strerror(rc)))"
+        ? program.contains("/")
+          ? "command not found: \(program) (relative paths start at the workdir)"
+          : "command not found: \(program) (not on PATH; write ./\(program) for a program in the workdir)"
+        : rc == EACCES
+          ? "permission denied running \(program) (is it executable?)"
+          : "cannot start \(program): \(String(cString: strerror(rc)))"
       throw TrialLaunchError(reason)
     }
     return LocalTrialProcess(

@@ -114,7 +114,9 @@ struct OutputPump: @unchecked Sendable {
   static let maximumLine = 1 << 20
 
   func run(reap: () -> Int32?) -> TrialExit {
-    var fds = [pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)]
+    var fds = [
+      pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0),
+    ]
     var pending: [UInt8] = []
     var overlong = false
     var status: Int32?

@@ -14,7 +14,8 @@ public struct HpodHome: Sendable, Hashable {
   }
 
   /// `$HPOD_HOME` when set, else `~/.hpod`.
-  public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> HpodHome {
+  public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> HpodHome
+  {
     if let home = environment["HPOD_HOME"], !home.isEmpty {
       return HpodHome(path: URL(fileURLWithPath: home).standardized.path)
     }

@@ -13,7 +13,8 @@ struct RegistrationPolicy {
 
   func judge(_ trial: TrialRecord, finalMetrics: [String: Double]) -> Verdict {
     guard trial.tier == registration.tier else {
-      return .reject("\(trial.tier.rawValue) runs are not registered (registration.tier is \(registration.tier.rawValue))")
+      return .reject(
+        "\(trial.tier.rawValue) runs are not registered (registration.tier is \(registration.tier.rawValue))")
     }
     guard trial.state == .completed else { return .reject("the run did not complete (\(trial.state.rawValue))") }
     var misses: [String] = []

@@ -36,12 +36,18 @@ struct RunState {
   func searchDone(_ spec: StudySpec) -> Bool {
     let budgetSpent = exhausted || search.chains.count >= (spec.search.maxTrials ?? Int.max)
     return budgetSpent
-      && search.chains.allSatisfy { !inFlight.contains($0.latest.id!) && !TrialHistory.needsRerun($0, retries: retries) }
+      && search.chains.allSatisfy {
+        !inFlight.contains($0.latest.id!) && !TrialHistory.needsRerun($0, retries: retries)
+      }
   }
 
   mutating func start(_ trial: TrialRecord, configuration: Configuration) {
     inFlight.insert(trial.id!)
-    if trial.tier == tier { search.record(trial, configuration: configuration) } else { full.record(trial, configuration: configuration) }
+    if trial.tier == tier {
+      search.record(trial, configuration: configuration)
+    } else {
+      full.record(trial, configuration: configuration)
+    }
   }
 
   mutating func finish(_ trial: TrialRecord) {

@@ -66,8 +66,12 @@ public struct StudyRunner: Sendable {
       while true {
         if let reason = stopSignal.reason {
           endState = (stopSignal.outcome, reason)
-        } else if let limit = spec.trial.maxFailedTrials, state.search.failedForGood(retries: spec.trial.retries) > limit {
-          endState = (.failed, "more than \(limit) trials failed (max_failed_trials); see their reasons with the trials' logs")
+        } else if let limit = spec.trial.maxFailedTrials,
+          state.search.failedForGood(retries: spec.trial.retries) > limit
+        {
+          endState = (
+            .failed, "more than \(limit) trials failed (max_failed_trials); see their reasons with the trials' logs"
+          )
           running.stopAll(reason: "cancelled: the study failed")
         } else {
           do {
@@ -106,14 +110,16 @@ public struct StudyRunner: Sendable {
   /// as pending, so each suggestion sees every result that arrived before it.
   private func nextTrial(_ studyId: Int64, _ state: inout RunState) throws -> (TrialRecord, Configuration)? {
     if let (tier, chain) = state.chainsToRerun().first {
-      let trial = try createTrial(studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: chain.root.sourceTrialId)
+      let trial = try createTrial(
+        studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: chain.root.sourceTrialId)
       state.start(trial, configuration: chain.configuration)
       return (trial, chain.configuration)
     }
     if let promotion = spec.promotion,
       let source = PromotionPolicy(promotion: promotion, direction: spec.objective.direction).candidates(
         quickTests: state.search.chains.map(\.latest), promotedSources: state.promotedSources,
-        searchDone: state.searchDone(spec)).first,
+        searchDone: state.searchDone(spec)
+      ).first,
       let chain = state.search.chainIndex(of: source.id!).map({ state.search.chains[$0] })
     {
       let trial = try createTrial(studyId, chain.configuration, tier: .fullTraining, retryOf: nil, source: source.id)
@@ -123,7 +129,8 @@ public struct StudyRunner: Sendable {
     }
     let budget = (spec.search.maxTrials ?? Int.max) - state.search.chains.count
     guard !state.exhausted, budget > 0 else { return nil }
-    let context = state.search.searchContext(space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
+    let context = state.search.searchContext(
+      space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
     let started = ContinuousClock.now
     let suggestions = try strategy.suggest(1, in: context)
     let elapsed = ContinuousClock.now - started
@@ -142,7 +149,9 @@ public struct StudyRunner: Sendable {
 
   /// Registers a finished run that meets the thresholds; records why one does not.
   private func register(_ trial: TrialRecord) throws {
-    guard let registration = spec.registration, trial.tier == registration.tier, trial.state == .completed else { return }
+    guard let registration = spec.registration, trial.tier == registration.tier, trial.state == .completed else {
+      return
+    }
     let metrics = try database.finalMetrics(trialId: trial.id!)
     switch RegistrationPolicy(registration: registration).judge(trial, finalMetrics: metrics) {
     case .reject(let reason):
@@ -155,7 +164,8 @@ public struct StudyRunner: Sendable {
           metricsJSON: Self.json(metrics), paramsJSON: trial.paramsJSON,
           conditions: registration.conditions.map(\.description).joined(separator: " and "), artifactPath: artifactPath),
         alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize)
-      try database.setTags(trialId: trial.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
+      try database.setTags(
+        trialId: trial.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
       onEvent(.modelRegistered(version, trial: trial))
     }
   }

@@ -108,7 +108,9 @@ struct TrialRun {
       let points = collector.ingest(lines)
       guard !points.isEmpty else { continue }
       try? database.appendMetrics(points)
-      emit(.trialMetrics(trialId: trialId, number: trial.number, step: collector.lastStep, values: collector.latestOfBatch(points)))
+      emit(
+        .trialMetrics(
+          trialId: trialId, number: trial.number, step: collector.lastStep, values: collector.latestOfBatch(points)))
       if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
         stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
       }
@@ -181,7 +183,8 @@ struct TrialRun {
       } else if collector.objectiveValue == nil {
         outcome.reason =
           "exited 0 but never reported '\(metric)'; print a line like: hpod {\"\(metric)\": 0.93}"
-          + (collector.malformedLines > 0 ? " (\(collector.malformedLines) hpod lines were not valid JSON objects)" : "")
+          + (collector.malformedLines > 0
+            ? " (\(collector.malformedLines) hpod lines were not valid JSON objects)" : "")
       } else {
         outcome.state = .completed
       }
@@ -195,7 +198,8 @@ struct TrialRun {
   private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) -> TrialRecord {
     let record = (try? database.finishTrial(id: trialId, outcome)) ?? (try? database.trial(id: trialId)) ?? nil
     if let record { emit(.trialFinished(record)) }
-    return record ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
+    return record
+      ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
   }
 
   static func lastLine(ofFile path: String) -> String? {

@@ -26,7 +26,8 @@ public actor StudyService {
   public private(set) var isReady = false
 
   public init(
-    database: AppDatabase, home: HpodHome, maxConcurrentTrials: Int, executor: any TrialExecutor = LocalProcessExecutor(),
+    database: AppDatabase, home: HpodHome, maxConcurrentTrials: Int,
+    executor: any TrialExecutor = LocalProcessExecutor(),
     logger: Logger = Logger(label: "hpod.service")
   ) {
     self.database = database
@@ -59,7 +60,8 @@ public actor StudyService {
   public func submit(yaml: String, file: String = "study.yaml", baseDirectory: String? = nil) throws -> StudyRecord {
     if let baseDirectory {
       var isDirectory: ObjCBool = false
-      guard baseDirectory.hasPrefix("/"), FileManager.default.fileExists(atPath: baseDirectory, isDirectory: &isDirectory),
+      guard baseDirectory.hasPrefix("/"),
+        FileManager.default.fileExists(atPath: baseDirectory, isDirectory: &isDirectory),
         isDirectory.boolValue
       else {
         throw ServiceError.badRequest("the spec's folder \(baseDirectory) does not exist on the daemon's machine")
@@ -108,7 +110,9 @@ public actor StudyService {
   /// Stops every running study for a restart (they resume when the daemon starts again).
   public func shutdown() async {
     let all = runs.values
-    for run in all { run.stop.stop(reason: "the daemon is shutting down; the study resumes when it restarts", outcome: .running) }
+    for run in all {
+      run.stop.stop(reason: "the daemon is shutting down; the study resumes when it restarts", outcome: .running)
+    }
     for run in all { await run.task.value }
   }
 
@@ -182,7 +186,8 @@ extension StudyService {
     let study = try existing(studyId)
     let spec = try Self.spec(of: study)
     guard spec.isAskAndTell else {
-      throw ServiceError.conflict("study \(studyId) runs its own trials (it has a trial command); ask works on studies without one")
+      throw ServiceError.conflict(
+        "study \(studyId) runs its own trials (it has a trial command); ask works on studies without one")
     }
     guard !study.state.isFinished else { throw ServiceError.conflict("study \(studyId) is \(study.state.rawValue)") }
     let trials = try database.trials(studyId: studyId)
@@ -207,14 +212,16 @@ extension StudyService {
   public func tell(_ trialId: Int64, _ tell: API.Tell) throws -> TrialRecord {
     guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
     guard trial.state == .running, trial.pid == 0 else {
-      throw ServiceError.conflict("trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
+      throw ServiceError.conflict(
+        "trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
     }
-    let state = try tell.state.map { text -> TrialState in
-      guard let state = TrialState(rawValue: text), state.isFinished else {
-        throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(text)\"")
-      }
-      return state
-    } ?? (tell.value == nil ? .failed : .completed)
+    let state =
+      try tell.state.map { text -> TrialState in
+        guard let state = TrialState(rawValue: text), state.isFinished else {
+          throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(text)\"")
+        }
+        return state
+      } ?? (tell.value == nil ? .failed : .completed)
     if state == .completed, tell.value?.isFinite != true {
       throw ServiceError.badRequest("a completed trial needs a finite \"value\"")
     }
@@ -222,8 +229,9 @@ extension StudyService {
     let points = (tell.metrics ?? []).filter(\.value.isFinite).map {
       MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
     }
-    guard let finished = try database.finishTrial(
-      id: trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
+    guard
+      let finished = try database.finishTrial(
+        id: trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
     else { throw ServiceError.conflict("trial \(trialId) already finished") }
     summaries.invalidate(trial.studyId)
     events.publish(.trialFinished(finished), studyId: trial.studyId)
@@ -232,7 +240,9 @@ extension StudyService {
     let trials = try database.trials(studyId: trial.studyId)
     if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
       try database.setStudyState(id: trial.studyId, .completed)
-      if let final = try database.study(id: trial.studyId) { events.publish(.studyFinished(final), studyId: trial.studyId) }
+      if let final = try database.study(id: trial.studyId) {
+        events.publish(.studyFinished(final), studyId: trial.studyId)
+      }
     }
     return finished
   }

@@ -253,7 +253,9 @@ final class SpecReader {
 
   static func parseBytes(_ text: String) -> Int? {
     let text = text.trimmingCharacters(in: .whitespaces).uppercased()
-    let units: [(String, Double)] = [("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("KB", 1000), ("MB", 1e6), ("GB", 1e9), ("B", 1)]
+    let units: [(String, Double)] = [
+      ("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("KB", 1000), ("MB", 1e6), ("GB", 1e9), ("B", 1),
+    ]
     for (unit, factor) in units where text.hasSuffix(unit) {
       guard let amount = Double(text.dropLast(unit.count).trimmingCharacters(in: .whitespaces)) else { return nil }
       return Int(amount * factor)
@@ -266,7 +268,9 @@ final class SpecReader {
   /// The closest candidate by edit distance, when it is close enough to be a likely typo.
   static func nearest(to word: String, in candidates: [String]) -> String? {
     let lower = word.lowercased()
-    if lower.count >= 3, let prefixed = candidates.first(where: { lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower) }) {
+    if lower.count >= 3,
+      let prefixed = candidates.first(where: { lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower) })
+    {
       return prefixed
     }
     let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }

@@ -11,7 +11,8 @@ extension StudySpec.EarlyStopping {
     case .asha(let minResource, let maxResource, let reductionFactor):
       SuccessiveHalvingRule(minResource: minResource, maxResource: maxResource, reductionFactor: reductionFactor)
     case .hyperband(let minResource, let maxResource, let reductionFactor):
-      HyperbandRule(minResource: minResource, maxResource: maxResource ?? minResource * 27, reductionFactor: reductionFactor)
+      HyperbandRule(
+        minResource: minResource, maxResource: maxResource ?? minResource * 27, reductionFactor: reductionFactor)
     }
   }
 }

@@ -25,13 +25,16 @@ extension StudySpec {
   {
     let reader = SpecReader(file: file)
     guard yaml.utf8.count <= maximumBytes else {
-      reader.report(line: 1, column: 1, "", "the spec is \(yaml.utf8.count) bytes; at most \(maximumBytes) are accepted")
+      reader.report(
+        line: 1, column: 1, "", "the spec is \(yaml.utf8.count) bytes; at most \(maximumBytes) are accepted")
       throw SpecValidationError(issues: reader.issues)
     }
     let root: Node
     do {
       guard let node = try Yams.compose(yaml: yaml) else {
-        reader.report(line: 1, column: 1, "", "the spec is empty; expected a mapping with keys name, objective, search, parameters, trial")
+        reader.report(
+          line: 1, column: 1, "",
+          "the spec is empty; expected a mapping with keys name, objective, search, parameters, trial")
         throw SpecValidationError(issues: reader.issues)
       }
       root = node
@@ -56,7 +59,8 @@ extension StudySpec {
       yaml = try String(contentsOf: url, encoding: .utf8)
     } catch {
       throw SpecValidationError(issues: [
-        SpecIssue(file: path, line: 1, column: 1, path: "", message: "cannot read the spec: \(error.localizedDescription)")
+        SpecIssue(
+          file: path, line: 1, column: 1, path: "", message: "cannot read the spec: \(error.localizedDescription)")
       ])
     }
     let spec = try parse(yaml: yaml, file: path, baseDirectory: url.deletingLastPathComponent().path)
@@ -78,7 +82,8 @@ extension SpecReader {
     case .duplicatedKeysInMapping(let duplicates, let context):
       let keys = duplicates.sorted().joined(separator: ", ")
       let mark = context.mark
-      report(line: mark.line, column: mark.column, "", "duplicate key(s) \(keys): each key may appear once in a mapping")
+      report(
+        line: mark.line, column: mark.column, "", "duplicate key(s) \(keys): each key may appear once in a mapping")
     default:
       report(line: 1, column: 1, "", "not valid YAML: \(error)")
     }
@@ -134,7 +139,8 @@ struct SpecParser {
     let tracking = parseTracking(top["tracking"], studyName: name)
     checkSearchAgainstSpace(search, space: space, searchNode: top["search"])
     if let search, search.algorithm != .grid, search.maxTrials == nil {
-      reader.report(at: top["search"] ?? root, "search", "missing required key 'max_trials' (only grid search may leave it out)")
+      reader.report(
+        at: top["search"] ?? root, "search", "missing required key 'max_trials' (only grid search may leave it out)")
     }
     guard let name, let objective, let search, let space, let trial, let tracking else { return nil }
     return StudySpec(
@@ -152,7 +158,9 @@ struct SpecParser {
   }
 
   func parseObjective(_ node: Node) -> StudySpec.Objective? {
-    guard let fields = reader.fields(node, "objective", allowed: ["metric", "direction"], required: ["metric", "direction"])
+    guard
+      let fields = reader.fields(
+        node, "objective", allowed: ["metric", "direction"], required: ["metric", "direction"])
     else { return nil }
     let metric = reader.nonEmptyString(fields["metric"], "objective.metric")
     let direction = reader.choice(fields["direction"], "objective.direction", as: Direction.self)
@@ -168,13 +176,15 @@ struct SpecParser {
       let fields = reader.fields(
         node, "search", allowed: ["algorithm", "seed", "max_trials", "parallelism", "startup_trials"])
     else { return nil }
-    let algorithm = fields["algorithm"].map { reader.choice($0, "search.algorithm", as: StudySpec.Algorithm.self) } ?? .random
+    let algorithm =
+      fields["algorithm"].map { reader.choice($0, "search.algorithm", as: StudySpec.Algorithm.self) } ?? .random
     let seed = fields["seed"].map { reader.int($0, "search.seed", atLeast: 0) } ?? 0
     let maxTrials = reader.int(fields["max_trials"], "search.max_trials", atLeast: 1)
     let parallelism = fields["parallelism"].map { reader.int($0, "search.parallelism", atLeast: 1) } ?? 1
     let startupTrials = reader.int(fields["startup_trials"], "search.startup_trials", atLeast: 1)
     if let parallelism, parallelism > 256 {
-      reader.report(at: fields["parallelism"], "search.parallelism", "at most 256 trials can run at once, found \(parallelism)")
+      reader.report(
+        at: fields["parallelism"], "search.parallelism", "at most 256 trials can run at once, found \(parallelism)")
     }
     if fields["startup_trials"] != nil, let algorithm, algorithm != .bayes {
       reader.report(
@@ -207,7 +217,9 @@ struct SpecParser {
   // MARK: Parameters
 
   func parseParameters(_ node: Node) -> SearchSpace? {
-    guard let entries = reader.namedEntries(node, "parameters", what: "parameter names to definitions") else { return nil }
+    guard let entries = reader.namedEntries(node, "parameters", what: "parameter names to definitions") else {
+      return nil
+    }
     guard !entries.isEmpty else {
       reader.report(at: node, "parameters", "expected at least one parameter")
       return nil
@@ -248,7 +260,8 @@ struct SpecParser {
         "missing required key 'type' (float, int or categorical); or give `values: [...]` for a categorical parameter")
       return nil
     }
-    let values: [ParameterValue]? = reader.list(fields["values"], fields.path("values"), of: "values").flatMap { nodes in
+    let values: [ParameterValue]? = reader.list(fields["values"], fields.path("values"), of: "values").flatMap {
+      nodes in
       let parsed = nodes.enumerated().compactMap { reader.parameterValue($1, "\(fields.path("values"))[\($0)]") }
       return parsed.count == nodes.count ? parsed : nil
     }
@@ -261,7 +274,9 @@ struct SpecParser {
         reader.report(at: fields.keys[key], fields.path(key), "'\(key)' does not apply to a categorical parameter")
       }
       guard let values else {
-        if fields["values"] == nil { reader.report(at: node, path, "missing required key 'values' for a categorical parameter") }
+        if fields["values"] == nil {
+          reader.report(at: node, path, "missing required key 'values' for a categorical parameter")
+        }
         return nil
       }
       guard !values.isEmpty else {
@@ -284,7 +299,8 @@ struct SpecParser {
       guard let minimum, let maximum, let log else { return nil }
       if fields["step"] != nil, step == nil { return nil }
       guard minimum < maximum else {
-        reader.report(at: fields["max"], fields.path("max"), "max must be greater than min (\(minimum)), found \(maximum)")
+        reader.report(
+          at: fields["max"], fields.path("max"), "max must be greater than min (\(minimum)), found \(maximum)")
         return nil
       }
       if log, minimum <= 0 {
@@ -371,7 +387,8 @@ struct SpecParser {
         }
         for value in condition.values where !Self.canTake(parent, value) {
           reader.report(
-            at: whenNodes[parameter.name], path, "'\(parent.name)' never takes the value \(value), so this condition never holds")
+            at: whenNodes[parameter.name], path,
+            "'\(parent.name)' never takes the value \(value), so this condition never holds")
           ok = false
         }
       }
@@ -413,19 +430,26 @@ struct SpecParser {
     "stop_grace_period",
   ]
 
-  func parseTrial(_ node: Node, space: SearchSpace?, tiers: [Tier: [String: ParameterValue]]) -> StudySpec.TrialTemplate? {
+  func parseTrial(_ node: Node, space: SearchSpace?, tiers: [Tier: [String: ParameterValue]]) -> StudySpec
+    .TrialTemplate?
+  {
     guard let fields = reader.fields(node, "trial", allowed: Self.trialKeys, required: ["command"]) else { return nil }
     let command = fields["command"].flatMap { parseCommand($0, space: space, tiers: tiers) }
     var workdir = baseDirectory
     if let dir = reader.nonEmptyString(fields["workdir"], "trial.workdir") {
-      workdir = dir.hasPrefix("/") ? dir : URL(fileURLWithPath: baseDirectory).appendingPathComponent(dir).standardized.path
+      workdir =
+        dir.hasPrefix("/") ? dir : URL(fileURLWithPath: baseDirectory).appendingPathComponent(dir).standardized.path
       var isDirectory: ObjCBool = false
       if !FileManager.default.fileExists(atPath: workdir, isDirectory: &isDirectory) || !isDirectory.boolValue {
-        reader.report(at: fields["workdir"], "trial.workdir", "no such directory: \(workdir) (relative paths start at the spec's folder)")
+        reader.report(
+          at: fields["workdir"], "trial.workdir",
+          "no such directory: \(workdir) (relative paths start at the spec's folder)")
       }
     }
     var environment: [String: String] = [:]
-    if let envNode = fields["env"], let entries = reader.namedEntries(envNode, "trial.env", what: "variable names to values") {
+    if let envNode = fields["env"],
+      let entries = reader.namedEntries(envNode, "trial.env", what: "variable names to values")
+    {
       for (key, keyNode, value) in entries {
         guard !key.isEmpty, !key.contains("="), !key.contains("\0") else {
           reader.report(at: keyNode, "trial.env.\(key)", "not a valid environment variable name")
@@ -438,7 +462,9 @@ struct SpecParser {
     let retries = fields["retries"].map { reader.int($0, "trial.retries", atLeast: 0) } ?? 0
     let maxFailed = reader.int(fields["max_failed_trials"], "trial.max_failed_trials", atLeast: 0)
     let cost = reader.double(fields["cost_per_hour"], "trial.cost_per_hour")
-    if let cost, cost < 0 { reader.report(at: fields["cost_per_hour"], "trial.cost_per_hour", "expected a cost of 0 or more") }
+    if let cost, cost < 0 {
+      reader.report(at: fields["cost_per_hour"], "trial.cost_per_hour", "expected a cost of 0 or more")
+    }
     let logLimit = fields["log_limit"].map { reader.byteSize($0, "trial.log_limit") } ?? 10_000_000
     let grace = fields["stop_grace_period"].map { reader.duration($0, "trial.stop_grace_period") } ?? .seconds(10)
     guard let command, let retries, let logLimit, let grace else { return nil }
@@ -455,7 +481,8 @@ struct SpecParser {
 
   func parseCommand(_ node: Node, space: SearchSpace?, tiers: [Tier: [String: ParameterValue]]) -> [String]? {
     guard case .sequence(let sequence) = node else {
-      reader.expected("the command as a list of arguments, e.g. [python3, train.py, \"--lr={lr}\"]", at: node, "trial.command")
+      reader.expected(
+        "the command as a list of arguments, e.g. [python3, train.py, \"--lr={lr}\"]", at: node, "trial.command")
       return nil
     }
     guard !sequence.isEmpty else {
@@ -472,21 +499,21 @@ struct SpecParser {
       }
       argv.append(scalar.string)
       for piece in CommandTemplate.pieces(of: scalar.string) {
-          switch piece {
-          case .literal: break
-          case .parameter(let name) where space != nil && !names.contains(name):
-            var message = "placeholder {\(name)} names no parameter"
-            if let near = SpecReader.nearest(to: name, in: names) { message += "; did you mean {\(near)}?" }
-            reader.report(at: item, path, message)
-          case .tierKey(let key):
-            if tiers.isEmpty {
-              reader.report(at: item, path, "placeholder {tier.\(key)} needs a `tiers:` section defining '\(key)'")
-            }
-            for (tier, values) in tiers.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where values[key] == nil {
-              reader.report(at: item, path, "placeholder {tier.\(key)}: tier \(tier.rawValue) has no key '\(key)'")
-            }
-          case .parameter: break
+        switch piece {
+        case .literal: break
+        case .parameter(let name) where space != nil && !names.contains(name):
+          var message = "placeholder {\(name)} names no parameter"
+          if let near = SpecReader.nearest(to: name, in: names) { message += "; did you mean {\(near)}?" }
+          reader.report(at: item, path, message)
+        case .tierKey(let key):
+          if tiers.isEmpty {
+            reader.report(at: item, path, "placeholder {tier.\(key)} needs a `tiers:` section defining '\(key)'")
           }
+          for (tier, values) in tiers.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where values[key] == nil {
+            reader.report(at: item, path, "placeholder {tier.\(key)}: tier \(tier.rawValue) has no key '\(key)'")
+          }
+        case .parameter: break
+        }
       }
     }
     return argv.count == sequence.count ? argv : nil
@@ -495,7 +522,8 @@ struct SpecParser {
   // MARK: Tiers, promotion, early stopping, registration, tracking
 
   func parseTiers(_ node: Node) -> [Tier: [String: ParameterValue]] {
-    guard let fields = reader.fields(node, "tiers", allowed: Tier.allCases.map(\.rawValue), required: ["quick_test"]) else {
+    guard let fields = reader.fields(node, "tiers", allowed: Tier.allCases.map(\.rawValue), required: ["quick_test"])
+    else {
       return [:]
     }
     var tiers: [Tier: [String: ParameterValue]] = [:]
@@ -522,15 +550,18 @@ struct SpecParser {
         node, "promotion", allowed: ["top_k", "min_value", "mode", "margin", "max_full_trainings"])
     else { return nil }
     if !hasFullTraining {
-      reader.report(at: node, "promotion", "promotion launches full-training trials: add `tiers: {full_training: {...}}`")
+      reader.report(
+        at: node, "promotion", "promotion launches full-training trials: add `tiers: {full_training: {...}}`")
     }
     let topK = fields["top_k"].map { reader.int($0, "promotion.top_k", atLeast: 1) } ?? 1
     let minValue = reader.double(fields["min_value"], "promotion.min_value")
-    let mode = fields["mode"].map { reader.choice($0, "promotion.mode", as: StudySpec.PromotionMode.self) } ?? .afterSearch
+    let mode =
+      fields["mode"].map { reader.choice($0, "promotion.mode", as: StudySpec.PromotionMode.self) } ?? .afterSearch
     let margin = fields["margin"].map { reader.double($0, "promotion.margin") } ?? 0
     let maxFull = reader.int(fields["max_full_trainings"], "promotion.max_full_trainings", atLeast: 1)
     guard let topK, let mode, let margin else { return nil }
-    return StudySpec.Promotion(topK: topK, minValue: minValue, mode: mode, margin: margin, maxFullTrainings: maxFull ?? topK)
+    return StudySpec.Promotion(
+      topK: topK, minValue: minValue, mode: mode, margin: margin, maxFullTrainings: maxFull ?? topK)
   }
 
   static let ruleKeys: [String: [String]] = [
@@ -590,10 +621,13 @@ struct SpecParser {
       let maxResource = int("max_resource", nil, atLeast: 1)
       let factor = int("reduction_factor", 3, atLeast: 2)
       if rule == "hyperband", fields["max_resource"] == nil {
-        reader.report(at: node, "early_stopping", "missing required key 'max_resource' (the most steps a trial runs) for hyperband")
+        reader.report(
+          at: node, "early_stopping", "missing required key 'max_resource' (the most steps a trial runs) for hyperband")
       }
       if let minResource, let maxResource, maxResource <= minResource {
-        reader.report(at: fields["max_resource"], fields.path("max_resource"), "max_resource must exceed min_resource (\(minResource))")
+        reader.report(
+          at: fields["max_resource"], fields.path("max_resource"),
+          "max_resource must exceed min_resource (\(minResource))")
       }
       parsed = zip2(minResource, factor).map { minimum, factor in
         rule == "asha"
@@ -619,14 +653,19 @@ struct SpecParser {
         if let condition = Self.parseThreshold(text) {
           conditions.append(condition)
         } else {
-          reader.report(at: item, path, "expected a condition like \"val_accuracy >= 0.95\" (metric, one of >= > <= < ==, number), found \"\(text)\"")
+          reader.report(
+            at: item, path,
+            "expected a condition like \"val_accuracy >= 0.95\" (metric, one of >= > <= < ==, number), found \"\(text)\""
+          )
         }
       }
       if items.isEmpty { reader.report(at: fields["when"], "registration.when", "expected at least one condition") }
     }
     let artifact = reader.nonEmptyString(fields["artifact"], "registration.artifact")
     if let artifact, artifact.hasPrefix("/") || artifact.split(separator: "/").contains("..") {
-      reader.report(at: fields["artifact"], "registration.artifact", "expected a path inside the trial's artifact directory, found \"\(artifact)\"")
+      reader.report(
+        at: fields["artifact"], "registration.artifact",
+        "expected a path inside the trial's artifact directory, found \"\(artifact)\"")
     }
     let alias = reader.nonEmptyString(fields["alias"], "registration.alias")
     let defaultTier: Tier = tiers[.fullTraining] != nil ? .fullTraining : .quickTest
@@ -654,12 +693,16 @@ struct SpecParser {
     guard let fields = reader.fields(node, "tracking", allowed: ["experiment", "mlflow"]) else { return nil }
     let experiment = reader.nonEmptyString(fields["experiment"], "tracking.experiment") ?? studyName ?? "hpod"
     var uri = environmentURI
-    if let mlflow = fields["mlflow"], let mlflowFields = reader.fields(mlflow, "tracking.mlflow", allowed: ["uri"], required: ["uri"]) {
+    if let mlflow = fields["mlflow"],
+      let mlflowFields = reader.fields(mlflow, "tracking.mlflow", allowed: ["uri"], required: ["uri"])
+    {
       if let text = reader.nonEmptyString(mlflowFields["uri"], "tracking.mlflow.uri") {
         if let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil {
           uri = text
         } else {
-          reader.report(at: mlflowFields["uri"], "tracking.mlflow.uri", "expected an http(s) URL such as http://127.0.0.1:5000, found \"\(text)\"")
+          reader.report(
+            at: mlflowFields["uri"], "tracking.mlflow.uri",
+            "expected an http(s) URL such as http://127.0.0.1:5000, found \"\(text)\"")
         }
       }
     }

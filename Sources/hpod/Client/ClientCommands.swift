@@ -26,9 +26,15 @@ struct Submit: AsyncParsableCommand {
     try await options.perform { client in
       let study: API.Study = try await client.post(
         "api/v1/studies", body: yaml,
-        headers: ["X-HPOD-Spec-Name": spec, "X-HPOD-Base-Dir": url.deletingLastPathComponent().path,
-                  "Content-Type": "application/yaml"])
-      if options.json { try options.printJSON(study) } else { print("submitted study \(study.id) '\(study.name)'; follow it with: hpod watch \(study.id)") }
+        headers: [
+          "X-HPOD-Spec-Name": spec, "X-HPOD-Base-Dir": url.deletingLastPathComponent().path,
+          "Content-Type": "application/yaml",
+        ])
+      if options.json {
+        try options.printJSON(study)
+      } else {
+        print("submitted study \(study.id) '\(study.name)'; follow it with: hpod watch \(study.id)")
+      }
       if watch { try await Watch.follow(study.id, client: client, json: false) }
     }
   }
@@ -56,7 +62,8 @@ struct Status: AsyncParsableCommand {
         for study in list.studies {
           let full = study.fullTrainings > 0 ? " +\(study.fullTrainings) full" : ""
           rows.append([
-            String(study.id), study.name, study.state, "\(study.quickTests)/\(study.maxTrials.map(String.init) ?? "grid")\(full)",
+            String(study.id), study.name, study.state,
+            "\(study.quickTests)/\(study.maxTrials.map(String.init) ?? "grid")\(full)",
             study.best?.value.map(ProgressView.format) ?? "-", ISO8601DateFormatter().string(from: study.updatedAt),
           ])
         }
@@ -67,11 +74,17 @@ struct Status: AsyncParsableCommand {
 
   static func describe(_ study: API.Study) -> String {
     var lines = ["study \(study.id) '\(study.name)': \(study.state)\(study.stateReason.map { " (\($0))" } ?? "")"]
-    lines.append("  objective: \(study.objective.direction) \(study.objective.metric); \(study.algorithm ?? "?") search, \(study.maxTrials.map { "\($0) trials" } ?? "grid"), \(study.parallelism ?? 1) at a time")
+    lines.append(
+      "  objective: \(study.objective.direction) \(study.objective.metric); \(study.algorithm ?? "?") search, \(study.maxTrials.map { "\($0) trials" } ?? "grid"), \(study.parallelism ?? 1) at a time"
+    )
     let counts = study.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-    lines.append("  trials: \(counts.isEmpty ? "none yet" : counts.joined(separator: ", ")); quick tests \(study.quickTests), full trainings \(study.fullTrainings)")
+    lines.append(
+      "  trials: \(counts.isEmpty ? "none yet" : counts.joined(separator: ", ")); quick tests \(study.quickTests), full trainings \(study.fullTrainings)"
+    )
     if let best = study.best {
-      lines.append("  best: trial \(best.number) (\(best.tier)) \(study.objective.metric)=\(best.value.map(ProgressView.format) ?? "-"): \(ProgressView.params(HPODClient.json(best.params)))")
+      lines.append(
+        "  best: trial \(best.number) (\(best.tier)) \(study.objective.metric)=\(best.value.map(ProgressView.format) ?? "-"): \(ProgressView.params(HPODClient.json(best.params)))"
+      )
     }
     return lines.joined(separator: "\n")
   }
@@ -98,7 +111,9 @@ struct Watch: AsyncParsableCommand {
   static func follow(_ id: Int64, client: HPODClient, json: Bool, plain: Bool = false) async throws {
     let study: API.Study = try await client.get("api/v1/studies/\(id)")
     let progress = ProgressView(header: .init(study: study), live: !plain && !json && isatty(STDOUT_FILENO) == 1)
-    if !json { progress.note("watching study \(id) '\(study.name)' (\(study.state)); Ctrl-C stops watching, not the study") }
+    if !json {
+      progress.note("watching study \(id) '\(study.name)' (\(study.state)); Ctrl-C stops watching, not the study")
+    }
     if ["completed", "failed", "cancelled", "interrupted"].contains(study.state) {
       if !json { print(Status.describe(study)) }
       return
@@ -128,14 +143,16 @@ struct Watch: AsyncParsableCommand {
       else { return nil }
       return .trialMetrics(trialId: trialId, number: number, step: step, values: values)
     case "trial_promoted":
-      guard let quick = event.decode("quick_test", as: API.Trial.self), let full = event.decode("full_training", as: API.Trial.self)
+      guard let quick = event.decode("quick_test", as: API.Trial.self),
+        let full = event.decode("full_training", as: API.Trial.self)
       else { return nil }
       return .trialPromoted(quickTest: TrialRecord(quick), fullTraining: TrialRecord(full))
     case "registration_skipped":
       guard let trial, let reason = event.decode("reason", as: String.self) else { return nil }
       return .registrationSkipped(trial, reason: reason)
     case "model_registered":
-      guard let trial, let model = event.decode("model", as: String.self), let version = event.decode("version", as: Int.self)
+      guard let trial, let model = event.decode("model", as: String.self),
+        let version = event.decode("version", as: Int.self)
       else { return nil }
       return .modelRegistered(
         ModelVersion(
@@ -182,7 +199,9 @@ struct Trials: AsyncParsableCommand {
         rows.append([
           String(trial.number), trial.tier, trial.state, trial.value.map(ProgressView.format) ?? "-",
           trial.durationSeconds.map { String(format: "%.1fs", $0) } ?? "-",
-          trial.state == "completed" ? ProgressView.params(HPODClient.json(trial.params)) : (trial.reason ?? ProgressView.params(HPODClient.json(trial.params))),
+          trial.state == "completed"
+            ? ProgressView.params(HPODClient.json(trial.params))
+            : (trial.reason ?? ProgressView.params(HPODClient.json(trial.params))),
         ])
       }
       Summary.align(rows).forEach { print($0) }

@@ -23,12 +23,15 @@ struct HPODClient: Sendable {
     var issues: [API.Issue] = []
 
     var description: String {
-      ([message] + issues.map { "  \($0.file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : "\($0.path): ")\($0.message)" })
+      ([message]
+        + issues.map { "  \($0.file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : "\($0.path): ")\($0.message)" })
         .joined(separator: "\n")
     }
   }
 
-  func request(_ method: String, _ path: String, query: String? = nil, body: Data? = nil, headers: [String: String] = [:])
+  func request(
+    _ method: String, _ path: String, query: String? = nil, body: Data? = nil, headers: [String: String] = [:]
+  )
     -> URLRequest
   {
     var components = URLComponents(url: server.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
@@ -51,14 +54,18 @@ struct HPODClient: Sendable {
       (data, response) = try await URLSession.shared.data(
         for: request(method, path, query: query, body: body, headers: headers))
     } catch {
-      throw Failure(message: "cannot reach hpod at \(server.absoluteString): \(error.localizedDescription). Is `hpod serve` running? (--server or HPOD_SERVER name another one)")
+      throw Failure(
+        message:
+          "cannot reach hpod at \(server.absoluteString): \(error.localizedDescription). Is `hpod serve` running? (--server or HPOD_SERVER name another one)"
+      )
     }
     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
     guard (200..<300).contains(status) else {
       if let error = try? JSONDecoder().decode(API.ErrorBody.self, from: data) {
         throw Failure(status: status, message: error.error.message, issues: error.error.issues ?? [])
       }
-      throw Failure(status: status, message: "hpod answered \(status): \(String(decoding: data.prefix(500), as: UTF8.self))")
+      throw Failure(
+        status: status, message: "hpod answered \(status): \(String(decoding: data.prefix(500), as: UTF8.self))")
     }
     return data
   }
@@ -128,20 +135,24 @@ final class ServerSentEvents: Sendable {
     guard fd >= 0, connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
       if fd >= 0 { close(fd) }
       throw HPODClient.Failure(
-        message: "cannot reach hpod at \(url.scheme!)://\(host):\(port): \(String(cString: strerror(errno))). Is `hpod serve` running?")
+        message:
+          "cannot reach hpod at \(url.scheme!)://\(host):\(port): \(String(cString: strerror(errno))). Is `hpod serve` running?"
+      )
     }
     socket.fd.withLock { $0 = fd }
     defer {
       socket.fd.withLock { $0 = -1 }
       close(fd)
     }
-    var head = "GET \(url.path.isEmpty ? "/" : url.path) HTTP/1.1\r\nHost: \(host):\(port)\r\nAccept: text/event-stream\r\n"
+    var head =
+      "GET \(url.path.isEmpty ? "/" : url.path) HTTP/1.1\r\nHost: \(host):\(port)\r\nAccept: text/event-stream\r\n"
     if let token { head += "Authorization: Bearer \(token)\r\n" }
     head += "\r\n"
     _ = head.withCString { send(fd, $0, strlen($0), 0) }
 
     var reader = LineReader(fd: fd)
-    guard let statusLine = reader.line(), let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+    guard let statusLine = reader.line(),
+      let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
     else { throw HPODClient.Failure(message: "hpod closed the event stream before answering") }
     var chunked = false
     while let line = reader.line(), !line.isEmpty {

@@ -42,7 +42,9 @@ enum PrometheusText {
     for (state, count) in try database.studyStateCounts().sorted(by: { $0.key < $1.key }) {
       out.append("hpod_studies{state=\"\(state)\"} \(count)")
     }
-    out.append("# HELP hpod_trial_slots_in_use Trial processes running now (the --max-concurrent-trials limit is hpod_trial_slots).")
+    out.append(
+      "# HELP hpod_trial_slots_in_use Trial processes running now (the --max-concurrent-trials limit is hpod_trial_slots)."
+    )
     out.append("# TYPE hpod_trial_slots_in_use gauge")
     out.append("hpod_trial_slots_in_use \(await service.slots.inUse)")
     out.append("# TYPE hpod_trial_slots gauge")

@@ -70,12 +70,15 @@ struct StudiesController {
       let study = try await service.existing(id)
       let state = try query.get("state").map { text in
         guard let state = TrialState(rawValue: text) else {
-          throw ServiceError.badRequest("state must be one of \(TrialState.allCases.map(\.rawValue).joined(separator: ", "))")
+          throw ServiceError.badRequest(
+            "state must be one of \(TrialState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return state
       }
       let tier = try query.get("tier").map { text in
-        guard let tier = Tier(rawValue: text) else { throw ServiceError.badRequest("tier must be quick_test or full_training") }
+        guard let tier = Tier(rawValue: text) else {
+          throw ServiceError.badRequest("tier must be quick_test or full_training")
+        }
         return tier
       }
       let sort = query.get("sort") ?? "number"
@@ -118,7 +121,9 @@ struct StudiesController {
       case "csv":
         return Response(
           status: .ok,
-          headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"study-\(id).csv\""],
+          headers: [
+            .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"study-\(id).csv\"",
+          ],
           body: .init(byteBuffer: ByteBuffer(string: RunExport.csv(rows))))
       case "json":
         return try JSONBody(rows).response(from: request, context: context)

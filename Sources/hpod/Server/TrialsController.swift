@@ -30,7 +30,8 @@ struct TrialsController {
     let metrics = Dictionary(grouping: points, by: \.name).mapValues { points in
       points.map { API.Point(step: $0.step, value: $0.value, timestamp: $0.timestamp) }
     }
-    let tails = Dictionary(uniqueKeysWithValues: LogStream.allCases.map { ($0.rawValue, LogTail.read(trial, $0, lines: 20)) })
+    let tails = Dictionary(
+      uniqueKeysWithValues: LogStream.allCases.map { ($0.rawValue, LogTail.read(trial, $0, lines: 20)) })
     return JSONBody(
       API.TrialDetail(
         trial: API.Trial(trial), metrics: metrics, tags: try service.database.tags(trialId: trial.id!), logTail: tails))
@@ -48,7 +49,9 @@ struct TrialsController {
     guard !points.isEmpty else {
       throw HTTPError(.notFound, message: "trial \(trial.id!) has no metric named '\(name)'")
     }
-    return JSONBody(MetricHistory(name: name, points: points.map { API.Point(step: $0.step, value: $0.value, timestamp: $0.timestamp) }))
+    return JSONBody(
+      MetricHistory(
+        name: name, points: points.map { API.Point(step: $0.step, value: $0.value, timestamp: $0.timestamp) }))
   }
 
   @Sendable func log(request: Request, context: AppRequestContext) async throws -> Response {
@@ -57,12 +60,13 @@ struct TrialsController {
     guard let stream = LogStream(rawValue: query.get("stream") ?? "stdout") else {
       throw HTTPError(.badRequest, message: "stream must be stdout or stderr")
     }
-    let lines = try query.get("tail").map { text -> Int in
-      guard let n = Int(text), n > 0, n <= 100_000 else {
-        throw HTTPError(.badRequest, message: "tail must be a whole number from 1 to 100000")
-      }
-      return n
-    } ?? 200
+    let lines =
+      try query.get("tail").map { text -> Int in
+        guard let n = Int(text), n > 0, n <= 100_000 else {
+          throw HTTPError(.badRequest, message: "tail must be a whole number from 1 to 100000")
+        }
+        return n
+      } ?? 200
     return Response(
       status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
       body: .init(byteBuffer: ByteBuffer(string: LogTail.read(trial, stream, lines: lines))))
