@@ -183,21 +183,8 @@ public enum API {
     public var value: Double
   }
 
-  public struct Issue: Codable, Sendable, Hashable {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var path: String
-    public var message: String
-
-    public init(file: String, line: Int, column: Int, path: String, message: String) {
-      self.file = file
-      self.line = line
-      self.column = column
-      self.path = path
-      self.message = message
-    }
-  }
+  /// A located spec problem, as `hpod validate` prints it.
+  public typealias Issue = SpecIssue
 
   public struct ErrorBody: Codable, Sendable {
     public struct Detail: Codable, Sendable {

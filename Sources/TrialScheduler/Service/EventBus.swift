@@ -56,7 +56,7 @@ extension API.Event {
       data["step"] = .number(Double(step))
       data["values"] = .object(values.mapValues { .number($0) })
     case .trialFinished(let trial):
-      type = "trial_finished"
+      type = trial.state == .pruned ? "trial_pruned" : "trial_finished"
       data["trial"] = JSONValue(encoding: API.Trial(trial))
     case .trialPromoted(let quickTest, let fullTraining):
       type = "trial_promoted"

@@ -1,6 +1,6 @@
 /// One problem found in a spec, located so an editor can jump to it:
 /// `study.yaml:12:5: parameters.lr.min: expected a number, found "abc"`.
-public struct SpecIssue: Sendable, Hashable, CustomStringConvertible {
+public struct SpecIssue: Sendable, Hashable, Codable, CustomStringConvertible {
   public var file: String
   public var line: Int
   public var column: Int

@@ -136,7 +136,7 @@ struct Watch: AsyncParsableCommand {
     let trial = event.decode("trial", as: API.Trial.self).map(TrialRecord.init)
     switch event.type {
     case "trial_started": return trial.map(StudyEvent.trialStarted)
-    case "trial_finished": return trial.map(StudyEvent.trialFinished)
+    case "trial_finished", "trial_pruned": return trial.map(StudyEvent.trialFinished)
     case "trial_metrics":
       guard let trialId = event.decode("trial_id", as: Int64.self), let number = event.decode("number", as: Int.self),
         let step = event.decode("step", as: Int.self), let values = event.decode("values", as: [String: Double].self)
@@ -236,10 +236,8 @@ struct Cancel: AsyncParsableCommand {
   @OptionGroup var options: ClientOptions
 
   func run() async throws {
-    try await options.perform { client in
-      let result: API.Study = try await client.post("api/v1/studies/\(study)/cancel")
-      if options.json { return try options.printJSON(result) }
-      print("study \(result.id) '\(result.name)' is \(result.state); hpod resume \(result.id) runs it again")
+    try await options.act(on: study, "cancel") {
+      "study \($0.id) '\($0.name)' is \($0.state); hpod resume \($0.id) runs it again"
     }
   }
 }
@@ -254,11 +252,7 @@ struct Resume: AsyncParsableCommand {
   @OptionGroup var options: ClientOptions
 
   func run() async throws {
-    try await options.perform { client in
-      let result: API.Study = try await client.post("api/v1/studies/\(study)/resume")
-      if options.json { return try options.printJSON(result) }
-      print("study \(result.id) '\(result.name)' is \(result.state)")
-    }
+    try await options.act(on: study, "resume") { "study \($0.id) '\($0.name)' is \($0.state)" }
   }
 }
 

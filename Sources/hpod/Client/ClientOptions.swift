@@ -36,6 +36,15 @@ struct ClientOptions: ParsableArguments {
     }
   }
 
+  /// POSTs a study action (`cancel`, `resume`) and prints the study it returns.
+  func act(on study: Int64, _ action: String, message: @escaping (API.Study) -> String) async throws {
+    try await perform { client in
+      let result: API.Study = try await client.post("api/v1/studies/\(study)/\(action)")
+      if json { return try printJSON(result) }
+      print(message(result))
+    }
+  }
+
   func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = API.encoder
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -23,9 +23,7 @@ struct HPODClient: Sendable {
     var issues: [API.Issue] = []
 
     var description: String {
-      ([message]
-        + issues.map { "  \($0.file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : "\($0.path): ")\($0.message)" })
-        .joined(separator: "\n")
+      ([message] + issues.map { "  \($0)" }).joined(separator: "\n")
     }
   }
 

@@ -28,9 +28,7 @@ struct SpecErrorResponse: HTTPResponseError {
   var status: HTTPResponse.Status { .unprocessableContent }
 
   func response(from request: Request, context: some RequestContext) throws -> Response {
-    let issues = error.issues.map {
-      API.Issue(file: $0.file, line: $0.line, column: $0.column, path: $0.path, message: $0.message)
-    }
+    let issues = error.issues
     let count = issues.count == 1 ? "1 problem" : "\(issues.count) problems"
     let body = API.ErrorBody(error: .init(message: "invalid study spec (\(count))", issues: issues))
     return try JSONBody(body, status: status).response(from: request, context: context)
