@@ -40,7 +40,17 @@ public struct BayesianOptimization: SearchStrategy {
 
   public var name: String { "bayes" }
 
+  /// Throws `SearchStrategyError(.numerical, …)` when the GP's linear algebra fails even after
+  /// the jitter escalation (e.g. non-finite objective values).
   public func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration] {
+    do {
+      return try suggestOrThrow(count, in: context)
+    } catch let error as LinearAlgebraError {
+      throw SearchStrategyError(.numerical, "Gaussian process failed: \(error)")
+    }
+  }
+
+  private func suggestOrThrow(_ count: Int, in context: SearchContext) throws -> [Configuration] {
     guard count > 0 else { return [] }
     let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
     let startup =
