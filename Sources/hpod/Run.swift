@@ -40,6 +40,13 @@ struct Run: AsyncParsableCommand {
       FileHandle.standardError.write(Data((error.description + "\n").utf8))
       throw ExitCode(ExitCodes.invalidSpec)
     }
+    guard !studySpec.isAskAndTell else {
+      FileHandle.standardError.write(
+        Data(
+          "hpod: \(spec) has no `trial` section, so hpod cannot run its trials: add `trial: {command: [...]}`, or submit it to `hpod serve` and drive it with ask and tell (docs/API.md)\n"
+            .utf8))
+      throw ExitCode(ExitCodes.invalidSpec)
+    }
     let strategy: any SearchStrategy
     do { strategy = try studySpec.makeStrategy() } catch {
       FileHandle.standardError.write(Data("hpod: \(error)\n".utf8))
