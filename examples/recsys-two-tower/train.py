@@ -321,6 +321,12 @@ class TwoTower:
             0, 0.01, (product_dim, user_dim))
         self.tables["product_bias"] = np.zeros((data.n_products, 1))
 
+    def user_tables(self):
+        return ["user", "city", "age"] + (["age_x_city"] if self.user_x_city else [])
+
+    def product_tables(self):
+        return ["product", "category", "subcategory"] + (["cat_x_subcat"] if self.cat_x_subcat else [])
+
     def user_keys(self, data, users):
         keys = [("user", users), ("city", data.user_city[users]), ("age", data.user_age[users])]
         if self.user_x_city:
@@ -438,7 +444,7 @@ def train_step(model, optimizer, data, users, products, log_q):
     return float(loss)
 
 
-def evaluate(model, data, train_u, train_p):
+def evaluate(model, data):
     """recall@K over every user's held-out interactions; the user's known
     (training) products are excluded from the ranking."""
     users = np.arange(data.n_users)
@@ -471,8 +477,8 @@ def write_model(model, params, metrics):
         "format": "hpod-recsys-two-tower/1",
         "weights": "model.npz",
         "score": "(sum of user tables) . ((sum of product tables) @ projection) + product_bias",
-        "user_tables": [name for name, _ in model.user_keys(Data.probe, [0])],
-        "product_tables": [name for name, _ in model.product_keys(Data.probe, [0])],
+        "user_tables": model.user_tables(),
+        "product_tables": model.product_tables(),
         "hyperparameters": params,
         "metrics": metrics,
         "parameters": model.n_parameters(),
@@ -480,14 +486,6 @@ def write_model(model, params, metrics):
     with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:
         json.dump(card, f, indent=2)
     return path
-
-
-class _Probe:
-    """Stands in for Data when only the table names are wanted."""
-    user_city = user_age = user_group = product_cat = product_sub = product_pair = np.zeros(1, dtype=int)
-
-
-Data.probe = _Probe()
 
 
 # --------------------------------------------------------------------------
@@ -528,7 +526,7 @@ def main(argv=None):
                     return EXIT_DIVERGED
                 total += loss
                 count += 1
-            metrics = evaluate(model, data, train_u, train_p)
+            metrics = evaluate(model, data)
             emit({"step": epoch, "loss": round(total / max(count, 1), 6),
                   **{k: round(v, 6) for k, v in metrics.items()}})
 
