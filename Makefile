@@ -7,7 +7,7 @@ APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python
 DEMO_HOME := $(CURDIR)/.hpod-demo
 HPOD := .build/debug/hpod
 
-.PHONY: deps build demo test lint format bench bench-scheduler clean-demo
+.PHONY: deps build demo example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -32,6 +32,11 @@ demo: build
 	@rm -rf $(DEMO_HOME)
 	HPOD_HOME=$(DEMO_HOME) $(HPOD) run examples/spirals/study.yaml
 
+## Runs one example study on its own store: make example NAME=rag-config (see examples/README.md).
+example: build
+	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
+	HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
+
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -43,7 +48,16 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler
+bench: bench-scheduler bench-strategies bench-early-stopping bench-api
 
 bench-scheduler: deps
 	bench/scheduler/run
+
+bench-strategies: deps
+	bench/strategies/run
+
+bench-early-stopping: deps
+	bench/early_stopping/run
+
+bench-api: deps
+	bench/api/run

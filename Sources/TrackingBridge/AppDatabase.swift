@@ -257,7 +257,7 @@ extension AppDatabase {
           db,
           sql: """
             SELECT * FROM trial WHERE studyId = ? AND tier = ? AND state = 'completed' AND value IS NOT NULL
-            ORDER BY value \(order) LIMIT 1
+            ORDER BY value \(order), number ASC LIMIT 1
             """, arguments: [studyId, tier.rawValue])
       }
       return StudySummary(

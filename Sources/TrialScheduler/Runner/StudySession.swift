@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 public import SearchStrategies
 public import TrackingBridge
 
@@ -39,10 +40,12 @@ public enum StudySession {
     return .new(study)
   }
 
-  /// FNV-1a over the spec text: a stable fingerprint to notice edits, not a security hash.
+  /// FNV-1a over the spec's content: a stable fingerprint to notice edits, not a security
+  /// hash. The YAML is re-serialized first, so comments and layout do not count as edits.
   static func digest(_ text: String) -> String {
+    let canonical = (try? Yams.compose(yaml: text)).flatMap { $0 }.flatMap { try? Yams.serialize(node: $0) } ?? text
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
+    for byte in canonical.utf8 {
       hash ^= UInt64(byte)
       hash &*= 0x100_0000_01b3
     }

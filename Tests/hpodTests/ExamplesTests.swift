@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import TrackingBridge
+
+/// Runs each example study at a tiny budget through the real `hpod run`, so the examples never
+/// rot: metrics arrive, tiers and promotion happen, artifacts exist, registration decides.
+@Suite("Examples at a tiny budget", .serialized)
+struct ExamplesTests {
+  let folder: String
+  static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("examples").path
+
+  init() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-examples-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  }
+
+  /// Copies an example's spec with `replacements` applied and its workdir made absolute, runs
+  /// it, and opens the store it wrote.
+  func run(_ example: String, _ replacements: [(String, String)]) throws -> (AppDatabase, [TrialRecord], String) {
+    var yaml = try String(contentsOfFile: "\(Self.examples)/\(example)/study.yaml", encoding: .utf8)
+    for (old, new) in replacements + [("workdir: .", "workdir: \(Self.examples)/\(example)")] {
+      #expect(yaml.contains(old), "\(example)/study.yaml no longer contains \(old)")
+      yaml = yaml.replacingOccurrences(of: old, with: new)
+    }
+    let spec = "\(folder)/\(example).yaml"
+    try yaml.write(toFile: spec, atomically: true, encoding: .utf8)
+    let home = "\(folder)/home-\(example)"
+    let (status, output) = try HPODProcess.run(["run", "--plain", spec], home: home)
+    #expect(status == 0, "\(output)")
+    let database = try AppDatabase.open(at: "\(home)/hpod.sqlite")
+    return (database, try database.trials(studyId: 1), output)
+  }
+
+  func artifacts(_ trial: TrialRecord) -> [String] {
+    (try? FileManager.default.contentsOfDirectory(atPath: "\(trial.runDirectory ?? "")/artifacts")) ?? []
+  }
+
+  @Test("spirals: quick tests, pruning, promotion, full training, registration")
+  func spirals() throws {
+    let (database, trials, _) = try run(
+      "spirals",
+      [
+        ("max_trials: 16, parallelism: 2, startup_trials: 8", "max_trials: 4, parallelism: 2, startup_trials: 3"),
+        ("full_training: {epochs: 30, data_fraction: 1.0}", "full_training: {epochs: 4, data_fraction: 0.5}"),
+        ("min_value: 0.8}", "min_value: 0.3}"),
+        ("\"val_accuracy >= 0.9\"", "\"val_accuracy >= 0.3\""),
+      ])
+    #expect(trials.filter { $0.tier == .quickTest }.count == 4)
+    let full = try #require(trials.first { $0.tier == .fullTraining })
+    #expect(full.state == .completed)
+    // one point per epoch, and the final line
+    #expect(try database.metrics(trialId: full.id!, name: "val_accuracy").count == 5)
+    #expect(artifacts(full).contains("model.json"))
+    #expect(try database.modelVersions(named: "spirals-mlp").map(\.trialId) == [full.id!])
+  }
+
+  @Test("recsys two-tower: recall metrics per epoch, best quick test promoted, its full training registered")
+  func recsys() throws {
+    let (database, trials, _) = try run(
+      "recsys-two-tower",
+      [
+        (
+          "search: {algorithm: bayes, seed: 11, max_trials: 16, parallelism: 2, startup_trials: 8}",
+          "search: {algorithm: bayes, seed: 11, max_trials: 3, parallelism: 2, startup_trials: 3}"
+        ),
+        (
+          "quick_test:    {epochs: 2, data_fraction: 0.1}", "quick_test:    {epochs: 1, data_fraction: 0.2, users: 300}"
+        ),
+        (
+          "full_training: {epochs: 6, data_fraction: 1.0}", "full_training: {epochs: 2, data_fraction: 1.0, users: 300}"
+        ),
+      ])
+    let quick = trials.filter { $0.tier == .quickTest }
+    let full = trials.filter { $0.tier == .fullTraining }
+    #expect(quick.count == 3 && full.count == 1)
+    #expect(trials.allSatisfy { $0.state == .completed }, "\(trials.map { $0.reason ?? "" })")
+    for trial in trials {
+      let names = Set(try database.metrics(trialId: trial.id!).map(\.name))
+      #expect(names.isSuperset(of: ["loss", "recall_at_10", "recall_at_50", "recall_at_100"]))
+      #expect(Set(artifacts(trial)).isSuperset(of: ["model.npz", "model.json"]))
+    }
+    let best = quick.max { $0.value! < $1.value! }!
+    #expect(full[0].sourceTrialId == best.id)
+    let versions = try database.modelVersions(named: "recsys-two-tower")
+    #expect(versions.map(\.trialId) == [full[0].id!])
+    #expect(try database.modelAliases(named: "recsys-two-tower").map(\.alias) == ["champion"])
+  }
+
+  @Test("rag config: relevance, latency, tokens and cost; only the configuration meeting both thresholds is registered")
+  func rag() throws {
+    let (database, trials, _) = try run(
+      "rag-config",
+      [
+        ("chunk_size:     {values: [64, 128, 256]}", "chunk_size:     {values: [256]}"),
+        ("chunk_overlap:  {values: [0, 32]}", "chunk_overlap:  {values: [32]}"),
+        ("retriever:      {values: [bm25, tfidf]}", "retriever:      {values: [bm25]}"),
+        ("PRICE_PER_1K_TOKENS: \"0.002\"", "PRICE_PER_1K_TOKENS: \"0.01\"\n    RAG_QUESTIONS: \"12\""),
+      ])
+    #expect(trials.count == 4 && trials.allSatisfy { $0.state == .completed })
+    for trial in trials {
+      let metrics = try database.finalMetrics(trialId: trial.id!)
+      #expect(Set(metrics.keys).isSuperset(of: ["answer_relevance", "latency_sec", "tokens_used", "cost_usd"]))
+      #expect(abs(metrics["cost_usd"]! - metrics["tokens_used"]! / 1000 * 0.01) < 1e-6)
+      #expect(Set(artifacts(trial)).isSuperset(of: ["prompt.txt", "response.txt", "rag_config.json"]))
+      let prompt = try String(contentsOfFile: "\(trial.runDirectory!)/artifacts/prompt.txt", encoding: .utf8)
+      #expect(prompt.contains("Question:"))
+    }
+    let versions = try database.modelVersions(named: "rag-config")
+    #expect(versions.count == 1)
+    let registered = try #require(trials.first { $0.id == versions.first?.trialId })
+    #expect(
+      registered.paramsJSON.contains("\"prompt_version\":\"v2\"") && registered.paramsJSON.contains("\"top_k\":2"))
+    for trial in trials where trial.id != registered.id {
+      #expect(try database.tags(trialId: trial.id!)["hpod.registration"]?.hasPrefix("not registered:") == true)
+    }
+  }
+}
