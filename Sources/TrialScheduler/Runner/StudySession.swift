@@ -1,7 +1,7 @@
 import Foundation
-import Yams
 public import SearchStrategies
 public import TrackingBridge
+import Yams
 
 /// Finds or creates the study row for a spec: the same spec run again resumes its unfinished
 /// study; a finished study is reported as such; a different spec under the same name is
