@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TrackingBridge
 
+@testable import hpod
+
 /// Runs each example study at a tiny budget through the real `hpod run`, so the examples never
 /// rot: metrics arrive, tiers and promotion happen, artifacts exist, registration decides.
 @Suite("Examples at a tiny budget", .serialized)
@@ -84,6 +86,15 @@ struct ExamplesTests {
     #expect(full[0].sourceTrialId == best.id)
     let versions = try database.modelVersions(named: "recsys-two-tower")
     #expect(versions.map(\.trialId) == [full[0].id!])
+    // the heatmap of recall@100 over width x crosses marks the best quick test's cell
+    let (status, heatmap) = try HPODProcess.run(
+      [
+        "heatmap", "--local", "recsys-two-tower", "--x", "user_embedding_dim", "--y", "cross_features", "--tier",
+        "quick_test", "--home", "\(folder)/home-recsys-two-tower",
+      ], home: "\(folder)/unused")
+    #expect(status == 0, "\(heatmap)")
+    #expect(heatmap.contains("recall_at_100 (maximize, tier quick_test) over user_embedding_dim × cross_features"))
+    #expect(heatmap.contains(ProgressView.format(best.value!) + "★"))
     #expect(try database.modelAliases(named: "recsys-two-tower").map(\.alias) == ["champion"])
   }
 

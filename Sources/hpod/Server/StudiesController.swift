@@ -21,6 +21,26 @@ struct StudiesController {
     group.get("studies/:id/best", use: best)
     group.post("studies/:id/ask", use: ask)
     group.get("studies/:id/export", use: export)
+    group.get("studies/:id/heatmap", use: heatmap)
+  }
+
+  @Sendable func heatmap(request: Request, context: AppRequestContext) async throws -> JSONBody<Heatmap> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    let query = request.uri.queryParameters
+    guard let x = query.get("x"), let y = query.get("y") else {
+      throw HTTPError(
+        .badRequest, message: "heatmap needs two parameters: ?x=NAME&y=NAME (and optionally metric=, tier=)")
+    }
+    return try await mapped {
+      let study = try service.existing(id)
+      do {
+        return JSONBody(
+          try Heatmap.load(
+            database: service.database, study: study, x: x, y: y, metric: query.get("metric"), tier: query.get("tier")))
+      } catch let failure as Heatmap.Failure {
+        throw ServiceError.badRequest(failure.description)
+      }
+    }
   }
 
   @Sendable func submit(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
