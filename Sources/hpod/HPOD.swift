@@ -24,7 +24,7 @@ struct HPOD: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       Run.self, Validate.self, Models.self, Serve.self, Submit.self, Status.self, Watch.self, Trials.self, Best.self,
-      Cancel.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self,
+      Cancel.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self, ImportanceCommand.self,
     ]
   )
 }

@@ -1,0 +1,90 @@
+import Foundation
+public import SearchStrategies
+public import TrackingBridge
+
+/// How much each parameter explains the objective over a study's completed trials:
+/// |Spearman rank correlation| for numeric parameters (log scale, ranks, so monotone effects
+/// count whatever their shape), η² (variance explained by the category means) for categorical
+/// ones. Both lie in [0, 1]. A quick, model-free reading, not fANOVA.
+public struct ParameterImportance: Codable, Sendable, Hashable {
+  public var parameter: String
+  public var kind: String
+  public var score: Double
+  /// The direction of the effect, in words (`higher is better`, `best: adam (0.93)`).
+  public var effect: String
+  public var trials: Int
+
+  public static func compute(trials: [TrialRecord], direction: Direction, tier: Tier? = .quickTest)
+    -> [ParameterImportance]
+  {
+    let completed = trials.filter {
+      $0.state == .completed && $0.value?.isFinite == true && (tier == nil || $0.tier == tier)
+    }
+    let rows = completed.map {
+      (((try? JSONDecoder().decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()), $0.value!)
+    }
+    let names = Set(rows.flatMap { $0.0.names }).sorted()
+    var result: [ParameterImportance] = []
+    for name in names {
+      let pairs = rows.compactMap { configuration, value in configuration[name].map { ($0, value) } }
+      guard pairs.count >= 3 else { continue }
+      if pairs.allSatisfy({ $0.0.numericValue != nil }) {
+        let xs = pairs.map { $0.0.numericValue! }
+        let rho = spearman(xs, pairs.map(\.1))
+        let better = (rho > 0) == (direction == .maximize)
+        result.append(
+          ParameterImportance(
+            parameter: name, kind: "numeric", score: abs(rho),
+            effect: abs(rho) < 0.1 ? "no clear trend" : better ? "higher is better" : "lower is better",
+            trials: pairs.count))
+      } else {
+        let groups = Dictionary(grouping: pairs, by: { $0.0.description }).mapValues { $0.map(\.1) }
+        let all = pairs.map(\.1)
+        let mean: Double = all.reduce(0, +) / Double(all.count)
+        let total: Double = all.map { (value: Double) -> Double in (value - mean) * (value - mean) }.reduce(0, +)
+        let means: [String: Double] = groups.mapValues { $0.reduce(0, +) / Double($0.count) }
+        var between = 0.0
+        for (key, values) in groups {
+          let gap = means[key]! - mean
+          between += Double(values.count) * gap * gap
+        }
+        let best = means.min { a, b in direction.isBetter(a.value, than: b.value) }!
+        result.append(
+          ParameterImportance(
+            parameter: name, kind: "categorical", score: total > 0 ? between / total : 0,
+            effect: "best on average: \(best.key) (\(String(format: "%.4g", best.value)))", trials: pairs.count))
+      }
+    }
+    return result.sorted { $0.score > $1.score }
+  }
+
+  static func spearman(_ x: [Double], _ y: [Double]) -> Double {
+    let rx = ranks(x)
+    let ry = ranks(y)
+    let mx = rx.reduce(0, +) / Double(rx.count)
+    let my = ry.reduce(0, +) / Double(ry.count)
+    var num = 0.0
+    var dx = 0.0
+    var dy = 0.0
+    for i in rx.indices {
+      num += (rx[i] - mx) * (ry[i] - my)
+      dx += (rx[i] - mx) * (rx[i] - mx)
+      dy += (ry[i] - my) * (ry[i] - my)
+    }
+    return dx > 0 && dy > 0 ? num / (dx * dy).squareRoot() : 0
+  }
+
+  /// Ranks with ties sharing their average rank.
+  static func ranks(_ values: [Double]) -> [Double] {
+    let order = values.indices.sorted { values[$0] < values[$1] }
+    var ranks = [Double](repeating: 0, count: values.count)
+    var start = 0
+    while start < order.count {
+      var end = start
+      while end + 1 < order.count, values[order[end + 1]] == values[order[start]] { end += 1 }
+      for k in start...end { ranks[order[k]] = Double(start + end) / 2 }
+      start = end + 1
+    }
+    return ranks
+  }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SearchStrategies
+import TrackingBridge
+import TrialScheduler
+
+struct ImportanceCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "importance",
+    abstract: "Which parameters explain the objective (rank correlation, or variance explained for categories).",
+    discussion: "Reads the local store of `hpod run` ($HPOD_HOME or --home).")
+
+  @Argument(help: "A study id or name.")
+  var study: String
+
+  @Option(help: "quick_test (default), full_training or all.")
+  var tier = "quick_test"
+
+  @Flag(help: "JSON instead of a table.")
+  var json = false
+
+  @OptionGroup var store: StoreOptions
+
+  func run() async throws {
+    let database = try AppDatabase.open(at: store.hpodHome.databasePath)
+    guard let record = try Int64(study).flatMap({ try database.study(id: $0) }) ?? database.latestStudy(named: study)
+    else { throw ValidationError("no study '\(study)' in \(store.hpodHome.databasePath)") }
+    let chosen: Tier? = tier == "all" ? nil : Tier(rawValue: tier)
+    guard tier == "all" || chosen != nil else {
+      throw ValidationError("--tier must be quick_test, full_training or all")
+    }
+    let scores = ParameterImportance.compute(
+      trials: try database.trials(studyId: record.id!), direction: Direction(rawValue: record.direction) ?? .minimize,
+      tier: chosen)
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      return print(String(decoding: try encoder.encode(scores), as: UTF8.self))
+    }
+    guard !scores.isEmpty else { return print("Not enough completed trials yet (3 per parameter at least).") }
+    print("What explains \(record.objectiveMetric) in study \(record.id!) '\(record.name)' (\(tier)):")
+    var rows = [["parameter", "importance", "", "effect", "trials"]]
+    for score in scores {
+      let bar = String(repeating: "█", count: Int((score.score * 20).rounded()))
+      rows.append([score.parameter, String(format: "%.2f", score.score), bar, score.effect, String(score.trials)])
+    }
+    Summary.align(rows).forEach { print($0) }
+  }
+}

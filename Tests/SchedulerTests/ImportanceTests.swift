@@ -1,0 +1,35 @@
+import Foundation
+import SearchStrategies
+import Testing
+import TrackingBridge
+
+@testable import TrialScheduler
+
+@Suite("Parameter importance")
+struct ImportanceTests {
+  @Test("the parameter that drives the objective ranks first, with its direction; noise ranks last")
+  func ranksDrivers() {
+    var generator = SplitMix64(seed: 3)
+    let trials = (0..<40).map { i -> TrialRecord in
+      let lr = Double(i + 1) / 40
+      let optimizer = i % 2 == 0 ? "adam" : "sgd"
+      let noise = generator.nextUnit()
+      let value = -6 * lr + (optimizer == "adam" ? 2 : 0) + 0.01 * generator.nextUnit()
+      var trial = TrialRecord(
+        studyId: 1, number: i, tier: .quickTest, state: .completed,
+        paramsJSON: #"{"lr":\#(lr),"noise":\#(noise),"optimizer":"\#(optimizer)"}"#, value: value)
+      trial.id = Int64(i)
+      return trial
+    }
+    let scores = ParameterImportance.compute(trials: trials, direction: .maximize)
+    #expect(scores.map(\.parameter) == ["lr", "optimizer", "noise"])
+    #expect(scores[0].score > 0.7 && scores[0].effect == "lower is better")
+    #expect(scores[1].kind == "categorical" && scores[1].effect.hasPrefix("best on average: adam"))
+    #expect(scores[2].score < 0.35)
+  }
+
+  @Test("ties share their average rank")
+  func ranksTies() {
+    #expect(ParameterImportance.ranks([3, 1, 3, 2]) == [2.5, 0, 2.5, 1])
+  }
+}
