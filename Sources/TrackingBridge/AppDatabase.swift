@@ -222,12 +222,6 @@ extension AppDatabase {
     }
   }
 
-  public func trials(studyId: Int64) throws -> [TrialRecord] {
-    try writer.read { db in
-      try TrialRecord.filter(TrialRecord.Columns.studyId == studyId).order(TrialRecord.Columns.number).fetchAll(db)
-    }
-  }
-
   /// Counts by state and tier, and the best completed trial (full trainings first), computed
   /// in SQL so a study of many thousand trials summarizes in one cheap read.
   public struct StudySummary: Sendable, Hashable {

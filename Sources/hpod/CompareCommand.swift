@@ -28,8 +28,7 @@ struct CompareCommand: AsyncParsableCommand {
 
   func run() async throws {
     let database = try AppDatabase.open(at: store.hpodHome.databasePath)
-    guard let record = try Int64(study).flatMap({ try database.study(id: $0) }) ?? database.latestStudy(named: study)
-    else { throw ValidationError("no study '\(study)' in \(store.hpodHome.databasePath)") }
+    let record = try findStudy(study, in: database, home: store.hpodHome)
     let all = try database.trials(studyId: record.id!)
     let runs = try trials.map { number -> TrialRecord in
       guard let trial = all.first(where: { $0.number == number }) else {
@@ -45,9 +44,7 @@ struct CompareCommand: AsyncParsableCommand {
       bestFullTraining: try database.summary(studyId: record.id!, higherIsBetter: direction == .maximize).best
         .flatMap { $0.tier == .fullTraining ? $0 : nil })
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      return print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+      return try printJSON(comparison)
     }
     let header = [""] + zip(comparison.trials, comparison.tiers).map { "trial \($0) (\($1))" }
     print("Metrics (final values; change vs the first trial):")

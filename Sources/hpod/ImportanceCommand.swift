@@ -23,8 +23,7 @@ struct ImportanceCommand: AsyncParsableCommand {
 
   func run() async throws {
     let database = try AppDatabase.open(at: store.hpodHome.databasePath)
-    guard let record = try Int64(study).flatMap({ try database.study(id: $0) }) ?? database.latestStudy(named: study)
-    else { throw ValidationError("no study '\(study)' in \(store.hpodHome.databasePath)") }
+    let record = try findStudy(study, in: database, home: store.hpodHome)
     let chosen: Tier? = tier == "all" ? nil : Tier(rawValue: tier)
     guard tier == "all" || chosen != nil else {
       throw ValidationError("--tier must be quick_test, full_training or all")
@@ -33,9 +32,7 @@ struct ImportanceCommand: AsyncParsableCommand {
       trials: try database.trials(studyId: record.id!), direction: Direction(rawValue: record.direction) ?? .minimize,
       tier: chosen)
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      return print(String(decoding: try encoder.encode(scores), as: UTF8.self))
+      return try printJSON(scores)
     }
     guard !scores.isEmpty else { return print("Not enough completed trials yet (3 per parameter at least).") }
     print("What explains \(record.objectiveMetric) in study \(record.id!) '\(record.name)' (\(tier)):")

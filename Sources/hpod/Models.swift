@@ -20,11 +20,7 @@ struct Models: AsyncParsableCommand {
     let versions = try database.modelVersions(named: name)
     let aliases = try database.modelAliases(named: name)
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      encoder.dateEncodingStrategy = .iso8601
-      print(String(decoding: try encoder.encode(versions), as: UTF8.self))
-      return
+      return try printJSON(versions)
     }
     guard !versions.isEmpty else {
       print(name.map { "No model named '\($0)' is registered." } ?? "No model is registered yet.")

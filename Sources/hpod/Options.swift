@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrackingBridge
 import TrialScheduler
 
 /// Options every subcommand that touches the store shares.
@@ -10,6 +11,22 @@ struct StoreOptions: ParsableArguments {
   var hpodHome: HpodHome {
     home.map { HpodHome(path: URL(fileURLWithPath: $0).standardized.path) } ?? .fromEnvironment()
   }
+}
+
+/// A study of the store by id, or by name (the newest with that name).
+func findStudy(_ idOrName: String, in database: AppDatabase, home: HpodHome) throws -> StudyRecord {
+  let record = try Int64(idOrName).flatMap { try database.study(id: $0) } ?? database.latestStudy(named: idOrName)
+  guard let record else {
+    throw ValidationError("no study '\(idOrName)' in \(home.databasePath); `hpod run` a spec first, or pass --home")
+  }
+  return record
+}
+
+/// Prints a value as indented JSON with the API's encoder (explicit keys, ISO 8601 dates).
+func printJSON<T: Encodable>(_ value: T) throws {
+  let encoder = API.encoder
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 /// Exit codes scripts can rely on.

@@ -33,8 +33,6 @@ public final class EventBus: Sendable {
     let payload = API.Event(event, studyId: studyId)
     targets.forEach { $0.yield(payload) }
   }
-
-  public var subscriberCount: Int { subscribers.withLock { $0.count } }
 }
 
 extension API.Event {

@@ -41,7 +41,7 @@ public actor StudyService {
   public func start() throws {
     for study in try database.studies().reversed() where study.state == .running {
       do {
-        let spec = try Self.spec(of: study)
+        let spec = try specs.spec(of: study)
         guard !spec.isAskAndTell else { continue }
         logger.info("resuming study \(study.id!) '\(study.name)'")
         launch(study, spec: spec)
@@ -98,7 +98,7 @@ public actor StudyService {
     guard study.state != .completed else {
       throw ServiceError.conflict("study \(id) is completed; submit it again to start a new study")
     }
-    let spec = try Self.spec(of: study)
+    let spec = try specs.spec(of: study)
     if spec.isAskAndTell {
       try database.setStudyState(id: id, .running)
     } else {
@@ -184,7 +184,7 @@ extension StudyService {
   /// trial that `tell` finishes.
   public func ask(_ studyId: Int64) throws -> TrialRecord {
     let study = try existing(studyId)
-    let spec = try Self.spec(of: study)
+    let spec = try specs.spec(of: study)
     guard spec.isAskAndTell else {
       throw ServiceError.conflict(
         "study \(studyId) runs its own trials (it has a trial command); ask works on studies without one")
@@ -236,7 +236,7 @@ extension StudyService {
     summaries.invalidate(trial.studyId)
     events.publish(.trialFinished(finished), studyId: trial.studyId)
     let study = try existing(trial.studyId)
-    let spec = try Self.spec(of: study)
+    let spec = try specs.spec(of: study)
     let trials = try database.trials(studyId: trial.studyId)
     if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
       try database.setStudyState(id: trial.studyId, .completed)

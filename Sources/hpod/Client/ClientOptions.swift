@@ -46,9 +46,7 @@ struct ClientOptions: ParsableArguments {
   }
 
   func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = API.encoder
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    try hpod.printJSON(value)
   }
 }
 

@@ -31,18 +31,15 @@ struct HeatmapCommand: AsyncParsableCommand {
   @Flag(help: "Read the local store ($HPOD_HOME or --home) instead of the daemon.")
   var local = false
 
-  @Option(name: .customLong("home"), help: "With --local: the hpod home to read.")
-  var home: String?
-
   @OptionGroup var options: ClientOptions
+
+  @OptionGroup var store: StoreOptions
 
   func run() async throws {
     let map: Heatmap
     if local {
-      let home = home.map { HpodHome(path: $0) } ?? .fromEnvironment()
-      let database = try AppDatabase.open(at: home.databasePath)
-      let record = try Int64(study).flatMap { try database.study(id: $0) } ?? database.latestStudy(named: study)
-      guard let record else { throw ValidationError("no study '\(study)' in \(home.databasePath)") }
+      let database = try AppDatabase.open(at: store.hpodHome.databasePath)
+      let record = try findStudy(study, in: database, home: store.hpodHome)
       do {
         map = try Heatmap.load(database: database, study: record, x: x, y: y, metric: metric, tier: tier)
       } catch let failure as Heatmap.Failure {
