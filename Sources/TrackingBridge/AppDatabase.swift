@@ -105,6 +105,7 @@ extension AppDatabase {
         try ParamRecord(trialId: trial.id!, name: param.name, value: param.value, numericValue: param.numeric).insert(
           db)
       }
+      try enqueueMirrorWrite(.createRun, trialId: trial.id!, db)
       return trial
     }
   }
@@ -175,6 +176,8 @@ extension AppDatabase {
         outcome.malformedLines, date, id,
       ])
       guard db.changesCount > 0 else { return nil }
+      try enqueueMirrorWrite(.endRun, trialId: id, db)
+      try enqueueMirrorWrite(.uploadArtifacts, trialId: id, db)
       return try TrialRecord.fetchOne(db, key: id)
     }
   }
@@ -335,6 +338,7 @@ extension AppDatabase {
       for (key, value) in tags {
         try TagRecord(trialId: trialId, key: key, value: value).upsert(db)
       }
+      try enqueueMirrorWrite(.setTags, trialId: trialId, payload: Self.json(tags), db)
     }
   }
 

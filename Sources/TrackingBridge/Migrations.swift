@@ -93,6 +93,45 @@ enum Migrations {
         index: "trial_by_study_tier_state_value", on: "trial", columns: ["studyId", "tier", "state", "value"])
       try db.create(index: "trial_by_study_value", on: "trial", columns: ["studyId", "value"])
     }
+    migrator.registerMigration("v4: mirror outbox for MLflow") { db in
+      // A study mirrored to a tracking server, with the experiment once it is resolved.
+      try db.create(table: "mirrorTarget") { t in
+        t.primaryKey("studyId", .integer).references("study", onDelete: .cascade)
+        t.column("uri", .text).notNull()
+        t.column("experimentName", .text).notNull()
+        t.column("experimentId", .text)
+        // Random, per store: tags every mirrored run so a run created by an attempt whose
+        // answer was lost is found again instead of duplicated.
+        t.column("storeKey", .text).notNull()
+      }
+      // Writes to send, in order. Metric points are not copied here: the metric table is
+      // append-only and each mirrored run keeps how far into it (by rowid) it has sent.
+      try db.create(table: "outbox") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.belongsTo("study", onDelete: .cascade).notNull()
+        t.column("trialId", .integer)
+        t.column("kind", .text).notNull()
+        t.column("payload", .text)
+        t.column("createdAt", .datetime).notNull()
+        t.column("attempts", .integer).notNull().defaults(to: 0)
+        t.column("lastError", .text)
+        // Set when the server refused the write for good (a 4xx other than 429).
+        t.column("deadAt", .datetime)
+      }
+      try db.create(index: "outbox_pending", on: "outbox", columns: ["deadAt", "id"])
+      try db.create(table: "mirroredRun") { t in
+        t.primaryKey("trialId", .integer).references("trial", onDelete: .cascade)
+        t.column("studyId", .integer).notNull()
+        t.column("runId", .text).notNull()
+        t.column("artifactURI", .text).notNull()
+        t.column("metricsSentThrough", .integer).notNull().defaults(to: 0)
+        t.column("ended", .boolean).notNull().defaults(to: false)
+      }
+      try db.create(table: "mirroredModelVersion") { t in
+        t.primaryKey("modelVersionId", .integer).references("modelVersion", onDelete: .cascade)
+        t.column("remoteVersion", .text).notNull()
+      }
+    }
     return migrator
   }
 }

@@ -63,6 +63,7 @@ extension AppDatabase {
           db, sql: "SELECT COALESCE(MAX(version), 0) + 1 FROM modelVersion WHERE modelName = ?",
           arguments: [version.modelName]) ?? 1
       try version.insert(db)
+      try enqueueMirrorWrite(.registerModel, trialId: version.trialId, payload: String(version.id!), db)
       if let alias {
         let order = higherIsBetter ? "DESC" : "ASC"
         let best =

@@ -90,11 +90,13 @@ struct Run: AsyncParsableCommand {
     }
     defer { interrupts.cancel() }
 
+    let mirror = try await TrackingMirror.start(spec: studySpec, database: database, logger: logger)
     let runner = StudyRunner(
-      spec: studySpec, database: database, home: home, strategy: strategy, logger: logger,
+      spec: studySpec, database: database, home: home, strategy: strategy, logger: logger, tracking: mirror,
       onEvent: { progress.handle($0) })
     let final = try await runner.run(study, stopSignal: stopSignal)
     progress.finish()
+    if let mirror { await TrackingMirror.finish(mirror, database: database) }
     let trials = try database.trials(studyId: study.id!)
     print(try Summary.load(spec: studySpec, study: final, trials: trials, home: home, database: database).render())
     switch final.state {

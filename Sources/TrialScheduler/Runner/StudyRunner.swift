@@ -18,14 +18,18 @@ public struct StudyRunner: Sendable {
   public let logger: Logger
   /// The daemon's limit on trial processes across studies; nil runs up to `parallelism`.
   public let slots: TrialSlots?
+  /// Mirrors the study to MLflow when its spec names a server; nil keeps it in the store only
+  /// (its outbox still fills, to be sent by the next hpod that mirrors).
+  public let tracking: (any TrackingSink)?
   public let onEvent: @Sendable (StudyEvent) -> Void
 
   public init(
     spec: StudySpec, database: AppDatabase, home: HpodHome, executor: any TrialExecutor = LocalProcessExecutor(),
     strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
-    onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
+    tracking: (any TrackingSink)? = nil, onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
     self.slots = slots
+    self.tracking = tracking
     self.spec = spec
     self.database = database
     self.home = home
@@ -38,6 +42,9 @@ public struct StudyRunner: Sendable {
   /// Runs (or resumes) the study until it ends or `stopSignal` trips; returns its final row.
   public func run(_ study: StudyRecord, stopSignal: StopSignal = StopSignal()) async throws -> StudyRecord {
     let studyId = study.id!
+    if let uri = spec.tracking.mlflowURI {
+      try database.mirror(studyId: studyId, uri: uri, experimentName: spec.tracking.experiment)
+    }
     try recoverInterruptedTrials(studyId: studyId)
     try database.setStudyState(id: studyId, .running)
 
@@ -50,9 +57,14 @@ public struct StudyRunner: Sendable {
         board: try CurveBoard(
           trials: all.filter { $0.tier == spec.searchTier }, metric: earlyStopping.metric, database: database))
     }
+    let tracking = tracking
     let trialRun = TrialRun(
       spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
-      emit: onEvent)
+      tracking: tracking,
+      emit: { event in
+        tracking?.wake()
+        onEvent(event)
+      })
 
     var state = RunState(spec: spec, trials: all)
     let reruns = state.chainsToRerun().count

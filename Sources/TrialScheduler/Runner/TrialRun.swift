@@ -18,14 +18,17 @@ struct TrialRun {
   let executor: any TrialExecutor
   let stopper: EarlyStopper?
   let slots: TrialSlots?
+  let tracking: (any TrackingSink)?
   let emit: @Sendable (StudyEvent) -> Void
   /// hpod's environment with the spec's `env` applied, computed once per study.
   let baseEnvironment: [String: String]
 
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
-    stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, emit: @escaping @Sendable (StudyEvent) -> Void
+    stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, tracking: (any TrackingSink)? = nil,
+    emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
+    self.tracking = tracking
     self.stopper = stopper
     self.slots = slots
     self.spec = spec
@@ -65,8 +68,11 @@ struct TrialRun {
     let directory = home.runDirectory(studyId: study.id!, trialNumber: trial.number)
     let tierValues = spec.tiers[trial.tier] ?? [:]
     let launch: TrialLaunch
+    let trackingEnvironment = await tracking?.environment(for: trial) ?? [:]
     do {
-      launch = try prepare(trial, configuration: configuration, tierValues: tierValues, directory: directory)
+      launch = try prepare(
+        trial, configuration: configuration, tierValues: tierValues, directory: directory,
+        trackingEnvironment: trackingEnvironment)
     } catch {
       return finish(trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(directory): \(error)"))
     }
@@ -127,7 +133,8 @@ struct TrialRun {
 
   /// The trial's folder, parameter file, argv and environment.
   private func prepare(
-    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue], directory: String
+    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue], directory: String,
+    trackingEnvironment: [String: String]
   ) throws -> TrialLaunch {
     let artifacts = "\(directory)/artifacts"
     try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
@@ -136,7 +143,9 @@ struct TrialRun {
       throw TrialLaunchError("cannot write \(paramsFile)")
     }
 
-    var environment = baseEnvironment
+    var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
+    // hpod's own MLFLOW_RUN_ID (if any) must not leak into a mirrored trial that has no run yet.
+    if !trackingEnvironment.isEmpty { environment["MLFLOW_RUN_ID"] = trackingEnvironment["MLFLOW_RUN_ID"] }
     environment["HPOD_STUDY"] = study.name
     environment["HPOD_STUDY_ID"] = String(study.id!)
     environment["HPOD_TRIAL_ID"] = String(trial.id!)

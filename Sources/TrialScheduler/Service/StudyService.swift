@@ -16,6 +16,8 @@ public actor StudyService {
   nonisolated public let home: HpodHome
   nonisolated public let events = EventBus()
   nonisolated public let slots: TrialSlots
+  /// Sends mirrored studies to MLflow from the store's outbox, for as long as the daemon runs.
+  nonisolated public let mirror: MLflowMirror
   private let executor: any TrialExecutor
   private let logger: Logger
   private var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal)] = [:]
@@ -35,10 +37,12 @@ public actor StudyService {
     self.slots = TrialSlots(limit: maxConcurrentTrials)
     self.executor = executor
     self.logger = logger
+    self.mirror = MLflowMirror(database: database, logger: Logger(label: "hpod.mlflow"))
   }
 
   /// Resumes every study that was running when the daemon last stopped.
-  public func start() throws {
+  public func start() async throws {
+    await mirror.start()
     for study in try database.studies().reversed() where study.state == .running {
       do {
         let spec = try specs.spec(of: study)
@@ -114,6 +118,10 @@ public actor StudyService {
       run.stop.stop(reason: "the daemon is shutting down; the study resumes when it restarts", outcome: .running)
     }
     for run in all { await run.task.value }
+    // What the last trials wrote goes out if MLflow answers quickly; the rest stays in the
+    // outbox for the next start.
+    _ = await mirror.flush(timeout: .seconds(3))
+    await mirror.stop()
   }
 
   public func isRunning(_ id: Int64) -> Bool { runs[id] != nil }
@@ -139,7 +147,7 @@ public actor StudyService {
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots,
+        logger: logger, slots: slots, tracking: mirror,
         onEvent: { event in
           summaries.invalidate(studyId)
           events.publish(event, studyId: studyId)

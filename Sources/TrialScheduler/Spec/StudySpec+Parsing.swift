@@ -688,7 +688,11 @@ struct SpecParser {
   }
 
   func parseTracking(_ node: Node?, studyName: String?) -> StudySpec.Tracking? {
-    let environmentURI = ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"].flatMap { $0.isEmpty ? nil : $0 }
+    // Only a tracking server can be mirrored to; a local MLFLOW_TRACKING_URI (file:, sqlite:)
+    // is the trials' own business.
+    let environmentURI = ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"].flatMap { text in
+      text.hasPrefix("http://") || text.hasPrefix("https://") ? text : nil
+    }
     guard let node else { return StudySpec.Tracking(experiment: studyName ?? "hpod", mlflowURI: environmentURI) }
     guard let fields = reader.fields(node, "tracking", allowed: ["experiment", "mlflow"]) else { return nil }
     let experiment = reader.nonEmptyString(fields["experiment"], "tracking.experiment") ?? studyName ?? "hpod"

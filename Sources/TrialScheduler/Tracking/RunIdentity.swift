@@ -1,0 +1,67 @@
+import Foundation
+import TrackingBridge
+
+/// How a trial appears in MLflow: its run name, tags and status.
+enum RunIdentity {
+  /// "config-017 Quick Test #3", "config-017 Full Training #1", "… (retry 1)" for re-runs.
+  static func name(trial: TrialRecord, lineage: RunLineage) -> String {
+    let tier = trial.tier == .quickTest ? "Quick Test" : "Full Training"
+    let retry = lineage.attempt > 0 ? " (retry \(lineage.attempt))" : ""
+    return "\(configId(lineage)) \(tier) #\(lineage.ordinal)\(retry)"
+  }
+
+  static func configId(_ lineage: RunLineage) -> String {
+    "config-" + String(format: "%03d", lineage.configNumber)
+  }
+
+  /// The tags a run is created with; `hpod.state` and the reasons are updated when it ends.
+  static func tags(trial: TrialRecord, lineage: RunLineage, study: StudyRecord) -> [(String, String)] {
+    var tags: [(String, String)] = [
+      ("hpod.tier", trial.tier.rawValue),
+      ("hpod.study", study.name),
+      ("hpod.study_id", String(study.id!)),
+      ("hpod.trial", String(trial.number)),
+      ("hpod.config_id", configId(lineage)),
+      ("hpod.state", trial.state.rawValue),
+      ("mlflow.source.name", "hpod"),
+      ("mlflow.source.type", "JOB"),
+    ]
+    if let source = lineage.sourceTrialNumber { tags.append(("hpod.source_trial", String(source))) }
+    if lineage.attempt > 0 { tags.append(("hpod.attempt", String(lineage.attempt))) }
+    return tags
+  }
+
+  static func endTags(of trial: TrialRecord) -> [(String, String)] {
+    var tags: [(String, String)] = [("hpod.state", trial.state.rawValue)]
+    switch trial.state {
+    case .pruned:
+      if let reason = trial.reason { tags.append(("hpod.prune_reason", reason)) }
+    case .failed, .timedOut, .cancelled:
+      if let reason = trial.reason { tags.append(("hpod.reason", reason)) }
+    default: break
+    }
+    if let code = trial.exitCode { tags.append(("hpod.exit_code", String(code))) }
+    if let value = trial.value { tags.append(("hpod.value", String(value))) }
+    return tags
+  }
+
+  /// MLflow's run status for a finished trial: FINISHED, FAILED or KILLED.
+  static func status(of state: TrialState) -> String {
+    switch state {
+    case .completed: "FINISHED"
+    case .failed, .timedOut: "FAILED"
+    case .pruned, .cancelled: "KILLED"
+    case .pending, .running: "RUNNING"
+    }
+  }
+
+  static func versionTags(_ version: ModelVersion) -> [(String, String)] {
+    var tags: [(String, String)] = [
+      ("hpod.version", String(version.version)),
+      ("hpod.thresholds", version.conditions.isEmpty ? "none" : version.conditions),
+      ("hpod.metrics", version.metricsJSON),
+    ]
+    if let value = version.value { tags.append(("hpod.value", String(value))) }
+    return tags
+  }
+}
