@@ -6,8 +6,10 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv
 DEMO_HOME := $(CURDIR)/.hpod-demo
 HPOD := .build/debug/hpod
+MLFLOW_VERSION := 3.17.2
+MLFLOW_VENV := $(CURDIR)/.venv/mlflow
 
-.PHONY: deps build demo example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api
+.PHONY: deps mlflow build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -24,6 +26,14 @@ deps:
 	  python3 -c "import numpy" 2>/dev/null || python3 -m pip install --quiet numpy; }
 	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; exit 1; }
 
+## Installs MLflow (server and client) into .venv/mlflow: the MLflow mirror's tests start real
+## servers from it, and `make demo-mlflow` shows the mirror in MLflow's UI.
+mlflow: deps
+	@$(MLFLOW_VENV)/bin/python -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)')" 2>/dev/null || { \
+	  echo "==> installing mlflow $(MLFLOW_VERSION) into .venv/mlflow (about a minute)"; \
+	  rm -rf $(MLFLOW_VENV) && python3 -m venv $(MLFLOW_VENV) && \
+	  $(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check mlflow==$(MLFLOW_VERSION); }
+
 build: deps
 	$(SWIFT) build
 
@@ -37,9 +47,9 @@ example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
 	HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
-test: deps
+test: deps mlflow
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift Package.swift

@@ -11,6 +11,13 @@ public struct RunLineage: Sendable, Hashable {
   public var attempt: Int
   /// The quick test a full training was promoted from (its trial number).
   public var sourceTrialNumber: Int?
+
+  public init(configNumber: Int, ordinal: Int, attempt: Int, sourceTrialNumber: Int? = nil) {
+    self.configNumber = configNumber
+    self.ordinal = ordinal
+    self.attempt = attempt
+    self.sourceTrialNumber = sourceTrialNumber
+  }
 }
 
 extension AppDatabase {
