@@ -42,6 +42,27 @@ demo: build
 	@rm -rf $(DEMO_HOME)
 	HPOD_HOME=$(DEMO_HOME) $(HPOD) run examples/spirals/study.yaml
 
+## The demo study mirrored to a local MLflow server (started here on MLFLOW_PORT, default
+## 5000, and left running so its UI can be opened; `make mlflow-stop` stops it).
+MLFLOW_DEMO := $(CURDIR)/.hpod-demo-mlflow
+MLFLOW_PORT ?= 5000
+demo-mlflow: build mlflow
+	@mkdir -p $(MLFLOW_DEMO)
+	@curl -sf http://127.0.0.1:$(MLFLOW_PORT)/health >/dev/null || { \
+	  echo "==> starting MLflow on http://127.0.0.1:$(MLFLOW_PORT) (store: .hpod-demo-mlflow/)"; \
+	  MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false setsid $(MLFLOW_VENV)/bin/mlflow server \
+	    --backend-store-uri sqlite:///$(MLFLOW_DEMO)/mlflow.db --artifacts-destination $(MLFLOW_DEMO)/artifacts \
+	    --host 127.0.0.1 --port $(MLFLOW_PORT) --workers 1 >$(MLFLOW_DEMO)/server.log 2>&1 & echo $$! >$(MLFLOW_DEMO)/server.pid; \
+	  for i in $$(seq 120); do curl -sf http://127.0.0.1:$(MLFLOW_PORT)/health >/dev/null && break; sleep 0.5; done; }
+	@rm -rf $(MLFLOW_DEMO)/home
+	PATH=$(MLFLOW_VENV)/bin:$$PATH MLFLOW_TRACKING_URI=http://127.0.0.1:$(MLFLOW_PORT) HPOD_HOME=$(MLFLOW_DEMO)/home \
+	  $(HPOD) run examples/spirals/study.yaml
+	@HPOD_HOME=$(MLFLOW_DEMO)/home $(HPOD) tracking status
+	@echo "MLflow UI: http://127.0.0.1:$(MLFLOW_PORT)/#/experiments (experiment spirals-mlp, model spirals-mlp); make mlflow-stop stops it"
+
+mlflow-stop:
+	@test -f $(MLFLOW_DEMO)/server.pid && kill -- -$$(cat $(MLFLOW_DEMO)/server.pid) 2>/dev/null; rm -f $(MLFLOW_DEMO)/server.pid; echo "MLflow stopped"
+
 ## Runs one example study on its own store: make example NAME=rag-config (see examples/README.md).
 example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }

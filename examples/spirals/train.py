@@ -439,8 +439,33 @@ def main(argv=None):
     path = write_model(model, params, metrics, mean, std)
     print(f"done: val_accuracy={val_accuracy:.4f} val_loss={val_loss:.4f} "
           f"latency={latency_ms:.4f} ms train_time={train_seconds:.2f}s model={path}", flush=True)
+    log_to_own_mlflow_run(metrics)
     emit({"final": True, "val_accuracy": round(val_accuracy, 6), "latency_ms": round(latency_ms, 6)})
     return 0
+
+
+def log_to_own_mlflow_run(metrics):
+    """Adds what only the trainer knows to the trial's MLflow run.
+
+    When the study is mirrored to MLflow, hpod creates the trial's run before starting
+    it and passes MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_ID and MLFLOW_RUN_ID, so
+    `mlflow.start_run()` joins that run instead of making a new one. hpod already
+    mirrors everything printed as `hpod {...}` and every file in $HPOD_ARTIFACT_DIR;
+    this is for extras, and only in full trainings: importing mlflow takes seconds,
+    which would dominate a quick test. Skipped when the run id is absent or mlflow is
+    not installed.
+    """
+    if not os.environ.get("MLFLOW_RUN_ID") or os.environ.get("HPOD_TIER") != "full_training":
+        return
+    try:
+        import mlflow
+    except ImportError:
+        print("note: MLFLOW_RUN_ID is set but mlflow is not installed; skipping the trainer's own logging")
+        return
+    with mlflow.start_run():
+        mlflow.set_tag("trainer", "spirals numpy mlp")
+        mlflow.log_metric("train_seconds", metrics["train_seconds"])
+        mlflow.log_dict({k: float(v) for k, v in metrics.items()}, "training_summary.json")
 
 
 if __name__ == "__main__":
