@@ -61,7 +61,9 @@ demo-mlflow: build mlflow
 	@echo "MLflow UI: http://127.0.0.1:$(MLFLOW_PORT)/#/experiments (experiment spirals-mlp, model spirals-mlp); make mlflow-stop stops it"
 
 mlflow-stop:
-	@test -f $(MLFLOW_DEMO)/server.pid && kill -- -$$(cat $(MLFLOW_DEMO)/server.pid) 2>/dev/null; rm -f $(MLFLOW_DEMO)/server.pid; echo "MLflow stopped"
+	@if [ -f $(MLFLOW_DEMO)/server.pid ]; then pid=$$(cat $(MLFLOW_DEMO)/server.pid); kill -TERM -$$pid 2>/dev/null; \
+	  for i in $$(seq 20); do kill -0 -$$pid 2>/dev/null || break; sleep 0.5; done; kill -KILL -$$pid 2>/dev/null; \
+	  rm -f $(MLFLOW_DEMO)/server.pid; echo "MLflow stopped"; else echo "no demo MLflow server is running"; fi
 
 ## Runs one example study on its own store: make example NAME=rag-config (see examples/README.md).
 example: build
