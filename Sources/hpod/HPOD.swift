@@ -11,6 +11,7 @@ struct HPOD: AsyncParsableCommand {
         hpod validate study.yaml     check a spec and list every problem
         hpod run study.yaml          run it here, with live progress; run again to resume
         hpod models                  the models registered by studies
+        hpod query "which run had the highest f1"   a question about a study, in plain words
 
       Or run the daemon and talk to it (--server, or HPOD_SERVER):
 
@@ -25,7 +26,7 @@ struct HPOD: AsyncParsableCommand {
     subcommands: [
       Run.self, Validate.self, Models.self, Serve.self, Submit.self, Status.self, Watch.self, Trials.self, Best.self,
       Cancel.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self, ImportanceCommand.self,
-      CompareCommand.self,
+      CompareCommand.self, QueryCommand.self,
     ]
   )
 }
