@@ -108,21 +108,9 @@ public struct NameResolver: Sendable {
     return phrase.allSatisfy { word in name.contains { $0 == word || ($0.hasPrefix(word) && word.count >= 2) } }
   }
 
-  /// Levenshtein distance.
+  /// Levenshtein distance (the spec reader's, which suggests keys the same way).
   static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    guard !a.isEmpty else { return b.count }
-    guard !b.isEmpty else { return a.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-      var current = [i] + [Int](repeating: 0, count: b.count)
-      for j in 1...b.count {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-      }
-      previous = current
-    }
-    return previous[b.count]
+    SpecReader.editDistance(a, b)
   }
 }
 
