@@ -29,26 +29,24 @@ struct CompareCommand: AsyncParsableCommand {
   func run() async throws {
     let database = try AppDatabase.open(at: store.hpodHome.databasePath)
     let record = try findStudy(study, in: database, home: store.hpodHome)
-    let all = try database.trials(studyId: record.id!)
-    let runs = try trials.map { number -> TrialRecord in
-      guard let trial = all.first(where: { $0.number == number }) else {
-        throw ValidationError("study \(record.id!) has no trial \(number) (it has 0...\(all.count - 1))")
-      }
-      return trial
+    let comparison: RunComparison
+    do {
+      comparison = try RunComparison.load(database: database, study: record, numbers: trials)
+    } catch let failure as RunComparison.Failure {
+      throw ValidationError(failure.description)
     }
-    let metrics = Dictionary(
-      uniqueKeysWithValues: try runs.map { ($0.id!, try database.finalMetrics(trialId: $0.id!)) })
-    let direction = Direction(rawValue: record.direction) ?? .minimize
-    let comparison = try RunComparison.compute(
-      runs: runs, finalMetrics: metrics, objective: record.objectiveMetric, direction: direction,
-      bestFullTraining: try database.summary(studyId: record.id!, higherIsBetter: direction == .maximize).best
-        .flatMap { $0.tier == .fullTraining ? $0 : nil })
     if json {
       return try printJSON(comparison)
     }
+    Self.render(comparison).forEach { print($0) }
+  }
+
+  /// The comparison as the terminal shows it: metrics with their change, the configuration
+  /// with what differs starred, the recommendation.
+  static func render(_ comparison: RunComparison) -> [String] {
     let header = [""] + zip(comparison.trials, comparison.tiers).map { "trial \($0) (\($1))" }
-    print("Metrics (final values; change vs the first trial):")
-    Summary.align(
+    var lines = ["Metrics (final values; change vs the first trial):"]
+    lines += Summary.align(
       [header]
         + comparison.metrics.map { row in
           [row.name]
@@ -57,13 +55,12 @@ struct CompareCommand: AsyncParsableCommand {
               guard index > 0, let change else { return value ?? "-" }
               return "\(value ?? "-") (\(String(format: "%+.1f%%", change)))"
             }
-        }
-    ).forEach { print($0) }
-    print("\nConfiguration (* differs):")
-    Summary.align(
+        })
+    lines += ["", "Configuration (* differs):"]
+    lines += Summary.align(
       [header]
-        + comparison.parameters.map { row in [(row.differs ? "* " : "  ") + row.name] + row.values.map { $0 ?? "-" } }
-    ).forEach { print($0) }
-    print("\nRecommendation: \(comparison.recommendation)")
+        + comparison.parameters.map { row in [(row.differs ? "* " : "  ") + row.name] + row.values.map { $0 ?? "-" } })
+    lines += ["", "Recommendation: \(comparison.recommendation)"]
+    return lines
   }
 }

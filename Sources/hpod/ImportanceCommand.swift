@@ -28,19 +28,24 @@ struct ImportanceCommand: AsyncParsableCommand {
     guard tier == "all" || chosen != nil else {
       throw ValidationError("--tier must be quick_test, full_training or all")
     }
-    let scores = ParameterImportance.compute(
-      trials: try database.trials(studyId: record.id!), direction: Direction(rawValue: record.direction) ?? .minimize,
-      tier: chosen)
+    let scores = try ParameterImportance.load(database: database, study: record, tier: chosen)
     if json {
       return try printJSON(scores)
     }
-    guard !scores.isEmpty else { return print("Not enough completed trials yet (3 per parameter at least).") }
-    print("What explains \(record.objectiveMetric) in study \(record.id!) '\(record.name)' (\(tier)):")
+    Self.render(
+      scores, title: "What explains \(record.objectiveMetric) in study \(record.id!) '\(record.name)' (\(tier)):"
+    )
+    .forEach { print($0) }
+  }
+
+  /// Importance scores as a table with bars, under a title.
+  static func render(_ scores: [ParameterImportance], title: String) -> [String] {
+    guard !scores.isEmpty else { return ["Not enough completed trials yet (3 per parameter at least)."] }
     var rows = [["parameter", "importance", "", "effect", "trials"]]
     for score in scores {
       let bar = String(repeating: "█", count: Int((score.score * 20).rounded()))
       rows.append([score.parameter, String(format: "%.2f", score.score), bar, score.effect, String(score.trials)])
     }
-    Summary.align(rows).forEach { print($0) }
+    return [title] + Summary.align(rows)
   }
 }

@@ -26,16 +26,22 @@ struct Models: AsyncParsableCommand {
       print(name.map { "No model named '\($0)' is registered." } ?? "No model is registered yet.")
       return
     }
+    try Self.table(versions, aliases: aliases) { try database.trial(id: $0)?.number }.forEach { print($0) }
+  }
+
+  /// The registry as a table; `trialNumber` finds the number of a version's trial.
+  static func table(_ versions: [ModelVersion], aliases: [ModelAlias], trialNumber: (Int64) throws -> Int?) rethrows
+    -> [String]
+  {
     var rows = [["model", "version", "aliases", "study", "trial", "value", "registered", "met"]]
     for version in versions {
       let names = aliases.filter { $0.modelName == version.modelName && $0.version == version.version }.map(\.alias)
-      let trial = try database.trial(id: version.trialId)
       rows.append([
         version.modelName, "v\(version.version)", names.joined(separator: ","), String(version.studyId),
-        trial.map { String($0.number) } ?? "?", version.value.map(ProgressView.format) ?? "-",
+        try trialNumber(version.trialId).map(String.init) ?? "?", version.value.map(ProgressView.format) ?? "-",
         ISO8601DateFormatter().string(from: version.createdAt), version.conditions,
       ])
     }
-    Summary.align(rows).forEach { print($0) }
+    return Summary.align(rows)
   }
 }

@@ -32,6 +32,9 @@ func printJSON<T: Encodable>(_ value: T) throws {
 /// Exit codes scripts can rely on.
 enum ExitCodes {
   static let invalidSpec: Int32 = 2
+  /// A command line (or an `hpod query` question) that could not be understood, as
+  /// ArgumentParser exits for a usage error (EX_USAGE).
+  static let usage: Int32 = 64
   static let studyFailed: Int32 = 3
   static let interrupted: Int32 = 130
 }

@@ -88,3 +88,24 @@ public struct ParameterImportance: Codable, Sendable, Hashable {
     return ranks
   }
 }
+
+extension ParameterImportance {
+  /// The importance of each parameter of a stored study for `metric` (default: the
+  /// objective, in the study's direction; another metric in `direction`).
+  public static func load(
+    database: AppDatabase, study: StudyRecord, metric: String? = nil, direction: Direction? = nil,
+    tier: Tier? = .quickTest
+  ) throws -> [ParameterImportance] {
+    var trials = try database.trials(studyId: study.id!)
+    if let metric, metric != study.objectiveMetric {
+      let values = try database.lastMetricValues(studyId: study.id!)
+      trials = trials.map { trial in
+        var trial = trial
+        trial.value = values[trial.id!]?[metric]
+        return trial
+      }
+    }
+    return compute(
+      trials: trials, direction: direction ?? Direction(rawValue: study.direction) ?? .minimize, tier: tier)
+  }
+}

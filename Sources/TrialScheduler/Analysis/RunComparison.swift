@@ -85,3 +85,23 @@ public struct RunComparison: Codable, Sendable, Hashable {
       best.number, -gain, full.number, full.number)
   }
 }
+
+extension RunComparison {
+  /// The comparison of trials of a stored study, by their numbers.
+  public static func load(database: AppDatabase, study: StudyRecord, numbers: [Int]) throws -> RunComparison {
+    let all = try database.trials(studyId: study.id!)
+    let runs = try numbers.map { number -> TrialRecord in
+      guard let trial = all.first(where: { $0.number == number }) else {
+        throw Failure(description: "study \(study.id!) has no trial \(number) (it has 0...\(all.count - 1))")
+      }
+      return trial
+    }
+    let metrics = Dictionary(
+      uniqueKeysWithValues: try runs.map { ($0.id!, try database.finalMetrics(trialId: $0.id!)) })
+    let direction = Direction(rawValue: study.direction) ?? .minimize
+    let best = try database.summary(studyId: study.id!, higherIsBetter: direction == .maximize).best
+    return try compute(
+      runs: runs, finalMetrics: metrics, objective: study.objectiveMetric, direction: direction,
+      bestFullTraining: best.flatMap { $0.tier == .fullTraining ? $0 : nil })
+  }
+}
