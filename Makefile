@@ -9,7 +9,7 @@ HPOD := .build/debug/hpod
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := $(CURDIR)/.venv/mlflow
 
-.PHONY: deps mlflow build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api
+.PHONY: deps mlflow build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -75,13 +75,13 @@ test: deps mlflow
 	HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler bench-strategies bench-early-stopping bench-api
+bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking
 
 bench-scheduler: deps
 	bench/scheduler/run
@@ -94,3 +94,6 @@ bench-early-stopping: deps
 
 bench-api: deps
 	bench/api/run
+
+bench-tracking: deps mlflow
+	bench/tracking/run

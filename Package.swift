@@ -65,6 +65,12 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .executableTarget(
+      name: "bench-tracking",
+      dependencies: ["TrackingBridge"],
+      path: "bench/tracking/swift",
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
       name: "bench-strategies",
       dependencies: ["SearchStrategies"],
       path: "bench/strategies/swift",

@@ -306,13 +306,29 @@ extension AppDatabase {
     try writer.write { db in try insert(points, db) }
   }
 
+  /// Inserts up to `rowsPerStatement` points per statement: one multi-row INSERT costs about
+  /// as much as a single-row one, so large batches go several times faster.
   private func insert(_ points: [MetricPoint], _ db: Database) throws {
-    guard !points.isEmpty else { return }
-    let statement = try db.cachedStatement(
-      sql: "INSERT INTO metric (trialId, name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
-    for point in points {
-      try statement.execute(arguments: [point.trialId, point.name, point.step, point.value, point.timestamp])
+    var start = 0
+    while start < points.count {
+      let rows = min(Self.rowsPerStatement, points.count - start)
+      let statement = try db.cachedStatement(sql: Self.insertMetricsSQL(rows: rows))
+      var arguments: [(any DatabaseValueConvertible)?] = []
+      arguments.reserveCapacity(rows * 5)
+      for point in points[start..<start + rows] {
+        arguments +=
+          [point.trialId, point.name, point.step, point.value, point.timestamp] as [(any DatabaseValueConvertible)?]
+      }
+      try statement.execute(arguments: StatementArguments(arguments))
+      start += rows
     }
+  }
+
+  private static let rowsPerStatement = 64
+
+  private static func insertMetricsSQL(rows: Int) -> String {
+    "INSERT INTO metric (trialId, name, step, value, timestamp) VALUES "
+      + Array(repeating: "(?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
   }
 
   /// The metric history of a trial, in step order (all metrics, or one).
