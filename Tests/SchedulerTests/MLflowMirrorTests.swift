@@ -261,6 +261,50 @@ struct MLflowMirrorTests {
     #expect(try await server.metricHistory(runId: runId, key: "score").count == 1250)
   }
 
+  @Test("the daemon's service mirrors the studies it runs and the trials told through ask and tell")
+  func daemonMirrors() async throws {
+    let server = try await MLflowServer.start(in: "\(sandbox.root)/mlflow")
+    defer { server.kill() }
+    let service = StudyService(database: sandbox.database, home: sandbox.home, maxConcurrentTrials: 2)
+    try await service.start()
+
+    // A study the daemon runs
+    let script = try sandbox.script("score.sh", #"echo "hpod {\"score\": $1}""#)
+    let ran = try await service.submit(
+      yaml: studyYAML(
+        name: "served", command: "[\(script), \"{x}\"]", maxTrials: 3,
+        extra: "tracking: {experiment: served, mlflow: {uri: \"\(server.uri)\"}}"))
+    try await waitFor { try sandbox.database.study(id: ran.id!)?.state == .completed }
+
+    // and an ask-and-tell study, told by a client
+    let asked = try await service.submit(
+      yaml: """
+        name: told
+        objective: {metric: score, direction: maximize}
+        search: {algorithm: random, seed: 4, max_trials: 2}
+        parameters: {x: {type: float, min: 0, max: 1}}
+        tracking: {experiment: told, mlflow: {uri: "\(server.uri)"}}
+        """)
+    for value in [0.25, 0.5] {
+      let trial = try await service.ask(asked.id!)
+      _ = try await service.tell(
+        trial.id!, API.Tell(value: value, metrics: [API.TellMetric(name: "score", step: 1, value: value)]))
+    }
+    #expect(await service.mirror.flush(timeout: .seconds(60)))
+    await service.shutdown()
+
+    for (name, count) in [("served", 3), ("told", 2)] {
+      let body = try await server.get("experiments/get-by-name", ["experiment_name": name])
+      let experiment = (body["experiment"] as? [String: Any])?["experiment_id"] as? String ?? ""
+      let runs = try await server.runs(experimentId: experiment)
+      #expect(runs.count == count, "\(name)")
+      #expect(runs.allSatisfy { $0.info["status"] as? String == "FINISHED" })
+      for run in runs {
+        #expect(try await server.metricHistory(runId: run.info["run_id"] as! String, key: "score").count == 1)
+      }
+    }
+  }
+
   func waitFor(timeout: Duration = .seconds(120), _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {

@@ -78,7 +78,14 @@ public actor StudyService {
       StudyRecord(
         name: spec.name, specYAML: yaml, specPath: specPath, specHash: StudySession.digest(yaml),
         objectiveMetric: spec.objective.metric, direction: spec.objective.direction.rawValue))
-    if !spec.isAskAndTell { launch(study, spec: spec) }
+    if spec.isAskAndTell {
+      // No runner will start for it: mirror it now, so told trials reach MLflow too.
+      if let uri = spec.tracking.mlflowURI {
+        try database.mirror(studyId: study.id!, uri: uri, experimentName: spec.tracking.experiment)
+      }
+    } else {
+      launch(study, spec: spec)
+    }
     logger.info("study \(study.id!) '\(study.name)' submitted")
     return study
   }
@@ -243,6 +250,7 @@ extension StudyService {
     else { throw ServiceError.conflict("trial \(trialId) already finished") }
     summaries.invalidate(trial.studyId)
     events.publish(.trialFinished(finished), studyId: trial.studyId)
+    mirror.wake()
     let study = try existing(trial.studyId)
     let spec = try specs.spec(of: study)
     let trials = try database.trials(studyId: trial.studyId)
