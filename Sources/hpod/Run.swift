@@ -90,7 +90,7 @@ struct Run: AsyncParsableCommand {
     }
     defer { interrupts.cancel() }
 
-    let mirror = try await TrackingMirror.start(spec: studySpec, database: database, logger: logger)
+    let mirror = try await TrackingMirror.start(spec: studySpec, database: database, home: home, logger: logger)
     let runner = StudyRunner(
       spec: studySpec, database: database, home: home, strategy: strategy, logger: logger, tracking: mirror,
       onEvent: { progress.handle($0) })

@@ -72,7 +72,7 @@ struct TrackingSync: AsyncParsableCommand {
     }
     var logger = Logger(label: "hpod.mlflow")
     logger.logLevel = .warning
-    let mirror = MLflowMirror(database: database, logger: logger)
+    let mirror = MLflowMirror(database: database, leasePath: store.hpodHome.mirrorLeasePath, logger: logger)
     await mirror.start()
     let emptied = await mirror.flush(timeout: .milliseconds(Int(timeout * 1000)))
     let lastError = await mirror.lastError

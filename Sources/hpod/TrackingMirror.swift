@@ -6,11 +6,13 @@ import TrialScheduler
 /// The MLflow mirror of a foreground `hpod run`: started when the spec names a server (or the
 /// store still has writes for one), flushed before hpod exits.
 enum TrackingMirror {
-  static func start(spec: StudySpec, database: AppDatabase, logger: Logger) async throws -> MLflowMirror? {
+  static func start(spec: StudySpec, database: AppDatabase, home: HpodHome, logger: Logger) async throws
+    -> MLflowMirror?
+  {
     guard try spec.tracking.mlflowURI != nil || !database.mirrorTargets().isEmpty else { return nil }
     var mirrorLogger = logger
     mirrorLogger[metadataKey: "component"] = "mlflow"
-    let mirror = MLflowMirror(database: database, logger: mirrorLogger)
+    let mirror = MLflowMirror(database: database, leasePath: home.mirrorLeasePath, logger: mirrorLogger)
     await mirror.start()
     return mirror
   }

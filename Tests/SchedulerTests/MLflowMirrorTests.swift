@@ -383,6 +383,18 @@ struct MLflowOutboxTests {
     #expect(status.lastError?.contains("did not answer") == true)
   }
 
+  @Test("one process at a time drains a store: a second hpod waits for the lease")
+  func oneDrainerPerStore() {
+    let path = sandbox.home.mirrorLeasePath
+    let daemon = MirrorLease(path: path)
+    let run = MirrorLease(path: path)
+    #expect(daemon.tryAcquire())
+    #expect(daemon.tryAcquire(), "holding it stays held")
+    #expect(!run.tryAcquire())
+    daemon.release()
+    #expect(run.tryAcquire())
+  }
+
   @Test("run names, statuses, keys and value limits follow MLflow's rules")
   func shaping() throws {
     var trial = TrialRecord(studyId: 1, number: 20, tier: .fullTraining, paramsJSON: "{}")

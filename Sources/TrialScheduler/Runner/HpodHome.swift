@@ -29,4 +29,6 @@ public struct HpodHome: Sendable, Hashable {
   }
 
   public func lockPath(studyName: String) -> String { "\(path)/locks/\(studyName).lock" }
+  /// Held by the one hpod process that sends the store's outbox to MLflow.
+  public var mirrorLeasePath: String { "\(path)/locks/mlflow-mirror.lock" }
 }

@@ -37,7 +37,8 @@ public actor StudyService {
     self.slots = TrialSlots(limit: maxConcurrentTrials)
     self.executor = executor
     self.logger = logger
-    self.mirror = MLflowMirror(database: database, logger: Logger(label: "hpod.mlflow"))
+    self.mirror = MLflowMirror(
+      database: database, leasePath: home.mirrorLeasePath, logger: Logger(label: "hpod.mlflow"))
   }
 
   /// Resumes every study that was running when the daemon last stopped.

@@ -28,6 +28,7 @@ public actor MLflowMirror: TrackingSink {
   private let database: AppDatabase
   private let logger: Logger
   private let settings: Settings
+  private let lease: MirrorLease?
   private var clients: [String: MLflowClient] = [:]
   private var targets: [Int64: MirrorTarget?] = [:]
   private var loop: Task<Void, Never>?
@@ -37,7 +38,14 @@ public actor MLflowMirror: TrackingSink {
   private var failures = 0
   public private(set) var lastError: String?
 
-  public init(database: AppDatabase, logger: Logger = Logger(label: "hpod.mlflow"), settings: Settings = Settings()) {
+  /// - Parameter leasePath: a lock file shared by every hpod process on the store
+  ///   (`HpodHome.mirrorLeasePath`): only its holder drains, so no write is sent twice. Nil
+  ///   drains without one (a store only this process uses).
+  public init(
+    database: AppDatabase, leasePath: String? = nil, logger: Logger = Logger(label: "hpod.mlflow"),
+    settings: Settings = Settings()
+  ) {
+    self.lease = leasePath.map(MirrorLease.init)
     self.database = database
     self.logger = logger
     self.settings = settings
@@ -54,6 +62,7 @@ public actor MLflowMirror: TrackingSink {
     nap?.cancel()
     await loop?.value
     loop = nil
+    lease?.release()
   }
 
   nonisolated public func wake() {
@@ -104,6 +113,11 @@ public actor MLflowMirror: TrackingSink {
 
   private func drainForever() async {
     while !Task.isCancelled {
+      if let lease, !lease.tryAcquire() {
+        // Another hpod drains this store; the runs it creates are read from the store.
+        await sleep(settings.pollInterval, wakeable: false)
+        continue
+      }
       let outcome = await drainPass()
       switch outcome {
       case .progressed:
