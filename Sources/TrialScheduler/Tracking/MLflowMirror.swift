@@ -37,6 +37,8 @@ public actor MLflowMirror: TrackingSink {
   /// Consecutive passes that stopped on an unreachable or failing server.
   private var failures = 0
   public private(set) var lastError: String?
+  /// Set once a trial started without its run during this outage, so the log says it once.
+  private var warnedRunMissing = false
 
   /// - Parameter leasePath: a lock file shared by every hpod process on the store
   ///   (`HpodHome.mirrorLeasePath`): only its holder drains, so no write is sent twice. Nil
@@ -95,9 +97,12 @@ public actor MLflowMirror: TrackingSink {
         break
       }
       guard failures == 0, ContinuousClock.now < deadline, !Task.isCancelled else {
-        logger.warning(
-          "trial \(trial.number) starts without its MLflow run (MLFLOW_RUN_ID unset): \(lastError ?? "the run is not created yet"); hpod's own records of it are mirrored later"
-        )
+        if !warnedRunMissing {
+          warnedRunMissing = true
+          logger.warning(
+            "trial \(trial.number) (and any other that starts before MLflow answers) starts without its MLflow run (MLFLOW_RUN_ID unset): \(lastError ?? "the run is not created yet"); hpod's own records of it are mirrored later"
+          )
+        }
         break
       }
       interruptNap()
@@ -121,8 +126,10 @@ public actor MLflowMirror: TrackingSink {
       let outcome = await drainPass()
       switch outcome {
       case .progressed:
+        if failures > 0 { logger.notice("MLflow answers again; sending the backlog") }
         failures = 0
         lastError = nil
+        warnedRunMissing = false
       case .idle:
         failures = 0
         lastError = nil
