@@ -132,6 +132,10 @@ enum Migrations {
         t.column("remoteVersion", .text).notNull()
       }
     }
+    migrator.registerMigration("v5: metric points by trial in insertion order, for the mirror's watermark") { db in
+      // Index entries carry the rowid, so `trialId = ? AND rowid > ?` is a range seek.
+      try db.create(index: "metric_by_trial", on: "metric", columns: ["trialId"])
+    }
     return migrator
   }
 }

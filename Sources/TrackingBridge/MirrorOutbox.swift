@@ -104,6 +104,9 @@ extension AppDatabase {
       if let existing, existing.uri == uri, existing.experimentName == experimentName { return }
       try db.execute(sql: "DELETE FROM mirroredRun WHERE studyId = ?", arguments: [studyId])
       try db.execute(sql: "DELETE FROM outbox WHERE studyId = ?", arguments: [studyId])
+      try db.execute(
+        sql: "DELETE FROM mirroredModelVersion WHERE modelVersionId IN (SELECT id FROM modelVersion WHERE studyId = ?)",
+        arguments: [studyId])
       try MirrorTarget(
         studyId: studyId, uri: uri, experimentName: experimentName, experimentId: nil,
         storeKey: existing?.storeKey ?? UUID().uuidString.lowercased()
@@ -161,10 +164,33 @@ extension AppDatabase {
     }
   }
 
-  /// The oldest writes still to send (refused ones are skipped).
-  public func pendingMirrorWrites(limit: Int) throws -> [OutboxEntry] {
+  /// The oldest writes still to send (refused ones are skipped), of one kind or all.
+  public func pendingMirrorWrites(limit: Int, kind: OutboxEntry.Kind? = nil) throws -> [OutboxEntry] {
     try writer.read { db in
-      try OutboxEntry.filter(Column("deadAt") == nil).order(Column("id")).limit(limit).fetchAll(db)
+      var request = OutboxEntry.filter(Column("deadAt") == nil)
+      if let kind { request = request.filter(Column("kind") == kind.rawValue) }
+      return try request.order(Column("id")).limit(limit).fetchAll(db)
+    }
+  }
+
+  /// What waits to be sent (of one study, or of all): writes not refused, and the metric
+  /// points of runs that exist or are still to be created. Points of a run MLflow refused to
+  /// create are not counted: nothing will send them until the write is retried.
+  public func mirrorBacklog(studyId: Int64? = nil) throws -> Int {
+    try writer.read { db in
+      let study = studyId.map { "AND studyId = \($0)" } ?? ""
+      let run = studyId.map { "AND r.studyId = \($0)" } ?? ""
+      let queued = studyId.map { "AND o.studyId = \($0)" } ?? ""
+      return try Int.fetchOne(
+        db,
+        sql: """
+          SELECT (SELECT COUNT(*) FROM outbox WHERE deadAt IS NULL \(study))
+            + (SELECT COUNT(*) FROM mirroredRun r JOIN metric m ON m.trialId = r.trialId
+               WHERE m.rowid > r.metricsSentThrough \(run))
+            + (SELECT COUNT(*) FROM outbox o JOIN metric m ON m.trialId = o.trialId
+               WHERE o.kind = 'createRun' AND o.deadAt IS NULL \(queued)
+               AND NOT EXISTS (SELECT 1 FROM mirroredRun r WHERE r.trialId = o.trialId))
+          """) ?? 0
     }
   }
 
@@ -187,6 +213,19 @@ extension AppDatabase {
       try db.execute(
         sql: "UPDATE outbox SET lastError = ?, deadAt = ? WHERE id = ?",
         arguments: [String(error.prefix(2000)), refused ? Date() : nil, id])
+    }
+  }
+
+  /// Puts refused writes back in line (after the cause was fixed: a restored experiment, a
+  /// corrected setting); returns how many.
+  @discardableResult
+  public func retryRefusedMirrorWrites() throws -> Int {
+    try writer.write { db in
+      try db.execute(
+        sql: "DELETE FROM outbox WHERE deadAt IS NOT NULL AND kind = ?",
+        arguments: [OutboxEntry.Kind.refusedMetrics.rawValue])
+      try db.execute(sql: "UPDATE outbox SET deadAt = NULL WHERE deadAt IS NOT NULL")
+      return db.changesCount
     }
   }
 
@@ -287,11 +326,13 @@ extension AppDatabase {
             (SELECT COUNT(*) FROM mirroredRun r WHERE r.studyId = m.studyId) AS runs,
             (SELECT COUNT(*) FROM outbox o WHERE o.studyId = m.studyId AND o.deadAt IS NULL) AS pending,
             (SELECT COUNT(*) FROM outbox o WHERE o.studyId = m.studyId AND o.deadAt IS NOT NULL) AS refused,
-            (SELECT COUNT(*) FROM metric JOIN trial ON trial.id = metric.trialId
-              LEFT JOIN mirroredRun r ON r.trialId = trial.id
-              WHERE trial.studyId = m.studyId AND metric.rowid > COALESCE(r.metricsSentThrough, 0)) AS unsent,
+            (SELECT COUNT(*) FROM mirroredRun r JOIN metric ON metric.trialId = r.trialId
+              WHERE r.studyId = m.studyId AND metric.rowid > r.metricsSentThrough)
+            + (SELECT COUNT(*) FROM outbox o JOIN metric ON metric.trialId = o.trialId
+              WHERE o.studyId = m.studyId AND o.kind = 'createRun' AND o.deadAt IS NULL
+              AND NOT EXISTS (SELECT 1 FROM mirroredRun r WHERE r.trialId = o.trialId)) AS unsent,
             (SELECT o.lastError FROM outbox o WHERE o.studyId = m.studyId AND o.lastError IS NOT NULL
-              ORDER BY o.id DESC LIMIT 1) AS lastError
+              ORDER BY o.id LIMIT 1) AS lastError
           FROM mirrorTarget m JOIN study s ON s.id = m.studyId ORDER BY m.studyId
           """)
       return rows.map { row in

@@ -96,7 +96,7 @@ struct Run: AsyncParsableCommand {
       onEvent: { progress.handle($0) })
     let final = try await runner.run(study, stopSignal: stopSignal)
     progress.finish()
-    if let mirror { await TrackingMirror.finish(mirror, database: database) }
+    if let mirror { await TrackingMirror.finish(mirror, studyId: study.id!, database: database) }
     let trials = try database.trials(studyId: study.id!)
     print(try Summary.load(spec: studySpec, study: final, trials: trials, home: home, database: database).render())
     switch final.state {

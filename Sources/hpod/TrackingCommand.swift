@@ -47,6 +47,11 @@ struct TrackingStatus: AsyncParsableCommand {
     for study in status where study.lastError != nil {
       print("\nlast error for \(study.studyName): \(study.lastError!)")
     }
+    if status.contains(where: { $0.refusedWrites > 0 }) {
+      print(
+        "\nMLflow refused some writes for good (the last error says why); once the cause is fixed, `hpod tracking sync --retry-refused` sends them again."
+      )
+    }
     let backlog = status.reduce(0) { $0 + $1.backlog }
     print(
       backlog == 0
@@ -61,11 +66,17 @@ struct TrackingSync: AsyncParsableCommand {
   @Option(help: "Give up after this many seconds (what is left stays queued).")
   var timeout: Double = 120
 
+  @Flag(help: "Send again the writes MLflow refused (once their cause is fixed, e.g. a restored experiment).")
+  var retryRefused = false
+
   @OptionGroup var store: StoreOptions
 
   func run() async throws {
     let database = try AppDatabase.open(at: store.hpodHome.databasePath)
-    let before = try database.mirrorStatus().reduce(0) { $0 + $1.backlog }
+    if retryRefused {
+      print("Put \(try database.retryRefusedMirrorWrites()) refused writes back in line.")
+    }
+    let before = try database.mirrorBacklog()
     guard before > 0 else {
       print("Nothing to send: everything mirrored is in MLflow.")
       return
@@ -77,7 +88,7 @@ struct TrackingSync: AsyncParsableCommand {
     let emptied = await mirror.flush(timeout: .milliseconds(Int(timeout * 1000)))
     let lastError = await mirror.lastError
     await mirror.stop()
-    let after = try database.mirrorStatus().reduce(0) { $0 + $1.backlog }
+    let after = try database.mirrorBacklog()
     print("Sent \(before - after) of \(before) writes to MLflow.")
     if !emptied {
       print("\(after) still waiting\(lastError.map { ": \($0)" } ?? ""). Run `hpod tracking sync` again later.")

@@ -17,13 +17,12 @@ enum TrackingMirror {
     return mirror
   }
 
-  /// Gives the mirror up to 30 s to send what is left, then says what is still waiting.
-  static func finish(_ mirror: MLflowMirror, database: AppDatabase) async {
-    let emptied = await mirror.flush(timeout: .seconds(30))
+  /// Gives the mirror up to 30 s to send what is left of the study, then says what still waits.
+  static func finish(_ mirror: MLflowMirror, studyId: Int64, database: AppDatabase) async {
+    let emptied = await mirror.flush(studyId: studyId, timeout: .seconds(30))
     let lastError = await mirror.lastError
     await mirror.stop()
-    guard !emptied, let status = try? database.mirrorStatus() else { return }
-    let waiting = status.reduce(0) { $0 + $1.backlog }
+    guard !emptied, let waiting = try? database.mirrorBacklog(studyId: studyId), waiting > 0 else { return }
     FileHandle.standardError.write(
       Data(
         """

@@ -305,6 +305,98 @@ struct MLflowMirrorTests {
     }
   }
 
+  @Test(
+    "a refused write is set aside and retried on request; a server answering 401 holds its study's writes without blocking another's"
+  )
+  func refusalsAndAuthErrors() async throws {
+    let server = try await MLflowServer.start(in: "\(sandbox.root)/mlflow")
+    defer { server.kill() }
+    let locked = try await MLflowServer.startUnauthorized(in: "\(sandbox.root)/locked")
+    defer { locked.kill() }
+    let database = sandbox.database
+
+    // Given a study mirrored to a deleted experiment, one to a server that wants credentials,
+    // and one to a healthy server, each with a finished trial and its points
+    let created = try await server.post("experiments/create", ["name": "deleted"])
+    _ = try await server.post("experiments/delete", ["experiment_id": created["experiment_id"] as! String])
+    var trials: [String: Int64] = [:]
+    for (name, uri) in [("deleted", server.uri), ("locked", locked.uri), ("healthy", server.uri)] {
+      let study = try database.createStudy(
+        StudyRecord(name: name, specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize")
+      )
+      try database.mirror(studyId: study.id!, uri: uri, experimentName: name)
+      let trial = try database.createTrial(
+        studyId: study.id!, tier: .quickTest, params: [("x", "1", 1)], paramsJSON: "{}")
+      try database.appendMetrics(
+        (0..<3).map { MetricPoint(trialId: trial.id!, name: "s", step: $0, value: 1, timestamp: 1) })
+      try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
+      trials[name] = trial.id!
+    }
+    var settings = MLflowMirror.Settings()
+    settings.maxBackoff = .seconds(1)
+    let mirror = MLflowMirror(database: database, settings: settings)
+    await mirror.start()
+
+    // When the mirror drains: the healthy study goes through whatever the others do
+    #expect(await mirror.flush(studyId: 3, timeout: .seconds(60)))
+    #expect(try database.mirroredRun(trialId: trials["healthy"]!) != nil)
+    // the deleted experiment's writes are refused, set aside, and no longer count as waiting
+    #expect(await mirror.flush(studyId: 1, timeout: .seconds(30)))
+    let status = try database.mirrorStatus()
+    #expect(status[0].refusedWrites == 3 && status[0].backlog == 0)
+    #expect(status[0].lastError?.contains("deleted") == true)
+    // the 401s are not taken as a refusal: the writes wait, with the error
+    #expect(status[1].refusedWrites == 0 && status[1].pendingWrites == 3 && status[1].unsentMetricPoints == 3)
+    #expect(status[1].lastError?.contains("401") == true)
+    let stopping = ContinuousClock.now
+    await mirror.stop()
+    #expect(ContinuousClock.now - stopping < .seconds(3), "stop does not wait out a backoff")
+
+    // When the experiment is restored and the refused writes are retried
+    _ = try await server.post("experiments/restore", ["experiment_id": created["experiment_id"] as! String])
+    #expect(try database.retryRefusedMirrorWrites() == 3)
+    let again = MLflowMirror(database: database)
+    await again.start()
+    #expect(await again.flush(studyId: 1, timeout: .seconds(60)))
+    await again.stop()
+    // Then the run is there with its history
+    let run = try #require(try database.mirroredRun(trialId: trials["deleted"]!))
+    #expect(try await server.metricHistory(runId: run.runId, key: "s").count == 3)
+  }
+
+  @Test("an artifact with spaces and ? in its name keeps it (# becomes _), and the registered source points at it")
+  func artifactNames() async throws {
+    let server = try await MLflowServer.start(in: "\(sandbox.root)/mlflow")
+    defer { server.kill() }
+    let database = sandbox.database
+    let study = try database.createStudy(
+      StudyRecord(
+        name: "files", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize"))
+    try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "files")
+    let trial = try database.createTrial(studyId: study.id!, tier: .fullTraining, params: [], paramsJSON: "{}")
+    let directory = "\(sandbox.root)/artifacts here/run"
+    try FileManager.default.createDirectory(atPath: "\(directory)/artifacts", withIntermediateDirectories: true)
+    let model = "\(directory)/artifacts/my model#1?.npz"
+    try Data("weights".utf8).write(to: URL(fileURLWithPath: model))
+    try database.startTrial(trial, pid: 1, processStartTicks: nil, runDirectory: directory)
+    try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
+    _ = try database.registerModel(
+      ModelVersion(
+        modelName: "files-model", trialId: trial.id!, studyId: study.id!, value: 1, metricsJSON: "{}",
+        paramsJSON: "{}", conditions: "s >= 0", artifactPath: model), alias: "champion", higherIsBetter: true)
+    let mirror = MLflowMirror(database: database)
+    await mirror.start()
+    #expect(await mirror.flush(timeout: .seconds(60)))
+    await mirror.stop()
+
+    let run = try #require(try database.mirroredRun(trialId: trial.id!))
+    #expect(try await server.artifacts(runId: run.runId) == ["my model_1?.npz"], "MLflow refuses # in paths")
+    let version = try await server.get("model-versions/get", ["name": "files-model", "version": "1"])
+    #expect(
+      ((version["model_version"] as? [String: Any])?["source"] as? String)?.hasSuffix("/artifacts/my model_1?.npz")
+        == true)
+  }
+
   func waitFor(timeout: Duration = .seconds(120), _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
@@ -409,6 +501,11 @@ struct MLflowOutboxTests {
     #expect(RunIdentity.status(of: .pruned) == "KILLED")
     #expect(MLflowLimits.key("val/acc@5 é") == "val/acc_5 _")
     #expect(MLflowLimits.key(String(repeating: "k", count: 300)).count == 250)
+    #expect(["eval/", "a//b", "./x", "..", ""].map(MLflowLimits.key) == ["eval", "a/b", "x", "__", "_"])
+    #expect(MLflowLimits.params([("lr[a]", "1"), ("lr(a)", "2")]).params.map(\.0) == ["lr_a_", "lr_a__2"])
+    #expect(MLflowLimits.value("ééé", limit: 2) == ("éé", true))
+    let wide = (0..<100).map { ("k\($0)", String(repeating: "é", count: 6000)) }
+    #expect(MLflowLimits.chunks(wide).allSatisfy { chunk in chunk.reduce(0) { $0 + $1.1.utf8.count } < 1_000_000 })
     let (shaped, cut) = MLflowLimits.params([("short", "x"), ("long", String(repeating: "y", count: 6001))])
     #expect(shaped[1].1.count == 6000 && cut == ["long"])
     #expect(MLflowLimits.chunks(Array(0..<250), of: 100).map(\.count) == [100, 100, 50])

@@ -59,6 +59,7 @@ final class MLflowServer: @unchecked Sendable {
       if let (status, _) = try? await request("GET", "/health"), status == 200 { return }
       try await Task.sleep(for: .milliseconds(250))
     }
+    kill()
     Issue.record("MLflow did not answer /health within 90 s; its log: \(root)/server.err")
     throw CancellationError()
   }
@@ -146,6 +147,32 @@ final class MLflowServer: @unchecked Sendable {
     let (data, response) = try await URLSession.shared.data(for: request)
     let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+  }
+
+  /// A server that answers 401 to everything, as an MLflow behind auth does to a client
+  /// without credentials. Stopped with `kill()`.
+  static func startUnauthorized(in root: String) async throws -> MLflowServer {
+    let server = MLflowServer(root: root, port: try freePort())
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let script = """
+      import http.server, sys
+      class Handler(http.server.BaseHTTPRequestHandler):
+          def answer(self):
+              self.send_response(401); self.send_header("Content-Length", "12"); self.end_headers()
+              self.wfile.write(b"Unauthorized")
+          do_GET = do_POST = do_PUT = answer
+      http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+      """
+    server.process = try LocalProcessExecutor().launch(
+      TrialLaunch(
+        argv: ["python3", "-c", script, String(server.port)], workdir: root,
+        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(root)/401.out", stderrLog: "\(root)/401.err"))
+    for _ in 0..<100 {
+      if let (status, _) = try? await server.request("GET", "/health"), status == 401 { return server }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    server.kill()
+    throw TrialLaunchError("the 401 server did not start")
   }
 
   /// A port nobody listens on now (bound to 0, read back, released).

@@ -16,22 +16,31 @@ enum ArtifactUpload {
       for case let url as URL in walker
       where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
         let relative = String(url.standardizedFileURL.path.dropFirst(artifacts.standardizedFileURL.path.count + 1))
-        files.append((url, relative))
+        files.append((url, remoteName(relative)))
       }
     }
     for log in ["stdout.log", "stderr.log"] where FileManager.default.fileExists(atPath: "\(directory)/\(log)") {
       files.append((URL(fileURLWithPath: "\(directory)/\(log)"), "hpod-logs/\(log)"))
     }
-    for file in files.sorted(by: { $0.remote < $1.remote }) {
+    // A file the trial's folder no longer has (cleaned up since) is skipped, not retried for ever.
+    for file in files.sorted(by: { $0.remote < $1.remote })
+    where FileManager.default.isReadableFile(atPath: file.local.path) {
       try await client.uploadArtifact(path: "\(root)/\(file.remote)", file: file.local)
     }
   }
 
   /// The registered version's source: the model file inside the run's artifacts, or the
   /// run's artifact root when the study names no file.
-  static func source(of version: ModelVersion, run: MirroredRun) -> String {
-    guard let path = version.artifactPath, let range = path.range(of: "/artifacts/") else { return run.artifactURI }
-    return "\(run.artifactURI)/\(path[range.upperBound...])"
+  static func source(of version: ModelVersion, run: MirroredRun, runDirectory: String?) -> String {
+    let prefix = "\(runDirectory ?? "")/artifacts/"
+    guard runDirectory != nil, let path = version.artifactPath, path.hasPrefix(prefix) else { return run.artifactURI }
+    return "\(run.artifactURI)/\(remoteName(String(path.dropFirst(prefix.count))))"
+  }
+
+  /// The name a file gets in MLflow: its path in the artifact folder, with `#` (which MLflow
+  /// refuses in artifact paths) as `_`.
+  static func remoteName(_ relative: String) -> String {
+    relative.replacingOccurrences(of: "#", with: "_")
   }
 
   /// `mlflow-artifacts:/1/<run>/artifacts` (or `mlflow-artifacts://host/1/…`) → `1/<run>/artifacts`.

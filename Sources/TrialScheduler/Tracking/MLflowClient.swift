@@ -32,8 +32,11 @@ struct MLflowError: Error, CustomStringConvertible {
 struct MLflowClient: Sendable {
   let baseURL: URL
   let session: URLSession
+  /// The Authorization header MLflow's own client would send: MLFLOW_TRACKING_TOKEN (bearer),
+  /// or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic), from hpod's environment.
+  let authorization: String?
 
-  init(uri: String, timeout: TimeInterval) {
+  init(uri: String, timeout: TimeInterval, environment: [String: String] = ProcessInfo.processInfo.environment) {
     var text = uri
     while text.hasSuffix("/") { text.removeLast() }
     baseURL = URL(string: text) ?? URL(string: "http://127.0.0.1:5000")!
@@ -41,6 +44,18 @@ struct MLflowClient: Sendable {
     configuration.timeoutIntervalForRequest = timeout
     configuration.httpMaximumConnectionsPerHost = 4
     session = URLSession(configuration: configuration)
+    if let token = environment["MLFLOW_TRACKING_TOKEN"], !token.isEmpty {
+      authorization = "Bearer \(token)"
+    } else if let user = environment["MLFLOW_TRACKING_USERNAME"], let password = environment["MLFLOW_TRACKING_PASSWORD"]
+    {
+      authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+    } else {
+      authorization = nil
+    }
+  }
+
+  func invalidate() {
+    session.finishTasksAndInvalidate()
   }
 
   // MARK: Experiments
@@ -158,15 +173,17 @@ struct MLflowClient: Sendable {
   /// Uploads a file through the server's artifact proxy (`mlflow server --serve-artifacts`,
   /// the default). `path` is relative to the proxy's root, e.g. `1/<run>/artifacts/model.npz`.
   func uploadArtifact(path: String, file: URL) async throws {
+    // Percent-encoded once, segment by segment: a file named "my model#1?.npz" keeps its name.
+    let segmentAllowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))
     let encoded = path.split(separator: "/").map {
-      $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
-        ?? String($0)
+      $0.addingPercentEncoding(withAllowedCharacters: segmentAllowed) ?? String($0)
     }.joined(separator: "/")
-    var request = URLRequest(url: baseURL.appendingPathComponent("api/2.0/mlflow-artifacts/artifacts/" + encoded))
+    var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
+    components.percentEncodedPath = components.percentEncodedPath + "/api/2.0/mlflow-artifacts/artifacts/" + encoded
+    var request = URLRequest(url: components.url!)
     request.httpMethod = "PUT"
     request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-    let data = try Data(contentsOf: file)
-    let _: Empty = try await send(request, body: data)
+    let _: Empty = try await send(request, file: file)
   }
 
   // MARK: Model registry
@@ -246,6 +263,15 @@ struct MLflowClient: Sendable {
 
   struct Empty: Decodable {}
 
+  /// Only MLflow itself saying the write is wrong sets it aside for good. Anything else, a
+  /// 401/403 of an expired token, a proxy's 404 or 413, a 5xx or 429, may pass once the
+  /// setting or the server is fixed, so the write waits and is retried.
+  static func isRefusal(status: Int, code: String?) -> Bool {
+    guard (400..<500).contains(status), ![401, 403, 408, 429].contains(status) else { return false }
+    return ["INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE", "RESOURCE_ALREADY_EXISTS"]
+      .contains(code ?? "")
+  }
+
   /// MLflow's error body.
   struct Failure: Decodable {
     var error_code: String?
@@ -265,12 +291,21 @@ struct MLflowClient: Sendable {
     return try await send(URLRequest(url: components.url!), body: nil)
   }
 
-  private func send<Answer: Decodable>(_ request: URLRequest, body: Data?) async throws -> Answer {
+  private func send<Answer: Decodable>(_ request: URLRequest, body: Data? = nil, file: URL? = nil) async throws
+    -> Answer
+  {
     var request = request
     request.httpBody = body
+    if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
     let (data, response): (Data, URLResponse)
     do {
-      (data, response) = try await session.data(for: request)
+      if let file {
+        (data, response) = try await session.upload(for: request, fromFile: file)
+      } else {
+        (data, response) = try await session.data(for: request)
+      }
+    } catch let error as CocoaError {
+      throw MLflowError(kind: .unavailable, code: nil, message: "cannot read \(file?.path ?? "the file"): \(error)")
     } catch {
       throw MLflowError(
         kind: .unreachable, code: nil,
@@ -281,7 +316,8 @@ struct MLflowClient: Sendable {
       let failure = try? JSONDecoder().decode(Failure.self, from: data)
       let text = failure?.message ?? String(decoding: data.prefix(300), as: UTF8.self)
       throw MLflowError(
-        kind: status == 429 || status >= 500 ? .unavailable : .refused, code: failure?.error_code,
+        kind: Self.isRefusal(status: status, code: failure?.error_code) ? .refused : .unavailable,
+        code: failure?.error_code,
         message: "\(request.httpMethod ?? "GET") \(request.url?.path ?? "") answered \(status): \(text)")
     }
     if Answer.self == Empty.self { return Empty() as! Answer }

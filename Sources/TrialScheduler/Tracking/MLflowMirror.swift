@@ -30,15 +30,22 @@ public actor MLflowMirror: TrackingSink {
   private let settings: Settings
   private let lease: MirrorLease?
   private var clients: [String: MLflowClient] = [:]
-  private var targets: [Int64: MirrorTarget?] = [:]
+  private var targets: [Int64: MirrorTarget] = [:]
   private var loop: Task<Void, Never>?
   private var nap: Task<Void, any Error>?
   private var napIsWakeable = true
-  /// Consecutive passes that stopped on an unreachable or failing server.
-  private var failures = 0
+  /// Servers that did not answer (or answered 5xx, 429, 401, 403…), by URI: their writes wait
+  /// out a backoff while other servers' studies go on.
+  private var outages: [String: Outage] = [:]
+  /// The last error of a server that is down, if any is.
   public private(set) var lastError: String?
-  /// Set once a trial started without its run during this outage, so the log says it once.
+  /// Set once a trial started without its run during an outage, so the log says it once.
   private var warnedRunMissing = false
+
+  private struct Outage {
+    var failures: Int
+    var until: ContinuousClock.Instant
+  }
 
   /// - Parameter leasePath: a lock file shared by every hpod process on the store
   ///   (`HpodHome.mirrorLeasePath`): only its holder drains, so no write is sent twice. Nil
@@ -65,30 +72,28 @@ public actor MLflowMirror: TrackingSink {
     await loop?.value
     loop = nil
     lease?.release()
+    clients.values.forEach { $0.invalidate() }
+    clients = [:]
   }
 
   nonisolated public func wake() {
     Task { await self.interruptNap() }
   }
 
-  /// Waits until the outbox is empty, or `timeout` passed; returns whether it emptied.
-  public func flush(timeout: Duration) async -> Bool {
+  /// Waits until nothing of `studyId` (of every mirrored study when nil) waits to be sent, or
+  /// `timeout` passed; returns whether it all went. Writes MLflow refused do not count.
+  public func flush(studyId: Int64? = nil, timeout: Duration) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-      if (try? backlog()) == 0 { return true }
+      if (try? database.mirrorBacklog(studyId: studyId)) == 0 { return true }
       interruptNap()
-      try? await Task.sleep(for: .milliseconds(50))
+      try? await Task.sleep(for: .milliseconds(100))
     }
-    return (try? backlog()) == 0
-  }
-
-  /// Writes not yet sent, counting metric points of mirrored runs.
-  public func backlog() throws -> Int {
-    try database.mirrorStatus().reduce(0) { $0 + $1.backlog }
+    return (try? database.mirrorBacklog(studyId: studyId)) == 0
   }
 
   public func environment(for trial: TrialRecord) async -> [String: String] {
-    guard let target = target(of: trial.studyId) else { return [:] }
+    guard let target = try? target(of: trial.studyId) else { return [:] }
     var environment = ["MLFLOW_TRACKING_URI": target.uri]
     let deadline = ContinuousClock.now + settings.runWait
     while true {
@@ -96,7 +101,7 @@ public actor MLflowMirror: TrackingSink {
         environment["MLFLOW_RUN_ID"] = run.runId
         break
       }
-      guard failures == 0, ContinuousClock.now < deadline, !Task.isCancelled else {
+      guard outages[target.uri] == nil, ContinuousClock.now < deadline, !Task.isCancelled else {
         if !warnedRunMissing {
           warnedRunMissing = true
           logger.warning(
@@ -108,7 +113,7 @@ public actor MLflowMirror: TrackingSink {
       interruptNap()
       try? await Task.sleep(for: .milliseconds(20))
     }
-    if let experimentId = self.target(of: trial.studyId)?.experimentId {
+    if let experimentId = (try? self.target(of: trial.studyId))??.experimentId {
       environment["MLFLOW_EXPERIMENT_ID"] = experimentId
     }
     return environment
@@ -123,25 +128,15 @@ public actor MLflowMirror: TrackingSink {
         await sleep(settings.pollInterval, wakeable: false)
         continue
       }
-      let outcome = await drainPass()
-      switch outcome {
+      switch await drainPass() {
       case .progressed:
-        if failures > 0 { logger.notice("MLflow answers again; sending the backlog") }
-        failures = 0
-        lastError = nil
-        warnedRunMissing = false
+        continue
       case .idle:
-        failures = 0
-        lastError = nil
         await sleep(settings.pollInterval, wakeable: true)
-      case .blocked(let error):
-        failures += 1
-        lastError = error.description
-        let backoff = min(settings.initialBackoff * (1 << min(failures - 1, 16)), settings.maxBackoff)
-        if failures == 1 || failures % 10 == 0 {
-          logger.warning("MLflow mirror paused, retrying in \(backoff): \(error)")
-        }
-        await sleep(backoff, wakeable: false)
+      case .blocked(let until):
+        // Only the servers that are down wait out their backoff; a wake still runs a pass
+        // for the others.
+        await sleep(min(until - .now, settings.pollInterval), wakeable: true)
       }
     }
   }
@@ -149,65 +144,100 @@ public actor MLflowMirror: TrackingSink {
   enum PassOutcome {
     case progressed
     case idle
-    case blocked(MLflowError)
+    /// Something waits for a server that is down, until this instant at the earliest.
+    case blocked(until: ContinuousClock.Instant)
   }
 
-  /// Sends what the outbox holds, oldest first, then the live metric points of open runs.
+  /// Sends what the outbox holds: runs to create first (each is the first write of its run,
+  /// so this keeps every run's order while trials waiting for their run id start sooner),
+  /// then the rest oldest first, then the live metric points of open runs. Writes for a
+  /// server that is down are skipped, and with them every later write for that server.
   func drainPass() async -> PassOutcome {
     var progressed = false
+    let now = ContinuousClock.now
+    var down = Set(outages.filter { $0.value.until > now }.keys)
     do {
-      let entries = try database.pendingMirrorWrites(limit: 200)
-      for entry in entries {
-        guard !Task.isCancelled else { return .progressed }
-        do {
-          try database.mirrorWriteAttempted(entry.id!)
-          try await send(entry)
-          try database.mirrorWriteSent(entry.id!)
-          progressed = true
-        } catch let error as MLflowError where error.isRetryable {
-          try database.mirrorWriteFailed(entry.id!, error: error.description, refused: false)
-          return .blocked(error)
-        } catch {
-          logger.error(
-            "MLflow refused \(entry.kind.rawValue) for trial \(entry.trialId.map(String.init) ?? "-"): \(error)")
-          try database.mirrorWriteFailed(entry.id!, error: "\(error)", refused: true)
+      for entries in [
+        try database.pendingMirrorWrites(limit: 100, kind: .createRun), try database.pendingMirrorWrites(limit: 200),
+      ] {
+        for entry in entries {
+          guard !Task.isCancelled else { return .progressed }
+          guard let target = try target(of: entry.studyId), !down.contains(target.uri) else { continue }
+          do {
+            try database.mirrorWriteAttempted(entry.id!)
+            try await send(entry, target: target)
+            try database.mirrorWriteSent(entry.id!)
+            answered(target.uri)
+          } catch let error as MLflowError where error.kind == .refused {
+            logger.error(
+              "MLflow refused \(entry.kind.rawValue) for trial id \(entry.trialId.map(String.init) ?? "-"): \(error)")
+            try database.mirrorWriteFailed(entry.id!, error: error.description, refused: true)
+          } catch {
+            try database.mirrorWriteFailed(entry.id!, error: "\(error)", refused: false)
+            failed(target.uri, error)
+            down.insert(target.uri)
+            continue
+          }
           progressed = true
         }
       }
-      if entries.count == 200 { return .progressed }
       for trialId in try database.runsWithUnsentMetrics() {
-        guard let run = try database.mirroredRun(trialId: trialId) else { continue }
-        try await sendMetrics(of: run)
-        progressed = true
+        guard let run = try database.mirroredRun(trialId: trialId), let target = try target(of: run.studyId),
+          !down.contains(target.uri)
+        else { continue }
+        do {
+          try await sendMetrics(of: run, client: client(for: target.uri))
+          answered(target.uri)
+          progressed = true
+        } catch {
+          failed(target.uri, error)
+          down.insert(target.uri)
+        }
       }
-    } catch let error as MLflowError {
-      return error.isRetryable ? .blocked(error) : .progressed
     } catch {
       logger.error("MLflow mirror cannot read the store: \(error)")
-      return .blocked(MLflowError(kind: .unavailable, code: nil, message: "store: \(error)"))
+      return .blocked(until: .now + settings.maxBackoff)
     }
-    return progressed ? .progressed : .idle
+    if progressed { return .progressed }
+    if let soonest = outages.values.map(\.until).min() { return .blocked(until: soonest) }
+    return .idle
   }
 
-  private func send(_ entry: OutboxEntry) async throws {
-    guard let target = target(of: entry.studyId) else { return }
+  /// A server failed: its writes wait out an exponential backoff.
+  private func failed(_ uri: String, _ error: any Error) {
+    let failures = (outages[uri]?.failures ?? 0) + 1
+    let backoff = min(settings.initialBackoff * (1 << min(failures - 1, 16)), settings.maxBackoff)
+    outages[uri] = Outage(failures: failures, until: .now + backoff)
+    lastError = "\(error)"
+    if failures == 1 || failures % 10 == 0 {
+      logger.warning("MLflow at \(uri) paused, retrying in \(backoff): \(error)")
+    }
+  }
+
+  private func answered(_ uri: String) {
+    guard outages.removeValue(forKey: uri) != nil else { return }
+    logger.notice("MLflow at \(uri) answers again; sending its backlog")
+    if outages.isEmpty {
+      lastError = nil
+      warnedRunMissing = false
+    }
+  }
+
+  private func send(_ entry: OutboxEntry, target: MirrorTarget) async throws {
     let client = client(for: target.uri)
     guard let trialId = entry.trialId else { return }
     switch entry.kind {
     case .createRun:
-      try await createRun(trialId: trialId, target: target, client: client, attempted: entry.attempts > 0)
+      try await createRun(trialId: trialId, target: target, client: client)
     case .setTags:
       let run = try mirroredRun(trialId)
       let tags = (try? JSONDecoder().decode([String: String].self, from: Data((entry.payload ?? "{}").utf8))) ?? [:]
-      for chunk in MLflowLimits.chunks(
-        MLflowLimits.tags(tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
-        of: MLflowLimits.paramsOrTagsPerBatch)
-      {
+      for chunk in MLflowLimits.chunks(MLflowLimits.tags(tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })) {
         try await client.logBatch(runId: run.runId, tags: chunk)
       }
     case .endRun:
       let run = try mirroredRun(trialId)
-      try await sendMetrics(of: run)
+      try await sendMetrics(of: run, client: client)
       guard let trial = try database.trial(id: trialId) else { return }
       try await client.logBatch(runId: run.runId, tags: MLflowLimits.tags(RunIdentity.endTags(of: trial)))
       try await client.endRun(
@@ -222,41 +252,41 @@ public actor MLflowMirror: TrackingSink {
       return
     case .registerModel:
       guard let id = entry.payload.flatMap(Int64.init), let version = try database.modelVersion(id: id) else { return }
-      try await registerModel(version, run: try mirroredRun(trialId), client: client)
+      try await registerModel(version, run: try mirroredRun(trialId), target: target, client: client)
     }
   }
 
-  private func createRun(trialId: Int64, target: MirrorTarget, client: MLflowClient, attempted: Bool) async throws {
+  /// Creates the trial's run, or finds it by its key (an attempt whose answer was lost, a
+  /// store restored from a backup, a study mirrored back to a server it used before), then
+  /// logs its params. The run is recorded only once its params are in, so the trial, which
+  /// starts when it sees the run, cannot log a param first.
+  private func createRun(trialId: Int64, target: MirrorTarget, client: MLflowClient) async throws {
     let experimentId = try await experimentId(of: target, client: client)
     guard let trial = try database.trial(id: trialId), let lineage = try database.runLineage(trialId: trialId),
       let study = try database.study(id: trial.studyId)
     else { return }
     let runKey = "\(target.storeKey)/\(trialId)"
-    var run = try database.mirroredRun(trialId: trialId)
-    if run == nil {
-      // An earlier attempt may have created the run and lost the answer: find it by its key.
-      var info: MLflowClient.RunInfo? = nil
-      if attempted { info = try await client.findRun(experimentId: experimentId, tag: "hpod.run_key", equals: runKey) }
-      if info == nil {
-        info = try await client.createRun(
-          experimentId: experimentId, name: RunIdentity.name(trial: trial, lineage: lineage),
-          startTime: Int64(trial.createdAt.timeIntervalSince1970 * 1000),
-          tags: MLflowLimits.tags(
-            RunIdentity.tags(trial: trial, lineage: lineage, study: study) + [("hpod.run_key", runKey)]))
-      }
-      let created = MirroredRun(
-        trialId: trialId, studyId: trial.studyId, runId: info!.run_id, artifactURI: info!.artifact_uri)
-      try database.saveMirroredRun(created)
-      run = created
+    let recorded = try database.mirroredRun(trialId: trialId)
+    var info = recorded.map { MLflowClient.RunInfo(run_id: $0.runId, artifact_uri: $0.artifactURI) }
+    if info == nil {
+      info = try await client.findRun(experimentId: experimentId, tag: "hpod.run_key", equals: runKey)
     }
+    if info == nil {
+      info = try await client.createRun(
+        experimentId: experimentId, name: RunIdentity.name(trial: trial, lineage: lineage),
+        startTime: Int64(trial.createdAt.timeIntervalSince1970 * 1000),
+        tags: MLflowLimits.tags(
+          RunIdentity.tags(trial: trial, lineage: lineage, study: study) + [("hpod.run_key", runKey)]))
+    }
+    let run = info!
     let params = try database.params(trialId: trialId).map { ($0.name, $0.value) }
     let (shaped, truncated) = MLflowLimits.params(params)
-    for chunk in MLflowLimits.chunks(shaped, of: MLflowLimits.paramsOrTagsPerBatch) {
-      try await client.logBatch(runId: run!.runId, params: chunk)
+    for chunk in MLflowLimits.chunks(shaped) {
+      try await client.logBatch(runId: run.run_id, params: chunk)
     }
     if !truncated.isEmpty {
       try await client.logBatch(
-        runId: run!.runId,
+        runId: run.run_id,
         tags: MLflowLimits.tags([
           (
             "hpod.truncated_params",
@@ -264,18 +294,21 @@ public actor MLflowMirror: TrackingSink {
           )
         ]))
     }
+    if recorded == nil {
+      try database.saveMirroredRun(
+        MirroredRun(trialId: trialId, studyId: trial.studyId, runId: run.run_id, artifactURI: run.artifact_uri))
+    }
   }
 
   /// Sends the run's metric points the server does not have, in batches of at most 1000;
   /// each batch acknowledged moves the run's watermark.
-  private func sendMetrics(of run: MirroredRun) async throws {
-    let client = client(for: try target(of: run.studyId).orThrow().uri)
+  private func sendMetrics(of run: MirroredRun, client: MLflowClient) async throws {
     while true {
       let batch = try database.unsentMetrics(trialId: run.trialId, limit: MLflowLimits.metricsPerBatch)
       guard let last = batch.last else { return }
       do {
         try await client.logBatch(runId: run.runId, metrics: batch.map(\.point))
-      } catch let error as MLflowError where !error.isRetryable {
+      } catch let error as MLflowError where error.kind == .refused {
         // Refused points would block the run for ever: record why and go on without them.
         try database.recordRefusedMetrics(
           studyId: run.studyId, trialId: run.trialId, count: batch.count, error: error.description)
@@ -285,7 +318,9 @@ public actor MLflowMirror: TrackingSink {
     }
   }
 
-  private func registerModel(_ version: ModelVersion, run: MirroredRun, client: MLflowClient) async throws {
+  private func registerModel(_ version: ModelVersion, run: MirroredRun, target: MirrorTarget, client: MLflowClient)
+    async throws
+  {
     try await client.createRegisteredModel(name: version.modelName)
     var remote = try database.mirroredModelVersion(id: version.id!)
     if remote == nil {
@@ -295,16 +330,20 @@ public actor MLflowMirror: TrackingSink {
       remote = tagged?.version
       if remote == nil {
         remote = try await client.createModelVersion(
-          name: version.modelName, source: ArtifactUpload.source(of: version, run: run), runId: run.runId,
+          name: version.modelName,
+          source: ArtifactUpload.source(
+            of: version, run: run, runDirectory: try database.trial(id: version.trialId)?.runDirectory),
+          runId: run.runId,
           tags: MLflowLimits.tags(RunIdentity.versionTags(version)),
           description: "Registered by hpod: met \(version.conditions)")
       }
       try database.saveMirroredModelVersion(id: version.id!, remoteVersion: remote!)
     }
+    // The alias moves on this server only to a version mirrored to this server.
+    let versions = try database.modelVersions(named: version.modelName)
     for alias in try database.modelAliases(named: version.modelName) {
-      guard
-        let aliased = try database.modelVersions(named: version.modelName).first(where: { $0.version == alias.version }
-        ),
+      guard let aliased = versions.first(where: { $0.version == alias.version }),
+        try database.mirrorTarget(studyId: aliased.studyId)?.uri == target.uri,
         let aliasedRemote = try database.mirroredModelVersion(id: aliased.id!)
       else { continue }
       try await client.setAlias(model: version.modelName, alias: alias.alias, version: aliasedRemote)
@@ -317,7 +356,7 @@ public actor MLflowMirror: TrackingSink {
     if let id = target.experimentId { return id }
     let id = try await client.experimentId(named: target.experimentName)
     try database.setMirrorExperiment(studyId: target.studyId, experimentId: id)
-    targets[target.studyId] = nil
+    targets[target.studyId]?.experimentId = id
     return id
   }
 
@@ -329,9 +368,10 @@ public actor MLflowMirror: TrackingSink {
     return run
   }
 
-  private func target(of studyId: Int64) -> MirrorTarget? {
-    if let cached = targets[studyId], let cached { return cached }
-    let target = try? database.mirrorTarget(studyId: studyId)
+  /// The study's mirror target (nil: not mirrored); a store error is thrown, not taken for "not mirrored".
+  private func target(of studyId: Int64) throws -> MirrorTarget? {
+    if let cached = targets[studyId] { return cached }
+    let target = try database.mirrorTarget(studyId: studyId)
     targets[studyId] = target
     return target
   }
@@ -343,22 +383,21 @@ public actor MLflowMirror: TrackingSink {
     return client
   }
 
+  /// Sleeps, cut short by `stop()` always and by `wake()` when `wakeable`.
   private func sleep(_ duration: Duration, wakeable: Bool) async {
+    guard !Task.isCancelled, duration > .zero else { return }
     let task = Task { try await Task.sleep(for: duration) }
     nap = task
     napIsWakeable = wakeable
-    _ = await task.result
+    _ = await withTaskCancellationHandler {
+      await task.result
+    } onCancel: {
+      task.cancel()
+    }
     nap = nil
   }
 
   private func interruptNap() {
     if napIsWakeable { nap?.cancel() }
-  }
-}
-
-extension Optional {
-  fileprivate func orThrow() throws -> Wrapped {
-    guard let self else { throw MLflowError(kind: .refused, code: nil, message: "the study is not mirrored") }
-    return self
   }
 }
