@@ -49,7 +49,8 @@ MLFLOW_PORT ?= 5000
 demo-mlflow: build mlflow
 	@mkdir -p $(MLFLOW_DEMO)
 	@curl -sf http://127.0.0.1:$(MLFLOW_PORT)/health >/dev/null || { \
-	  echo "==> starting MLflow on http://127.0.0.1:$(MLFLOW_PORT) (store: .hpod-demo-mlflow/)"; \
+	  echo "==> starting MLflow on http://127.0.0.1:$(MLFLOW_PORT) (a fresh store in .hpod-demo-mlflow/)"; \
+	  rm -rf $(MLFLOW_DEMO)/mlflow.db $(MLFLOW_DEMO)/artifacts; \
 	  MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false setsid $(MLFLOW_VENV)/bin/mlflow server \
 	    --backend-store-uri sqlite:///$(MLFLOW_DEMO)/mlflow.db --artifacts-destination $(MLFLOW_DEMO)/artifacts \
 	    --host 127.0.0.1 --port $(MLFLOW_PORT) --workers 1 >$(MLFLOW_DEMO)/server.log 2>&1 & echo $$! >$(MLFLOW_DEMO)/server.pid; \
