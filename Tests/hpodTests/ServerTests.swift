@@ -112,6 +112,34 @@ struct ServerTests {
     }
   }
 
+  @Test("a study mirrored to an MLflow that is down shows its waiting writes in /metrics")
+  func mirrorBacklogMetric() async throws {
+    let daemon = try TestDaemon()
+    let script = try daemon.script("one.sh", #"echo 'hpod {"score": 1}'"#)
+    try await daemon.test { client in
+      // Port 9 (discard) on loopback: nothing answers there.
+      let yaml = """
+        name: mirrored
+        objective: {metric: score, direction: maximize}
+        search: {algorithm: random, seed: 1, max_trials: 2}
+        parameters: {x: {type: float, min: 0, max: 1}}
+        trial: {command: [\(script)]}
+        tracking: {mlflow: {uri: "http://127.0.0.1:9"}}
+        """
+      let created = try await client.execute(
+        uri: "/api/v1/studies", method: .post, headers: [.contentType: "application/yaml"],
+        body: ByteBuffer(string: yaml)
+      ) { try $0.decode(API.Study.self) }
+      #expect(try await waitForStudy(client, created.id).state == "completed")
+      let metrics = try await client.execute(uri: "/metrics", method: .get) { $0.text }
+      let backlog = metrics.split(separator: "\n").first {
+        $0.hasPrefix("hpod_mlflow_backlog{study=\"\(created.id)\"}")
+      }
+      #expect(backlog.flatMap { Int($0.split(separator: " ").last!) } ?? 0 >= 6, "2 runs, 2 ends, 2 uploads, points")
+      #expect(metrics.contains("hpod_mlflow_refused_writes{study=\"\(created.id)\"} 0"))
+    }
+  }
+
   @Test("an invalid spec is a 422 listing every located problem")
   func rejectsInvalidSpec() async throws {
     let daemon = try TestDaemon()

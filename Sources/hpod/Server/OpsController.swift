@@ -63,6 +63,17 @@ enum PrometheusText {
     out.append("# TYPE hpod_suggestion_seconds summary")
     out.append("hpod_suggestion_seconds_sum \(latency.sum)")
     out.append("hpod_suggestion_seconds_count \(latency.count)")
+    let mirrored = try database.mirrorStatus()
+    if !mirrored.isEmpty {
+      out.append("# HELP hpod_mlflow_backlog Writes and metric points not yet in MLflow, per mirrored study.")
+      out.append("# TYPE hpod_mlflow_backlog gauge")
+      for study in mirrored { out.append("hpod_mlflow_backlog{study=\"\(study.studyId)\"} \(study.backlog)") }
+      out.append("# HELP hpod_mlflow_refused_writes Writes MLflow refused for good, per mirrored study.")
+      out.append("# TYPE hpod_mlflow_refused_writes gauge")
+      for study in mirrored {
+        out.append("hpod_mlflow_refused_writes{study=\"\(study.studyId)\"} \(study.refusedWrites)")
+      }
+    }
     return out.joined(separator: "\n") + "\n"
   }
 }
