@@ -17,9 +17,9 @@ public actor StudyService {
   nonisolated public let events = EventBus()
   nonisolated public let slots: TrialSlots
   private let executor: any TrialExecutor
-  private let logger: Logger
-  private var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal)] = [:]
-  private let specs = SpecCache()
+  let logger: Logger
+  var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal, wakeup: Wakeup)] = [:]
+  let specs = SpecCache()
   /// Study summaries, dropped whenever one of the study's trials changes (every change is
   /// published as an event), so status reads of idle and finished studies cost no query.
   private let summaries = SummaryCache()
@@ -130,8 +130,13 @@ public actor StudyService {
 
   nonisolated public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
 
-  private func launch(_ study: StudyRecord, spec: StudySpec) {
+  /// A number that changes whenever one of the study's trials does (before its event is
+  /// published), for caches of what is derived from them.
+  nonisolated public func changeCount(of id: Int64) -> Int { summaries.generation(of: id) }
+
+  func launch(_ study: StudyRecord, spec: StudySpec) {
     let stop = StopSignal()
+    let wakeup = Wakeup()
     let studyId = study.id!
     let events = events
     let summaries = summaries
@@ -139,7 +144,7 @@ public actor StudyService {
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots,
+        logger: logger, slots: slots, wakeup: wakeup,
         onEvent: { event in
           summaries.invalidate(studyId)
           events.publish(event, studyId: studyId)
@@ -159,11 +164,19 @@ public actor StudyService {
       }
       self.finished(studyId)
     }
-    runs[studyId] = (task, stop)
+    runs[studyId] = (task, stop, wakeup)
   }
 
+  /// A study's runner ended. A full training requested by hand as it was ending (too late for
+  /// it to see) runs the study again, for that full training alone.
   private func finished(_ id: Int64) {
     runs[id] = nil
+    guard let study = try? existing(id), study.state == .completed,
+      (try? database.pendingPromotionRequests(studyId: id))?.isEmpty == false,
+      let spec = try? specs.spec(of: study)
+    else { return }
+    logger.info("study \(id) '\(study.name)' runs again for a requested full training")
+    launch(study, spec: spec)
   }
 
   nonisolated public func existing(_ id: Int64) throws -> StudyRecord {
@@ -278,6 +291,8 @@ final class SummaryCache: Sendable {
     }
     return summary
   }
+
+  func generation(of id: Int64) -> Int { state.withLock { $0.generation[id, default: 0] } }
 
   func invalidate(_ id: Int64) {
     state.withLock { state in
