@@ -130,6 +130,9 @@ public actor StudyService {
 
   nonisolated public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
 
+  /// A study's spec, parsed once and kept.
+  nonisolated public func spec(of study: StudyRecord) throws -> StudySpec { try specs.spec(of: study) }
+
   /// A number that changes whenever one of the study's trials does (before its event is
   /// published), for caches of what is derived from them.
   nonisolated public func changeCount(of id: Int64) -> Int { summaries.generation(of: id) }
