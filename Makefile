@@ -3,11 +3,11 @@
 #   make test   installs what is missing, builds, runs the whole test suite
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv
+APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv chromium
 DEMO_HOME := $(CURDIR)/.hpod-demo
 HPOD := .build/debug/hpod
 
-.PHONY: deps build demo example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api
+.PHONY: deps build demo example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-dashboard
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -42,13 +42,13 @@ test: deps
 	$(SWIFT) test --skip-build
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/dashboard/swift Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/dashboard/swift Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler bench-strategies bench-early-stopping bench-api
+bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-dashboard
 
 bench-scheduler: deps
 	bench/scheduler/run
@@ -61,3 +61,8 @@ bench-early-stopping: deps
 
 bench-api: deps
 	bench/api/run
+
+## The dashboard of a 5,000-trial study against MLflow's runs/search (installs MLflow 3.17.2
+## into .venv/mlflow when missing; MLFLOW_VENV=... uses another venv).
+bench-dashboard: deps
+	bench/dashboard/run

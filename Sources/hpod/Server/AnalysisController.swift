@@ -55,7 +55,8 @@ struct AnalysisController {
     return JSONBody(
       Importance(
         studyId: snapshot.id, metric: snapshot.objective, direction: snapshot.direction.rawValue, tier: tierName,
-        parameters: ParameterImportance.compute(trials: snapshot.trials, direction: snapshot.direction, tier: tier)))
+        parameters: ParameterImportance.compute(
+          trials: snapshot.trials, direction: snapshot.direction, tier: tier, configurations: snapshot.configurations)))
   }
 
   @Sendable func promote(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Promotion> {

@@ -64,8 +64,11 @@ struct RunsTable {
       return searchText(trial).contains(needle)
     }
     let key = sortKey(query.sort)
-    return matching.sorted { a, b in
-      switch (key(a), key(b)) {
+    // Each key computed once, not once per comparison.
+    let keyed = matching.map { ($0, key($0)) }
+    return keyed.sorted { left, right in
+      let (a, b) = (left.0, right.0)
+      switch (left.1, right.1) {
       case (nil, nil): return a.number < b.number
       case (nil, _): return false
       case (_, nil): return true
@@ -73,7 +76,7 @@ struct RunsTable {
         if x == y { return a.number < b.number }
         return query.descending ? x > y : x < y
       }
-    }
+    }.map(\.0)
   }
 
   enum Key: Comparable {

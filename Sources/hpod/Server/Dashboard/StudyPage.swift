@@ -20,11 +20,19 @@ struct StudyPage {
     ]
     let study = snapshot.study
     let parts: [(name: String, render: () throws -> HTML)] = [
-      ("cards", { cards() }),
-      ("curve", { curve() }),
-      ("importance", { importance() }),
+      // Parts that depend on the study alone are rendered once per snapshot.
+      ("cards", { snapshot.memo.value("part cards") { cards() } }),
+      ("curve", { snapshot.memo.value("part curve") { curve() } }),
+      ("importance", { snapshot.memo.value("part importance") { importance() } }),
       ("heatmap", { heatmap(heatmapChoice) }),
-      ("parallel", { ParallelCoordinates(snapshot: snapshot, tier: heatmapChoice.tier).render() }),
+      (
+        "parallel",
+        {
+          snapshot.memo.value("part parallel \(heatmapChoice.tier?.rawValue ?? "all")") {
+            ParallelCoordinates(snapshot: snapshot, tier: heatmapChoice.tier).render()
+          }
+        }
+      ),
       ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
     ]
     let live = ["cards", "curve", "importance", "heatmap", "parallel", "runs"]
@@ -148,7 +156,7 @@ struct StudyPage {
   // MARK: Importance
 
   func importance() -> HTML {
-    let scores = ParameterImportance.compute(trials: snapshot.trials, direction: snapshot.direction, tier: .quickTest)
+    let scores = snapshot.importance
     guard !scores.isEmpty else {
       return "<p class=\"empty\">Needs at least 3 completed quick tests per parameter.</p>"
     }
@@ -202,7 +210,7 @@ struct StudyPage {
     // Default axes: the two most important parameters, else the first two.
     var ranked = names
     if query["x"] == nil || query["y"] == nil {
-      let scores = ParameterImportance.compute(trials: snapshot.trials, direction: snapshot.direction, tier: nil)
+      let scores = snapshot.importance
       ranked = scores.map(\.parameter) + names.filter { name in !scores.contains { $0.parameter == name } }
     }
     let x = query["x"].flatMap { $0.isEmpty ? nil : $0 } ?? ranked.first
@@ -234,14 +242,21 @@ struct StudyPage {
     guard let x = choice.x, let y = choice.y else {
       return "<p class=\"empty\">The study has no parameters to draw.</p>"
     }
-    do {
-      let map = try Heatmap.compute(
-        trials: snapshot.trials, metrics: snapshot.finalMetrics, x: x, y: y, metric: choice.metric,
-        objective: snapshot.objective, direction: Self.direction(of: choice.metric, snapshot), tier: choice.tier,
-        registered: snapshot.registeredTrialIds)
-      return HeatmapView(heatmap: map, studyId: id).render()
-    } catch {
-      return "<p class=\"empty\">\(error.description)</p>"
+    let key = "heatmap \(x) \(y) \(choice.metric) \(choice.tier?.rawValue ?? "all")"
+    let result: Result<Heatmap, Heatmap.Failure> = snapshot.memo.value(key) {
+      do throws(Heatmap.Failure) {
+        return .success(
+          try Heatmap.compute(
+            trials: snapshot.trials, metrics: snapshot.finalMetrics, x: x, y: y, metric: choice.metric,
+            objective: snapshot.objective, direction: Self.direction(of: choice.metric, snapshot), tier: choice.tier,
+            registered: snapshot.registeredTrialIds, configurations: snapshot.configurations))
+      } catch {
+        return .failure(error)
+      }
+    }
+    switch result {
+    case .success(let map): return HeatmapView(heatmap: map, studyId: id).render()
+    case .failure(let error): return "<p class=\"empty\">\(error.description)</p>"
     }
   }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import SearchStrategies
 import Synchronization
@@ -26,17 +27,20 @@ struct StudySnapshot: Sendable {
   let fullTrainingOf: [Int64: TrialRecord]
   let pendingPromotions: Set<Int64>
   private let indexByNumber: [Int: Int]
+  private let indexById: [Int64: Int]
+  /// Analyses of this snapshot, computed once each.
+  let memo = Memo()
 
   var objective: String { study.objectiveMetric }
   var id: Int64 { study.id! }
 
   func trial(number: Int) -> TrialRecord? { indexByNumber[number].map { trials[$0] } }
-  func trial(id: Int64) -> TrialRecord? { trials.first { $0.id == id } }
+  func trial(id: Int64) -> TrialRecord? { indexById[id].map { trials[$0] } }
 
   static func load(_ study: StudyRecord, spec: StudySpec?, database: AppDatabase) throws -> StudySnapshot {
     let id = study.id!
     let trials = try database.trials(studyId: id)
-    let finalMetrics = try database.lastMetricValues(studyId: id)
+    let finalMetrics = try database.finalMetricValues(studyId: id)
     let versions = try database.modelVersions(studyId: id)
     let pending = try database.pendingPromotionRequests(studyId: id)
     var current: (ModelVersion, String?)?
@@ -61,19 +65,20 @@ struct StudySnapshot: Sendable {
     self.spec = spec
     self.direction = Direction(rawValue: study.direction) ?? .minimize
     self.trials = trials
-    let decoder = JSONDecoder()
+    let decoded = Self.decode(trials)
     var configurations: [Int64: Configuration] = [:]
     configurations.reserveCapacity(trials.count)
     var names = Set<String>()
     var fullTrainingOf: [Int64: TrialRecord] = [:]
     var indexByNumber: [Int: Int] = [:]
+    var indexById: [Int64: Int] = [:]
     for (index, trial) in trials.enumerated() {
-      let configuration =
-        (try? decoder.decode(Configuration.self, from: Data(trial.paramsJSON.utf8))) ?? Configuration()
+      let configuration = decoded[index]
       configurations[trial.id!] = configuration
       names.formUnion(configuration.names)
       if let source = trial.sourceTrialId, fullTrainingOf[source] == nil { fullTrainingOf[source] = trial }
       indexByNumber[trial.number] = index
+      indexById[trial.id!] = index
     }
     self.configurations = configurations
     let declared = spec?.space.parameters.map(\.name) ?? []
@@ -88,6 +93,23 @@ struct StudySnapshot: Sendable {
     self.fullTrainingOf = fullTrainingOf
     self.pendingPromotions = pendingPromotions
     self.indexByNumber = indexByNumber
+    self.indexById = indexById
+  }
+
+  /// The trials' configurations, decoded on every core for large studies.
+  static func decode(_ trials: [TrialRecord]) -> [Configuration] {
+    let chunks = trials.count < 2000 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+    let size = (trials.count + chunks - 1) / max(chunks, 1)
+    let parts = Mutex<[Int: [Configuration]]>([:])
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      let decoder = JSONDecoder()
+      let slice = trials[min(chunk * size, trials.count)..<min((chunk + 1) * size, trials.count)]
+      let decoded = slice.map {
+        (try? decoder.decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()
+      }
+      parts.withLock { $0[chunk] = decoded }
+    }
+    return parts.withLock { parts in (0..<chunks).flatMap { parts[$0] ?? [] } }
   }
 
   /// The best completed trial of a tier (nil: any tier, full trainings first).
@@ -124,6 +146,28 @@ struct StudySnapshot: Sendable {
     spec?.tiers[.fullTraining] != nil && spec?.isAskAndTell == false && trial.tier == .quickTest
       && trial.state == .completed && trial.value != nil && fullTrainingOf[trial.id!] == nil
       && !pendingPromotions.contains(trial.id!) && study.state != .failed
+  }
+}
+
+/// Results derived from one snapshot (importance, heatmaps), kept with it.
+final class Memo: Sendable {
+  private let values = Mutex<[String: any Sendable]>([:])
+
+  func value<T: Sendable>(_ key: String, _ compute: () throws -> T) rethrows -> T {
+    if let value = values.withLock({ $0[key] }) as? T { return value }
+    let value = try compute()
+    values.withLock { $0[key] = value }
+    return value
+  }
+}
+
+extension StudySnapshot {
+  /// Parameter importance over the completed quick tests.
+  var importance: [ParameterImportance] {
+    memo.value("importance") {
+      ParameterImportance.compute(
+        trials: trials, direction: direction, tier: .quickTest, configurations: configurations)
+    }
   }
 }
 
