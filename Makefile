@@ -3,13 +3,13 @@
 #   make test   installs what is missing, builds, runs the whole test suite
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv
+APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv chromium
 DEMO_HOME := $(CURDIR)/.hpod-demo
 HPOD := .build/debug/hpod
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := $(CURDIR)/.venv/mlflow
 
-.PHONY: deps mlflow build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking
+.PHONY: deps mlflow build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -76,13 +76,13 @@ test: deps mlflow
 	HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking
+bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard
 
 bench-scheduler: deps
 	bench/scheduler/run
@@ -98,3 +98,8 @@ bench-api: deps
 
 bench-tracking: deps mlflow
 	bench/tracking/run
+
+## The dashboard of a 5,000-trial study against MLflow's runs/search (installs MLflow 3.17.2
+## into .venv/mlflow when missing; MLFLOW_VENV=... uses another venv).
+bench-dashboard: deps mlflow
+	bench/dashboard/run

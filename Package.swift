@@ -76,6 +76,12 @@ let package = Package(
       path: "bench/strategies/swift",
       swiftSettings: swiftSettings
     ),
+    .executableTarget(
+      name: "bench-dashboard",
+      dependencies: ["TrialScheduler", "TrackingBridge", "SearchStrategies"],
+      path: "bench/dashboard/swift",
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "SearchStrategiesTests",
       dependencies: ["SearchStrategies"],

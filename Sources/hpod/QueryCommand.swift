@@ -99,7 +99,7 @@ struct QueryRenderer {
     case .comparison(let comparison):
       return CompareCommand.render(comparison)
     case .curve(let curve):
-      return LineChart(steps: curve.steps, values: curve.values).render(
+      return TerminalLineChart(steps: curve.steps, values: curve.values).render(
         title: "\(curve.metric) of trial \(curve.trial), \(curve.values.count) points")
     case .heatmap(let map):
       return [HeatmapRenderer(map: map, colour: colour).render()]
@@ -181,7 +181,7 @@ struct QueryRenderer {
 
 /// A metric's history as a small terminal chart: a sparkline, then points on a grid with the
 /// value range on the left and the steps below.
-struct LineChart {
+struct TerminalLineChart {
   let steps: [Int]
   let values: [Double]
   var width = 60

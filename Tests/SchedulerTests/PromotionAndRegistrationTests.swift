@@ -56,6 +56,36 @@ struct PromotionAndRegistrationTests {
     #expect(policy.candidates(quickTests: close, promotedSources: [6], searchDone: false).isEmpty)
   }
 
+  @Test("full trainings requested by hand go first, beyond top_k, and leave the automatic budget alone")
+  func requestedByHand() {
+    let policy = PromotionPolicy(
+      promotion: .init(topK: 1, minValue: 0.8, mode: .afterSearch, margin: 0, maxFullTrainings: 1),
+      direction: .maximize)
+    // 0.7 misses min_value and is not the best, but was asked for: it goes first, then the best
+    #expect(
+      policy.candidates(quickTests: quickTests, promotedSources: [], searchDone: true, requested: [1]).map(\.id) == [
+        1, 2,
+      ])
+    // its full training does not use the single automatic slot
+    #expect(
+      policy.candidates(quickTests: quickTests, promotedSources: [1], searchDone: true, requested: [1]).map(\.id) == [
+        2
+      ])
+    // a request is answered once; a pruned quick test is never trained in full
+    #expect(
+      policy.candidates(quickTests: quickTests, promotedSources: [1, 2], searchDone: true, requested: [1]).isEmpty)
+    #expect(
+      policy.candidates(quickTests: quickTests, promotedSources: [], searchDone: false, requested: [4, 3]).map(\.id)
+        == [
+          3
+        ])
+    // without a promotion section, only requests are trained in full
+    let none = PromotionPolicy(promotion: nil, direction: .maximize)
+    #expect(none.candidates(quickTests: quickTests, promotedSources: [], searchDone: true).isEmpty)
+    #expect(
+      none.candidates(quickTests: quickTests, promotedSources: [], searchDone: true, requested: [5]).map(\.id) == [5])
+  }
+
   @Test("registration: every threshold must hold on the final metrics, and the model file must exist")
   func registrationThresholds() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-reg-\(UUID().uuidString)").path

@@ -35,7 +35,8 @@ struct Sandbox {
   /// Starts (or resumes) the study of `yaml` and runs it to its end.
   func run(
     _ yaml: String, stopSignal: StopSignal = StopSignal(), executor: any TrialExecutor = LocalProcessExecutor(),
-    tracking: (any TrackingSink)? = nil, onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
+    tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
+    onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) async throws -> (StudyRecord, [TrialRecord]) {
     let spec = try spec(yaml)
     let study: StudyRecord
@@ -44,7 +45,7 @@ struct Sandbox {
     }
     let runner = StudyRunner(
       spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-      tracking: tracking, onEvent: onEvent)
+      tracking: tracking, wakeup: wakeup, onEvent: onEvent)
     let final = try await runner.run(study, stopSignal: stopSignal)
     return (final, try database.trials(studyId: study.id!))
   }

@@ -37,13 +37,16 @@ public struct Heatmap: Codable, Sendable, Hashable {
   /// - Parameters:
   ///   - metrics: the last value of each metric per trial id (for metrics other than the objective).
   ///   - tier: nil for every tier.
+  ///   - configurations: the trials' configurations by id, when the caller has them decoded.
   public static func compute(
     trials: [TrialRecord], metrics: [Int64: [String: Double]], x: String, y: String, metric: String,
-    objective: String, direction: Direction, tier: Tier?, registered: Set<Int64>
+    objective: String, direction: Direction, tier: Tier?, registered: Set<Int64>,
+    configurations: [Int64: Configuration]? = nil
   ) throws(Failure) -> Heatmap {
     let candidates = trials.filter { $0.state == .completed && (tier == nil || $0.tier == tier) }
     let params = candidates.map {
-      (try? JSONDecoder().decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()
+      configurations?[$0.id!]
+        ?? (try? JSONDecoder().decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()
     }
     let names = Set(params.flatMap(\.names)).sorted()
     for axis in [x, y] where !names.contains(axis) {

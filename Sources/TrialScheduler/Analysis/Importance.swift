@@ -14,14 +14,20 @@ public struct ParameterImportance: Codable, Sendable, Hashable {
   public var effect: String
   public var trials: Int
 
-  public static func compute(trials: [TrialRecord], direction: Direction, tier: Tier? = .quickTest)
-    -> [ParameterImportance]
-  {
+  /// - Parameter configurations: the trials' configurations by id, when the caller has them decoded.
+  public static func compute(
+    trials: [TrialRecord], direction: Direction, tier: Tier? = .quickTest,
+    configurations: [Int64: Configuration]? = nil
+  ) -> [ParameterImportance] {
     let completed = trials.filter {
       $0.state == .completed && $0.value?.isFinite == true && (tier == nil || $0.tier == tier)
     }
     let rows = completed.map {
-      (((try? JSONDecoder().decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()), $0.value!)
+      (
+        configurations?[$0.id!]
+          ?? (try? JSONDecoder().decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration(),
+        $0.value!
+      )
     }
     let names = Set(rows.flatMap { $0.0.names }).sorted()
     var result: [ParameterImportance] = []

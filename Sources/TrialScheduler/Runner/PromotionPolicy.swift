@@ -4,16 +4,42 @@ import TrackingBridge
 /// Which quick tests to train in full: the best completed ones that meet `min_value`, not
 /// yet promoted, within the full-training budget. Derived from the trials alone, so a resumed
 /// study promotes exactly what an uninterrupted one would.
+///
+/// Full trainings requested by hand come first, whatever `top_k` and the budget say, and do
+/// not use the budget of the automatic ones.
 struct PromotionPolicy {
-  let promotion: StudySpec.Promotion
+  let promotion: StudySpec.Promotion?
   let direction: Direction
+
+  /// Completed quick tests whose full training was requested by hand and does not exist yet,
+  /// in trial order.
+  static func requested(quickTests: [TrialRecord], requested: Set<Int64>, promotedSources: Set<Int64>)
+    -> [TrialRecord]
+  {
+    quickTests.filter { trial in
+      requested.contains(trial.id!) && !promotedSources.contains(trial.id!) && trial.state == .completed
+    }.sorted { $0.number < $1.number }
+  }
 
   /// - Parameters:
   ///   - quickTests: the search tier's trials.
   ///   - promotedSources: the quick tests already promoted (their full trainings exist).
   ///   - searchDone: the search has spent its budget and nothing of it is running.
-  func candidates(quickTests: [TrialRecord], promotedSources: Set<Int64>, searchDone: Bool) -> [TrialRecord] {
-    let budget = promotion.maxFullTrainings - promotedSources.count
+  ///   - requested: the quick tests whose full training was requested by hand.
+  func candidates(
+    quickTests: [TrialRecord], promotedSources: Set<Int64>, searchDone: Bool, requested: Set<Int64> = []
+  ) -> [TrialRecord] {
+    let manual = Self.requested(quickTests: quickTests, requested: requested, promotedSources: promotedSources)
+    let automatic = automaticCandidates(
+      quickTests: quickTests, promotedSources: promotedSources, searchDone: searchDone, requested: requested)
+    return manual + automatic.filter { !requested.contains($0.id!) }
+  }
+
+  private func automaticCandidates(
+    quickTests: [TrialRecord], promotedSources: Set<Int64>, searchDone: Bool, requested: Set<Int64>
+  ) -> [TrialRecord] {
+    guard let promotion else { return [] }
+    let budget = promotion.maxFullTrainings - promotedSources.subtracting(requested).count
     guard budget > 0 else { return [] }
     let qualifying = quickTests.filter { trial in
       guard trial.state == .completed, let value = trial.value, value.isFinite else { return false }

@@ -11,6 +11,8 @@ struct RunState {
   /// Trial ids of the attempts running now.
   var inFlight: Set<Int64> = []
   var exhausted = false
+  /// Quick tests whose full training was requested by hand (the store's promotion requests).
+  var requestedPromotions: Set<Int64> = []
 
   init(spec: StudySpec, trials: [TrialRecord]) {
     tier = spec.searchTier

@@ -21,15 +21,19 @@ public struct StudyRunner: Sendable {
   /// Mirrors the study to MLflow when its spec names a server; nil keeps it in the store only
   /// (its outbox still fills, to be sent by the next hpod that mirrors).
   public let tracking: (any TrackingSink)?
+  /// Signalled when a full training is requested by hand while the study runs.
+  public let wakeup: Wakeup?
   public let onEvent: @Sendable (StudyEvent) -> Void
 
   public init(
     spec: StudySpec, database: AppDatabase, home: HpodHome, executor: any TrialExecutor = LocalProcessExecutor(),
     strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
-    tracking: (any TrackingSink)? = nil, onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
+    tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
+    onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
     self.slots = slots
     self.tracking = tracking
+    self.wakeup = wakeup
     self.spec = spec
     self.database = database
     self.home = home
@@ -67,14 +71,17 @@ public struct StudyRunner: Sendable {
       })
 
     var state = RunState(spec: spec, trials: all)
+    state.requestedPromotions = try database.promotionRequests(studyId: studyId)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
     onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: max(kept, 0), rerunTrials: reruns))
     try registerPendingRuns(all)
 
     var endState: (StudyState, String?) = (.completed, nil)
-    await withTaskGroup(of: TrialRecord.self) { group in
+    // A child task returns nil when the wakeup fires: a full training was requested by hand.
+    await withTaskGroup(of: TrialRecord?.self) { group in
       var active = 0
+      var listening = false
       while true {
         if let reason = stopSignal.reason {
           endState = (stopSignal.outcome, reason)
@@ -97,7 +104,21 @@ public struct StudyRunner: Sendable {
             running.stopAll(reason: "cancelled: the study failed")
           }
         }
-        guard active > 0, let finished = await group.next() else { break }
+        if let wakeup, !listening, active > 0 {
+          listening = true
+          group.addTask {
+            await wakeup.wait()
+            return nil
+          }
+        }
+        guard active > 0, let next = await group.next() else { break }
+        guard let finished = next else {
+          listening = false
+          do { state.requestedPromotions = try database.promotionRequests(studyId: studyId) } catch {
+            logger.error("reading promotion requests failed: \(error)", metadata: ["study": "\(spec.name)"])
+          }
+          continue
+        }
         active -= 1
         state.finish(finished)
         if finished.state == .failed || finished.state == .timedOut {
@@ -109,6 +130,7 @@ public struct StudyRunner: Sendable {
           logger.error("registering trial \(finished.number) failed: \(error)", metadata: ["study": "\(spec.name)"])
         }
       }
+      group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
     try database.setStudyState(id: studyId, endState.0, reason: endState.1)
@@ -127,10 +149,10 @@ public struct StudyRunner: Sendable {
       state.start(trial, configuration: chain.configuration)
       return (trial, chain.configuration)
     }
-    if let promotion = spec.promotion,
-      let source = PromotionPolicy(promotion: promotion, direction: spec.objective.direction).candidates(
+    if spec.promotion != nil || !state.requestedPromotions.isEmpty,
+      let source = PromotionPolicy(promotion: spec.promotion, direction: spec.objective.direction).candidates(
         quickTests: state.search.chains.map(\.latest), promotedSources: state.promotedSources,
-        searchDone: state.searchDone(spec)
+        searchDone: state.searchDone(spec), requested: state.requestedPromotions
       ).first,
       let chain = state.search.chainIndex(of: source.id!).map({ state.search.chains[$0] })
     {

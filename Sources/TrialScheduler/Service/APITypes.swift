@@ -153,6 +153,30 @@ public enum API {
     }
   }
 
+  /// The answer to a full training requested by hand.
+  public struct Promotion: Codable, Sendable, Hashable {
+    public var quickTest: Trial
+    /// The full training, when it exists already.
+    public var fullTraining: Trial?
+    /// Whether this call recorded a new request (false: the full training existed).
+    public var requested: Bool
+    public var message: String
+
+    public init(quickTest: Trial, fullTraining: Trial?, requested: Bool, message: String) {
+      self.quickTest = quickTest
+      self.fullTraining = fullTraining
+      self.requested = requested
+      self.message = message
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case quickTest = "quick_test"
+      case fullTraining = "full_training"
+      case requested
+      case message
+    }
+  }
+
   public struct StudyList: Codable, Sendable {
     public var studies: [Study]
     public init(studies: [Study]) { self.studies = studies }

@@ -19,9 +19,9 @@ public actor StudyService {
   /// Sends mirrored studies to MLflow from the store's outbox, for as long as the daemon runs.
   nonisolated public let mirror: MLflowMirror
   private let executor: any TrialExecutor
-  private let logger: Logger
-  private var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal)] = [:]
-  private let specs = SpecCache()
+  let logger: Logger
+  var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal, wakeup: Wakeup)] = [:]
+  let specs = SpecCache()
   /// Study summaries, dropped whenever one of the study's trials changes (every change is
   /// published as an event), so status reads of idle and finished studies cost no query.
   private let summaries = SummaryCache()
@@ -146,8 +146,16 @@ public actor StudyService {
 
   nonisolated public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
 
-  private func launch(_ study: StudyRecord, spec: StudySpec) {
+  /// A study's spec, parsed once and kept.
+  nonisolated public func spec(of study: StudyRecord) throws -> StudySpec { try specs.spec(of: study) }
+
+  /// A number that changes whenever one of the study's trials does (before its event is
+  /// published), for caches of what is derived from them.
+  nonisolated public func changeCount(of id: Int64) -> Int { summaries.generation(of: id) }
+
+  func launch(_ study: StudyRecord, spec: StudySpec) {
     let stop = StopSignal()
+    let wakeup = Wakeup()
     let studyId = study.id!
     let events = events
     let summaries = summaries
@@ -155,7 +163,7 @@ public actor StudyService {
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots, tracking: mirror,
+        logger: logger, slots: slots, tracking: mirror, wakeup: wakeup,
         onEvent: { event in
           summaries.invalidate(studyId)
           events.publish(event, studyId: studyId)
@@ -175,11 +183,19 @@ public actor StudyService {
       }
       self.finished(studyId)
     }
-    runs[studyId] = (task, stop)
+    runs[studyId] = (task, stop, wakeup)
   }
 
+  /// A study's runner ended. A full training requested by hand as it was ending (too late for
+  /// it to see) runs the study again, for that full training alone.
   private func finished(_ id: Int64) {
     runs[id] = nil
+    guard let study = try? existing(id), study.state == .completed,
+      (try? database.pendingPromotionRequests(studyId: id))?.isEmpty == false,
+      let spec = try? specs.spec(of: study)
+    else { return }
+    logger.info("study \(id) '\(study.name)' runs again for a requested full training")
+    launch(study, spec: spec)
   }
 
   nonisolated public func existing(_ id: Int64) throws -> StudyRecord {
@@ -295,6 +311,8 @@ final class SummaryCache: Sendable {
     }
     return summary
   }
+
+  func generation(of id: Int64) -> Int { state.withLock { $0.generation[id, default: 0] } }
 
   func invalidate(_ id: Int64) {
     state.withLock { state in

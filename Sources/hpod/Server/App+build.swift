@@ -26,11 +26,14 @@ func buildApplication(
   if let token = settings.token, !token.isEmpty {
     router.add(middleware: BearerTokenMiddleware(token: token, open: ["/healthz", "/readyz"]))
   }
+  let snapshots = SnapshotCache()
   OpsController(service: service).add(to: router)
+  DashboardController(service: service, snapshots: snapshots).add(to: router)
   let api = router.group("api/v1")
   StudiesController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   EventsController(service: service).add(to: api)
+  AnalysisController(service: service, snapshots: snapshots).add(to: api)
   return Application(
     router: router,
     configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hpod"),

@@ -1,0 +1,48 @@
+import Foundation
+public import GRDB
+
+/// Reads for views of many trials at once (the dashboard): one query each, never one per trial.
+extension AppDatabase {
+  /// The metric histories of several trials, by trial id, each in name and step order.
+  public func metrics(trialIds: [Int64], names: [String]? = nil) throws -> [Int64: [MetricPoint]] {
+    guard !trialIds.isEmpty else { return [:] }
+    return try writer.read { db in
+      var request = MetricPoint.filter(trialIds.contains(MetricPoint.Columns.trialId))
+      if let names { request = request.filter(names.contains(MetricPoint.Columns.name)) }
+      let points = try request.order(
+        MetricPoint.Columns.trialId, MetricPoint.Columns.name, MetricPoint.Columns.step, Column.rowID
+      )
+      .fetchAll(db)
+      return Dictionary(grouping: points, by: \.trialId)
+    }
+  }
+
+  /// The last value of every metric of every trial of a study (the highest step, the last
+  /// stored among equal steps, as `lastMetricValues`), grouped in SQL so only one row per
+  /// trial and metric reaches Swift.
+  public func finalMetricValues(studyId: Int64) throws -> [Int64: [String: Double]] {
+    try writer.read { db in
+      // The last row of each (trial, metric) is found in the (trialId, name, step) index alone;
+      // only those rows are then read from the table.
+      let rows = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT metric.trialId, metric.name, metric.value FROM metric JOIN (
+            SELECT MAX(metric.step * 4294967296 + metric.rowid) % 4294967296 AS id
+            FROM metric WHERE metric.trialId IN (SELECT id FROM trial WHERE studyId = ?)
+            GROUP BY metric.trialId, metric.name
+          ) AS last ON metric.rowid = last.id
+          """, arguments: [studyId])
+      var values: [Int64: [String: Double]] = [:]
+      while let row = try rows.next() { values[row[0], default: [:]][row[1]] = row[2] }
+      return values
+    }
+  }
+
+  /// The registered versions of models made by one study's trials.
+  public func modelVersions(studyId: Int64) throws -> [ModelVersion] {
+    try writer.read { db in
+      try ModelVersion.filter(Column("studyId") == studyId).order(Column("modelName"), Column("version")).fetchAll(db)
+    }
+  }
+}

@@ -1,0 +1,68 @@
+public import Foundation
+public import GRDB
+
+/// Full trainings a user asked for by hand (the dashboard's "run full training" button):
+/// a tag on the quick test, so the request is as durable as the trial itself and a runner
+/// that starts later (after a restart) still honours it.
+extension AppDatabase {
+  /// The tag that marks a quick test whose full training was requested by hand.
+  public static let promotionRequestTag = "hpod.promotion_request"
+
+  /// Records a request to train `trialId` in full, and with `reopenStudy` puts its study back
+  /// to `running` in the same transaction, so a daemon that dies before the runner starts
+  /// resumes the study (and the request) when it starts again.
+  public func requestPromotion(trialId: Int64, studyId: Int64, reopenStudy: Bool, at date: Date = Date()) throws {
+    try writer.write { db in
+      let stamp = ISO8601DateFormatter().string(from: date)
+      try TagRecord(trialId: trialId, key: Self.promotionRequestTag, value: "requested by the user at \(stamp)")
+        .upsert(db)
+      if reopenStudy {
+        try db.execute(
+          sql: "UPDATE study SET state = 'running', stateReason = NULL, updatedAt = ?, finishedAt = NULL WHERE id = ?",
+          arguments: [date, studyId])
+      }
+    }
+  }
+
+  /// Ids of the quick tests of a study whose full training was requested by hand.
+  public func promotionRequests(studyId: Int64) throws -> Set<Int64> {
+    try writer.read { db in
+      Set(
+        try Int64.fetchAll(
+          db,
+          sql: """
+            SELECT tag.trialId FROM tag JOIN trial ON trial.id = tag.trialId
+            WHERE trial.studyId = ? AND tag.key = ?
+            """, arguments: [studyId, Self.promotionRequestTag]))
+    }
+  }
+
+  /// Requests that no full training answers yet.
+  public func pendingPromotionRequests(studyId: Int64) throws -> Set<Int64> {
+    try writer.read { db in
+      Set(
+        try Int64.fetchAll(
+          db,
+          sql: """
+            SELECT tag.trialId FROM tag JOIN trial ON trial.id = tag.trialId
+            WHERE trial.studyId = ? AND tag.key = ?
+              AND NOT EXISTS (SELECT 1 FROM trial AS full WHERE full.sourceTrialId = tag.trialId)
+            """, arguments: [studyId, Self.promotionRequestTag]))
+    }
+  }
+
+  /// The first full training promoted from a quick test, if there is one.
+  public func fullTraining(of quickTestId: Int64) throws -> TrialRecord? {
+    try writer.read { db in
+      try TrialRecord.filter(Column("sourceTrialId") == quickTestId).order(TrialRecord.Columns.number).fetchOne(db)
+    }
+  }
+
+  /// A trial by its number within its study.
+  public func trial(studyId: Int64, number: Int) throws -> TrialRecord? {
+    try writer.read { db in
+      try TrialRecord.filter(TrialRecord.Columns.studyId == studyId && TrialRecord.Columns.number == number)
+        .fetchOne(db)
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import TrackingBridge
+
+// MARK: - Full training by hand
+
+extension StudyService {
+  /// Asks for the full training of a completed quick test, whatever `top_k` and
+  /// `max_full_trainings` say. The request is stored first (it survives a restart); a running
+  /// study's runner is woken to start it, and a study that has ended runs again for it (an
+  /// interrupted or cancelled study resumes its search too).
+  public func promote(_ studyId: Int64, trialNumber: Int) throws -> API.Promotion {
+    let study = try existing(studyId)
+    let spec = try specs.spec(of: study)
+    guard !spec.isAskAndTell else {
+      throw ServiceError.conflict(
+        "study \(studyId) runs its trials outside hpod (ask and tell): start the full training yourself")
+    }
+    guard spec.tiers[.fullTraining] != nil else {
+      throw ServiceError.conflict(
+        "study \(studyId) has no full_training tier: add `tiers: {full_training: {...}}` to its spec to train in full")
+    }
+    guard let trial = try database.trial(studyId: studyId, number: trialNumber) else {
+      throw ServiceError.notFound("study \(studyId) has no trial \(trialNumber)")
+    }
+    guard trial.tier == spec.searchTier else {
+      throw ServiceError.conflict("trial \(trialNumber) is a full training; promote the quick test it came from")
+    }
+    guard trial.state == .completed, trial.value != nil else {
+      throw ServiceError.conflict(
+        "trial \(trialNumber) is \(trial.state.rawValue); only a completed quick test can be trained in full")
+    }
+    if let full = try database.fullTraining(of: trial.id!) {
+      return API.Promotion(
+        quickTest: API.Trial(trial), fullTraining: API.Trial(full), requested: false,
+        message: "trial \(trialNumber) already has a full training: trial \(full.number) (\(full.state.rawValue))")
+    }
+    guard study.state != .failed else {
+      throw ServiceError.conflict(
+        "study \(studyId) failed (\(study.stateReason ?? "no reason")) and runs no new trial; submit its spec again")
+    }
+    let message: String
+    if let run = runs[studyId] {
+      try database.requestPromotion(trialId: trial.id!, studyId: studyId, reopenStudy: false)
+      run.wakeup.signal()
+      message = "full training of trial \(trialNumber) requested: it starts as soon as a trial slot is free"
+    } else {
+      try database.requestPromotion(trialId: trial.id!, studyId: studyId, reopenStudy: true)
+      launch(try existing(studyId), spec: spec)
+      message =
+        study.state == .completed
+        ? "full training of trial \(trialNumber) requested: study \(studyId) runs again for it"
+        : "full training of trial \(trialNumber) requested: study \(studyId) resumes (its search too) and runs it"
+    }
+    logger.info("study \(studyId): \(message)")
+    return API.Promotion(quickTest: API.Trial(trial), fullTraining: nil, requested: true, message: message)
+  }
+}

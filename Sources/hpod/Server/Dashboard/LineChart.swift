@@ -1,0 +1,124 @@
+import Foundation
+
+/// A line or scatter chart as inline SVG: metric histories, the best-so-far curve.
+struct SVGLineChart {
+  enum Style {
+    case line
+    case steps
+    case points
+  }
+
+  struct Series {
+    var name: String
+    var points: [(x: Double, y: Double)]
+    var style: Style = .line
+    /// One of the palette's classes: s0...s5.
+    var colour: Int = 0
+  }
+
+  var title: String
+  var xLabel: String
+  var yLabel: String
+  var series: [Series]
+  var width = 640.0
+  var height = 260.0
+
+  private let left = 64.0
+  private let right = 16.0
+  private let top = 12.0
+  private let bottom = 40.0
+
+  func render() -> HTML {
+    let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+    guard !all.isEmpty else {
+      return "<p class=\"empty\">\(title): no points yet.</p>"
+    }
+    var (x0, x1) = (all.map(\.x).min()!, all.map(\.x).max()!)
+    var (y0, y1) = (all.map(\.y).min()!, all.map(\.y).max()!)
+    if x0 == x1 { (x0, x1) = (x0 - 1, x1 + 1) }
+    if y0 == y1 { (y0, y1) = (y0 - abs(y0 * 0.1) - 0.01, y1 + abs(y1 * 0.1) + 0.01) }
+    let pad = (y1 - y0) * 0.05
+    (y0, y1) = (y0 - pad, y1 + pad)
+    let plotWidth = width - left - right
+    let plotHeight = height - top - bottom
+    let sx = { (x: Double) in left + (x - x0) / (x1 - x0) * plotWidth }
+    let sy = { (y: Double) in top + (1 - (y - y0) / (y1 - y0)) * plotHeight }
+
+    var body = ""
+    for tick in Self.ticks(y0, y1) {
+      let y = sy(tick)
+      body +=
+        "<line class=\"grid\" x1=\"\(HTML.coordinate(left))\" x2=\"\(HTML.coordinate(width - right))\" y1=\"\(HTML.coordinate(y))\" y2=\"\(HTML.coordinate(y))\"/>"
+      body +=
+        "<text class=\"tick\" x=\"\(HTML.coordinate(left - 6))\" y=\"\(HTML.coordinate(y + 4))\" text-anchor=\"end\">\(HTML.escape(Format.value(tick)))</text>"
+    }
+    for tick in Self.ticks(x0, x1) {
+      let x = sx(tick)
+      body +=
+        "<text class=\"tick\" x=\"\(HTML.coordinate(x))\" y=\"\(HTML.coordinate(height - bottom + 16))\" text-anchor=\"middle\">\(HTML.escape(Format.value(tick)))</text>"
+    }
+    body +=
+      "<line class=\"axis\" x1=\"\(HTML.coordinate(left))\" x2=\"\(HTML.coordinate(left))\" y1=\"\(HTML.coordinate(top))\" y2=\"\(HTML.coordinate(height - bottom))\"/>"
+    body +=
+      "<line class=\"axis\" x1=\"\(HTML.coordinate(left))\" x2=\"\(HTML.coordinate(width - right))\" y1=\"\(HTML.coordinate(height - bottom))\" y2=\"\(HTML.coordinate(height - bottom))\"/>"
+    body +=
+      "<text class=\"label\" x=\"\(HTML.coordinate(left + plotWidth / 2))\" y=\"\(HTML.coordinate(height - 6))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
+    body +=
+      "<text class=\"label\" transform=\"translate(14 \(HTML.coordinate(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
+    for line in series {
+      let points = line.points.filter { $0.x.isFinite && $0.y.isFinite }
+      guard !points.isEmpty else { continue }
+      let name = HTML.escape(line.name)
+      switch points.count == 1 ? .points : line.style {
+      case .points:
+        body += "<g class=\"points s\(line.colour)\"><title>\(name)</title>"
+        for point in points {
+          body += "<circle cx=\"\(HTML.coordinate(sx(point.x)))\" cy=\"\(HTML.coordinate(sy(point.y)))\" r=\"2.5\"/>"
+        }
+        body += "</g>"
+      case .line, .steps:
+        var path = ""
+        var previous: (x: Double, y: Double)?
+        for point in points {
+          if let previous {
+            if line.style == .steps { path += "L\(HTML.coordinate(sx(point.x))) \(HTML.coordinate(sy(previous.y)))" }
+            path += "L\(HTML.coordinate(sx(point.x))) \(HTML.coordinate(sy(point.y)))"
+          } else {
+            path += "M\(HTML.coordinate(sx(point.x))) \(HTML.coordinate(sy(point.y)))"
+          }
+          previous = point
+        }
+        body += "<path class=\"series s\(line.colour)\" d=\"\(path)\"><title>\(name)</title></path>"
+      }
+    }
+    let legend = series.count > 1 || series.first?.style == .points
+    let legendHTML =
+      legend
+      ? "<ul class=\"legend\">"
+        + series.map { "<li><span class=\"swatch s\($0.colour)\"></span>\(HTML.escape($0.name))</li>" }.joined()
+        + "</ul>" : ""
+    let label = HTML.escape(title)
+    return HTML(
+      raw: """
+        <figure class="chart"><svg viewBox="0 0 \(HTML.coordinate(width)) \(HTML.coordinate(height))" \
+        width="\(HTML.coordinate(width))" role="img" \
+        aria-label="\(label)"><title>\(label)</title>\(body)</svg>\(legendHTML)</figure>
+        """)
+  }
+
+  /// About five round tick values spanning [a, b].
+  static func ticks(_ a: Double, _ b: Double) -> [Double] {
+    let span = b - a
+    guard span > 0, span.isFinite else { return [a] }
+    let raw = span / 5
+    let magnitude = pow(10, floor(log10(raw)))
+    let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+    var ticks: [Double] = []
+    var tick = ceil(a / step) * step
+    while tick <= b + step * 1e-9, ticks.count < 12 {
+      ticks.append(abs(tick) < step * 1e-9 ? 0 : tick)
+      tick += step
+    }
+    return ticks
+  }
+}

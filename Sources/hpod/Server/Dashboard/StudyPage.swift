@@ -1,0 +1,292 @@
+import Foundation
+import Hummingbird
+import SearchStrategies
+import TrackingBridge
+import TrialScheduler
+
+/// One study: summary cards, best-so-far curve, parameter importance, the heatmap with its
+/// pickers, parallel coordinates and the runs table; every part refreshed live.
+struct StudyPage {
+  let snapshot: StudySnapshot
+  let query: [String: String]
+
+  var id: Int64 { snapshot.id }
+
+  func page() throws -> Page {
+    let runsQuery = try RunsTable.Query(query)
+    let heatmapChoice = try heatmapSelection()
+    let keep: [(String, String?)] = [
+      ("x", query["x"]), ("y", query["y"]), ("metric", query["metric"]), ("view", query["view"]),
+    ]
+    let study = snapshot.study
+    let parts: [(name: String, render: () throws -> HTML)] = [
+      // Parts that depend on the study alone are rendered once per snapshot.
+      ("cards", { snapshot.memo.value("part cards") { cards() } }),
+      ("curve", { snapshot.memo.value("part curve") { curve() } }),
+      ("importance", { snapshot.memo.value("part importance") { importance() } }),
+      ("heatmap", { heatmap(heatmapChoice) }),
+      (
+        "parallel",
+        {
+          snapshot.memo.value("part parallel \(heatmapChoice.tier?.rawValue ?? "all")") {
+            ParallelCoordinates(snapshot: snapshot, tier: heatmapChoice.tier).render()
+          }
+        }
+      ),
+      ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
+    ]
+    let live = ["cards", "curve", "importance", "heatmap", "parallel", "runs"]
+    return Page(
+      title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
+      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"]
+    ) { part in
+      """
+      <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
+      <p>Study \(id) · \(snapshot.spec?.search.algorithm.rawValue ?? "") search · objective: \(snapshot.direction.rawValue) \
+      <strong>\(snapshot.objective)</strong> · started \(Format.date(study.createdAt))\
+      \(study.stateReason.map { " · " + $0 } ?? "")</p>
+      \(try part("cards"))
+      <div class="two"><section aria-labelledby="curve-title"><h2 id="curve-title">Best so far</h2>\(try part("curve"))</section>
+      <section aria-labelledby="importance-title"><h2 id="importance-title">Parameter importance</h2>\(try part("importance"))</section></div>
+      <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap</h2>\(heatmapControls(heatmapChoice))\(try part("heatmap"))</section>
+      <section aria-labelledby="parallel-title"><h2 id="parallel-title">Parallel coordinates</h2>\(try part("parallel"))</section>
+      <section aria-labelledby="runs-title"><h2 id="runs-title">Runs</h2>\(runsControls(runsQuery))\(try part("runs"))</section>
+      """
+    }
+  }
+
+  // MARK: Cards
+
+  func cards() -> HTML {
+    let study = snapshot.study
+    let quick = snapshot.trials.filter { $0.tier == .quickTest }
+    let full = snapshot.trials.filter { $0.tier == .fullTraining }
+    let finishedQuick = snapshot.finishedSearchTrials
+    let budget = snapshot.spec?.search.maxTrials
+    let running = snapshot.trials.filter { $0.state == .running }.count
+    let share = budget.map { min(1, Double(finishedQuick) / Double(max($0, 1))) } ?? 0
+    let count = { (trials: [TrialRecord], state: TrialState) in trials.filter { $0.state == state }.count }
+    var cards: [HTML] = []
+    cards.append(
+      """
+      <div class="card"><h3>Progress</h3><div class="big">\(finishedQuick)\(budget.map { " / \($0)" } ?? "")</div>
+      <div class="progress" role="progressbar" aria-label="search progress" aria-valuemin="0" aria-valuemax="100" \
+      aria-valuenow="\(Int(share * 100))"><span style="width:\(Int(share * 100))%"></span></div>
+      <dl><dt>state</dt><dd>\(study.state.rawValue)</dd><dt>running</dt><dd>\(running)</dd></dl></div>
+      """)
+    cards.append(
+      """
+      <div class="card"><h3>Quick tests run</h3><div class="big">\(quick.count)</div><dl>\
+      <dt>completed</dt><dd>\(count(quick, .completed))</dd><dt>pruned</dt><dd>\(count(quick, .pruned))</dd>\
+      <dt>failed</dt><dd>\(count(quick, .failed) + count(quick, .timedOut))</dd></dl></div>
+      """)
+    let fullList: [HTML] = full.suffix(4).map { trial in
+      "<dt><a href=\"/studies/\(id)/runs/\(trial.number)\">trial \(trial.number)</a></dt><dd>\(trial.state.rawValue) \(Format.value(trial.value))</dd>"
+    }
+    cards.append(
+      """
+      <div class="card"><h3>Full trainings</h3><div class="big">\(full.count)</div><dl>\(fullList)</dl>\
+      \(snapshot.pendingPromotions.isEmpty ? HTML.empty : "<p>\(snapshot.pendingPromotions.count) requested, waiting for a slot</p>")</div>
+      """)
+    if let best = snapshot.best() {
+      let configuration = snapshot.configurations[best.id!] ?? Configuration()
+      let params: [HTML] = configuration.map { "<dt>\($0.key)</dt><dd>\(Format.parameter($0.value))</dd>" }
+      cards.append(
+        """
+        <div class="card best-card"><h3>Best \(snapshot.objective)</h3><div class="big">\(Format.value(best.value))</div>
+        <p><a href="/studies/\(id)/runs/\(best.number)">trial \(best.number)</a> · \(best.tier.rawValue)</p><dl>\(params)</dl></div>
+        """)
+    } else {
+      cards.append(
+        "<div class=\"card\"><h3>Best \(snapshot.objective)</h3><p class=\"empty\">no completed trial yet</p></div>")
+    }
+    if let (version, alias) = snapshot.currentModel {
+      let trial = snapshot.trial(id: version.trialId)
+      let link: HTML =
+        trial.map { "<a href=\"/studies/\(id)/runs/\($0.number)\">trial \($0.number)</a>" }
+        ?? "from study \(version.studyId)"
+      cards.append(
+        """
+        <div class="card"><h3>Registered model</h3><div class="big">\(version.modelName) v\(version.version)</div>
+        <p>\(alias.map { "alias " + $0 + " · " } ?? "")\(snapshot.objective) \(Format.value(version.value)) · \(link)</p>
+        <dl><dt>met</dt><dd>\(version.conditions)</dd><dt>versions</dt><dd>\(snapshot.modelVersions.count) from this study</dd></dl></div>
+        """)
+    } else {
+      let conditions = snapshot.spec?.registration.map { $0.conditions.map(\.description).joined(separator: " and ") }
+      cards.append(
+        """
+        <div class="card"><h3>Registered model</h3><p class="empty">none yet\
+        \(conditions.map { ": registers when " + $0 } ?? " (the study has no registration section)")</p></div>
+        """)
+    }
+    return "<div class=\"cards\">\(cards)</div>"
+  }
+
+  // MARK: Curve
+
+  func curve() -> HTML {
+    let quick = snapshot.trials.filter { $0.tier == .quickTest && $0.state == .completed && $0.value?.isFinite == true }
+    var best: Double?
+    var steps: [(x: Double, y: Double)] = []
+    for trial in quick {
+      if best == nil || snapshot.direction.isBetter(trial.value!, than: best!) {
+        best = trial.value
+        steps.append((Double(trial.number), trial.value!))
+      }
+    }
+    if let last = snapshot.trials.last, let best { steps.append((Double(last.number), best)) }
+    let stride = max(1, quick.count / 1500)
+    let points = quick.enumerated().filter { $0.offset % stride == 0 }.map {
+      (Double($0.element.number), $0.element.value!)
+    }
+    let full = snapshot.trials.filter { $0.tier == .fullTraining && $0.state == .completed && $0.value != nil }.map {
+      (Double($0.number), $0.value!)
+    }
+    var series = [
+      SVGLineChart.Series(name: "quick tests", points: points, style: .points, colour: 0),
+      SVGLineChart.Series(name: "best quick test so far", points: steps, style: .steps, colour: 1),
+    ]
+    if !full.isEmpty { series.append(.init(name: "full trainings", points: full, style: .points, colour: 2)) }
+    return SVGLineChart(
+      title: "best \(snapshot.objective) so far by trial number", xLabel: "trial", yLabel: snapshot.objective,
+      series: series
+    ).render()
+  }
+
+  // MARK: Importance
+
+  func importance() -> HTML {
+    let scores = snapshot.importance
+    guard !scores.isEmpty else {
+      return "<p class=\"empty\">Needs at least 3 completed quick tests per parameter.</p>"
+    }
+    let rows: [HTML] = scores.map { score in
+      """
+      <tr><th scope="row">\(score.parameter)</th><td class="num">\(String(format: "%.2f", score.score))</td>\
+      <td style="width:40%"><div class="bar" style="width:\(Int((score.score * 100).rounded()))%" \
+      aria-hidden="true"></div></td><td>\(score.effect)</td><td class="num">\(score.trials)</td></tr>
+      """
+    }
+    return """
+      <table class="importance"><caption>What explains \(snapshot.objective) over the completed quick tests: \
+      |Spearman ρ| for numbers, η² for categories (0–1). <a href="/api/v1/studies/\(id)/importance">JSON</a></caption>
+      <thead><tr><th scope="col">parameter</th><th scope="col" class="num">importance</th><th scope="col">\
+      <span class="visually-hidden">bar</span></th><th scope="col">effect</th><th scope="col" class="num">trials</th></tr></thead>
+      <tbody>\(rows)</tbody></table>
+      """
+  }
+
+  // MARK: Heatmap
+
+  struct HeatmapChoice {
+    var x: String?
+    var y: String?
+    var metric: String
+    var tier: Tier?
+  }
+
+  func heatmapSelection() throws -> HeatmapChoice {
+    let names = snapshot.parameterNames
+    var tier: Tier?
+    if let text = query["view"], !text.isEmpty, text != "all" {
+      guard let parsed = Tier(rawValue: text) else {
+        throw HTTPError(.badRequest, message: "view must be quick_test, full_training or all, found \"\(text)\"")
+      }
+      tier = parsed
+    }
+    for key in ["x", "y"] {
+      if let name = query[key], !name.isEmpty, !names.contains(name) {
+        throw HTTPError(
+          .badRequest,
+          message: "\(key) must be one of the study's parameters: \(names.joined(separator: ", ")); found \"\(name)\"")
+      }
+    }
+    let metric = query["metric"].flatMap { $0.isEmpty ? nil : $0 } ?? snapshot.objective
+    guard snapshot.metricNames.contains(metric) else {
+      throw HTTPError(
+        .badRequest,
+        message: "metric must be one the trials reported: \(snapshot.metricNames.joined(separator: ", "))")
+    }
+    // Default axes: the two most important parameters, else the first two.
+    var ranked = names
+    if query["x"] == nil || query["y"] == nil {
+      let scores = snapshot.importance
+      ranked = scores.map(\.parameter) + names.filter { name in !scores.contains { $0.parameter == name } }
+    }
+    let x = query["x"].flatMap { $0.isEmpty ? nil : $0 } ?? ranked.first
+    let y = query["y"].flatMap { $0.isEmpty ? nil : $0 } ?? ranked.first { $0 != x } ?? x
+    return HeatmapChoice(x: x, y: y, metric: metric, tier: tier)
+  }
+
+  func heatmapControls(_ choice: HeatmapChoice) -> HTML {
+    let options = { (values: [String], selected: String?) -> [HTML] in
+      values.map { "<option value=\"\($0)\"\($0 == selected ? HTML(raw: " selected") : .empty)>\($0)</option>" }
+    }
+    let tiers: [(String, String)] = [
+      ("all", "all"), ("quick_test", "quick tests"), ("full_training", "full trainings"),
+    ]
+    let tierOptions: [HTML] = tiers.map { value, label in
+      "<option value=\"\(value)\"\(value == (choice.tier?.rawValue ?? "all") ? HTML(raw: " selected") : .empty)>\(label)</option>"
+    }
+    return """
+      <form class="controls" method="get" action="/studies/\(id)" data-refresh="heatmap parallel">
+      <label for="hm-x">x parameter<select id="hm-x" name="x">\(options(snapshot.parameterNames, choice.x))</select></label>
+      <label for="hm-y">y parameter<select id="hm-y" name="y">\(options(snapshot.parameterNames, choice.y))</select></label>
+      <label for="hm-metric">metric<select id="hm-metric" name="metric">\(options(snapshot.metricNames, choice.metric))</select></label>
+      <label for="hm-view">trials<select id="hm-view" name="view">\(tierOptions)</select></label>
+      <noscript><button type="submit">Show</button></noscript></form>
+      """
+  }
+
+  func heatmap(_ choice: HeatmapChoice) -> HTML {
+    guard let x = choice.x, let y = choice.y else {
+      return "<p class=\"empty\">The study has no parameters to draw.</p>"
+    }
+    let key = "heatmap \(x) \(y) \(choice.metric) \(choice.tier?.rawValue ?? "all")"
+    let result: Result<Heatmap, Heatmap.Failure> = snapshot.memo.value(key) {
+      do throws(Heatmap.Failure) {
+        return .success(
+          try Heatmap.compute(
+            trials: snapshot.trials, metrics: snapshot.finalMetrics, x: x, y: y, metric: choice.metric,
+            objective: snapshot.objective, direction: Self.direction(of: choice.metric, snapshot), tier: choice.tier,
+            registered: snapshot.registeredTrialIds, configurations: snapshot.configurations))
+      } catch {
+        return .failure(error)
+      }
+    }
+    switch result {
+    case .success(let map): return HeatmapView(heatmap: map, studyId: id).render()
+    case .failure(let error): return "<p class=\"empty\">\(error.description)</p>"
+    }
+  }
+
+  /// The objective's direction; other metrics are better lower when they look like a loss,
+  /// a cost or a latency, else higher.
+  static func direction(of metric: String, _ snapshot: StudySnapshot) -> Direction {
+    if metric == snapshot.objective { return snapshot.direction }
+    let lower = ["loss", "error", "latency", "cost", "time", "mse", "rmse", "mae", "perplexity", "tokens"]
+    return lower.contains { metric.lowercased().contains($0) } ? .minimize : .maximize
+  }
+
+  // MARK: Runs controls
+
+  func runsControls(_ query: RunsTable.Query) -> HTML {
+    let states: [HTML] = TrialState.allCases.map { state in
+      "<option value=\"\(state.rawValue)\"\(state == query.state ? HTML(raw: " selected") : .empty)>\(state.rawValue)</option>"
+    }
+    let tiers: [HTML] = Tier.allCases.map { tier in
+      "<option value=\"\(tier.rawValue)\"\(tier == query.tier ? HTML(raw: " selected") : .empty)>\(tier.rawValue)</option>"
+    }
+    return """
+      <form class="controls" method="get" action="/studies/\(id)" data-refresh="runs" role="search">
+      <label for="runs-tier">tier<select id="runs-tier" name="tier"><option value="">all tiers</option>\(tiers)</select></label>
+      <label for="runs-state">state<select id="runs-state" name="state"><option value="">all states</option>\(states)</select></label>
+      <label for="runs-q">search<input id="runs-q" type="search" name="q" value="\(query.text)" placeholder="adam, lr=0.01, #17"></label>
+      <noscript><button type="submit">Filter</button></noscript>
+      <a href="/api/v1/studies/\(id)/export?format=csv" download>Export CSV</a>
+      <a href="/api/v1/studies/\(id)/export?format=json">JSON</a></form>
+      <form id="compare-form" class="controls" method="get" action="/studies/\(id)/compare">
+      <button type="submit">Compare selected runs (2–4)</button></form>
+      """
+  }
+}
