@@ -59,7 +59,9 @@ struct Serve: AsyncParsableCommand {
       configuration: .init(
         services: [.init(service: SchedulerService(service: service)), .init(service: app)],
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-    logger.info("hpod serving on http://\(host):\(port) with state in \(home.path)")
+    logger.info(
+      "hpod serving on http://\(host):\(port) (dashboard at http://\(host):\(port)/, API under /api/v1) with state in \(home.path)"
+    )
     try await group.run()
   }
 }

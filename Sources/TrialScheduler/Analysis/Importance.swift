@@ -61,6 +61,13 @@ public struct ParameterImportance: Codable, Sendable, Hashable {
             effect: "best on average: \(best.key) (\(String(format: "%.4g", best.value)))", trials: pairs.count))
       }
     }
+    // A conditional parameter (momentum only for sgd) is judged on the trials that have it;
+    // scaled by that share, three trials' perfect correlation does not outrank a parameter
+    // every trial varies.
+    for index in result.indices where result[index].trials < rows.count {
+      result[index].score *= Double(result[index].trials) / Double(rows.count)
+      result[index].effect += " (in \(result[index].trials) of \(rows.count) trials)"
+    }
     return result.sorted { $0.score > $1.score }
   }
 

@@ -66,6 +66,12 @@ struct RunPage {
         "<a href=\"/studies/\(id)/compare?trials=\(trial.number),\(best.number)\">compare with the best (trial \(best.number))</a>"
       )
     }
+    if let run = try? database.mirroredRun(trialId: trial.id!),
+      let target = try? database.mirrorTarget(studyId: trial.studyId), let experiment = target.experimentId
+    {
+      let url = "\(target.uri)/#/experiments/\(experiment)/runs/\(run.runId)"
+      links.append("<a href=\"\(url)\">its run in MLflow</a>")
+    }
     let reason: HTML = trial.reason.map { "<dt>reason</dt><dd>\($0)</dd>" } ?? .empty
     let tags = (try? database.tags(trialId: trial.id!)) ?? [:]
     let tagRows: [HTML] = tags.sorted { $0.key < $1.key }.map {
