@@ -26,27 +26,23 @@ extension AppDatabase {
 
   /// Ids of the quick tests of a study whose full training was requested by hand.
   public func promotionRequests(studyId: Int64) throws -> Set<Int64> {
-    try writer.read { db in
-      Set(
-        try Int64.fetchAll(
-          db,
-          sql: """
-            SELECT tag.trialId FROM tag JOIN trial ON trial.id = tag.trialId
-            WHERE trial.studyId = ? AND tag.key = ?
-            """, arguments: [studyId, Self.promotionRequestTag]))
-    }
+    try promotionRequests(studyId: studyId, unanswered: false)
   }
 
   /// Requests that no full training answers yet.
   public func pendingPromotionRequests(studyId: Int64) throws -> Set<Int64> {
-    try writer.read { db in
+    try promotionRequests(studyId: studyId, unanswered: true)
+  }
+
+  private func promotionRequests(studyId: Int64, unanswered: Bool) throws -> Set<Int64> {
+    let pending = "AND NOT EXISTS (SELECT 1 FROM trial AS full WHERE full.sourceTrialId = tag.trialId)"
+    return try writer.read { db in
       Set(
         try Int64.fetchAll(
           db,
           sql: """
             SELECT tag.trialId FROM tag JOIN trial ON trial.id = tag.trialId
-            WHERE trial.studyId = ? AND tag.key = ?
-              AND NOT EXISTS (SELECT 1 FROM trial AS full WHERE full.sourceTrialId = tag.trialId)
+            WHERE trial.studyId = ? AND tag.key = ? \(unanswered ? pending : "")
             """, arguments: [studyId, Self.promotionRequestTag]))
     }
   }
