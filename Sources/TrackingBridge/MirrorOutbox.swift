@@ -178,20 +178,26 @@ extension AppDatabase {
   /// create are not counted: nothing will send them until the write is retried.
   public func mirrorBacklog(studyId: Int64? = nil) throws -> Int {
     try writer.read { db in
-      let study = studyId.map { "AND studyId = \($0)" } ?? ""
-      let run = studyId.map { "AND r.studyId = \($0)" } ?? ""
-      let queued = studyId.map { "AND o.studyId = \($0)" } ?? ""
+      let pending = "SELECT COUNT(*) FROM outbox WHERE deadAt IS NULL" + (studyId.map { " AND studyId = \($0)" } ?? "")
       return try Int.fetchOne(
-        db,
-        sql: """
-          SELECT (SELECT COUNT(*) FROM outbox WHERE deadAt IS NULL \(study))
-            + (SELECT COUNT(*) FROM mirroredRun r JOIN metric m ON m.trialId = r.trialId
-               WHERE m.rowid > r.metricsSentThrough \(run))
-            + (SELECT COUNT(*) FROM outbox o JOIN metric m ON m.trialId = o.trialId
-               WHERE o.kind = 'createRun' AND o.deadAt IS NULL \(queued)
-               AND NOT EXISTS (SELECT 1 FROM mirroredRun r WHERE r.trialId = o.trialId))
-          """) ?? 0
+        db, sql: "SELECT (\(pending)) + \(Self.unsentPointsSQL(studyId: studyId.map(String.init)))") ?? 0
     }
+  }
+
+  /// Counts the metric points waiting for MLflow: those past their run's watermark, and all
+  /// of trials whose run is still to be created (not those whose creation was refused).
+  /// `studyId` is an SQL expression (a literal id, or a column of the enclosing query), nil
+  /// for every study.
+  static func unsentPointsSQL(studyId: String?) -> String {
+    let run = studyId.map { "AND r.studyId = \($0)" } ?? ""
+    let queued = studyId.map { "AND o.studyId = \($0)" } ?? ""
+    return """
+      ((SELECT COUNT(*) FROM mirroredRun r JOIN metric ON metric.trialId = r.trialId
+          WHERE metric.rowid > r.metricsSentThrough \(run))
+        + (SELECT COUNT(*) FROM outbox o JOIN metric ON metric.trialId = o.trialId
+          WHERE o.kind = 'createRun' AND o.deadAt IS NULL \(queued)
+          AND NOT EXISTS (SELECT 1 FROM mirroredRun r WHERE r.trialId = o.trialId)))
+      """
   }
 
   /// The server has the write: it leaves the outbox.
@@ -326,11 +332,7 @@ extension AppDatabase {
             (SELECT COUNT(*) FROM mirroredRun r WHERE r.studyId = m.studyId) AS runs,
             (SELECT COUNT(*) FROM outbox o WHERE o.studyId = m.studyId AND o.deadAt IS NULL) AS pending,
             (SELECT COUNT(*) FROM outbox o WHERE o.studyId = m.studyId AND o.deadAt IS NOT NULL) AS refused,
-            (SELECT COUNT(*) FROM mirroredRun r JOIN metric ON metric.trialId = r.trialId
-              WHERE r.studyId = m.studyId AND metric.rowid > r.metricsSentThrough)
-            + (SELECT COUNT(*) FROM outbox o JOIN metric ON metric.trialId = o.trialId
-              WHERE o.studyId = m.studyId AND o.kind = 'createRun' AND o.deadAt IS NULL
-              AND NOT EXISTS (SELECT 1 FROM mirroredRun r WHERE r.trialId = o.trialId)) AS unsent,
+            \(Self.unsentPointsSQL(studyId: "m.studyId")) AS unsent,
             (SELECT o.lastError FROM outbox o WHERE o.studyId = m.studyId AND o.lastError IS NOT NULL
               ORDER BY o.id LIMIT 1) AS lastError
           FROM mirrorTarget m JOIN study s ON s.id = m.studyId ORDER BY m.studyId

@@ -15,9 +15,14 @@ public final class Wakeup: Sendable {
   public init() {}
 
   public func signal() {
+    release(orRemember: { $0.signalled = true })
+  }
+
+  /// Resumes the waiter, or, when nobody waits, marks the state so the next wait returns at once.
+  private func release(orRemember mark: (inout State) -> Void) {
     let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
       guard let waiter = state.waiter else {
-        state.signalled = true
+        mark(&state)
         return nil
       }
       state.waiter = nil
@@ -42,15 +47,7 @@ public final class Wakeup: Sendable {
         if resumeNow { continuation.resume() }
       }
     } onCancel: {
-      let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-        guard let waiter = state.waiter else {
-          state.cancelled = true
-          return nil
-        }
-        state.waiter = nil
-        return waiter
-      }
-      waiter?.resume()
+      release(orRemember: { $0.cancelled = true })
     }
   }
 }
