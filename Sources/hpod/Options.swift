@@ -36,5 +36,7 @@ enum ExitCodes {
   /// ArgumentParser exits for a usage error (EX_USAGE).
   static let usage: Int32 = 64
   static let studyFailed: Int32 = 3
+  /// Another process drives the study (EX_TEMPFAIL: try again once it is done).
+  static let studyBusy: Int32 = 75
   static let interrupted: Int32 = 130
 }

@@ -94,7 +94,17 @@ struct Run: AsyncParsableCommand {
     let runner = StudyRunner(
       spec: studySpec, database: database, home: home, strategy: strategy, logger: logger, tracking: mirror,
       onEvent: { progress.handle($0) })
-    let final = try await runner.run(study, stopSignal: stopSignal)
+    let final: StudyRecord
+    do {
+      final = try await runner.run(study, stopSignal: stopSignal)
+    } catch let held as StudyLease.Held {
+      progress.finish()
+      FileHandle.standardError.write(
+        Data(
+          "hpod: \(held). Follow it with `hpod watch \(held.studyId)` (or `hpod status \(held.studyId)`); to run it here, stop that process first.\n"
+            .utf8))
+      throw ExitCode(ExitCodes.studyBusy)
+    }
     progress.finish()
     if let mirror { await TrackingMirror.finish(mirror, studyId: study.id!, database: database) }
     let trials = try database.trials(studyId: study.id!)

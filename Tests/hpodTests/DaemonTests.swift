@@ -15,6 +15,9 @@ final class DaemonProcess {
   }
 
   var server: String { "http://127.0.0.1:\(port)" }
+  /// The daemon's log (its stderr), beside its home.
+  var logPath: String { "\(home).log" }
+  var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
   func start() throws {
     let process = Process()
@@ -24,7 +27,8 @@ final class DaemonProcess {
     environment["HPOD_HOME"] = home
     process.environment = environment
     process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    FileManager.default.createFile(atPath: logPath, contents: nil)
+    process.standardError = FileHandle(forWritingAtPath: logPath)
     try process.run()
     self.process = process
     // Ready when /readyz answers.

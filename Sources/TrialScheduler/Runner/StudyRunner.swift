@@ -44,8 +44,16 @@ public struct StudyRunner: Sendable {
   }
 
   /// Runs (or resumes) the study until it ends or `stopSignal` trips; returns its final row.
-  public func run(_ study: StudyRecord, stopSignal: StopSignal = StopSignal()) async throws -> StudyRecord {
+  ///
+  /// The study's lease is taken first (or `lease` is the one the caller took): while another
+  /// live process holds it, this throws `StudyLease.Held` and touches nothing, so trials that
+  /// process runs are never killed or run twice.
+  public func run(_ study: StudyRecord, stopSignal: StopSignal = StopSignal(), lease: StudyLease? = nil)
+    async throws -> StudyRecord
+  {
     let studyId = study.id!
+    let lease = try lease ?? StudyLease.acquire(home: home, studyId: studyId, studyName: study.name)
+    defer { lease.release() }
     if let uri = spec.tracking.mlflowURI {
       try database.mirror(studyId: studyId, uri: uri, experimentName: spec.tracking.experiment)
     }

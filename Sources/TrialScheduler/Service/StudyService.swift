@@ -4,6 +4,10 @@ import SearchStrategies
 import Synchronization
 public import TrackingBridge
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The daemon's heart: runs any number of studies at once under one limit of trial processes,
 /// resumes unfinished studies when it starts, and publishes every study's events.
 ///
@@ -93,6 +97,7 @@ public actor StudyService {
 
   public func cancel(_ id: Int64) async throws -> StudyRecord {
     let study = try existing(id)
+    try requireNotOwnedElsewhere(study)
     if let run = runs[id] {
       run.stop.stop(reason: "cancelled by the user", outcome: .cancelled)
       await run.task.value
@@ -107,6 +112,7 @@ public actor StudyService {
   public func resume(_ id: Int64) throws -> StudyRecord {
     let study = try existing(id)
     guard runs[id] == nil else { return study }
+    try requireNotOwnedElsewhere(study)
     guard study.state != .completed else {
       throw ServiceError.conflict("study \(id) is completed; submit it again to start a new study")
     }
@@ -175,7 +181,20 @@ public actor StudyService {
     let logger = logger
     let task = Task {
       do {
-        let final = try await runner.run(study, stopSignal: stop)
+        guard let (lease, waited) = await self.waitForLease(study, stop: stop) else {
+          self.finished(studyId)
+          return
+        }
+        // While it waited, the study's other owner may have finished or interrupted it: that
+        // was its user's decision, so the daemon only carries on a study still running.
+        let current = try self.existing(studyId)
+        guard !waited || current.state == .running else {
+          logger.info("study \(studyId) '\(study.name)' was left \(current.state.rawValue) by its previous owner")
+          lease.release()
+          self.finished(studyId)
+          return
+        }
+        let final = try await runner.run(current, stopSignal: stop, lease: lease)
         logger.info("study \(studyId) '\(study.name)' \(final.state.rawValue)")
       } catch {
         logger.error("study \(studyId) '\(study.name)' stopped: \(error)")
@@ -184,6 +203,37 @@ public actor StudyService {
       self.finished(studyId)
     }
     runs[studyId] = (task, stop, wakeup)
+  }
+
+  /// The study's lease, once no other process holds it; nil when the study is stopped (or
+  /// the lease cannot be taken at all) first. `waited` says whether another process held it.
+  nonisolated private func waitForLease(_ study: StudyRecord, stop: StopSignal) async -> (StudyLease, waited: Bool)? {
+    var waited = false
+    while stop.reason == nil {
+      do {
+        return (try StudyLease.acquire(home: home, studyId: study.id!, studyName: study.name), waited)
+      } catch let held as StudyLease.Held {
+        if !waited {
+          logger.warning("\(held): leaving it alone; the daemon takes it over once that process lets it go")
+          waited = true
+        }
+      } catch {
+        logger.error("study \(study.id!) '\(study.name)': cannot take its lease: \(error)")
+        return nil
+      }
+      try? await Task.sleep(for: Self.leasePollInterval)
+    }
+    return nil
+  }
+
+  static let leasePollInterval: Duration = .seconds(1)
+
+  /// Refuses to act on a study that another process drives.
+  nonisolated func requireNotOwnedElsewhere(_ study: StudyRecord) throws {
+    if let owner = StudyLease.owner(home: home, studyId: study.id!), owner.pid != getpid() {
+      throw ServiceError.conflict(
+        "study \(study.id!) '\(study.name)' is being run by \(owner); stop or cancel it there (or wait for it to end)")
+    }
   }
 
   /// A study's runner ended. A full training requested by hand as it was ending (too late for

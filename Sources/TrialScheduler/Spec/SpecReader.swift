@@ -136,24 +136,34 @@ final class SpecReader {
     return value
   }
 
-  func int(_ node: Node?, _ path: String, atLeast minimum: Int? = nil) -> Int? {
+  /// The largest whole number a spec may give: every spec number is also used as a Double
+  /// (by the search space and the store), and integers beyond 2^53 are not all representable.
+  static let largestWholeNumber = 1 << 53
+
+  func int(_ node: Node?, _ path: String, atLeast minimum: Int? = nil, atMost maximum: Int = largestWholeNumber)
+    -> Int?
+  {
     guard let node else { return nil }
     guard case .scalar(let scalar) = node else {
       expected("a whole number", at: node, path)
       return nil
     }
     let text = scalar.string.trimmingCharacters(in: .whitespaces)
-    let value: Int? =
-      Int(text) ?? Double(text).flatMap { $0.isFinite && $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil }
-    guard let value else {
+    // Parsed as a Double first so `1e3` reads as 1000 and a number too large for an Int is
+    // reported instead of trapping.
+    guard let number = Int(text).map(Double.init) ?? Double(text), number.isFinite, number == number.rounded() else {
       expected("a whole number", at: node, path)
       return nil
     }
-    if let minimum, value < minimum {
-      report(at: node, path, "expected a whole number of at least \(minimum), found \(value)")
+    if let minimum, number < Double(minimum) {
+      report(at: node, path, "expected a whole number of at least \(minimum), found \(text)")
       return nil
     }
-    return value
+    guard number <= Double(maximum), number >= -Double(Self.largestWholeNumber) else {
+      report(at: node, path, "expected a whole number of at most \(maximum), found \(text)")
+      return nil
+    }
+    return Int(text) ?? Int(number)
   }
 
   func bool(_ node: Node?, _ path: String) -> Bool? {
@@ -214,6 +224,10 @@ final class SpecReader {
     return Array(sequence)
   }
 
+  /// The longest duration a spec may give (366 days): a trial's timeout and grace period
+  /// become nanosecond counts, which overflow past about 292 years.
+  static let longestDuration: Double = 366 * 86_400
+
   /// `90`, `90s`, `10m`, `1h30m`, `500ms`.
   func duration(_ node: Node?, _ path: String) -> Duration? {
     guard let node else { return nil }
@@ -221,12 +235,19 @@ final class SpecReader {
       expected("a positive duration such as 90s, 10m or 1h30m", at: node, path)
       return nil
     }
+    guard seconds <= Self.longestDuration else {
+      report(
+        at: node, path,
+        "\(scalar.string) (\(String(format: "%.3g", seconds)) s) is longer than the largest supported duration (366 days, 8784h)"
+      )
+      return nil
+    }
     return .milliseconds(Int64((seconds * 1000).rounded()))
   }
 
   static func parseSeconds(_ text: String) -> Double? {
     let text = text.trimmingCharacters(in: .whitespaces).lowercased()
-    if let plain = Double(text) { return plain }
+    if let plain = Double(text) { return plain.isFinite ? plain : nil }
     let units: [(String, Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]
     var total = 0.0
     var rest = Substring(text)
@@ -238,29 +259,41 @@ final class SpecReader {
       rest = rest.dropFirst(unit.count)
       total += amount * factor
     }
-    return total
+    return total.isFinite ? total : nil
   }
+
+  /// The largest size a spec may give (1 TB).
+  static let largestByteSize: Double = 1e12
 
   /// `10MB`, `512KB`, `1GB`, or a byte count.
   func byteSize(_ node: Node?, _ path: String) -> Int? {
     guard let node else { return nil }
-    guard case .scalar(let scalar) = node, let bytes = Self.parseBytes(scalar.string), bytes > 0 else {
+    guard case .scalar(let scalar) = node, let bytes = Self.parseBytes(scalar.string), bytes >= 1 else {
       expected("a size such as 512KB, 10MB or 1GB", at: node, path)
       return nil
     }
-    return bytes
+    guard bytes <= Self.largestByteSize else {
+      report(at: node, path, "\(scalar.string) is larger than the largest supported size (1TB)")
+      return nil
+    }
+    return Int(bytes)
   }
 
-  static func parseBytes(_ text: String) -> Int? {
+  /// The size in bytes, as a Double so that no written size can overflow an integer.
+  static func parseBytes(_ text: String) -> Double? {
     let text = text.trimmingCharacters(in: .whitespaces).uppercased()
     let units: [(String, Double)] = [
       ("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("KB", 1000), ("MB", 1e6), ("GB", 1e9), ("B", 1),
     ]
-    for (unit, factor) in units where text.hasSuffix(unit) {
-      guard let amount = Double(text.dropLast(unit.count).trimmingCharacters(in: .whitespaces)) else { return nil }
-      return Int(amount * factor)
+    var amount = text
+    var factor = 1.0
+    if let (unit, unitFactor) = units.first(where: { text.hasSuffix($0.0) }) {
+      amount = String(text.dropLast(unit.count)).trimmingCharacters(in: .whitespaces)
+      factor = unitFactor
     }
-    return Int(text)
+    guard let value = Double(amount), value.isFinite else { return nil }
+    let bytes = (value * factor).rounded()
+    return bytes.isFinite ? bytes : nil
   }
 
   // MARK: Suggestions

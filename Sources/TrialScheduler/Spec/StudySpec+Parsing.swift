@@ -179,8 +179,9 @@ struct SpecParser {
     let algorithm =
       fields["algorithm"].map { reader.choice($0, "search.algorithm", as: StudySpec.Algorithm.self) } ?? .random
     let seed = fields["seed"].map { reader.int($0, "search.seed", atLeast: 0) } ?? 0
-    let maxTrials = reader.int(fields["max_trials"], "search.max_trials", atLeast: 1)
-    let parallelism = fields["parallelism"].map { reader.int($0, "search.parallelism", atLeast: 1) } ?? 1
+    let maxTrials = reader.int(fields["max_trials"], "search.max_trials", atLeast: 1, atMost: 10_000_000)
+    let parallelism =
+      fields["parallelism"].map { reader.int($0, "search.parallelism", atLeast: 1, atMost: 10_000) } ?? 1
     let startupTrials = reader.int(fields["startup_trials"], "search.startup_trials", atLeast: 1)
     if let parallelism, parallelism > 256 {
       reader.report(
@@ -266,7 +267,7 @@ struct SpecParser {
       return parsed.count == nodes.count ? parsed : nil
     }
     let conditions = fields["when"].flatMap { parseConditions($0, path: fields.path("when")) } ?? []
-    let gridPoints = reader.int(fields["grid_points"], fields.path("grid_points"), atLeast: 2)
+    let gridPoints = reader.int(fields["grid_points"], fields.path("grid_points"), atLeast: 2, atMost: 1_000_000)
 
     switch type {
     case .categorical:
@@ -307,14 +308,33 @@ struct SpecParser {
         reader.report(at: fields["min"], fields.path("min"), "a log-scaled parameter needs min > 0, found \(minimum)")
         return nil
       }
+      guard (maximum - minimum).isFinite else {
+        reader.report(
+          at: fields["max"], fields.path("max"),
+          "max - min must be a finite number; found the range [\(minimum), \(maximum)]")
+        return nil
+      }
       if let step, step <= 0 || step > maximum - minimum {
         reader.report(
           at: fields["step"], fields.path("step"),
           "step must be positive and at most max - min (\(maximum - minimum)), found \(step)")
         return nil
       }
+      if let step, (maximum - minimum) / step > Double(SpecReader.largestWholeNumber) {
+        reader.report(
+          at: fields["step"], fields.path("step"),
+          "step \(step) splits [\(minimum), \(maximum)] into more than 2^53 values; use a larger step or no step")
+        return nil
+      }
       let domain: Domain
       if type == .int {
+        let limit = Double(SpecReader.largestWholeNumber)
+        for (key, value) in [("min", minimum), ("max", maximum)] where abs(value) > limit {
+          reader.report(
+            at: fields[key], fields.path(key),
+            "an int parameter's bounds must lie within ±2^53 (±\(SpecReader.largestWholeNumber)), found \(value)")
+          return nil
+        }
         for (key, value) in [("min", minimum), ("max", maximum), ("step", step ?? 1)] where value != value.rounded() {
           reader.report(at: fields[key], fields.path(key), "an int parameter needs a whole number, found \(value)")
           return nil
@@ -459,7 +479,7 @@ struct SpecParser {
       }
     }
     let timeout = reader.duration(fields["timeout"], "trial.timeout")
-    let retries = fields["retries"].map { reader.int($0, "trial.retries", atLeast: 0) } ?? 0
+    let retries = fields["retries"].map { reader.int($0, "trial.retries", atLeast: 0, atMost: 1000) } ?? 0
     let maxFailed = reader.int(fields["max_failed_trials"], "trial.max_failed_trials", atLeast: 0)
     let cost = reader.double(fields["cost_per_hour"], "trial.cost_per_hour")
     if let cost, cost < 0 {

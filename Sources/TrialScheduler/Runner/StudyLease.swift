@@ -1,0 +1,129 @@
+public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The right to drive one study, held by one process at a time: `hpod run`, or `hpod serve`
+/// for each study it runs. Only the holder creates, kills or re-runs the study's trials, so a
+/// second process on the same store never kills trials it does not own.
+///
+/// It is an exclusive flock on `locks/study-<id>.lock`, which also records who holds it. The
+/// kernel drops a flock when its holder dies (kill -9 included), so a stale lease needs no
+/// heartbeat: the next process simply takes it, and only then treats the study's unfinished
+/// trials as leftovers. The descriptor is close-on-exec and trials start with only their
+/// three standard descriptors, so no trial inherits the lease.
+public final class StudyLease: Sendable {
+  /// Who holds a lease: written into the lock file when it is taken.
+  public struct Owner: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var pid: Int32
+    public var host: String
+    public var command: String
+    public var since: Date
+
+    public var description: String {
+      let formatter = ISO8601DateFormatter()
+      return "\(command) (pid \(pid) on \(host), since \(formatter.string(from: since)))"
+    }
+
+    /// This process, named by its executable and subcommand (`hpod serve`, `hpod run`).
+    public static var current: Owner {
+      let arguments = CommandLine.arguments
+      let program = (arguments.first.map { ($0 as NSString).lastPathComponent } ?? "hpod")
+      let command = arguments.count > 1 && !arguments[1].hasPrefix("-") ? "\(program) \(arguments[1])" : program
+      return Owner(pid: getpid(), host: ProcessInfo.processInfo.hostName, command: command, since: Date())
+    }
+  }
+
+  /// Another live process holds the study.
+  public struct Held: Error, Sendable, CustomStringConvertible {
+    public var studyId: Int64
+    public var studyName: String
+    public var owner: Owner?
+
+    public var description: String {
+      "study '\(studyName)' (id \(studyId)) is being run by \(owner?.description ?? "another hpod process")"
+    }
+  }
+
+  public let studyId: Int64
+  private let fd: Int32
+
+  private init(studyId: Int64, fd: Int32) {
+    self.studyId = studyId
+    self.fd = fd
+  }
+
+  deinit { release() }
+
+  public static func path(home: HpodHome, studyId: Int64) -> String { "\(home.path)/locks/study-\(studyId).lock" }
+
+  /// Takes the study's lease, or throws `Held` naming the process that has it.
+  public static func acquire(home: HpodHome, studyId: Int64, studyName: String, owner: Owner = .current) throws
+    -> StudyLease
+  {
+    let path = path(home: home, studyId: studyId)
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw CocoaError(
+        .fileWriteNoPermission,
+        userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot open \(path): \(errnoText())"])
+    }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      close(fd)
+      throw Held(studyId: studyId, studyName: studyName, owner: Self.owner(home: home, studyId: studyId))
+    }
+    let record = (try? JSONEncoder.lease.encode(owner)) ?? Data()
+    _ = ftruncate(fd, 0)
+    _ = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    return StudyLease(studyId: studyId, fd: fd)
+  }
+
+  /// Who holds the study's lease now, or nil when nobody does.
+  public static func owner(home: HpodHome, studyId: Int64) -> Owner? {
+    let path = path(home: home, studyId: studyId)
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    // A shared lock that can be taken means no process holds the exclusive one.
+    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+      flock(fd, LOCK_UN)
+      return nil
+    }
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return try? JSONDecoder.lease.decode(Owner.self, from: data)
+  }
+
+  private let released = Mutex(false)
+
+  public func release() {
+    let first = released.withLock { released in
+      defer { released = true }
+      return !released
+    }
+    guard first else { return }
+    flock(fd, LOCK_UN)
+    close(fd)
+  }
+
+  private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+extension JSONEncoder {
+  fileprivate static var lease: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    return encoder
+  }
+}
+
+extension JSONDecoder {
+  fileprivate static var lease: JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+  }
+}

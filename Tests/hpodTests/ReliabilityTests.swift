@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import TrackingBridge
+import TrialScheduler
+
+/// What a user who walks away from a study relies on, each case against real processes on a
+/// real store: one owner per study.
+@Suite("Reliability: one owner per study", .serialized)
+struct OwnershipTests {
+  let folder: String
+
+  init() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-owner-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  }
+
+  /// A study of `trials` trials, 3 at a time, each printing `steps` points `pause` s apart.
+  func writeStudy(trials: Int, steps: Int, pause: String) throws -> String {
+    let script = "\(folder)/trial.sh"
+    try
+      "#!/bin/sh\nfor s in $(seq 1 \(steps)); do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep \(pause); done\n"
+      .write(toFile: script, atomically: true, encoding: .utf8)
+    chmod(script, 0o755)
+    let spec = "\(folder)/study.yaml"
+    try """
+    name: owned-study
+    objective: {metric: score, direction: maximize}
+    search: {algorithm: random, seed: 4, max_trials: \(trials), parallelism: 3}
+    parameters:
+      x: {type: float, min: 0, max: 1}
+    trial: {command: [./trial.sh, "{x}"]}
+    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    return spec
+  }
+
+  func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if try condition() { return true }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    return false
+  }
+
+  /// Every trial of study 1 completed once, with its configuration run once and nothing
+  /// killed or interrupted.
+  func expectCleanRun(_ database: AppDatabase, trials: Int) throws {
+    let all = try database.trials(studyId: 1)
+    #expect(all.count == trials, "\(all.map { "\($0.number) \($0.state.rawValue) \($0.reason ?? "")" })")
+    #expect(all.allSatisfy { $0.state == .completed }, "\(all.map { "\($0.state.rawValue): \($0.reason ?? "")" })")
+    #expect(Set(all.map(\.paramsJSON)).count == all.count, "a configuration ran twice")
+  }
+
+  @Test("hpod run on a study the daemon runs refuses, names the owner, and kills nothing")
+  func runRefusesDaemonStudy() throws {
+    // Given a daemon running a study of slow trials
+    let home = "\(folder)/home"
+    let daemon = DaemonProcess(home: home)
+    try daemon.start()
+    defer { daemon.stop() }
+    let spec = try writeStudy(trials: 6, steps: 5, pause: "0.2")
+    #expect(try daemon.client(["submit", spec]).status == 0)
+    let database = try AppDatabase.open(at: "\(home)/hpod.sqlite")
+    #expect(try waitUntil(seconds: 10) { try database.trials(studyId: 1).contains { $0.state == .running } })
+
+    // When hpod run is started on the same spec and store
+    let (status, output) = try HPODProcess.run(["run", "--plain", spec], home: home)
+
+    // Then it refuses with the owner and the way to follow the study
+    #expect(status == 75, "\(output)")
+    #expect(output.contains("is being run by hpod serve (pid \(daemon.process!.processIdentifier)"), "\(output)")
+    #expect(output.contains("hpod watch 1"), "\(output)")
+    // and the daemon's study ends as if nothing happened: no trial killed, none run twice
+    #expect(try waitUntil(seconds: 40) { try database.study(id: 1)?.state == .completed })
+    try expectCleanRun(database, trials: 6)
+  }
+
+  @Test("hpod serve started while hpod run drives a study leaves it alone")
+  func serveLeavesRunStudyAlone() throws {
+    // Given hpod run in the middle of a study
+    let home = "\(folder)/home"
+    let spec = try writeStudy(trials: 6, steps: 5, pause: "0.2")
+    let run = try HPODProcess(["run", "--plain", spec], home: home)
+    let database = try #require(
+      try waitUntil(seconds: 10) { FileManager.default.fileExists(atPath: "\(home)/hpod.sqlite") }
+        ? AppDatabase.open(at: "\(home)/hpod.sqlite") : nil)
+    #expect(try waitUntil(seconds: 10) { try database.trials(studyId: 1).contains { $0.state == .running } })
+
+    // When the daemon starts on the same store
+    let daemon = DaemonProcess(home: home)
+    try daemon.start()
+    defer { daemon.stop() }
+
+    // Then hpod run finishes the study undisturbed
+    let (status, output) = run.finish()
+    #expect(status == 0, "\(output)")
+    try expectCleanRun(database, trials: 6)
+    // the daemon said why it left the study alone, and did not take it over afterwards
+    #expect(daemon.log.contains("'owned-study' (id 1) is being run by hpod run"), "\(daemon.log)")
+    #expect(daemon.log.contains("leaving it alone"))
+    Thread.sleep(forTimeInterval: 1.5)
+    #expect(try database.trials(studyId: 1).count == 6)
+    #expect(try daemon.client(["status", "1"]).output.contains("completed"))
+  }
+}
