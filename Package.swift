@@ -46,6 +46,7 @@ let package = Package(
         "SearchStrategies",
         "TrackingBridge",
         "CProcessSpawn",
+        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -119,6 +119,10 @@ final class ProgressView: Sendable {
       note(line)
     case .registrationSkipped(let trial, let reason):
       note("trial \(trial.number) not registered: \(reason)")
+    case .studyPaused(let reason):
+      note("paused: \(reason)")
+    case .studyResumed:
+      note("resumed: the store takes writes again")
     case .studyFinished:
       break
     }

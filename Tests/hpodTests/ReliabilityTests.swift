@@ -103,3 +103,115 @@ struct OwnershipTests {
     #expect(try daemon.client(["status", "1"]).output.contains("completed"))
   }
 }
+
+/// The store on a small tmpfs that is filled to ENOSPC mid-study and freed again, and trial
+/// folders that cannot be created for a while: the study pauses and goes on by itself, with
+/// every point every trial printed saved and no trial failed or budget burnt.
+@Suite("Reliability: a store that cannot be written", .serialized)
+struct StoreOutageTests {
+  let folder: String
+  let mount: String
+
+  init() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-full-\(UUID().uuidString)").path
+    mount = "\(folder)/mnt"
+    try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+  }
+
+  static func sh(_ command: String) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    try? process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  /// 6 trials, 2 at a time, each printing `steps` points 50 ms apart.
+  func writeStudy(steps: Int) throws -> String {
+    let script = "\(folder)/trial.sh"
+    try
+      "#!/bin/sh\nfor s in $(seq 1 \(steps)); do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep 0.05; done\n"
+      .write(toFile: script, atomically: true, encoding: .utf8)
+    chmod(script, 0o755)
+    let spec = "\(folder)/study.yaml"
+    try """
+    name: full-disk
+    objective: {metric: score, direction: maximize}
+    search: {algorithm: random, seed: 2, max_trials: 6, parallelism: 2}
+    parameters:
+      x: {type: float, min: 0, max: 1}
+    trial: {command: [./trial.sh, "{x}"]}
+    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    return spec
+  }
+
+  func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if try condition() { return true }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+  }
+
+  /// Every trial completed once with all `steps` of its points in the store.
+  func expectNothingLost(home: String, steps: Int) throws {
+    let database = try AppDatabase.open(at: "\(home)/hpod.sqlite")
+    let trials = try database.trials(studyId: 1)
+    #expect(trials.count == 6, "\(trials.map { "\($0.number) \($0.state.rawValue): \($0.reason ?? "")" })")
+    #expect(
+      trials.allSatisfy { $0.state == .completed }, "\(trials.map { "\($0.state.rawValue): \($0.reason ?? "")" })")
+    for trial in trials {
+      let points = try database.metrics(trialId: trial.id!).filter { $0.name == "score" }
+      #expect(points.count == steps, "trial \(trial.number) has \(points.count) of its \(steps) points")
+    }
+    #expect(try database.study(id: 1)?.state == .completed)
+  }
+
+  @Test("the disk fills mid-study: the study pauses, then completes with every point saved")
+  func diskFullMidStudy() throws {
+    guard Self.sh("mount -t tmpfs -o size=24m tmpfs \(mount)") == 0 else {
+      Issue.record("cannot mount a tmpfs here (the test needs root)")
+      return
+    }
+    defer { _ = Self.sh("umount -l \(mount)") }
+    let home = "\(mount)/home"
+    let steps = 40
+    let spec = try writeStudy(steps: steps)
+    let run = try HPODProcess(["run", "--plain", spec], home: home)
+    #expect(try waitUntil(seconds: 15) { FileManager.default.fileExists(atPath: "\(home)/runs/1/2") })
+
+    // Fill the file system to the last byte, hold it full for 2 s, then free it.
+    _ = Self.sh("dd if=/dev/zero of=\(mount)/filler bs=64k 2>/dev/null; sync")
+    let free = Self.sh("test $(df --output=avail \(mount) | tail -1) -eq 0")
+    #expect(free == 0, "the tmpfs was not filled")
+    Thread.sleep(forTimeInterval: 2)
+    try FileManager.default.removeItem(atPath: "\(mount)/filler")
+
+    let (status, output) = run.finish()
+    #expect(status == 0, "\(output)")
+    #expect(output.contains("paused: "), "the study never paused:\n\(output)")
+    #expect(output.contains("resumed"), "\(output)")
+    try expectNothingLost(home: home, steps: steps)
+  }
+
+  @Test("trial folders that cannot be created pause the study instead of failing its trials")
+  func unwritableTrialFolders() throws {
+    let home = "\(folder)/home"
+    let steps = 10
+    let spec = try writeStudy(steps: steps)
+    // Trials 3 to 6 cannot get a folder: a file stands where each folder would go.
+    let runs = "\(home)/runs/1"
+    try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
+    for number in 3...6 { FileManager.default.createFile(atPath: "\(runs)/\(number)", contents: Data("x".utf8)) }
+    let run = try HPODProcess(["run", "--plain", spec], home: home)
+    Thread.sleep(forTimeInterval: 2.5)
+    for number in 3...6 { try FileManager.default.removeItem(atPath: "\(runs)/\(number)") }
+
+    let (status, output) = run.finish()
+    #expect(status == 0, "\(output)")
+    #expect(output.contains("paused: creating the folder of trial 3 failed"), "\(output)")
+    try expectNothingLost(home: home, steps: steps)
+  }
+}

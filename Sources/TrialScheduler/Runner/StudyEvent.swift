@@ -15,4 +15,9 @@ public enum StudyEvent: Sendable {
   /// A run of the registration tier that missed a threshold, with why.
   case registrationSkipped(TrialRecord, reason: String)
   case studyFinished(StudyRecord)
+  /// The store cannot be written (disk full, read-only, I/O error): the study waits, holding
+  /// what it has in memory, and retries until writes succeed.
+  case studyPaused(reason: String)
+  /// The store takes writes again; the study goes on.
+  case studyResumed(after: String)
 }

@@ -58,10 +58,16 @@ public struct StudyRunner: Sendable {
       try database.mirror(studyId: studyId, uri: uri, experimentName: spec.tracking.experiment)
     }
     try recoverInterruptedTrials(studyId: studyId)
-    try database.setStudyState(id: studyId, .running)
+    let outage = StoreOutage(emit: onEvent)
+    try await outage.retrying("marking the study running") { try database.setStudyState(id: studyId, .running) }
 
     let running = RunningTrials()
-    stopSignal.observe(stop: { running.stopAll(reason: $0) }, force: { running.killAll() })
+    stopSignal.observe(
+      stop: { running.stopAll(reason: $0) },
+      force: {
+        outage.abandon()
+        running.killAll()
+      })
     let all = try database.trials(studyId: studyId)
     let stopper = try spec.earlyStopping.map { earlyStopping in
       EarlyStopper(
@@ -72,7 +78,7 @@ public struct StudyRunner: Sendable {
     let tracking = tracking
     let trialRun = TrialRun(
       spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
-      tracking: tracking,
+      tracking: tracking, outage: outage,
       emit: { event in
         tracking?.wake()
         onEvent(event)
@@ -102,10 +108,17 @@ public struct StudyRunner: Sendable {
           running.stopAll(reason: "cancelled: the study failed")
         } else {
           do {
-            while active < spec.search.parallelism, let (trial, configuration) = try nextTrial(studyId, &state) {
+            while active < spec.search.parallelism,
+              let (trial, configuration) = try await nextTrial(studyId, &state, outage: outage)
+            {
               active += 1
               group.addTask { await trialRun.run(trial, configuration: configuration, registry: running) }
             }
+          } catch  where StoreOutage.isStoreError(error) {
+            // Not one that waiting mends (those pause the study inside nextTrial).
+            logger.error("the store failed: \(error)", metadata: ["study": "\(spec.name)"])
+            endState = (.failed, "the store failed: \(error); mend it, then `hpod resume` (or hpod run) goes on")
+            running.stopAll(reason: "cancelled: the study failed")
           } catch {
             logger.error("the search strategy failed: \(error)", metadata: ["study": "\(spec.name)"])
             endState = (.failed, "the \(strategy.name) search failed: \(error)")
@@ -141,7 +154,9 @@ public struct StudyRunner: Sendable {
       group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
-    try database.setStudyState(id: studyId, endState.0, reason: endState.1)
+    try await outage.retrying("recording the end of the study") {
+      try database.setStudyState(id: studyId, endState.0, reason: endState.1)
+    }
     let final = try database.study(id: studyId) ?? study
     onEvent(.studyFinished(final))
     return final
@@ -150,10 +165,19 @@ public struct StudyRunner: Sendable {
   /// The next trial to start: a re-run of a chain that needs one, then a promotion, then a
   /// new suggestion while budget remains. One suggestion at a time, with the running trials
   /// as pending, so each suggestion sees every result that arrived before it.
-  private func nextTrial(_ studyId: Int64, _ state: inout RunState) throws -> (TrialRecord, Configuration)? {
+  private func nextTrial(_ studyId: Int64, _ state: inout RunState, outage: StoreOutage) async throws
+    -> (TrialRecord, Configuration)?
+  {
+    func createTrial(_ configuration: Configuration, tier: Tier, retryOf: Int64?, source: Int64?) async throws
+      -> TrialRecord
+    {
+      try await outage.retrying("creating a trial") {
+        try self.createTrial(studyId, configuration, tier: tier, retryOf: retryOf, source: source)
+      }
+    }
     if let (tier, chain) = state.chainsToRerun().first {
-      let trial = try createTrial(
-        studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: chain.root.sourceTrialId)
+      let trial = try await createTrial(
+        chain.configuration, tier: tier, retryOf: chain.latest.id, source: chain.root.sourceTrialId)
       state.start(trial, configuration: chain.configuration)
       return (trial, chain.configuration)
     }
@@ -164,7 +188,7 @@ public struct StudyRunner: Sendable {
       ).first,
       let chain = state.search.chainIndex(of: source.id!).map({ state.search.chains[$0] })
     {
-      let trial = try createTrial(studyId, chain.configuration, tier: .fullTraining, retryOf: nil, source: source.id)
+      let trial = try await createTrial(chain.configuration, tier: .fullTraining, retryOf: nil, source: source.id)
       state.start(trial, configuration: chain.configuration)
       onEvent(.trialPromoted(quickTest: source, fullTraining: trial))
       return (trial, chain.configuration)
@@ -182,9 +206,9 @@ public struct StudyRunner: Sendable {
       guard state.inFlight.isEmpty else { return nil }
       // The space is exhausted: what follows the search (promotion) may start now.
       state.exhausted = true
-      return try nextTrial(studyId, &state)
+      return try await nextTrial(studyId, &state, outage: outage)
     }
-    let trial = try createTrial(studyId, configuration, tier: spec.searchTier, retryOf: nil, source: nil)
+    let trial = try await createTrial(configuration, tier: spec.searchTier, retryOf: nil, source: nil)
     state.start(trial, configuration: configuration)
     return (trial, configuration)
   }

@@ -20,14 +20,17 @@ struct TrialRun {
   let slots: TrialSlots?
   let tracking: (any TrackingSink)?
   let emit: @Sendable (StudyEvent) -> Void
+  /// Holds the study while the store cannot be written.
+  let outage: StoreOutage
   /// hpod's environment with the spec's `env` applied, computed once per study.
   let baseEnvironment: [String: String]
 
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
     stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, tracking: (any TrackingSink)? = nil,
-    emit: @escaping @Sendable (StudyEvent) -> Void
+    outage: StoreOutage, emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
+    self.outage = outage
     self.tracking = tracking
     self.stopper = stopper
     self.slots = slots
@@ -53,7 +56,7 @@ struct TrialRun {
     let result: TrialRecord
     if let reason = registry.stopReason {
       // Stopped while waiting for a slot: never started.
-      result = finish(trial.id!, .init(state: .cancelled, reason: reason))
+      result = await finish(trial.id!, .init(state: .cancelled, reason: reason))
     } else {
       result = await launchAndFollow(trial, configuration: configuration, registry: registry)
     }
@@ -69,19 +72,24 @@ struct TrialRun {
     let tierValues = spec.tiers[trial.tier] ?? [:]
     let launch: TrialLaunch
     let trackingEnvironment = await tracking?.environment(for: trial) ?? [:]
+    // A folder that cannot be created is the machine's problem, not the trial's: the study
+    // waits for it rather than burning its budget on trials that cannot start.
     do {
-      launch = try prepare(
-        trial, configuration: configuration, tierValues: tierValues, directory: directory,
-        trackingEnvironment: trackingEnvironment)
+      launch = try await outage.retrying("creating the folder of trial \(trial.number)") {
+        try prepare(
+          trial, configuration: configuration, tierValues: tierValues, directory: directory,
+          trackingEnvironment: trackingEnvironment)
+      }
     } catch {
-      return finish(trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(directory): \(error)"))
+      return await finish(
+        trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(directory): \(error)"))
     }
 
     let process: any RunningTrial
     do {
       process = try executor.launch(launch)
     } catch {
-      return finish(trialId, .init(state: .failed, reason: error.message))
+      return await finish(trialId, .init(state: .failed, reason: error.message))
     }
     let stopCause = Mutex<StopCause?>(nil)
     let grace = spec.trial.stopGracePeriod
@@ -95,10 +103,19 @@ struct TrialRun {
     registry.add(trialId, stop: { stop(.interrupted($0)) }, kill: { process.kill() })
     defer { registry.remove(trialId) }
 
-    let started = try? database.startTrial(
-      trial, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
-      runDirectory: directory)
-    if let started { emit(.trialStarted(started)) }
+    do {
+      let started = try await outage.retrying("recording the start of trial \(trial.number)") {
+        try database.startTrial(
+          trial, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
+          runDirectory: directory)
+      }
+      if let started { emit(.trialStarted(started)) }
+    } catch {
+      // A trial the store does not know is running would be run again blindly: stop it.
+      process.kill()
+      _ = await process.exit()
+      return await finish(trialId, .init(state: .failed, reason: "cannot record the trial's start: \(error)"))
+    }
 
     let timeoutTask = spec.trial.timeout.map { timeout in
       Task {
@@ -113,7 +130,13 @@ struct TrialRun {
     for await lines in process.reports {
       let points = collector.ingest(lines)
       guard !points.isEmpty else { continue }
-      try? database.appendMetrics(points)
+      // While the store is full the loop waits here; the trial's further lines wait in its
+      // report stream, in memory, and nothing it printed is dropped.
+      do {
+        try await outage.retrying("saving the metrics of trial \(trial.number)") { try database.appendMetrics(points) }
+      } catch {
+        collector.unsaved(points.count, error)
+      }
       emit(
         .trialMetrics(
           trialId: trialId, number: trial.number, step: collector.lastStep, values: collector.latestOfBatch(points)))
@@ -123,12 +146,22 @@ struct TrialRun {
     }
     let exit = await process.exit()
     let cause = stopCause.withLock { $0 }
-    let outcome = judge(exit: exit, stopCause: cause, collector: collector, directory: directory)
+    var outcome = judge(exit: exit, stopCause: cause, collector: collector, directory: directory)
+    if collector.lostPoints > 0 {
+      let note = "\(collector.lostPoints) metric points could not be saved: \(collector.lostPointsError ?? "")"
+      outcome.reason = outcome.reason.map { "\($0); \(note)" } ?? note
+    }
     if case .pruned(let rule, let step, _) = cause {
-      try? database.setTags(trialId: trialId, ["hpod.prune_rule": rule, "hpod.prune_step": String(step)])
+      do {
+        try await outage.retrying("tagging pruned trial \(trial.number)") {
+          try database.setTags(trialId: trialId, ["hpod.prune_rule": rule, "hpod.prune_step": String(step)])
+        }
+      } catch {
+        outcome.reason = (outcome.reason ?? "") + " (its prune tags could not be saved: \(error))"
+      }
     }
     stopper?.board.finish(trialId: trialId, completed: outcome.state == .completed)
-    return finish(trialId, outcome)
+    return await finish(trialId, outcome)
   }
 
   /// The trial's folder, parameter file, argv and environment.
@@ -137,10 +170,14 @@ struct TrialRun {
     trackingEnvironment: [String: String]
   ) throws -> TrialLaunch {
     let artifacts = "\(directory)/artifacts"
-    try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+    do {
+      try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+    } catch {
+      throw EnvironmentError(message: "cannot create \(artifacts): \(error.localizedDescription)")
+    }
     let paramsFile = "\(directory)/params.json"
     guard FileManager.default.createFile(atPath: paramsFile, contents: Data(trial.paramsJSON.utf8)) else {
-      throw TrialLaunchError("cannot write \(paramsFile)")
+      throw EnvironmentError(message: "cannot write \(paramsFile): \(String(cString: strerror(errno)))")
     }
 
     var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
@@ -204,8 +241,18 @@ struct TrialRun {
     return outcome
   }
 
-  private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) -> TrialRecord {
-    let record = (try? database.finishTrial(id: trialId, outcome)) ?? (try? database.trial(id: trialId)) ?? nil
+  /// Records the outcome, waiting out a store that cannot be written.
+  private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) async -> TrialRecord {
+    let record: TrialRecord?
+    do {
+      record = try await outage.retrying("recording the outcome of trial \(trialId)") {
+        try database.finishTrial(id: trialId, outcome)
+      }
+    } catch {
+      // Only a forced stop or an error no waiting mends lands here: the trial stays
+      // unfinished in the store and runs again on resume.
+      record = nil
+    }
     if let record { emit(.trialFinished(record)) }
     return record
       ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
@@ -236,6 +283,14 @@ struct MetricCollector {
   private var finalObjective: Double?
   /// Set when the objective was reported as NaN or infinity.
   private(set) var objectiveProblem: String?
+  /// Points the store refused for a reason that waiting does not mend, and the last error.
+  private(set) var lostPoints = 0
+  private(set) var lostPointsError: String?
+
+  mutating func unsaved(_ count: Int, _ error: any Error) {
+    lostPoints += count
+    lostPointsError = "\(error)"
+  }
 
   init(trialId: Int64, objective: String) {
     self.trialId = trialId

@@ -2,12 +2,14 @@ public import Foundation
 import Synchronization
 public import TrackingBridge
 
-/// Fans study events out to subscribers (server-sent event streams). A slow subscriber keeps
-/// only the newest events, so it can never make the daemon hold unbounded memory.
+/// Fans study events out to subscribers (server-sent event streams). Each event is encoded
+/// once and the same text is shared by every subscriber, and each subscriber holds at most
+/// `EventSubscription.capacity` of them: one that stops reading costs the daemon a bounded
+/// amount of memory, and learns what it missed from a `lagged` event.
 public final class EventBus: Sendable {
   private struct Subscriber {
     var studyId: Int64?
-    var continuation: AsyncStream<API.Event>.Continuation
+    var subscription: EventSubscription
   }
 
   private let subscribers = Mutex<[UUID: Subscriber]>([:])
@@ -15,23 +17,83 @@ public final class EventBus: Sendable {
   public init() {}
 
   /// Events of one study, or of all studies when `studyId` is nil.
-  public func subscribe(studyId: Int64?) -> AsyncStream<API.Event> {
+  public func subscribe(studyId: Int64?, capacity: Int = EventSubscription.capacity) -> EventSubscription {
     let id = UUID()
-    let (stream, continuation) = AsyncStream.makeStream(of: API.Event.self, bufferingPolicy: .bufferingNewest(1000))
-    continuation.onTermination = { [weak self] _ in
+    let subscription = EventSubscription(capacity: capacity) { [weak self] in
       _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
     }
-    subscribers.withLock { $0[id] = Subscriber(studyId: studyId, continuation: continuation) }
-    return stream
+    subscribers.withLock { $0[id] = Subscriber(studyId: studyId, subscription: subscription) }
+    return subscription
   }
+
+  public var subscriberCount: Int { subscribers.withLock { $0.count } }
 
   public func publish(_ event: StudyEvent, studyId: Int64) {
     let targets = subscribers.withLock { subscribers in
-      subscribers.values.filter { $0.studyId == nil || $0.studyId == studyId }.map(\.continuation)
+      subscribers.values.filter { $0.studyId == nil || $0.studyId == studyId }.map(\.subscription)
     }
     guard !targets.isEmpty else { return }
-    let payload = API.Event(event, studyId: studyId)
-    targets.forEach { $0.yield(payload) }
+    let text = API.Event(event, studyId: studyId).serverSentEvent
+    targets.forEach { $0.offer(text) }
+  }
+}
+
+/// One subscriber's queue of server-sent events, ready to write. When `capacity` events wait
+/// unsent, newer ones are dropped and counted; the next event the reader gets is preceded by
+/// `event: lagged` with the number it missed (`{"dropped": N}`), so it can reload what it shows.
+public final class EventSubscription: AsyncSequence, Sendable {
+  public typealias Element = String
+
+  /// Events a reader may fall behind by before it misses some: minutes of a chatty study for
+  /// a reader that merely pauses; about a megabyte, shared with the other readers, for one
+  /// that has stopped.
+  public static let capacity = 4096
+
+  private let stream: AsyncStream<String>
+  private let continuation: AsyncStream<String>.Continuation
+  private let dropped = Mutex(0)
+
+  init(capacity: Int, onTermination: @escaping @Sendable () -> Void) {
+    (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(capacity))
+    continuation.onTermination = { _ in onTermination() }
+  }
+
+  /// Queues one event's text; counts it as dropped when the queue is full.
+  func offer(_ text: String) {
+    if case .dropped = continuation.yield(text) { dropped.withLock { $0 += 1 } }
+  }
+
+  /// Queues an SSE comment that keeps the connection open (and notices a reader gone).
+  public func keepAlive() { offer(": keep-alive\n\n") }
+
+  /// Ends the stream: the reader gets what is queued, then the end.
+  public func finish() { continuation.finish() }
+
+  /// Events missed since the last call.
+  func takeDropped() -> Int {
+    dropped.withLock { count in
+      defer { count = 0 }; return count
+    }
+  }
+
+  public func makeAsyncIterator() -> Iterator { Iterator(base: stream.makeAsyncIterator(), subscription: self) }
+
+  public struct Iterator: AsyncIteratorProtocol {
+    var base: AsyncStream<String>.AsyncIterator
+    let subscription: EventSubscription
+    var held: String?
+
+    public mutating func next() async -> String? {
+      if let held {
+        self.held = nil
+        return held
+      }
+      guard let text = await base.next() else { return nil }
+      let missed = subscription.takeDropped()
+      guard missed > 0 else { return text }
+      held = text
+      return "event: lagged\ndata: {\"dropped\":\(missed)}\n\n"
+    }
   }
 }
 
@@ -70,6 +132,12 @@ extension API.Event {
       type = "registration_skipped"
       data["trial"] = JSONValue(encoding: API.Trial(trial))
       data["reason"] = .string(reason)
+    case .studyPaused(let reason):
+      type = "study_paused"
+      data["reason"] = .string(reason)
+    case .studyResumed(let reason):
+      type = "study_resumed"
+      data["paused_for"] = .string(reason)
     case .studyFinished(let study):
       type = "study_finished"
       data["study"] = JSONValue(encoding: API.Study(study, spec: nil, summary: nil))

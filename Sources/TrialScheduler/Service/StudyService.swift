@@ -29,6 +29,8 @@ public actor StudyService {
   /// Study summaries, dropped whenever one of the study's trials changes (every change is
   /// published as an event), so status reads of idle and finished studies cost no query.
   private let summaries = SummaryCache()
+  /// Studies waiting for a store that cannot be written, with why (the store cannot say so).
+  private let pauses = PausedStudies()
   public private(set) var isReady = false
 
   public init(
@@ -147,8 +149,16 @@ public actor StudyService {
     let summary = try summaries.summary(of: study.id!) {
       try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
     }
-    return API.Study(study, spec: spec, summary: summary)
+    var described = API.Study(study, spec: spec, summary: summary)
+    if let reason = pauses.reasons.withLock({ $0[study.id!] }) {
+      described.state = "paused"
+      described.stateReason = reason
+    }
+    return described
   }
+
+  /// Why each paused study waits, by id.
+  nonisolated public var pausedStudies: [Int64: String] { pauses.reasons.withLock { $0 } }
 
   nonisolated public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
 
@@ -165,20 +175,34 @@ public actor StudyService {
     let studyId = study.id!
     let events = events
     let summaries = summaries
+    let pauses = pauses
+    let logger = logger
     let runner: StudyRunner
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
         logger: logger, slots: slots, tracking: mirror, wakeup: wakeup,
         onEvent: { event in
+          switch event {
+          case .studyPaused(let reason):
+            pauses.reasons.withLock { $0[studyId] = reason }
+            logger.warning("study \(studyId) '\(study.name)' paused: \(reason)")
+          case .studyResumed:
+            pauses.reasons.withLock { _ = $0.removeValue(forKey: studyId) }
+            logger.notice("study \(studyId) '\(study.name)' resumed: the store takes writes again")
+          case .studyFinished:
+            pauses.reasons.withLock { _ = $0.removeValue(forKey: studyId) }
+          default: break
+          }
           summaries.invalidate(studyId)
           events.publish(event, studyId: studyId)
         })
     } catch {
-      try? database.setStudyState(id: studyId, .failed, reason: "\(error)")
+      do { try database.setStudyState(id: studyId, .failed, reason: "\(error)") } catch let storeError {
+        logger.error("study \(studyId): cannot record that it failed (\(error)): \(storeError)")
+      }
       return
     }
-    let logger = logger
     let task = Task {
       do {
         guard let (lease, waited) = await self.waitForLease(study, stop: stop) else {
@@ -198,7 +222,9 @@ public actor StudyService {
         logger.info("study \(studyId) '\(study.name)' \(final.state.rawValue)")
       } catch {
         logger.error("study \(studyId) '\(study.name)' stopped: \(error)")
-        try? self.database.setStudyState(id: studyId, .failed, reason: "\(error)")
+        do { try self.database.setStudyState(id: studyId, .failed, reason: "\(error)") } catch let storeError {
+          logger.error("study \(studyId): cannot record that it failed: \(storeError)")
+        }
       }
       self.finished(studyId)
     }
@@ -383,4 +409,9 @@ public enum ServiceError: Error, Sendable, CustomStringConvertible {
     case .notFound(let message), .conflict(let message), .badRequest(let message): message
     }
   }
+}
+
+/// Why each paused study waits, by id: shared by the runners' event handlers and the readers.
+final class PausedStudies: Sendable {
+  let reasons = Mutex<[Int64: String]>([:])
 }

@@ -21,33 +21,30 @@ struct EventsController {
   }
 
   func stream(studyId: Int64?) -> Response {
-    let events = service.events.subscribe(studyId: studyId)
+    let subscription = service.events.subscribe(studyId: studyId)
     return Response(
       status: .ok,
       headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
       body: .init { writer in
+        defer { subscription.finish() }
         try await writer.write(ByteBuffer(string: ": connected\n\n"))
-        // One task forwards events; the other sends keep-alives, which also notices a client
-        // that went away (the write fails) and ends the stream. A daemon shutting down ends
-        // every stream at once, so it never waits on idle watchers.
-        let (lines, sink) = AsyncStream.makeStream(of: String.self)
+        // Events and keep-alives share the subscription's bounded queue, written by this one
+        // loop: a client that stops reading holds the loop in `write` while the queue fills
+        // and then drops (it gets `lagged` if it resumes). A keep-alive write that fails
+        // notices a client gone. A daemon shutting down ends every stream at once.
         try await withGracefulShutdownHandler {
           try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-              for await event in events { sink.yield(event.serverSentEvent) }
-              sink.finish()
-            }
-            group.addTask {
               while !Task.isCancelled {
                 try await Task.sleep(for: Self.keepAlive)
-                sink.yield(": keep-alive\n\n")
+                subscription.keepAlive()
               }
             }
-            for await line in lines { try await writer.write(ByteBuffer(string: line)) }
+            for await text in subscription { try await writer.write(ByteBuffer(string: text)) }
             group.cancelAll()
           }
         } onGracefulShutdown: {
-          sink.finish()
+          subscription.finish()
         }
         try await writer.finish(nil)
       })

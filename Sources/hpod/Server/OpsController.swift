@@ -42,6 +42,11 @@ enum PrometheusText {
     for (state, count) in try database.studyStateCounts().sorted(by: { $0.key < $1.key }) {
       out.append("hpod_studies{state=\"\(state)\"} \(count)")
     }
+    out.append("# HELP hpod_study_paused 1 while a study waits for a store that cannot be written.")
+    out.append("# TYPE hpod_study_paused gauge")
+    for (id, _) in service.pausedStudies.sorted(by: { $0.key < $1.key }) {
+      out.append("hpod_study_paused{study_id=\"\(id)\"} 1")
+    }
     out.append(
       "# HELP hpod_trial_slots_in_use Trial processes running now (the --max-concurrent-trials limit is hpod_trial_slots)."
     )
