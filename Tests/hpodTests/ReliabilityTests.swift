@@ -215,3 +215,52 @@ struct StoreOutageTests {
     try expectNothingLost(home: home, steps: steps)
   }
 }
+
+/// A trial that daemonizes a grandchild (fork, setsid, fork), run by `hpod run` in each
+/// containment mode: the grandchild is gone when the study ends.
+@Suite("Reliability: a trial's process tree ends with it")
+struct ProcessTreeEndToEndTests {
+  @Test("no daemonized grandchild outlives hpod run", arguments: ["cgroup", "subreaper"])
+  func grandchildDoesNotOutliveStudy(mode: String) throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-tree-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let script = "\(folder)/trial.sh"
+    try """
+    #!/bin/sh
+    python3 -c '
+    import os, sys, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            open(sys.argv[1], "w").write(str(os.getpid()))
+            time.sleep(300)
+        os._exit(0)
+    ' "$HPOD_ARTIFACT_DIR/grandchild.pid"
+    while [ ! -s "$HPOD_ARTIFACT_DIR/grandchild.pid" ]; do sleep 0.01; done
+    echo "hpod {\\"score\\": $1}"
+    """.write(toFile: script, atomically: true, encoding: .utf8)
+    chmod(script, 0o755)
+    try """
+    name: tree
+    objective: {metric: score, direction: maximize}
+    search: {algorithm: random, seed: 1, max_trials: 3, parallelism: 3}
+    parameters:
+      x: {type: float, min: 0, max: 1}
+    trial: {command: [./trial.sh, "{x}"], env: {HPOD_CONTAINMENT: \(mode)}}
+    """.write(toFile: "\(folder)/study.yaml", atomically: true, encoding: .utf8)
+    let home = "\(folder)/home"
+    setenv("HPOD_CONTAINMENT", mode, 1)
+    defer { unsetenv("HPOD_CONTAINMENT") }
+    let (status, output) = try HPODProcess.run(["run", "--plain", "\(folder)/study.yaml"], home: home)
+    #expect(status == 0, "\(output)")
+    let pids = (0...2).compactMap { number in
+      (try? String(contentsOfFile: "\(home)/runs/1/\(number)/artifacts/grandchild.pid", encoding: .utf8))
+        .flatMap { Int32($0) }
+    }
+    #expect(pids.count == 3, "\(output)")
+    for pid in pids {
+      let alive = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("python3") == true
+      #expect(!alive, "grandchild \(pid) outlived hpod run (\(mode) mode)")
+    }
+  }
+}

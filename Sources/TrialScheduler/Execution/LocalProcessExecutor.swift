@@ -30,12 +30,20 @@ public struct LocalProcessExecutor: TrialExecutor {
     }
 
     var pid: pid_t = 0
-    let environment = launch.environment.map { "\($0.key)=\($0.value)" }
+    let tree = ProcessTree.Trial(token: UUID().uuidString.lowercased())
+    var variables = launch.environment
+    variables[ProcessTree.tokenVariable] = tree.token
+    let environment = variables.map { "\($0.key)=\($0.value)" }
     var rc: Int32 = 0
+    let cgroupProcs = tree.openProcs()
+    defer { if cgroupProcs >= 0 { close(cgroupProcs) } }
     for attempt in 0..<5 {
       rc = withCStrings(launch.argv) { argv in
         withCStrings(environment) { envp in
-          hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
+          cgroupProcs >= 0
+            ? hpod_spawn_in_cgroup(
+              program, argv, envp, launch.workdir, outPipe.write, errPipe.write, cgroupProcs, &pid)
+            : hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
         }
       }
       // ETXTBSY: the program was just written and another process started in that instant
@@ -56,10 +64,13 @@ public struct LocalProcessExecutor: TrialExecutor {
         : rc == EACCES
           ? "permission denied running \(program) (is it executable?)"
           : "cannot start \(program): \(String(cString: strerror(rc)))"
+      tree.end()
       throw TrialLaunchError(reason)
     }
+    ProcessTree.leaders.withLock { _ = $0.insert(pid) }
+    tree.started(pid)
     return LocalTrialProcess(
-      pid: pid, stdout: outPipe.read, stderr: errPipe.read, stdoutLog: stdoutLog, stderrLog: stderrLog,
+      pid: pid, tree: tree, stdout: outPipe.read, stderr: errPipe.read, stdoutLog: stdoutLog, stderrLog: stderrLog,
       reportPrefix: launch.reportPrefix)
   }
 }

@@ -9,12 +9,14 @@ import Synchronization
 ///
 /// One thread per trial pumps both pipes with poll(2): it appends everything to the capped log
 /// files, hands reported lines to `reports`, and reaps the process. When the group leader
-/// exits, what is left of its process group is killed, so a trial leaves no orphans behind.
+/// exits, what is left of its process tree (its group, and what left the group: see
+/// `ProcessTree`) is killed, so a trial leaves no orphans behind.
 /// Reaping and signalling share one lock: the group is never signalled after its pid was
 /// released for reuse.
 final class LocalTrialProcess: RunningTrial {
   let pid: Int32
   let reports: AsyncStream<[String]>
+  private let tree: ProcessTree.Trial
 
   private struct State {
     var exit: TrialExit?
@@ -26,9 +28,11 @@ final class LocalTrialProcess: RunningTrial {
   private let processLock = Mutex(false)  // true once the leader is reaped
 
   init(
-    pid: Int32, stdout: Int32, stderr: Int32, stdoutLog: LogFile, stderrLog: LogFile, reportPrefix: String
+    pid: Int32, tree: ProcessTree.Trial, stdout: Int32, stderr: Int32, stdoutLog: LogFile, stderrLog: LogFile,
+    reportPrefix: String
   ) {
     self.pid = pid
+    self.tree = tree
     let (stream, continuation) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .unbounded)
     reports = stream
     let pump = OutputPump(
@@ -75,6 +79,7 @@ final class LocalTrialProcess: RunningTrial {
   private func signalGroup(_ signal: Int32) {
     processLock.withLock { reaped in
       if !reaped { _ = killpg(pid, signal) }
+      tree.signal(signal)
     }
   }
 
@@ -86,6 +91,8 @@ final class LocalTrialProcess: RunningTrial {
       guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
       reaped = true
       _ = killpg(pid, SIGKILL)  // leftovers of the group; harmless (ESRCH) when none
+      tree.end()  // and whatever left the group
+      ProcessTree.leaders.withLock { _ = $0.remove(pid) }
       return status
     }
   }

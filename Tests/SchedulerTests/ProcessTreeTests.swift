@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@testable import TrialScheduler
+
+/// A trial whose grandchild daemonizes (fork, setsid, fork again) and outlives its parent.
+@Suite("A trial's whole process tree")
+struct ProcessTreeTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  /// A trial that starts a daemonized grandchild, writes its pid, then exits or waits.
+  func daemonizingTrial(then ending: String) throws -> String {
+    try sandbox.script(
+      "daemonize.sh",
+      """
+      python3 -c '
+      import os, sys, time
+      if os.fork() == 0:
+          os.setsid()
+          if os.fork() == 0:
+              open(sys.argv[1], "w").write(str(os.getpid()))
+              time.sleep(300)
+          os._exit(0)
+      ' "$1"
+      while [ ! -s "$1" ]; do sleep 0.01; done
+      echo 'hpod {"score": 1}'
+      \(ending)
+      """)
+  }
+
+  func grandchild(_ file: String) async throws -> Int32 {
+    #expect(await eventually(5) { FileManager.default.fileExists(atPath: file) })
+    return try #require(Int32(try String(contentsOfFile: file, encoding: .utf8)))
+  }
+
+  @Test("a grandchild that left the trial's process group dies when the trial exits")
+  func daemonizedGrandchildEndsWithTrial() async throws {
+    let pidFile = "\(sandbox.root)/grandchild.pid"
+    let trial = try LocalProcessExecutor().launch(
+      TrialLaunch(
+        argv: [try daemonizingTrial(then: "sleep 0.5"), pidFile], workdir: sandbox.root,
+        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
+        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
+    let pid = try await grandchild(pidFile)
+    #expect(!isGone(pid), "the grandchild should be running while the trial runs")
+    #expect(await trial.exit() == .exited(code: 0))
+    #expect(await eventually(3) { isGone(pid) }, "grandchild \(pid) outlived its trial (\(ProcessTree.mode))")
+  }
+
+  @Test("stopping a trial stops its daemonized grandchild too")
+  func stopReachesGrandchild() async throws {
+    let pidFile = "\(sandbox.root)/grandchild.pid"
+    let trial = try LocalProcessExecutor().launch(
+      TrialLaunch(
+        argv: [try daemonizingTrial(then: "sleep 300"), pidFile], workdir: sandbox.root,
+        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
+        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
+    let pid = try await grandchild(pidFile)
+    trial.stop(gracePeriod: .seconds(1))
+    _ = await trial.exit()
+    #expect(await eventually(3) { isGone(pid) }, "grandchild \(pid) survived the stop (\(ProcessTree.mode))")
+  }
+}
