@@ -6,6 +6,10 @@ import ServiceLifecycle
 import TrackingBridge
 import TrialScheduler
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 struct Serve: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run the hpod daemon: the HTTP API, the scheduler of every submitted study.",
@@ -28,6 +32,21 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Trial processes running at once across all studies (default: the number of cores).")
   var maxConcurrentTrials: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a connection may send nothing before it is closed: unfinished request headers or body, or an idle keep-alive.",
+      valueName: "seconds"))
+  var idleTimeout: Double = 30
+
+  @Option(help: "Connections served at once; more wait until one closes (default: 2048, within the open-file limit).")
+  var maxConnections: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Events an event-stream client may fall behind by; past that it misses newer ones and gets a `lagged` event.",
+      valueName: "events"))
+  var eventBuffer = EventSubscription.capacity
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error.")
   var logLevel = "info"
 
@@ -41,6 +60,15 @@ struct Serve: AsyncParsableCommand {
     if let maxConcurrentTrials, maxConcurrentTrials < 1 {
       throw ValidationError("--max-concurrent-trials must be at least 1")
     }
+    guard idleTimeout.isFinite, idleTimeout >= 0.1, idleTimeout <= 86_400 else {
+      throw ValidationError("--idle-timeout must be between 0.1 and 86400 seconds")
+    }
+    guard (16...1_000_000).contains(eventBuffer) else {
+      throw ValidationError("--event-buffer must be between 16 and 1000000")
+    }
+    if let maxConnections, !(1...1_000_000).contains(maxConnections) {
+      throw ValidationError("--max-connections must be between 1 and 1000000")
+    }
   }
 
   func run() async throws {
@@ -51,8 +79,14 @@ struct Serve: AsyncParsableCommand {
     let service = StudyService(
       database: database, home: home,
       maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount, logger: logger)
-    let settings = ServerSettings(
+    // Each connection is a descriptor: use what the hard limit allows, and keep a margin for
+    // the store, trial pipes and logs below it.
+    let files = OpenFileLimit.raiseToHard()
+    var settings = ServerSettings(
       host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["HPOD_TOKEN"])
+    settings.idleTimeout = .milliseconds(Int64((idleTimeout * 1000).rounded()))
+    settings.maxConnections = maxConnections ?? max(16, min(2048, files - 256))
+    settings.eventBuffer = eventBuffer
     let app = buildApplication(service: service, settings: settings, logger: logger)
     // The scheduler starts first and stops last; the HTTP server stops taking requests first.
     let group = ServiceGroup(
@@ -75,5 +109,20 @@ struct SchedulerService: Service {
     try await service.start()
     try? await gracefulShutdown()
     await service.shutdown()
+  }
+}
+
+/// The process's limit on open descriptors (RLIMIT_NOFILE).
+enum OpenFileLimit {
+  /// Raises the soft limit to the hard one; returns the limit now in force.
+  static func raiseToHard() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+    if limit.rlim_cur < limit.rlim_max {
+      var raised = limit
+      raised.rlim_cur = limit.rlim_max
+      if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    return Int(clamping: limit.rlim_cur)
   }
 }

@@ -42,7 +42,7 @@ struct ProcessTreeTests {
     let pidFile = "\(sandbox.root)/grandchild.pid"
     let trial = try LocalProcessExecutor().launch(
       TrialLaunch(
-        argv: [try daemonizingTrial(then: "sleep 0.5"), pidFile], workdir: sandbox.root,
+        argv: [try daemonizingTrial(then: "sleep 2"), pidFile], workdir: sandbox.root,
         environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
         stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
     let pid = try await grandchild(pidFile)

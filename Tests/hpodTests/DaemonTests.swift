@@ -9,6 +9,8 @@ final class DaemonProcess {
   let home: String
   let port = Int.random(in: 20_000...40_000)
   var process: Process?
+  /// More `hpod serve` options (limits, timeouts).
+  var extraArguments: [String] = []
 
   init(home: String) {
     self.home = home
@@ -22,7 +24,7 @@ final class DaemonProcess {
   func start() throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: HPODProcess.binary)
-    process.arguments = ["serve", "--port", String(port), "--max-concurrent-trials", "3"]
+    process.arguments = ["serve", "--port", String(port), "--max-concurrent-trials", "3"] + extraArguments
     var environment = ProcessInfo.processInfo.environment
     environment["HPOD_HOME"] = home
     process.environment = environment

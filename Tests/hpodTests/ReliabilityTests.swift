@@ -264,3 +264,120 @@ struct ProcessTreeEndToEndTests {
     }
   }
 }
+
+/// Clients that hold connections without finishing a request, and a slow loris.
+@Suite("Reliability: connections with limits", .serialized)
+struct ConnectionLimitTests {
+  @Test("a thousand idle connections and a slow loris leave /healthz answering, and are closed")
+  func idleConnectionsAreClosed() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-conn-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    daemon.extraArguments = ["--idle-timeout", "2"]
+    try daemon.start()
+    defer { daemon.stop() }
+
+    // Given 1,100 connections that never send a byte and 20 that send a header a byte at a time
+    let idle = try (0..<1100).map { _ in try RawConnection(port: daemon.port) }
+    let loris = try (0..<20).map { _ in try RawConnection(port: daemon.port) }
+    for step in 0..<6 {
+      for connection in loris { connection.send(String("GET /healthz HTTP/1.1\r\n".dropFirst(step).prefix(1))) }
+      // Then a well-behaved client is still answered at once
+      let (status, _, elapsed) = RawConnection.get(port: daemon.port, path: "/healthz")
+      #expect(status == "HTTP/1.1 200 OK", "\(status)")
+      #expect(elapsed < 1, "/healthz took \(elapsed) s")
+      Thread.sleep(forTimeInterval: 0.5)
+    }
+    // and the idle and slow clients are disconnected once the idle timeout passes
+    #expect(idle.prefix(50).allSatisfy { $0.closedByServer(within: 3) }, "idle connections were not closed")
+    #expect(idle.suffix(50).allSatisfy { $0.closedByServer(within: 1) })
+    #expect(loris.allSatisfy { $0.closedByServer(within: 3) }, "slow-loris connections were not closed")
+    #expect(daemon.process?.isRunning == true)
+  }
+}
+
+/// 25 event-stream clients that stop reading while a study prints 100,000 metric lines.
+@Suite("Reliability: stalled event readers", .serialized)
+struct StalledReaderTests {
+  @Test("stalled readers cost bounded memory; the API stays fast and a healthy reader gets every event")
+  func stalledReadersAreBounded() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-slow-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let lines = 100_000
+    // 100,000 lines flushed 10 at a time, about 15 s of output: some 30,000 pipe reads.
+    try """
+    import sys, time
+    for i in range(\(lines)):
+        sys.stdout.write('hpod {"step": %d, "loss": %.6f, "accuracy": %.6f}\\n' % (i, 1.0 / (i + 1), i / \(lines)))
+        if i % 10 == 9:
+            sys.stdout.flush()
+            time.sleep(0.001)
+    """.write(toFile: "\(folder)/chatty.py", atomically: true, encoding: .utf8)
+    try """
+    name: chatty
+    objective: {metric: accuracy, direction: maximize}
+    search: {algorithm: random, seed: 1, max_trials: 1}
+    parameters:
+      x: {type: float, min: 0, max: 1}
+    trial: {command: [python3, chatty.py]}
+    """.write(toFile: "\(folder)/study.yaml", atomically: true, encoding: .utf8)
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    try daemon.start()
+    defer { daemon.stop() }
+    let pid = daemon.process!.processIdentifier
+
+    // Given 25 clients that open the event stream and never read, and one that reads
+    let stalled = try (0..<25).map { _ in
+      let connection = try RawConnection(port: daemon.port, receiveBuffer: 4096)
+      connection.send("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+      return connection
+    }
+    let healthy = try RawConnection(port: daemon.port)
+    healthy.send("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    Thread.sleep(forTimeInterval: 0.5)
+    let baseline = residentMegabytes(of: pid)
+
+    // When the study prints its lines, with the API asked for the study all along
+    let received = ReceivedText()
+    let reader = Thread { received.set(healthy.read(until: "event: study_finished", seconds: 90)) }
+    reader.start()
+    #expect(try daemon.client(["submit", "\(folder)/study.yaml"]).status == 0)
+    var peak = baseline
+    var latencies: [Double] = []
+    let deadline = Date().addingTimeInterval(90)
+    while Date() < deadline {
+      let (_, response, elapsed) = RawConnection.get(port: daemon.port, path: "/api/v1/studies/1")
+      latencies.append(elapsed)
+      peak = max(peak, residentMegabytes(of: pid))
+      if response.contains("\"state\":\"completed\"") { break }
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+    let text = received.get()
+
+    // Then the daemon's memory grew by less than 30 MB, the API's p99 stayed under 100 ms,
+    let growth = peak - baseline
+    let p99 = latencies.sorted()[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+    print(
+      "stalled readers: RSS \(baseline) → \(peak) MB (+\(growth)), API p99 \(p99 * 1000) ms over \(latencies.count)")
+    #expect(growth < 30, "RSS grew by \(growth) MB")
+    #expect(p99 < 0.1, "API p99 \(p99 * 1000) ms")
+    // and the healthy reader saw every batch to the last step, with nothing skipped
+    #expect(text.contains("event: study_finished"))
+    #expect(!text.contains("event: lagged"))
+    #expect(text.contains("\"step\":\(lines - 1)"), "the healthy reader missed the last metrics")
+    // while a stalled one, when it reads again, gets what was kept for it, in order
+    let late = stalled[0].read(until: "event: study_finished", seconds: 10)
+    #expect(late.contains("event: study_finished") || late.contains("event: lagged"))
+    #expect(daemon.process?.isRunning == true)
+  }
+}
+
+/// Text one thread reads for another.
+final class ReceivedText: @unchecked Sendable {
+  private let lock = NSLock()
+  private var text = ""
+
+  func set(_ value: String) { lock.withLock { text = value } }
+  func get() -> String { lock.withLock { text } }
+}

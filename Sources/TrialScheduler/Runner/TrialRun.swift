@@ -127,6 +127,10 @@ struct TrialRun {
 
     var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
+    let emit = emit
+    let metricsEvents = MetricsThrottle { step, values in
+      emit(.trialMetrics(trialId: trialId, number: trial.number, step: step, values: values))
+    }
     for await lines in process.reports {
       let points = collector.ingest(lines)
       guard !points.isEmpty else { continue }
@@ -137,13 +141,12 @@ struct TrialRun {
       } catch {
         collector.unsaved(points.count, error)
       }
-      emit(
-        .trialMetrics(
-          trialId: trialId, number: trial.number, step: collector.lastStep, values: collector.latestOfBatch(points)))
+      metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
       if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
         stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
       }
     }
+    metricsEvents.flush()
     let exit = await process.exit()
     let cause = stopCause.withLock { $0 }
     var outcome = judge(exit: exit, stopCause: cause, collector: collector, directory: directory)

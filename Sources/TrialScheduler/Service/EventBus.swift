@@ -38,61 +38,85 @@ public final class EventBus: Sendable {
   }
 }
 
-/// One subscriber's queue of server-sent events, ready to write. When `capacity` events wait
-/// unsent, newer ones are dropped and counted; the next event the reader gets is preceded by
-/// `event: lagged` with the number it missed (`{"dropped": N}`), so it can reload what it shows.
-public final class EventSubscription: AsyncSequence, Sendable {
-  public typealias Element = String
-
+/// One subscriber's queue of server-sent events, ready to write. A reader takes everything
+/// queued at once (`next()`), so one that falls behind catches up in a few large writes
+/// instead of one per event. When `capacity` events wait unsent, newer ones are dropped and
+/// counted; the next batch the reader gets starts with `event: lagged` and the number it
+/// missed (`{"dropped": N}`), so it can reload what it shows.
+public final class EventSubscription: Sendable {
   /// Events a reader may fall behind by before it misses some: minutes of a chatty study for
   /// a reader that merely pauses; about a megabyte, shared with the other readers, for one
   /// that has stopped.
   public static let capacity = 4096
 
-  private let stream: AsyncStream<String>
-  private let continuation: AsyncStream<String>.Continuation
-  private let dropped = Mutex(0)
-
-  init(capacity: Int, onTermination: @escaping @Sendable () -> Void) {
-    (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(capacity))
-    continuation.onTermination = { _ in onTermination() }
+  private struct State {
+    var queue: [String] = []
+    var dropped = 0
+    var finished = false
+    var waiter: CheckedContinuation<[String]?, Never>?
   }
 
-  /// Queues one event's text; counts it as dropped when the queue is full.
+  private let capacity: Int
+  private let state = Mutex(State())
+  private let onFinish: @Sendable () -> Void
+
+  init(capacity: Int, onFinish: @escaping @Sendable () -> Void) {
+    self.capacity = capacity
+    self.onFinish = onFinish
+  }
+
+  /// Queues one event's text, or counts it as dropped when the queue is full.
   func offer(_ text: String) {
-    if case .dropped = continuation.yield(text) { dropped.withLock { $0 += 1 } }
+    let waiter: CheckedContinuation<[String]?, Never>? = state.withLock { state in
+      guard !state.finished else { return nil }
+      if let waiter = state.waiter {
+        state.waiter = nil
+        return waiter
+      }
+      if state.queue.count >= capacity {
+        state.dropped += 1
+      } else {
+        state.queue.append(text)
+      }
+      return nil
+    }
+    waiter?.resume(returning: [text])
   }
 
   /// Queues an SSE comment that keeps the connection open (and notices a reader gone).
   public func keepAlive() { offer(": keep-alive\n\n") }
 
-  /// Ends the stream: the reader gets what is queued, then the end.
-  public func finish() { continuation.finish() }
-
-  /// Events missed since the last call.
-  func takeDropped() -> Int {
-    dropped.withLock { count in
-      defer { count = 0 }; return count
+  /// Ends the subscription: the reader gets what is queued, then nil.
+  public func finish() {
+    let waiter: CheckedContinuation<[String]?, Never>?? = state.withLock { state in
+      guard !state.finished else { return nil }
+      state.finished = true
+      defer { state.waiter = nil }
+      return .some(state.waiter)
     }
+    guard let waiter else { return }
+    waiter?.resume(returning: nil)
+    onFinish()
   }
 
-  public func makeAsyncIterator() -> Iterator { Iterator(base: stream.makeAsyncIterator(), subscription: self) }
-
-  public struct Iterator: AsyncIteratorProtocol {
-    var base: AsyncStream<String>.AsyncIterator
-    let subscription: EventSubscription
-    var held: String?
-
-    public mutating func next() async -> String? {
-      if let held {
-        self.held = nil
-        return held
+  /// Everything queued (at least one event, waiting for it if need be), or nil once finished.
+  /// One reader at a time.
+  public func next() async -> [String]? {
+    await withCheckedContinuation { continuation in
+      let ready: [String]?? = state.withLock { state in
+        var batch: [String] = []
+        if state.dropped > 0 {
+          batch.append("event: lagged\ndata: {\"dropped\":\(state.dropped)}\n\n")
+          state.dropped = 0
+        }
+        batch += state.queue
+        state.queue.removeAll(keepingCapacity: true)
+        if !batch.isEmpty { return .some(batch) }
+        if state.finished { return .some(nil) }
+        state.waiter = continuation
+        return nil
       }
-      guard let text = await base.next() else { return nil }
-      let missed = subscription.takeDropped()
-      guard missed > 0 else { return text }
-      held = text
-      return "event: lagged\ndata: {\"dropped\":\(missed)}\n\n"
+      if let ready { continuation.resume(returning: ready) }
     }
   }
 }

@@ -12,6 +12,13 @@ struct ServerSettings: Sendable {
   var token: String?
   /// Largest request body accepted (a study spec is a page).
   var maxBodyBytes = 1 << 20
+  /// A connection that sends nothing for this long is closed: a request whose headers or body
+  /// stop arriving, or a keep-alive connection left idle. An event stream being sent is not idle.
+  var idleTimeout: Duration = .seconds(30)
+  /// Connections served at once; further ones wait in the listen backlog until one closes.
+  var maxConnections = 2048
+  /// Events an event-stream client may fall behind by before it misses some (and is told so).
+  var eventBuffer = EventSubscription.capacity
 }
 
 typealias AppRequestContext = BasicRequestContext
@@ -32,11 +39,16 @@ func buildApplication(
   let api = router.group("api/v1")
   StudiesController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
-  EventsController(service: service).add(to: api)
+  EventsController(service: service, capacity: settings.eventBuffer).add(to: api)
   AnalysisController(service: service, snapshots: snapshots).add(to: api)
+  let (seconds, attoseconds) = settings.idleTimeout.components
   return Application(
     router: router,
-    configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hpod"),
+    server: .http1(
+      configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
+    configuration: .init(
+      address: .hostname(settings.host, port: settings.port), serverName: "hpod",
+      availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
     services: services,
     logger: logger)
 }

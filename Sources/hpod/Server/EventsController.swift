@@ -7,6 +7,8 @@ import TrialScheduler
 /// Server-sent events: /api/v1/studies/{id}/events for one study, /api/v1/events for all.
 struct EventsController {
   let service: StudyService
+  /// Events a client may fall behind by (see `EventSubscription`).
+  var capacity = EventSubscription.capacity
   static let keepAlive: Duration = .seconds(15)
 
   func add(to group: RouterGroup<AppRequestContext>) {
@@ -21,7 +23,7 @@ struct EventsController {
   }
 
   func stream(studyId: Int64?) -> Response {
-    let subscription = service.events.subscribe(studyId: studyId)
+    let subscription = service.events.subscribe(studyId: studyId, capacity: capacity)
     return Response(
       status: .ok,
       headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -40,7 +42,11 @@ struct EventsController {
                 subscription.keepAlive()
               }
             }
-            for await text in subscription { try await writer.write(ByteBuffer(string: text)) }
+            while let texts = await subscription.next() {
+              var buffer = ByteBufferAllocator().buffer(capacity: texts.reduce(0) { $0 + $1.utf8.count })
+              for text in texts { buffer.writeString(text) }
+              try await writer.write(buffer)
+            }
             group.cancelAll()
           }
         } onGracefulShutdown: {
