@@ -3,13 +3,15 @@
 #   make test   installs what is missing, builds, runs the whole test suite
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv chromium
+APT_PACKAGES := libsqlite3-dev libblas-dev liblapacke-dev libopenblas-dev python3 python3-venv chromium curl
 DEMO_HOME := $(CURDIR)/.hpod-demo
 HPOD := .build/debug/hpod
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := $(CURDIR)/.venv/mlflow
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_VENV := $(CURDIR)/.venv/schemathesis
 
-.PHONY: deps mlflow build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard
+.PHONY: deps mlflow schemathesis build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -33,6 +35,14 @@ mlflow: deps
 	  echo "==> installing mlflow $(MLFLOW_VERSION) into .venv/mlflow (about a minute)"; \
 	  rm -rf $(MLFLOW_VENV) && python3 -m venv $(MLFLOW_VENV) && \
 	  $(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check mlflow==$(MLFLOW_VERSION); }
+
+## Installs schemathesis into .venv/schemathesis: make test checks a live daemon against
+## docs/openapi.yaml with it.
+schemathesis: deps
+	@$(SCHEMATHESIS_VENV)/bin/schemathesis --version 2>/dev/null | grep -q "$(SCHEMATHESIS_VERSION)" || { \
+	  echo "==> installing schemathesis $(SCHEMATHESIS_VERSION) into .venv/schemathesis"; \
+	  rm -rf $(SCHEMATHESIS_VENV) && python3 -m venv $(SCHEMATHESIS_VENV) && \
+	  $(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION); }
 
 build: deps
 	$(SWIFT) build
@@ -71,9 +81,10 @@ example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
 	HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
-test: deps mlflow
+test: deps mlflow schemathesis
 	$(SWIFT) build --build-tests
 	HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build
+	Tests/API/schemathesis.sh 60
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift

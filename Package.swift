@@ -102,6 +102,7 @@ let package = Package(
       name: "hpodTests",
       dependencies: [
         "hpod", "TrialScheduler", "TrackingBridge",
+        .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ],

@@ -28,6 +28,21 @@ typealias AppRequestContext = BasicRequestContext
 func buildApplication(
   service: StudyService, settings: ServerSettings, logger: Logger, services: [any Service] = []
 ) -> some ApplicationProtocol {
+  let router = buildRouter(service: service, settings: settings)
+  let (seconds, attoseconds) = settings.idleTimeout.components
+  return Application(
+    router: router,
+    server: .http1(
+      configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
+    configuration: .init(
+      address: .hostname(settings.host, port: settings.port), serverName: "hpod",
+      availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
+    services: services,
+    logger: logger)
+}
+
+/// Every route of the daemon: the API, the operations endpoints and the dashboard.
+func buildRouter(service: StudyService, settings: ServerSettings) -> Router<AppRequestContext> {
   let router = Router(context: AppRequestContext.self)
   router.add(middleware: JSONErrorMiddleware())
   if let token = settings.token, !token.isEmpty {
@@ -41,14 +56,5 @@ func buildApplication(
   TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   EventsController(service: service, capacity: settings.eventBuffer).add(to: api)
   AnalysisController(service: service, snapshots: snapshots).add(to: api)
-  let (seconds, attoseconds) = settings.idleTimeout.components
-  return Application(
-    router: router,
-    server: .http1(
-      configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
-    configuration: .init(
-      address: .hostname(settings.host, port: settings.port), serverName: "hpod",
-      availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
-    services: services,
-    logger: logger)
+  return router
 }

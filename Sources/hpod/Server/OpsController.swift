@@ -14,7 +14,9 @@ struct OpsController {
       guard await service.isReady else {
         throw HTTPError(.serviceUnavailable, message: "resuming studies; not ready yet")
       }
-      return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+      return Response(
+        status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
     }
     router.get("metrics") { _, _ -> Response in
       Response(

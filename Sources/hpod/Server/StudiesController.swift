@@ -106,12 +106,18 @@ struct StudiesController {
         throw ServiceError.badRequest("sort must be number, value or duration, found \"\(sort)\"")
       }
       let limit = try query.get("limit").map { text in
-        guard let n = Int(text), n > 0 else { throw ServiceError.badRequest("limit must be a positive whole number") }
+        guard let n = Int(text), (1...1_000_000_000).contains(n) else {
+          throw ServiceError.badRequest("limit must be a whole number from 1 to 1000000000, found \"\(text)\"")
+        }
         return n
+      }
+      let direction = query.get("order") ?? "asc"
+      guard ["asc", "desc"].contains(direction) else {
+        throw ServiceError.badRequest("order must be asc or desc, found \"\(direction)\"")
       }
       let trials = try service.database.trials(
         studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == "maximize",
-        descending: query.get("order") == "desc", limit: limit)
+        descending: direction == "desc", limit: limit)
       return JSONBody(API.TrialList(trials: trials.map(API.Trial.init)))
     }
   }
