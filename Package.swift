@@ -101,7 +101,7 @@ let package = Package(
     .testTarget(
       name: "hpodTests",
       dependencies: [
-        "hpod", "TrialScheduler", "TrackingBridge",
+        "hpod", "TrialScheduler", "TrackingBridge", "SearchStrategies",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

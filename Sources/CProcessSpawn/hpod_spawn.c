@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/// The child's half of hpod_spawn_in_cgroup: only async-signal-safe calls between fork and exec.
+/// The child's half of hpod_spawn_in_cgroup: only async-signal-safe calls between vfork and exec.
 static void child_after_fork(const char *file, char *const argv[], char *const envp[], const char *cwd,
                              int stdout_fd, int stderr_fd, int cgroup_procs_fd, int report_fd) {
   // Join the trial's cgroup first, before the program can start anything.
@@ -59,7 +59,10 @@ int hpod_spawn_in_cgroup(const char *file, char *const argv[], char *const envp[
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pid_t child = fork();
+  // vfork, not fork: fork runs pthread_atfork handlers, and OpenBLAS's handler shuts its thread
+  // pool down under a GP suggestion running on another thread, which then waits forever. The
+  // vfork child shares memory until it execs, so it only makes system calls (and never returns).
+  pid_t child = vfork();
   if (child == 0) child_after_fork(file, argv, envp, cwd, stdout_fd, stderr_fd, cgroup_procs_fd, report[1]);
   int fork_error = errno;
   pthread_sigmask(SIG_SETMASK, &previous, NULL);

@@ -1,6 +1,10 @@
 public import Foundation
 public import GRDB
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The embedded tracking store: one SQLite file in WAL mode, the source of truth for studies,
 /// trials, parameters, metric points and tags.
 ///
@@ -24,6 +28,17 @@ public struct AppDatabase: Sendable {
     configuration.prepareDatabase { db in
       // Durable enough (WAL survives a process crash) without an fsync per transaction.
       try db.execute(sql: "PRAGMA synchronous = NORMAL")
+    }
+    // Two hpod processes starting on a new store at once (hpod run and hpod serve) would both
+    // see it unmigrated and both create its tables: the first to open migrates, the other
+    // waits for it on an flock beside the store.
+    let lock = Glibc.open("\(path).migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    if lock >= 0 { flock(lock, LOCK_EX) }
+    defer {
+      if lock >= 0 {
+        flock(lock, LOCK_UN)
+        close(lock)
+      }
     }
     do {
       return try AppDatabase(DatabasePool(path: path, configuration: configuration))

@@ -12,7 +12,8 @@ struct ProcessTreeTests {
     sandbox = try Sandbox()
   }
 
-  /// A trial that starts a daemonized grandchild, writes its pid, then exits or waits.
+  /// A trial that starts a daemonized grandchild, writes its pid, waits until the test has seen
+  /// the grandchild alive (`<pid file>.seen`), then ends with `ending`.
   func daemonizingTrial(then ending: String) throws -> String {
     try sandbox.script(
       "daemonize.sh",
@@ -28,13 +29,18 @@ struct ProcessTreeTests {
       ' "$1"
       while [ ! -s "$1" ]; do sleep 0.01; done
       echo 'hpod {"score": 1}'
+      while [ ! -e "$1.seen" ]; do sleep 0.01; done
       \(ending)
       """)
   }
 
+  /// The grandchild's pid, once it is running; tells the trial it was seen.
   func grandchild(_ file: String) async throws -> Int32 {
-    #expect(await eventually(5) { FileManager.default.fileExists(atPath: file) })
-    return try #require(Int32(try String(contentsOfFile: file, encoding: .utf8)))
+    #expect(await eventually(10) { ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").count > 0 })
+    let pid = try #require(Int32(try String(contentsOfFile: file, encoding: .utf8)))
+    #expect(!isGone(pid), "the grandchild should be running while the trial runs")
+    FileManager.default.createFile(atPath: "\(file).seen", contents: nil)
+    return pid
   }
 
   @Test("a grandchild that left the trial's process group dies when the trial exits")
@@ -42,11 +48,10 @@ struct ProcessTreeTests {
     let pidFile = "\(sandbox.root)/grandchild.pid"
     let trial = try LocalProcessExecutor().launch(
       TrialLaunch(
-        argv: [try daemonizingTrial(then: "sleep 2"), pidFile], workdir: sandbox.root,
+        argv: [try daemonizingTrial(then: "exit 0"), pidFile], workdir: sandbox.root,
         environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
         stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
     let pid = try await grandchild(pidFile)
-    #expect(!isGone(pid), "the grandchild should be running while the trial runs")
     #expect(await trial.exit() == .exited(code: 0))
     #expect(await eventually(3) { isGone(pid) }, "grandchild \(pid) outlived its trial (\(ProcessTree.mode))")
   }

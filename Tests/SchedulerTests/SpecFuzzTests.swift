@@ -48,7 +48,7 @@ struct SpecFuzzTests {
 
   @Test("thousands of mutated specs never crash the parser, and every rejection is located")
   func mutatedSpecsNeverCrash() throws {
-    var random = FuzzRandom(seed: 0x5EED)
+    var random = SplitMix64(seed: 0x5EED)
     let bases = [validSpec, Self.gridSpec, Self.bayesSpec]
     let deadline = Date().addingTimeInterval(20)
     var parsed = 0
@@ -122,7 +122,7 @@ struct SpecFuzzTests {
     _ = spec.earlyStopping?.makeRule()
   }
 
-  static func mutate(_ base: String, _ random: inout FuzzRandom) -> String {
+  static func mutate(_ base: String, _ random: inout SplitMix64) -> String {
     var lines = base.components(separatedBy: "\n")
     for _ in 0..<(1 + random.below(3)) {
       let index = random.below(lines.count)
@@ -142,7 +142,7 @@ struct SpecFuzzTests {
   }
 
   /// One value after a `key: ` on the line replaced by a hostile one.
-  static func replaceScalar(in line: String, _ random: inout FuzzRandom) -> String {
+  static func replaceScalar(in line: String, _ random: inout SplitMix64) -> String {
     let pattern = try! NSRegularExpression(pattern: #"(:\s*)([^,{}\[\]\s][^,{}\[\]]*?)(?=\s*[,}\]]|\s*$)"#)
     let range = NSRange(line.startIndex..., in: line)
     let matches = pattern.matches(in: line, range: range)
@@ -154,19 +154,7 @@ struct SpecFuzzTests {
   }
 }
 
-/// A small deterministic generator (SplitMix64), so a failing input can be found again.
-struct FuzzRandom {
-  var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
+extension SplitMix64 {
+  /// A number in 0..<bound (0 when bound is 0 or 1).
   mutating func below(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(next() % UInt64(bound)) }
 }

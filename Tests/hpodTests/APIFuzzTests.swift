@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SearchStrategies
 import Testing
 import TrialScheduler
 
@@ -70,24 +71,26 @@ struct APIFuzzTests {
         }
       }
       _ = try await waitForStudy(client, 1)
-      var random = RequestRandom(state: 0xF00D)
+      var random = SplitMix64(seed: 0xF00D)
       var serverErrors: [String] = []
       var sent = 0
       let deadline = Date().addingTimeInterval(25)
       while sent < 3000, Date() < deadline {
-        let route = Self.routes[random.below(Self.routes.count)]
+        let route = Self.routes[Int.random(in: 0..<Self.routes.count, using: &random)]
         let parts = route.split(separator: " ", maxSplits: 1)
         var path = String(parts[1])
         for placeholder in ["{id}", "{n}", "{name}"] {
           path = path.replacingOccurrences(
-            of: placeholder, with: random.below(3) == 0 ? "1" : Self.numbers[random.below(Self.numbers.count)])
+            of: placeholder,
+            with: Int.random(in: 0..<3, using: &random) == 0
+              ? "1" : Self.numbers[Int.random(in: 0..<Self.numbers.count, using: &random)])
         }
-        let query = (0..<random.below(4)).map { _ in
-          "\(Self.queryKeys[random.below(Self.queryKeys.count)])=\(Self.numbers[random.below(Self.numbers.count)])"
+        let query = (0..<Int.random(in: 0..<4, using: &random)).map { _ in
+          "\(Self.queryKeys[Int.random(in: 0..<Self.queryKeys.count, using: &random)])=\(Self.numbers[Int.random(in: 0..<Self.numbers.count, using: &random)])"
         }
         let uri = query.isEmpty ? path : "\(path)?\(query.joined(separator: "&"))"
         let method: HTTPRequest.Method = parts[0] == "POST" ? .post : .get
-        let body = method == .post ? Self.bodies[random.below(Self.bodies.count)] : ""
+        let body = method == .post ? Self.bodies[Int.random(in: 0..<Self.bodies.count, using: &random)] : ""
         try await client.execute(uri: uri, method: method, body: ByteBuffer(string: body)) { response in
           if response.status.code >= 500 { serverErrors.append("\(method) \(uri) → \(response.status.code)") }
         }
@@ -97,15 +100,5 @@ struct APIFuzzTests {
       #expect(serverErrors.isEmpty, "\(serverErrors.count) server errors, e.g. \(serverErrors.prefix(5))")
       try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
     }
-  }
-}
-
-/// A seeded generator (a 64-bit LCG), so a failing request sequence can be replayed.
-struct RequestRandom {
-  var state: UInt64
-
-  mutating func below(_ bound: Int) -> Int {
-    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-    return Int((state >> 33) % UInt64(bound))
   }
 }

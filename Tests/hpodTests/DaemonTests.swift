@@ -69,21 +69,8 @@ struct DaemonTests {
   }
 
   func writeStudy(trials: Int, steps: Int, pause: String) throws -> String {
-    let script = "\(folder)/trial.sh"
-    try
-      "#!/bin/sh\nfor s in $(seq 1 \(steps)); do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep \(pause); done\n"
-      .write(toFile: script, atomically: true, encoding: .utf8)
-    chmod(script, 0o755)
-    let spec = "\(folder)/study.yaml"
-    try """
-    name: daemon-study
-    objective: {metric: score, direction: maximize}
-    search: {algorithm: random, seed: 9, max_trials: \(trials), parallelism: 3}
-    parameters:
-      x: {type: float, min: 0, max: 1}
-    trial: {command: [./trial.sh, "{x}"]}
-    """.write(toFile: spec, atomically: true, encoding: .utf8)
-    return spec
+    try writeSlowStudy(
+      in: folder, name: "daemon-study", trials: trials, steps: steps, pause: pause, parallelism: 3, seed: 9)
   }
 
   @Test("submit, then watch follows the event stream to the end")

@@ -14,32 +14,9 @@ struct OwnershipTests {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
   }
 
-  /// A study of `trials` trials, 3 at a time, each printing `steps` points `pause` s apart.
   func writeStudy(trials: Int, steps: Int, pause: String) throws -> String {
-    let script = "\(folder)/trial.sh"
-    try
-      "#!/bin/sh\nfor s in $(seq 1 \(steps)); do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep \(pause); done\n"
-      .write(toFile: script, atomically: true, encoding: .utf8)
-    chmod(script, 0o755)
-    let spec = "\(folder)/study.yaml"
-    try """
-    name: owned-study
-    objective: {metric: score, direction: maximize}
-    search: {algorithm: random, seed: 4, max_trials: \(trials), parallelism: 3}
-    parameters:
-      x: {type: float, min: 0, max: 1}
-    trial: {command: [./trial.sh, "{x}"]}
-    """.write(toFile: spec, atomically: true, encoding: .utf8)
-    return spec
-  }
-
-  func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-      if try condition() { return true }
-      Thread.sleep(forTimeInterval: 0.1)
-    }
-    return false
+    try writeSlowStudy(
+      in: folder, name: "owned-study", trials: trials, steps: steps, pause: pause, parallelism: 3, seed: 4)
   }
 
   /// Every trial of study 1 completed once, with its configuration run once and nothing
@@ -129,30 +106,7 @@ struct StoreOutageTests {
 
   /// 6 trials, 2 at a time, each printing `steps` points 50 ms apart.
   func writeStudy(steps: Int) throws -> String {
-    let script = "\(folder)/trial.sh"
-    try
-      "#!/bin/sh\nfor s in $(seq 1 \(steps)); do echo \"hpod {\\\"step\\\": $s, \\\"score\\\": $1}\"; sleep 0.05; done\n"
-      .write(toFile: script, atomically: true, encoding: .utf8)
-    chmod(script, 0o755)
-    let spec = "\(folder)/study.yaml"
-    try """
-    name: full-disk
-    objective: {metric: score, direction: maximize}
-    search: {algorithm: random, seed: 2, max_trials: 6, parallelism: 2}
-    parameters:
-      x: {type: float, min: 0, max: 1}
-    trial: {command: [./trial.sh, "{x}"]}
-    """.write(toFile: spec, atomically: true, encoding: .utf8)
-    return spec
-  }
-
-  func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-      if try condition() { return true }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    return false
+    try writeSlowStudy(in: folder, name: "full-disk", trials: 6, steps: steps, pause: "0.05", parallelism: 2, seed: 2)
   }
 
   /// Every trial completed once with all `steps` of its points in the store.

@@ -11,7 +11,7 @@ int hpod_spawn(const char *file, char *const argv[], char *const envp[], const c
 
 /// hpod_spawn, but the child writes itself into `cgroup_procs_fd` (a cgroup's cgroup.procs,
 /// opened for writing) before it execs, so nothing the program starts can escape the cgroup.
-/// Uses fork, as posix_spawn cannot act between fork and exec.
+/// Uses vfork (posix_spawn cannot act between fork and exec; fork would run atfork handlers).
 int hpod_spawn_in_cgroup(const char *file, char *const argv[], char *const envp[], const char *cwd, int stdout_fd,
                          int stderr_fd, int cgroup_procs_fd, pid_t *pid);
 
