@@ -16,7 +16,7 @@ import Synchronization
 ///   explains the raw losses better, is used. This helps on losses spanning orders of
 ///   magnitude without hurting where the plain GP fits better.
 /// - Beyond `DataSubset.exactLimit` (500) observations, the GP is conditioned on a subset of
-///   500 of them: the best, the nearest to the incumbent and a spread of the rest (see
+///   400 of them: the best, the nearest to the incumbent and a spread of the rest (see
 ///   `DataSubset`), so that a suggestion costs about the same at 1,000 or 10,000 observations.
 /// - Kernel hyperparameters and noise maximize the log marginal likelihood plus a weak prior
 ///   (analytic gradients, L-BFGS, multi-start; see `fitHyperparameters`).
@@ -121,7 +121,9 @@ public struct BayesianOptimization: SearchStrategy {
     all: TrainingData, used: TrainingData, hyperparameters: GPHyperparameters, gp: GaussianProcess
   ) {
     let d = encoding.dimension
-    func fitted(_ all: TrainingData) throws -> (TrainingData, GPHyperparameters, GaussianProcess, score: Double) {
+    @Sendable func fitted(_ all: TrainingData) throws -> (
+      TrainingData, GPHyperparameters, GaussianProcess, score: Double
+    ) {
       // Beyond `DataSubset.exactLimit` observations, the GP sees the subset S only.
       let used =
         all.count > DataSubset.exactLimit
@@ -138,10 +140,22 @@ public struct BayesianOptimization: SearchStrategy {
       return (used, hyperparameters, gp, gp.logMarginalLikelihood + hyperparameters.logPrior().value + logJacobian)
     }
     let plain = trainingData(context, encoding: encoding)
-    let (used, h, gp, score) = try fitted(plain)
-    guard outputWarping else { return (plain, used, h, gp) }
+    guard outputWarping else {
+      let (used, h, gp, _) = try fitted(plain)
+      return (plain, used, h, gp)
+    }
     let warped = trainingData(context, encoding: encoding, warped: true)
-    guard warped.y != plain.y, let alternative = try? fitted(warped), alternative.score > score else {
+    guard warped.y != plain.y else {
+      let (used, h, gp, _) = try fitted(plain)
+      return (plain, used, h, gp)
+    }
+    // The two fits are independent: one per core.
+    let results = ResultSlots<(TrainingData, GPHyperparameters, GaussianProcess, score: Double)>(count: 2)
+    DispatchQueue.concurrentPerform(iterations: 2) { k in
+      results[k] = Result { try fitted(k == 0 ? plain : warped) }
+    }
+    let (used, h, gp, score) = try results[0]!.get()
+    guard case .success(let alternative) = results[1]!, alternative.score > score else {
       return (plain, used, h, gp)
     }
     return (warped, alternative.0, alternative.1, alternative.2)
@@ -281,5 +295,28 @@ extension SearchStrategy where Self == BayesianOptimization {
   /// GP Bayesian optimization after `startupTrials` quasi-random trials.
   public static func bayes(seed: UInt64 = 0, startupTrials: Int = 10) -> BayesianOptimization {
     BayesianOptimization(seed: seed, startupTrials: startupTrials)
+  }
+}
+
+/// Per-worker result slots of one `concurrentPerform`, each worker writing its own slot (raw
+/// storage, so that no two workers touch one array buffer).
+final class ResultSlots<Value>: @unchecked Sendable {
+  private let base: UnsafeMutablePointer<Result<Value, any Error>?>
+  private let count: Int
+
+  init(count: Int) {
+    self.count = count
+    base = .allocate(capacity: count)
+    base.initialize(repeating: nil, count: count)
+  }
+
+  deinit {
+    base.deinitialize(count: count)
+    base.deallocate()
+  }
+
+  subscript(index: Int) -> Result<Value, any Error>? {
+    get { base[index] }
+    set { base[index] = newValue }
   }
 }

@@ -29,7 +29,7 @@ enum DataSubset {
   /// Histories up to this many observations use the exact GP on all of them.
   static let exactLimit = 500
   /// m, the subset size beyond `exactLimit`.
-  static let size = 500
+  static let size = 400
 
   /// The indices of S (ascending) for targets `y` and row-major inputs `x` (n × d).
   static func indices(x: [Double], y: [Double], dimension d: Int, isCategorical: [Bool], size m: Int) -> [Int] {

@@ -97,15 +97,29 @@ case "speed":
     let configuration = space.configuration(atUnit: (0..<dimension).map { _ in rng.nextUnit() })
     context.observations.append(.completed(configuration, Functions.smooth(point(configuration, names))))
   }
-  let strategy = BayesianOptimization(seed: 0, startupTrials: 10)
+  var strategy = BayesianOptimization(seed: 0, startupTrials: 10)
+  // An optional fifth argument `nowarp` times the GP without output warping.
+  if arguments.count > 5, arguments[5] == "nowarp" { strategy.outputWarping = false }
   var seconds: [Double] = []
+  // Whether each timed suggestion beat the best value of the history before it.
+  var improved: [Bool] = []
+  var best = context.observations.compactMap(\.value).min() ?? .infinity
   for round in 0...repeats {
     let start = Date()
     let configuration = try strategy.suggest(1, in: context)[0]
-    if round > 0 { seconds.append(Date().timeIntervalSince(start)) }
-    context.observations.append(.completed(configuration, Functions.smooth(point(configuration, names))))
+    let elapsed = Date().timeIntervalSince(start)
+    let value = Functions.smooth(point(configuration, names))
+    if round > 0 {
+      seconds.append(elapsed)
+      improved.append(value < best)
+    }
+    best = min(best, value)
+    context.observations.append(.completed(configuration, value))
   }
-  emit(["kind": "speed", "sampler": "hpod-bayes", "dimension": dimension, "observations": count, "seconds": seconds])
+  emit([
+    "kind": "speed", "sampler": "hpod-bayes", "dimension": dimension, "observations": count, "seconds": seconds,
+    "improved": improved,
+  ])
 
 default:
   FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
