@@ -10,6 +10,8 @@ each at most 0.01 above the best peer's.
 Parallel: the same with P pending trials at every suggestion; target: hpod parallel's median
 normalized regret within 0.05 of hpod sequential's.
 
+Every sampler of a function is compared on the seeds that all of them ran.
+
 Speed: seconds per suggestion (median of the timed suggestions).
 """
 
@@ -53,6 +55,13 @@ def main(paths):
             speed[(row["dimension"], row["observations"], row["sampler"])] += row["seconds"]
 
     functions = [f for f in suite.NAMES if any(k[0] == f for k in quality)]
+    # Every sampler of a function is compared on the seeds they all ran (a partial run of the
+    # peers, or --peers-from a run with fewer seeds, would otherwise compare unlike sets).
+    for f in functions:
+        keys = [k for k in quality if k[0] == f]
+        common = set.intersection(*(set(quality[k]) for k in keys))
+        for k in keys:
+            quality[k] = {seed: v for seed, v in quality[k].items() if seed in common}
     optimum = {}
     for f in functions:
         known = suite.FUNCS[f][2]

@@ -70,6 +70,9 @@ case "quality":
     let configuration = try strategy.suggest(1, in: context)[0]
     suggestSeconds += Date().timeIntervalSince(askStart)
     let value = try evaluator.evaluate(configuration)
+    if ProcessInfo.processInfo.environment["HPOD_BENCH_TRACE"] != nil {
+      FileHandle.standardError.write(Data("\(context.suggestedCount) \(value) \(configuration)\n".utf8))
+    }
     best = min(best, value)
     if pending > 0 {
       running.append((configuration, value))
