@@ -6,9 +6,18 @@ import Synchronization
 /// - The first `startupTrials` suggestions (and any made before two observations have values)
 ///   are scrambled-Halton points.
 /// - Then a GP with a Matern-5/2 ARD kernel (see `GaussianProcess`) is fitted to the
-///   standardized losses of the finished observations (sign flipped when maximizing). Failed
+///   losses of the finished observations (sign flipped when maximizing), power-transformed
+///   and standardized (see `OutputWarping`; `outputWarping = false` only standardizes). Failed
 ///   trials, and pruned ones without a value, are imputed as the worst value seen, which
 ///   steers the search away from them; a pruned trial with a value counts with that value.
+/// - Output warping: a second GP is fitted to the power-transformed losses (Box-Cox, or
+///   Yeo-Johnson when a loss is ≤ 0; see `OutputWarping`), and the one whose log marginal
+///   likelihood plus log prior plus the warp's log-Jacobian is higher, i.e. the model that
+///   explains the raw losses better, is used. This helps on losses spanning orders of
+///   magnitude without hurting where the plain GP fits better.
+/// - Beyond `DataSubset.exactLimit` (500) observations, the GP is conditioned on a subset of
+///   400 of them: the best, the nearest to the incumbent and a spread of the rest (see
+///   `DataSubset`), so that a suggestion costs about the same at 1,000 or 10,000 observations.
 /// - Kernel hyperparameters and noise maximize the log marginal likelihood plus a weak prior
 ///   (analytic gradients, L-BFGS, multi-start; see `fitHyperparameters`).
 /// - The next configuration maximizes log expected improvement (see `AcquisitionOptimizer`).
@@ -31,6 +40,8 @@ public struct BayesianOptimization: SearchStrategy {
   public var startupTrials: Int
   /// Quasi-random candidates scored per suggestion before local refinement.
   public var candidates: Int
+  /// Power-transform the losses before the GP fit (see `OutputWarping`).
+  public var outputWarping = true
 
   public init(seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 2048) {
     self.seed = seed
@@ -60,16 +71,12 @@ public struct BayesianOptimization: SearchStrategy {
     guard result.count < count else { return result }
 
     let encoding = SpaceEncoding(context.space)
-    let data = trainingData(context, encoding: encoding)
-    let (hyperparameters, fitted) = Self.fit(data, encoding: encoding)
-    let gp =
-      try fitted
-      ?? GaussianProcess(x: data.x, y: data.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
+    let (all, data, hyperparameters, gp) = try model(context, encoding: encoding)
     let anchors = data.bestInputs.map(encoding.unitPoint)
     // Observed, pending and already chosen configurations, as GP inputs (`encode` reads values
     // by number, so JSON round trips do not matter).
     let d = encoding.dimension
-    var excluded = Set(stride(from: 0, to: data.x.count, by: Swift.max(d, 1)).map { Array(data.x[$0..<($0 + d)]) })
+    var excluded = Set(stride(from: 0, to: all.x.count, by: Swift.max(d, 1)).map { Array(all.x[$0..<($0 + d)]) })
     var believed = context.pending + result
     excluded.formUnion(believed.map(encoding.encode))
 
@@ -107,7 +114,55 @@ public struct BayesianOptimization: SearchStrategy {
     return result
   }
 
-  /// The GP's training set: encoded inputs and standardized losses, with imputations.
+  /// The training data and fitted GP: on the standardized losses, or (with `outputWarping`)
+  /// on the power-transformed ones when that GP's log marginal likelihood (plus log prior)
+  /// plus the warp's log-Jacobian is higher, i.e. when it explains the raw losses better.
+  func model(_ context: SearchContext, encoding: SpaceEncoding) throws -> (
+    all: TrainingData, used: TrainingData, hyperparameters: GPHyperparameters, gp: GaussianProcess
+  ) {
+    let d = encoding.dimension
+    @Sendable func fitted(_ all: TrainingData) throws -> (
+      TrainingData, GPHyperparameters, GaussianProcess, score: Double
+    ) {
+      // Beyond `DataSubset.exactLimit` observations, the GP sees the subset S only.
+      let used =
+        all.count > DataSubset.exactLimit
+        ? all.subset(
+          DataSubset.indices(
+            x: all.x, y: all.y, dimension: d, isCategorical: encoding.isCategorical, size: DataSubset.size),
+          dimension: d) : all
+      let (hyperparameters, model) = Self.fit(used, cacheKey: all, encoding: encoding)
+      let gp =
+        try model
+        ?? GaussianProcess(
+          x: used.x, y: used.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
+      let logJacobian = used.logJacobians.reduce(0, +)
+      return (used, hyperparameters, gp, gp.logMarginalLikelihood + hyperparameters.logPrior().value + logJacobian)
+    }
+    let plain = trainingData(context, encoding: encoding)
+    guard outputWarping else {
+      let (used, h, gp, _) = try fitted(plain)
+      return (plain, used, h, gp)
+    }
+    let warped = trainingData(context, encoding: encoding, warped: true)
+    guard warped.y != plain.y else {
+      let (used, h, gp, _) = try fitted(plain)
+      return (plain, used, h, gp)
+    }
+    // The two fits are independent: one per core.
+    let results = ResultSlots<(TrainingData, GPHyperparameters, GaussianProcess, score: Double)>(count: 2)
+    DispatchQueue.concurrentPerform(iterations: 2) { k in
+      results[k] = Result { try fitted(k == 0 ? plain : warped) }
+    }
+    let (used, h, gp, score) = try results[0]!.get()
+    guard case .success(let alternative) = results[1]!, alternative.score > score else {
+      return (plain, used, h, gp)
+    }
+    return (warped, alternative.0, alternative.1, alternative.2)
+  }
+
+  /// The GP's training set: encoded inputs and standardized (by default warped) losses, with
+  /// imputations.
   struct TrainingData {
     var x: [Double]
     var y: [Double]
@@ -117,10 +172,14 @@ public struct BayesianOptimization: SearchStrategy {
     var best: Double
     /// Inputs of the best few observations, anchors for local candidates.
     var bestInputs: [[Double]]
+    /// Whether `y` is power-transformed (see `OutputWarping`) or only standardized.
+    var warped: Bool
+    /// log |∂yᵢ/∂lossᵢ| for each observation.
+    var logJacobians: [Double]
     var count: Int { y.count }
   }
 
-  func trainingData(_ context: SearchContext, encoding: SpaceEncoding) -> TrainingData {
+  func trainingData(_ context: SearchContext, encoding: SpaceEncoding, warped: Bool = false) -> TrainingData {
     var losses: [Double?] = context.observations.map { observation in
       guard observation.state != .failed, let value = observation.value, value.isFinite else { return nil }
       return context.direction.loss(value)
@@ -130,15 +189,16 @@ public struct BayesianOptimization: SearchStrategy {
     let imputed = losses.map { $0 == nil }
     losses = losses.map { $0 ?? worst }
     let raw = losses.map { $0! }
-    let mean = raw.reduce(0, +) / Double(Swift.max(raw.count, 1))
-    let variance = raw.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(Swift.max(raw.count, 1))
-    let scale = variance > 0 ? variance.squareRoot() : 1
-    let y = raw.map { ($0 - mean) / scale }
+    let (y, logJacobians) =
+      warped
+      ? {
+        let w = OutputWarping.warp(raw); return (w.warped, w.logJacobians)
+      }() : OutputWarping.standardize(raw)
     let inputs = context.observations.map { encoding.encode($0.configuration) }
     let ranked = y.indices.filter { !imputed[$0] }.sorted { y[$0] < y[$1] }
     return TrainingData(
       x: inputs.flatMap { $0 }, y: y, losses: raw, best: ranked.first.map { y[$0] } ?? (y.min() ?? 0),
-      bestInputs: ranked.prefix(5).map { inputs[$0] })
+      bestInputs: ranked.prefix(5).map { inputs[$0] }, warped: warped, logJacobians: logJacobians)
   }
 
   /// L-BFGS iterations of a warm fit: 60 up to n = 100, then shrinking as 1/n² (an iteration
@@ -151,10 +211,15 @@ public struct BayesianOptimization: SearchStrategy {
 
   /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation).
   /// Also returns the conditioned GP when the fit built it at the optimum.
-  static func fit(_ data: TrainingData, encoding: SpaceEncoding) -> (GPHyperparameters, GaussianProcess?) {
+  /// `data` is what the GP is fitted on; `cacheKey` the whole history it comes from (the
+  /// same, up to `DataSubset.exactLimit` observations), whose prefixes key the cache.
+  static func fit(_ data: TrainingData, cacheKey: TrainingData, encoding: SpaceEncoding) -> (
+    GPHyperparameters, GaussianProcess?
+  ) {
     let d = encoding.dimension
-    let n = data.count
-    let prefixes = FitCache.prefixFingerprints(data, dimension: d, salt: encoding.space.hashValue)
+    let n = cacheKey.count
+    let prefixes = FitCache.prefixFingerprints(
+      cacheKey, dimension: d, salt: encoding.space.hashValue ^ (cacheKey.warped ? 0x5A5A_5A5A : 0))
     let cached = FitCache.shared.lookup(prefixes)
     if let cached, cached.count == n { return (cached.hyperparameters, nil) }
     var starts: [GPHyperparameters] = []
@@ -170,7 +235,8 @@ public struct BayesianOptimization: SearchStrategy {
     }
     let (fitted, _, curvature, model) = GaussianProcess.fitHyperparameters(
       x: data.x, y: data.y, isCategorical: encoding.isCategorical, starts: starts,
-      maxIterations: cached == nil ? 200 : Self.warmIterations(n), curvature: cached?.curvature ?? LBFGS.Curvature())
+      maxIterations: cached == nil ? 200 : Self.warmIterations(data.count),
+      curvature: cached?.curvature ?? LBFGS.Curvature())
     FitCache.shared.store(prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
     return (fitted, model)
   }
@@ -229,5 +295,28 @@ extension SearchStrategy where Self == BayesianOptimization {
   /// GP Bayesian optimization after `startupTrials` quasi-random trials.
   public static func bayes(seed: UInt64 = 0, startupTrials: Int = 10) -> BayesianOptimization {
     BayesianOptimization(seed: seed, startupTrials: startupTrials)
+  }
+}
+
+/// Per-worker result slots of one `concurrentPerform`, each worker writing its own slot (raw
+/// storage, so that no two workers touch one array buffer).
+final class ResultSlots<Value>: @unchecked Sendable {
+  private let base: UnsafeMutablePointer<Result<Value, any Error>?>
+  private let count: Int
+
+  init(count: Int) {
+    self.count = count
+    base = .allocate(capacity: count)
+    base.initialize(repeating: nil, count: count)
+  }
+
+  deinit {
+    base.deinitialize(count: count)
+    base.deallocate()
+  }
+
+  subscript(index: Int) -> Result<Value, any Error>? {
+    get { base[index] }
+    set { base[index] = newValue }
   }
 }

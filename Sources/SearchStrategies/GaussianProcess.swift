@@ -24,8 +24,14 @@
 // are formed is the likelihood gradient's trace term, which needs them: `dpotrs` against the
 // identity (two triangular solves), what a reverse-mode Cholesky in torch does as well.
 //
-// The weak prior on θ follows Optuna's `default_log_prior`: −(0.1/ℓ⁻² + 0.1·ℓ⁻²) per coordinate
-// (peaks at lengthscale 1 so lengthscales do not collapse), Gamma(2, 1) on s, Gamma(1.1, 30) on σ².
+// The weak prior on θ: −(0.1/ℓ⁻² + c·ℓ⁻²) per coordinate with c = min(0.1, d²/360), whose mode
+// is at ℓ⁻² = √(0.1/c) = max(6/d, 1): below 6 dimensions lengthscales grow as √d (as Hvarfner
+// et al., "Vanilla Bayesian optimization performs great in high dimensions", ICML 2024,
+// argue they should), from 6 on the mode is Optuna's (`default_log_prior`: c = 0.1, mode at
+// lengthscale 1 in every dimension). Optuna's mode in 2–5 dimensions keeps the GP from
+// resolving narrow features (Michalewicz, Rastrigin, Levy-4) in 60 observations; a weaker
+// prior in 6 or more dimensions (tried: mode 12.65/d) lets the GP turn local and miss
+// Hartmann-6's main basin on some seeds. Gamma(2, 1) on s, Gamma(1.1, 30) on σ².
 
 import Foundation
 
@@ -68,9 +74,12 @@ struct GPHyperparameters: Sendable, Hashable {
   func logPrior() -> (value: Double, gradient: [Double]) {
     var value = 0.0
     var gradient: [Double] = []
+    // c = min(0.1, d²/360) puts the mode at ℓ⁻² = √(0.1/c) = max(6/d, 1) (see the header).
+    let d = Double(inverseSquaredLengthscales.count)
+    let c = Swift.min(0.1, d * d / 360)
     for l in inverseSquaredLengthscales {
-      value -= 0.1 / l + 0.1 * l
-      gradient.append(0.1 / l - 0.1 * l)
+      value -= 0.1 / l + c * l
+      gradient.append(0.1 / l - c * l)
     }
     // Gamma(2, 1) on s: log s − s;   d/dlog s = 1 − s.
     value += log(kernelScale) - kernelScale

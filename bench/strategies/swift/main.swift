@@ -1,7 +1,9 @@
 // The Swift side of bench/strategies: prints one JSON object per line for bench/strategies/run.
 //
-//   bench-strategies quality <branin|hartmann6> <bayes|random> <seed> <trials> [startup]
-//       runs one study, prints {"kind":"quality", ..., "best": v}
+//   bench-strategies quality <function> <bayes|random> <seed> <trials> [pending]
+//       runs one study on a function of the shared suite (evaluated by bench/strategies/suite.py,
+//       which imports ../shared/bench/functions.py), prints {"kind":"quality", ..., "best": v};
+//       with `pending` P, every suggestion is made with P earlier trials still running
 //   bench-strategies speed <dimension> <observations> <repeats>
 //       fills a history with random observations, makes one untimed suggestion (so the GP fit
 //       is warm, as in a running study), then times `repeats` consecutive suggestions, each
@@ -11,32 +13,6 @@ import Foundation
 import SearchStrategies
 
 enum Functions {
-  static func branin(_ x: [Double]) -> Double {
-    let (x1, x2) = (x[0], x[1])
-    let b = 5.1 / (4 * Double.pi * Double.pi)
-    let c = 5 / Double.pi
-    let t = 1 / (8 * Double.pi)
-    return pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * cos(x1) + 10
-  }
-
-  static func hartmann6(_ x: [Double]) -> Double {
-    let alpha = [1.0, 1.2, 3.0, 3.2]
-    let a: [[Double]] = [
-      [10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14],
-    ]
-    let p: [[Double]] = [
-      [1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-      [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-    var total = 0.0
-    for i in 0..<4 {
-      var inner = 0.0
-      for j in 0..<6 { inner += a[i][j] * pow(x[j] - p[i][j] * 1e-4, 2) }
-      total -= alpha[i] * exp(-inner)
-    }
-    return total
-  }
-
   /// A smooth test function for the speed runs (any dimension).
   static func smooth(_ x: [Double]) -> Double {
     x.enumerated().reduce(0) { $0 + pow($1.element - 0.3, 2) + 0.1 * sin(7 * $1.element + Double($1.offset)) }
@@ -64,33 +40,53 @@ case "quality":
   let strategyName = arguments[3]
   let seed = UInt64(arguments[4])!
   let trials = Int(arguments[5])!
-  let startup = arguments.count > 6 ? Int(arguments[6])! : 10
-  let space: SearchSpace
-  let objective: ([Double]) -> Double
-  switch function {
-  case "branin":
-    space = SearchSpace([.float("x1", -5, 10), .float("x2", 0, 15)])
-    objective = Functions.branin
-  default:
-    space = SearchSpace((0..<6).map { .float("x\($0)", 0, 1) })
-    objective = Functions.hartmann6
+  let pending = arguments.count > 6 ? Int(arguments[6])! : 0
+  let evaluator = try SuiteEvaluator(function: function)
+  let space = evaluator.space
+  let strategy: any SearchStrategy
+  if strategyName == "random" {
+    strategy = RandomSearch(seed: seed)
+  } else {
+    // `bayes`, or `bayes-<option>-…` for experiments (`nowarp`: no output warping).
+    var bayes = BayesianOptimization(seed: seed, startupTrials: 10)
+    let options = strategyName.split(separator: "-").dropFirst()
+    if options.contains("nowarp") { bayes.outputWarping = false }
+    strategy = bayes
   }
-  let names = space.parameters.map(\.name)
-  let strategy: any SearchStrategy =
-    strategyName == "random" ? RandomSearch(seed: seed) : BayesianOptimization(seed: seed, startupTrials: startup)
   var context = SearchContext(space: space)
+  // With `pending` P > 0: every suggestion after the first P is made while the P previous
+  // trials are still running (in `context.pending`); then the oldest of them finishes.
+  var running: [(Configuration, Double)] = []
   var best = Double.infinity
+  var suggestSeconds = 0.0
   let start = Date()
   for _ in 0..<trials {
+    if pending > 0, running.count >= pending {
+      let (configuration, value) = running.removeFirst()
+      context.pending.removeFirst()
+      context.observations.append(.completed(configuration, value))
+    }
+    let askStart = Date()
     let configuration = try strategy.suggest(1, in: context)[0]
-    let value = objective(point(configuration, names))
+    suggestSeconds += Date().timeIntervalSince(askStart)
+    let value = try evaluator.evaluate(configuration)
+    if ProcessInfo.processInfo.environment["HPOD_BENCH_TRACE"] != nil {
+      FileHandle.standardError.write(Data("\(context.suggestedCount) \(value) \(configuration)\n".utf8))
+    }
     best = min(best, value)
-    context.observations.append(.completed(configuration, value))
+    if pending > 0 {
+      running.append((configuration, value))
+      context.pending.append(configuration)
+    } else {
+      context.observations.append(.completed(configuration, value))
+    }
   }
-  emit([
+  var row: [String: Any] = [
     "kind": "quality", "function": function, "sampler": "hpod-\(strategyName)", "seed": seed, "best": best,
-    "seconds": Date().timeIntervalSince(start),
-  ])
+    "seconds": Date().timeIntervalSince(start), "suggest_seconds": suggestSeconds, "trials": trials,
+  ]
+  if pending > 0 { row["pending"] = pending }
+  emit(row)
 
 case "speed":
   let dimension = Int(arguments[2])!
@@ -104,15 +100,29 @@ case "speed":
     let configuration = space.configuration(atUnit: (0..<dimension).map { _ in rng.nextUnit() })
     context.observations.append(.completed(configuration, Functions.smooth(point(configuration, names))))
   }
-  let strategy = BayesianOptimization(seed: 0, startupTrials: 10)
+  var strategy = BayesianOptimization(seed: 0, startupTrials: 10)
+  // An optional fifth argument `nowarp` times the GP without output warping.
+  if arguments.count > 5, arguments[5] == "nowarp" { strategy.outputWarping = false }
   var seconds: [Double] = []
+  // Whether each timed suggestion beat the best value of the history before it.
+  var improved: [Bool] = []
+  var best = context.observations.compactMap(\.value).min() ?? .infinity
   for round in 0...repeats {
     let start = Date()
     let configuration = try strategy.suggest(1, in: context)[0]
-    if round > 0 { seconds.append(Date().timeIntervalSince(start)) }
-    context.observations.append(.completed(configuration, Functions.smooth(point(configuration, names))))
+    let elapsed = Date().timeIntervalSince(start)
+    let value = Functions.smooth(point(configuration, names))
+    if round > 0 {
+      seconds.append(elapsed)
+      improved.append(value < best)
+    }
+    best = min(best, value)
+    context.observations.append(.completed(configuration, value))
   }
-  emit(["kind": "speed", "sampler": "hpod-bayes", "dimension": dimension, "observations": count, "seconds": seconds])
+  emit([
+    "kind": "speed", "sampler": "hpod-bayes", "dimension": dimension, "observations": count, "seconds": seconds,
+    "improved": improved,
+  ])
 
 default:
   FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
