@@ -117,13 +117,17 @@ struct TrialRun {
       return await finish(trialId, .init(state: .failed, reason: "cannot record the trial's start: \(error)"))
     }
 
-    let timeoutTask = spec.trial.timeout.map { timeout in
-      Task {
-        try await Task.sleep(for: timeout)
-        stop(.timeout)
-      }
+    // The timeout's timer runs on a Dispatch queue, not in the task pool, so it fires on time
+    // even while GP suggestions of other studies keep the pool's threads busy.
+    let timeoutTimer = spec.trial.timeout.map { timeout in
+      let timer = DispatchWorkItem { stop(.timeout) }
+      let (seconds, attoseconds) = timeout.components
+      DispatchQueue.global().asyncAfter(
+        deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)),
+        execute: timer)
+      return timer
     }
-    defer { timeoutTask?.cancel() }
+    defer { timeoutTimer?.cancel() }
 
     var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
