@@ -18,20 +18,24 @@ struct ProcessTreeTests {
     try sandbox.script(
       "daemonize.sh",
       """
-      python3 -c '
-      import os, sys, time
-      if os.fork() == 0:
-          os.setsid()
-          if os.fork() == 0:
-              open(sys.argv[1], "w").write(str(os.getpid()))
-              time.sleep(300)
-          os._exit(0)
-      ' "$1"
+      python3 \(Self.daemonize) "$1"
       while [ ! -s "$1" ]; do sleep 0.01; done
       echo 'hpod {"score": 1}'
       while [ ! -e "$1.seen" ]; do sleep 0.01; done
       \(ending)
       """)
+  }
+
+  static let daemonize = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/daemonize.py").path
+
+  /// Launches the daemonizing trial, which writes its grandchild's pid to `pidFile`.
+  func launch(then ending: String, pidFile: String) throws -> any RunningTrial {
+    try LocalProcessExecutor().launch(
+      TrialLaunch(
+        argv: [try daemonizingTrial(then: ending), pidFile], workdir: sandbox.root,
+        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
+        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
   }
 
   /// The grandchild's pid, once it is running; tells the trial it was seen.
@@ -46,11 +50,7 @@ struct ProcessTreeTests {
   @Test("a grandchild that left the trial's process group dies when the trial exits")
   func daemonizedGrandchildEndsWithTrial() async throws {
     let pidFile = "\(sandbox.root)/grandchild.pid"
-    let trial = try LocalProcessExecutor().launch(
-      TrialLaunch(
-        argv: [try daemonizingTrial(then: "exit 0"), pidFile], workdir: sandbox.root,
-        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
-        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
+    let trial = try launch(then: "exit 0", pidFile: pidFile)
     let pid = try await grandchild(pidFile)
     #expect(await trial.exit() == .exited(code: 0))
     #expect(await eventually(3) { isGone(pid) }, "grandchild \(pid) outlived its trial (\(ProcessTree.mode))")
@@ -59,11 +59,7 @@ struct ProcessTreeTests {
   @Test("stopping a trial stops its daemonized grandchild too")
   func stopReachesGrandchild() async throws {
     let pidFile = "\(sandbox.root)/grandchild.pid"
-    let trial = try LocalProcessExecutor().launch(
-      TrialLaunch(
-        argv: [try daemonizingTrial(then: "sleep 300"), pidFile], workdir: sandbox.root,
-        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
-        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
+    let trial = try launch(then: "sleep 300", pidFile: pidFile)
     let pid = try await grandchild(pidFile)
     trial.stop(gracePeriod: .seconds(1))
     _ = await trial.exit()

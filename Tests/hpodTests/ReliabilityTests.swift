@@ -179,17 +179,11 @@ struct ProcessTreeEndToEndTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-tree-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let script = "\(folder)/trial.sh"
+    let daemonize = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/daemonize.py").path
     try """
     #!/bin/sh
-    python3 -c '
-    import os, sys, time
-    if os.fork() == 0:
-        os.setsid()
-        if os.fork() == 0:
-            open(sys.argv[1], "w").write(str(os.getpid()))
-            time.sleep(300)
-        os._exit(0)
-    ' "$HPOD_ARTIFACT_DIR/grandchild.pid"
+    python3 \(daemonize) "$HPOD_ARTIFACT_DIR/grandchild.pid"
     while [ ! -s "$HPOD_ARTIFACT_DIR/grandchild.pid" ]; do sleep 0.01; done
     echo "hpod {\\"score\\": $1}"
     """.write(toFile: script, atomically: true, encoding: .utf8)
