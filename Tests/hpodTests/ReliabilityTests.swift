@@ -329,3 +329,30 @@ final class ReceivedText: @unchecked Sendable {
   func set(_ value: String) { lock.withLock { text = value } }
   func get() -> String { lock.withLock { text } }
 }
+
+/// Many trials that exit at once, in subreaper mode: the orphan reaper must never reap a trial
+/// leader before its own trial does (that trial would wait for it forever).
+@Suite("Reliability: fast trials in subreaper mode")
+struct SubreaperFastTrialsTests {
+  @Test("300 instant trials, 8 at a time, all complete")
+  func instantTrialsComplete() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-fast-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try """
+    name: fast
+    objective: {metric: score, direction: maximize}
+    search: {algorithm: random, seed: 0, max_trials: 300, parallelism: 8}
+    parameters:
+      x: {type: float, min: 0, max: 1}
+    trial: {command: [/bin/echo, 'hpod {"score": 1}']}
+    """.write(toFile: "\(folder)/study.yaml", atomically: true, encoding: .utf8)
+    setenv("HPOD_CONTAINMENT", "subreaper", 1)
+    defer { unsetenv("HPOD_CONTAINMENT") }
+    let run = try HPODProcess(["run", "--plain", "\(folder)/study.yaml"], home: "\(folder)/home")
+    let finished = waitUntil(seconds: 90) { !run.process.isRunning }
+    if !finished { run.process.terminate() }
+    #expect(finished, "hpod run hung with 300 instant trials in subreaper mode")
+    let (status, output) = run.finish()
+    #expect(status == 0, "\(output.suffix(500))")
+  }
+}

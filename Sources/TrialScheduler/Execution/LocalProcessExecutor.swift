@@ -37,19 +37,24 @@ public struct LocalProcessExecutor: TrialExecutor {
     var rc: Int32 = 0
     let cgroupProcs = tree.openProcs()
     defer { if cgroupProcs >= 0 { close(cgroupProcs) } }
-    for attempt in 0..<5 {
-      rc = withCStrings(launch.argv) { argv in
-        withCStrings(environment) { envp in
-          cgroupProcs >= 0
-            ? hpod_spawn_in_cgroup(
-              program, argv, envp, launch.workdir, outPipe.write, errPipe.write, cgroupProcs, &pid)
-            : hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
+    // Spawned under the leaders' lock, which the subreaper's orphan reaper takes too: it never
+    // mistakes a leader that exited at once for an orphan and reaps it before its trial does.
+    ProcessTree.leaders.withLock { leaders in
+      for attempt in 0..<5 {
+        rc = withCStrings(launch.argv) { argv in
+          withCStrings(environment) { envp in
+            cgroupProcs >= 0
+              ? hpod_spawn_in_cgroup(
+                program, argv, envp, launch.workdir, outPipe.write, errPipe.write, cgroupProcs, &pid)
+              : hpod_spawn(program, argv, envp, launch.workdir, outPipe.write, errPipe.write, &pid)
+          }
         }
+        // ETXTBSY: the program was just written and another process started in that instant
+        // still holds it open; that process closes it within moments.
+        guard rc == ETXTBSY else { break }
+        usleep(UInt32(10_000 << attempt))
       }
-      // ETXTBSY: the program was just written and another process started in that instant
-      // still holds it open; that process closes it within moments.
-      guard rc == ETXTBSY else { break }
-      usleep(UInt32(10_000 << attempt))
+      if rc == 0 { leaders.insert(pid) }
     }
     close(outPipe.write)
     close(errPipe.write)
@@ -67,7 +72,6 @@ public struct LocalProcessExecutor: TrialExecutor {
       tree.end()
       throw TrialLaunchError(reason)
     }
-    ProcessTree.leaders.withLock { _ = $0.insert(pid) }
     tree.started(pid)
     return LocalTrialProcess(
       pid: pid, tree: tree, stdout: outPipe.read, stderr: errPipe.read, stdoutLog: stdoutLog, stderrLog: stderrLog,

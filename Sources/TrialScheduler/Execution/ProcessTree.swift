@@ -170,9 +170,12 @@ enum ProcessTree {
       else { continue }
       let fields = stat[stat.index(after: close)...].split(separator: " ")
       guard fields.count > 1, fields[0] == "Z", Int32(fields[1]) == me else { continue }
-      guard !leaders.withLock({ $0.contains(pid) }) else { continue }
-      var status: Int32 = 0
-      _ = waitpid(pid, &status, WNOHANG)
+      // Under the lock a spawn holds until its leader is registered (see LocalProcessExecutor).
+      leaders.withLock { leaders in
+        guard !leaders.contains(pid) else { return }
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+      }
     }
   }
 }
