@@ -64,8 +64,7 @@ struct DaemonTests {
   let folder: String
 
   init() throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-daemon-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    folder = try makeTestFolder("hpod-daemon")
   }
 
   func writeStudy(trials: Int, steps: Int, pause: String) throws -> String {

@@ -10,8 +10,7 @@ struct OwnershipTests {
   let folder: String
 
   init() throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-owner-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    folder = try makeTestFolder("hpod-owner")
   }
 
   func writeStudy(trials: Int, steps: Int, pause: String) throws -> String {
@@ -176,8 +175,7 @@ struct StoreOutageTests {
 struct ProcessTreeEndToEndTests {
   @Test("no daemonized grandchild outlives hpod run", arguments: ["cgroup", "subreaper"])
   func grandchildDoesNotOutliveStudy(mode: String) throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-tree-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try makeTestFolder("hpod-tree")
     let script = "\(folder)/trial.sh"
     let daemonize = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("Fixtures/daemonize.py").path
@@ -218,8 +216,7 @@ struct ProcessTreeEndToEndTests {
 struct ConnectionLimitTests {
   @Test("a thousand idle connections and a slow loris leave /healthz answering, and are closed")
   func idleConnectionsAreClosed() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-conn-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try makeTestFolder("hpod-conn")
     let daemon = DaemonProcess(home: "\(folder)/home")
     daemon.extraArguments = ["--idle-timeout", "2"]
     try daemon.start()
@@ -249,8 +246,7 @@ struct ConnectionLimitTests {
 struct StalledReaderTests {
   @Test("stalled readers cost bounded memory; the API stays fast and a healthy reader gets every event")
   func stalledReadersAreBounded() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-slow-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try makeTestFolder("hpod-slow")
     let lines = 100_000
     // 100,000 lines flushed 10 at a time, about 15 s of output: some 30,000 pipe reads.
     try """
@@ -336,8 +332,7 @@ final class ReceivedText: @unchecked Sendable {
 struct SubreaperFastTrialsTests {
   @Test("300 instant trials, 8 at a time, all complete")
   func instantTrialsComplete() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-fast-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try makeTestFolder("hpod-fast")
     try """
     name: fast
     objective: {metric: score, direction: maximize}

@@ -31,3 +31,10 @@ func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool
   }
   return false
 }
+
+/// A new empty folder under the temporary directory, named `prefix-<uuid>`.
+func makeTestFolder(_ prefix: String) throws -> String {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  return folder
+}

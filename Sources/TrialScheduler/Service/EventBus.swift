@@ -88,13 +88,13 @@ public final class EventSubscription: Sendable {
 
   /// Ends the subscription: the reader gets what is queued, then nil.
   public func finish() {
-    let waiter: CheckedContinuation<[String]?, Never>?? = state.withLock { state in
-      guard !state.finished else { return nil }
+    let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<[String]?, Never>?) in
+      guard !state.finished else { return (false, nil) }
       state.finished = true
       defer { state.waiter = nil }
-      return .some(state.waiter)
+      return (true, state.waiter)
     }
-    guard let waiter else { return }
+    guard first else { return }
     waiter?.resume(returning: nil)
     onFinish()
   }
