@@ -18,10 +18,11 @@ struct MetricsThrottleTests {
     for step in 1...50 { throttle.add(step: step, values: ["loss": 1 / Double(step + 1)]) }
     #expect(sent.batches.withLock { $0.count } == 1)
     // The rest goes out once the interval has passed (a loaded machine may take longer).
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(30)
     while sent.batches.withLock({ $0.count }) < 2, ContinuousClock.now < deadline {
       try await Task.sleep(for: .milliseconds(20))
     }
+    try #require(sent.batches.withLock { $0.count } >= 2, "the pending values never went out")
     try await Task.sleep(for: MetricsThrottle.interval * 2)
     let batches = sent.batches.withLock { $0 }
     #expect(batches.count == 2)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Runs the built `hpod` binary as a user would, from a shell.
-struct HPODProcess {
+struct HPODProcess: Sendable {
   static let binary: String = {
     // Tests/hpodTests/CommandLineTests.swift → the package root
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -11,7 +11,10 @@ struct HPODProcess {
   }()
 
   let process = Process()
-  let output = Pipe()
+  /// Everything the process prints goes to this file (outside its home, which a test may
+  /// fill to the last byte), so a test can follow the output while the process runs.
+  let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-output-\(UUID().uuidString)")
+    .path
 
   init(_ arguments: [String], home: String) throws {
     process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -19,20 +22,27 @@ struct HPODProcess {
     var environment = ProcessInfo.processInfo.environment
     environment["HPOD_HOME"] = home
     process.environment = environment
+    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    let output = FileHandle(forWritingAtPath: outputPath)
     process.standardOutput = output
     process.standardError = output
     try process.run()
+    try output?.close()
   }
+
+  /// What the process has printed so far.
+  var printed: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
   /// Waits for the exit; returns the status and everything printed.
-  func finish() -> (status: Int32, output: String) {
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  func finish() async -> (status: Int32, output: String) {
+    let (status, _) = await waitForExit(process)
+    let text = printed
+    try? FileManager.default.removeItem(atPath: outputPath)
+    return (status, text)
   }
 
-  static func run(_ arguments: [String], home: String) throws -> (status: Int32, output: String) {
-    try HPODProcess(arguments, home: home).finish()
+  static func run(_ arguments: [String], home: String) async throws -> (status: Int32, output: String) {
+    try await HPODProcess(arguments, home: home).finish()
   }
 }
 
@@ -53,7 +63,7 @@ struct CommandLineTests {
   }
 
   @Test("validate prints every problem with file:line:column and exits 2")
-  func validateReportsProblems() throws {
+  func validateReportsProblems() async throws {
     let spec = try write(
       "bad.yaml",
       """
@@ -64,14 +74,14 @@ struct CommandLineTests {
         lr: {type: float, min: 1, max: 0.5}
       trial: {command: [true]}
       """)
-    let (status, output) = try HPODProcess.run(["validate", spec], home: "\(folder)/home")
+    let (status, output) = try await HPODProcess.run(["validate", spec], home: "\(folder)/home")
     #expect(status == 2)
     #expect(output.contains("\(spec):2:37: objective.direction: expected one of minimize, maximize, found \"up\""))
     #expect(output.contains("\(spec):5:34: parameters.lr.max: max must be greater than min (1.0), found 0.5"))
   }
 
   @Test("Ctrl-C stops the trials cleanly, and running the same command again resumes the study")
-  func interruptAndResume() throws {
+  func interruptAndResume() async throws {
     // Given a study of slow trials
     let trial = try write(
       "slow.sh",
@@ -90,14 +100,14 @@ struct CommandLineTests {
     let home = "\(folder)/home"
     // When hpod run gets SIGINT while trials run
     let running = try HPODProcess(["run", spec], home: home)
-    Thread.sleep(forTimeInterval: 1.5)
+    await pause(1.5)
     running.process.interrupt()
-    let (status, output) = running.finish()
+    let (status, output) = await running.finish()
     // Then it exits 130 after saving the study as interrupted
     #expect(status == 130, "\(output)")
     #expect(output.contains("Study 'cli-resume' (id 1) interrupted"))
     // And the same command resumes it to completion
-    let (resumedStatus, resumed) = try HPODProcess.run(["run", spec], home: home)
+    let (resumedStatus, resumed) = try await HPODProcess.run(["run", spec], home: home)
     #expect(resumedStatus == 0, "\(resumed)")
     #expect(resumed.contains("interrupted or crashed trial(s) will run again"))
     #expect(resumed.contains("Study 'cli-resume' (id 1) completed"))

@@ -21,7 +21,7 @@ final class DaemonProcess {
   var logPath: String { "\(home).log" }
   var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-  func start() throws {
+  func start() async throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: HPODProcess.binary)
     process.arguments = ["serve", "--port", String(port), "--max-concurrent-trials", "3"] + extraArguments
@@ -36,8 +36,8 @@ final class DaemonProcess {
     // Ready when /readyz answers.
     let deadline = Date().addingTimeInterval(15)
     while Date() < deadline {
-      if (try? client(["status"]).status) == 0 { return }
-      Thread.sleep(forTimeInterval: 0.1)
+      if (try? await client(["status"]).status) == 0 { return }
+      await pause(0.1)
     }
     Issue.record("hpod serve did not become ready on port \(port)")
   }
@@ -54,8 +54,8 @@ final class DaemonProcess {
     process.waitUntilExit()
   }
 
-  func client(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    try HPODProcess.run(arguments + ["--server", server], home: home)
+  func client(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await HPODProcess.run(arguments + ["--server", server], home: home)
   }
 }
 
@@ -73,16 +73,16 @@ struct DaemonTests {
   }
 
   @Test("submit, then watch follows the event stream to the end")
-  func submitAndWatch() throws {
+  func submitAndWatch() async throws {
     let daemon = DaemonProcess(home: "\(folder)/home")
-    try daemon.start()
+    try await daemon.start()
     defer { daemon.stop() }
-    let spec = try writeStudy(trials: 4, steps: 3, pause: "0.1")
-    let (submitted, submitOutput) = try daemon.client(["submit", spec])
+    let spec = try writeStudy(trials: 4, steps: 10, pause: "0.2")
+    let (submitted, submitOutput) = try await daemon.client(["submit", spec])
     #expect(submitted == 0, "\(submitOutput)")
     #expect(submitOutput.contains("submitted study 1 'daemon-study'"))
 
-    let (status, events) = try daemon.client(["watch", "1", "--json"])
+    let (status, events) = try await daemon.client(["watch", "1", "--json"])
     #expect(status == 0, "\(events)")
     let types = events.split(separator: "\n").compactMap { line -> String? in
       (try? JSONDecoder().decode([String: JSONValue].self, from: Data(line.utf8)))?["type"].flatMap {
@@ -91,19 +91,23 @@ struct DaemonTests {
       }
     }
     #expect(types.contains("trial_metrics") || types.contains("trial_finished"))
-    #expect(types.last == "study_finished")
-    let (_, final) = try daemon.client(["status", "1"])
+    #expect(types.last == "study_finished", "\(events)")
+    let (_, final) = try await daemon.client(["status", "1"])
     #expect(final.contains("completed"))
+    // and watching the finished study prints its end at once
+    let (_, again) = try await daemon.client(["watch", "1", "--json"])
+    #expect(again.hasPrefix("{") && again.contains("\"type\":\"study_finished\""), "\(again)")
+    #expect(again.contains("\"state\":\"completed\""), "\(again)")
   }
 
   @Test("kill -9 mid-study and restart: the study completes, nothing runs twice, nothing is lost or orphaned")
-  func restartAfterKill() throws {
+  func restartAfterKill() async throws {
     // Given a daemon running a study of slow trials
     let daemon = DaemonProcess(home: "\(folder)/home")
-    try daemon.start()
+    try await daemon.start()
     let spec = try writeStudy(trials: 8, steps: 5, pause: "0.2")
-    #expect(try daemon.client(["submit", spec]).status == 0)
-    Thread.sleep(forTimeInterval: 2.5)
+    #expect(try await daemon.client(["submit", spec]).status == 0)
+    await pause(2.5)
 
     // When it is killed with SIGKILL while trials run, and started again
     daemon.kill9()
@@ -113,14 +117,14 @@ struct DaemonTests {
     let pointsBefore = try before.flatMap { try database.metrics(trialId: $0.id!) }
     let orphans = before.filter { $0.state == .running }.compactMap(\.pid)
     #expect(!orphans.isEmpty, "no trial was running when the daemon died")
-    try daemon.start()
+    try await daemon.start()
     defer { daemon.stop() }
     let deadline = Date().addingTimeInterval(60)
     var state = ""
     while Date() < deadline {
       state = try database.study(id: 1)?.state.rawValue ?? ""
       if state == "completed" { break }
-      Thread.sleep(forTimeInterval: 0.2)
+      await pause(0.2)
     }
 
     // Then the study completed with each configuration completed exactly once
@@ -140,7 +144,7 @@ struct DaemonTests {
       #expect(!alive, "trial process \(pid) outlived the restart")
     }
     // and the store is sound
-    let integrity = try database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+    let integrity = try await database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
     #expect(integrity == "ok")
   }
 }

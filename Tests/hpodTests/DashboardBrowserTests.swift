@@ -18,7 +18,7 @@ enum Browser {
   /// Runs chromium on `url` with `mode` (`--dump-dom` or `--screenshot=PATH`). Pages keep an
   /// event stream open, which pauses Chromium's virtual time for good, so `--timeout` bounds
   /// the load instead of `--virtual-time-budget`; the inline script runs before the load ends.
-  static func run(_ url: String, _ mode: String, size: String = "1400,1600") throws -> String {
+  static func run(_ url: String, _ mode: String, size: String = "1400,1600") async throws -> String {
     let profile = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-chromium-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: profile) }
     let process = Process()
@@ -31,8 +31,7 @@ enum Browser {
     process.standardOutput = output
     process.standardError = FileHandle(forWritingAtPath: "/dev/null")
     try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let (_, data) = await waitForExit(process, reading: output)
     return String(decoding: data, as: UTF8.self)
   }
 
@@ -45,7 +44,7 @@ enum Browser {
   }
 
   /// Decodes an 8-bit RGB(A) PNG (what Chromium writes) with Python's zlib and counts colours.
-  static func stats(ofPNG path: String) throws -> PNGStats {
+  static func stats(ofPNG path: String) async throws -> PNGStats {
     let script = #"""
       import json, struct, sys, zlib
       from collections import Counter
@@ -86,8 +85,7 @@ enum Browser {
     let output = Pipe()
     process.standardOutput = output
     try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let (_, data) = await waitForExit(process, reading: output)
     return try JSONDecoder().decode(PNGStats.self, from: data)
   }
 
@@ -178,14 +176,14 @@ struct DashboardBrowserTests {
       for (name, path) in pages {
         // The page renders: a real picture, not one colour
         let png = "\(shots)/\(name).png"
-        _ = try Browser.run(base + path, "--screenshot=\(png)")
+        _ = try await Browser.run(base + path, "--screenshot=\(png)")
         let size = (try FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
         #expect(size > 20_000, "\(name): screenshot of \(size) bytes")
-        let stats = try Browser.stats(ofPNG: png)
+        let stats = try await Browser.stats(ofPNG: png)
         #expect(stats.width == 1400 && stats.height == 1600)
         #expect(stats.colours > 20 && stats.inked > 0.05, "\(name): \(stats)")
         // The inline script ran and every control has a name
-        let dom = try Browser.run(base + path, "--dump-dom")
+        let dom = try await Browser.run(base + path, "--dump-dom")
         #expect(dom.contains("<main>"), "\(name): \(dom.prefix(300))")
         #expect(!dom.contains("live updates need JavaScript"), "\(name): the inline script did not run")
         #expect(Browser.unnamedControls(dom).isEmpty, "\(name): \(Browser.unnamedControls(dom))")

@@ -19,7 +19,7 @@ struct ExamplesTests {
 
   /// Copies an example's spec with `replacements` applied and its workdir made absolute, runs
   /// it, and opens the store it wrote.
-  func run(_ example: String, _ replacements: [(String, String)]) throws -> (AppDatabase, [TrialRecord], String) {
+  func run(_ example: String, _ replacements: [(String, String)]) async throws -> (AppDatabase, [TrialRecord], String) {
     var yaml = try String(contentsOfFile: "\(Self.examples)/\(example)/study.yaml", encoding: .utf8)
     for (old, new) in replacements + [("workdir: .", "workdir: \(Self.examples)/\(example)")] {
       #expect(yaml.contains(old), "\(example)/study.yaml no longer contains \(old)")
@@ -28,7 +28,7 @@ struct ExamplesTests {
     let spec = "\(folder)/\(example).yaml"
     try yaml.write(toFile: spec, atomically: true, encoding: .utf8)
     let home = "\(folder)/home-\(example)"
-    let (status, output) = try HPODProcess.run(["run", "--plain", spec], home: home)
+    let (status, output) = try await HPODProcess.run(["run", "--plain", spec], home: home)
     #expect(status == 0, "\(output)")
     let database = try AppDatabase.open(at: "\(home)/hpod.sqlite")
     return (database, try database.trials(studyId: 1), output)
@@ -39,8 +39,8 @@ struct ExamplesTests {
   }
 
   @Test("spirals: quick tests, pruning, promotion, full training, registration")
-  func spirals() throws {
-    let (database, trials, _) = try run(
+  func spirals() async throws {
+    let (database, trials, _) = try await run(
       "spirals",
       [
         ("max_trials: 16, parallelism: 2, startup_trials: 8", "max_trials: 4, parallelism: 2, startup_trials: 3"),
@@ -58,8 +58,8 @@ struct ExamplesTests {
   }
 
   @Test("recsys two-tower: recall metrics per epoch, best quick test promoted, its full training registered")
-  func recsys() throws {
-    let (database, trials, _) = try run(
+  func recsys() async throws {
+    let (database, trials, _) = try await run(
       "recsys-two-tower",
       [
         (
@@ -87,7 +87,7 @@ struct ExamplesTests {
     let versions = try database.modelVersions(named: "recsys-two-tower")
     #expect(versions.map(\.trialId) == [full[0].id!])
     // the heatmap of recall@100 over width x crosses marks the best quick test's cell
-    let (status, heatmap) = try HPODProcess.run(
+    let (status, heatmap) = try await HPODProcess.run(
       [
         "heatmap", "--local", "recsys-two-tower", "--x", "user_embedding_dim", "--y", "cross_features", "--tier",
         "quick_test", "--home", "\(folder)/home-recsys-two-tower",
@@ -99,8 +99,8 @@ struct ExamplesTests {
   }
 
   @Test("rag config: relevance, latency, tokens and cost; only the configuration meeting both thresholds is registered")
-  func rag() throws {
-    let (database, trials, _) = try run(
+  func rag() async throws {
+    let (database, trials, _) = try await run(
       "rag-config",
       [
         ("chunk_size:     {values: [64, 128, 256]}", "chunk_size:     {values: [256]}"),

@@ -28,55 +28,55 @@ struct OwnershipTests {
   }
 
   @Test("hpod run on a study the daemon runs refuses, names the owner, and kills nothing")
-  func runRefusesDaemonStudy() throws {
+  func runRefusesDaemonStudy() async throws {
     // Given a daemon running a study of slow trials
     let home = "\(folder)/home"
     let daemon = DaemonProcess(home: home)
-    try daemon.start()
+    try await daemon.start()
     defer { daemon.stop() }
     let spec = try writeStudy(trials: 6, steps: 5, pause: "0.2")
-    #expect(try daemon.client(["submit", spec]).status == 0)
+    #expect(try await daemon.client(["submit", spec]).status == 0)
     let database = try AppDatabase.open(at: "\(home)/hpod.sqlite")
-    #expect(try waitUntil(seconds: 10) { try database.trials(studyId: 1).contains { $0.state == .running } })
+    #expect(try await waitUntil(seconds: 10) { try database.trials(studyId: 1).contains { $0.state == .running } })
 
     // When hpod run is started on the same spec and store
-    let (status, output) = try HPODProcess.run(["run", "--plain", spec], home: home)
+    let (status, output) = try await HPODProcess.run(["run", "--plain", spec], home: home)
 
     // Then it refuses with the owner and the way to follow the study
     #expect(status == 75, "\(output)")
     #expect(output.contains("is being run by hpod serve (pid \(daemon.process!.processIdentifier)"), "\(output)")
     #expect(output.contains("hpod watch 1"), "\(output)")
     // and the daemon's study ends as if nothing happened: no trial killed, none run twice
-    #expect(try waitUntil(seconds: 40) { try database.study(id: 1)?.state == .completed })
+    #expect(try await waitUntil(seconds: 40) { try database.study(id: 1)?.state == .completed })
     try expectCleanRun(database, trials: 6)
   }
 
   @Test("hpod serve started while hpod run drives a study leaves it alone")
-  func serveLeavesRunStudyAlone() throws {
+  func serveLeavesRunStudyAlone() async throws {
     // Given hpod run in the middle of a study
     let home = "\(folder)/home"
     let spec = try writeStudy(trials: 6, steps: 5, pause: "0.2")
     let run = try HPODProcess(["run", "--plain", spec], home: home)
     let database = try #require(
-      try waitUntil(seconds: 10) { FileManager.default.fileExists(atPath: "\(home)/hpod.sqlite") }
+      try await waitUntil(seconds: 10) { FileManager.default.fileExists(atPath: "\(home)/hpod.sqlite") }
         ? AppDatabase.open(at: "\(home)/hpod.sqlite") : nil)
-    #expect(try waitUntil(seconds: 10) { try database.trials(studyId: 1).contains { $0.state == .running } })
+    #expect(try await waitUntil(seconds: 10) { try database.trials(studyId: 1).contains { $0.state == .running } })
 
     // When the daemon starts on the same store
     let daemon = DaemonProcess(home: home)
-    try daemon.start()
+    try await daemon.start()
     defer { daemon.stop() }
 
     // Then hpod run finishes the study undisturbed
-    let (status, output) = run.finish()
+    let (status, output) = await run.finish()
     #expect(status == 0, "\(output)")
     try expectCleanRun(database, trials: 6)
     // the daemon said why it left the study alone, and did not take it over afterwards
     #expect(daemon.log.contains("'owned-study' (id 1) is being run by hpod run"), "\(daemon.log)")
     #expect(daemon.log.contains("leaving it alone"))
-    Thread.sleep(forTimeInterval: 1.5)
+    await pause(1.5)
     #expect(try database.trials(studyId: 1).count == 6)
-    #expect(try daemon.client(["status", "1"]).output.contains("completed"))
+    #expect(try await daemon.client(["status", "1"]).output.contains("completed"))
   }
 }
 
@@ -123,7 +123,7 @@ struct StoreOutageTests {
   }
 
   @Test("the disk fills mid-study: the study pauses, then completes with every point saved")
-  func diskFullMidStudy() throws {
+  func diskFullMidStudy() async throws {
     guard Self.sh("mount -t tmpfs -o size=24m tmpfs \(mount)") == 0 else {
       Issue.record("cannot mount a tmpfs here (the test needs root)")
       return
@@ -133,16 +133,18 @@ struct StoreOutageTests {
     let steps = 40
     let spec = try writeStudy(steps: steps)
     let run = try HPODProcess(["run", "--plain", spec], home: home)
-    #expect(try waitUntil(seconds: 15) { FileManager.default.fileExists(atPath: "\(home)/runs/1/2") })
+    #expect(try await waitUntil(seconds: 15) { FileManager.default.fileExists(atPath: "\(home)/runs/1/2") })
 
-    // Fill the file system to the last byte, hold it full for 2 s, then free it.
+    // Fill the file system to the last byte, hold it full until the study pauses (the next
+    // trial's folder cannot be made, if no write failed before) and a second longer, then free it.
     _ = Self.sh("dd if=/dev/zero of=\(mount)/filler bs=64k 2>/dev/null; sync")
     let free = Self.sh("test $(df --output=avail \(mount) | tail -1) -eq 0")
     #expect(free == 0, "the tmpfs was not filled")
-    Thread.sleep(forTimeInterval: 2)
+    #expect(try await waitUntil(seconds: 30) { run.printed.contains("paused: ") }, "the study never paused")
+    await pause(1)
     try FileManager.default.removeItem(atPath: "\(mount)/filler")
 
-    let (status, output) = run.finish()
+    let (status, output) = await run.finish()
     #expect(status == 0, "\(output)")
     #expect(output.contains("paused: "), "the study never paused:\n\(output)")
     #expect(output.contains("resumed"), "\(output)")
@@ -150,7 +152,7 @@ struct StoreOutageTests {
   }
 
   @Test("trial folders that cannot be created pause the study instead of failing its trials")
-  func unwritableTrialFolders() throws {
+  func unwritableTrialFolders() async throws {
     let home = "\(folder)/home"
     let steps = 10
     let spec = try writeStudy(steps: steps)
@@ -159,10 +161,11 @@ struct StoreOutageTests {
     try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
     for number in 3...6 { FileManager.default.createFile(atPath: "\(runs)/\(number)", contents: Data("x".utf8)) }
     let run = try HPODProcess(["run", "--plain", spec], home: home)
-    Thread.sleep(forTimeInterval: 2.5)
+    #expect(try await waitUntil(seconds: 30) { run.printed.contains("paused: ") }, "the study never paused")
+    await pause(1)
     for number in 3...6 { try FileManager.default.removeItem(atPath: "\(runs)/\(number)") }
 
-    let (status, output) = run.finish()
+    let (status, output) = await run.finish()
     #expect(status == 0, "\(output)")
     #expect(output.contains("paused: creating the folder of trial 3 failed"), "\(output)")
     try expectNothingLost(home: home, steps: steps)
@@ -174,7 +177,7 @@ struct StoreOutageTests {
 @Suite("Reliability: a trial's process tree ends with it")
 struct ProcessTreeEndToEndTests {
   @Test("no daemonized grandchild outlives hpod run", arguments: ["cgroup", "subreaper"])
-  func grandchildDoesNotOutliveStudy(mode: String) throws {
+  func grandchildDoesNotOutliveStudy(mode: String) async throws {
     let folder = try makeTestFolder("hpod-tree")
     let script = "\(folder)/trial.sh"
     let daemonize = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -197,7 +200,7 @@ struct ProcessTreeEndToEndTests {
     let home = "\(folder)/home"
     setenv("HPOD_CONTAINMENT", mode, 1)
     defer { unsetenv("HPOD_CONTAINMENT") }
-    let (status, output) = try HPODProcess.run(["run", "--plain", "\(folder)/study.yaml"], home: home)
+    let (status, output) = try await HPODProcess.run(["run", "--plain", "\(folder)/study.yaml"], home: home)
     #expect(status == 0, "\(output)")
     let pids = (0...2).compactMap { number in
       (try? String(contentsOfFile: "\(home)/runs/1/\(number)/artifacts/grandchild.pid", encoding: .utf8))
@@ -215,11 +218,11 @@ struct ProcessTreeEndToEndTests {
 @Suite("Reliability: connections with limits", .serialized)
 struct ConnectionLimitTests {
   @Test("a thousand idle connections and a slow loris leave /healthz answering, and are closed")
-  func idleConnectionsAreClosed() throws {
+  func idleConnectionsAreClosed() async throws {
     let folder = try makeTestFolder("hpod-conn")
     let daemon = DaemonProcess(home: "\(folder)/home")
     daemon.extraArguments = ["--idle-timeout", "2"]
-    try daemon.start()
+    try await daemon.start()
     defer { daemon.stop() }
 
     // Given 1,100 connections that never send a byte and 20 that send a header a byte at a time
@@ -231,7 +234,7 @@ struct ConnectionLimitTests {
       let (status, _, elapsed) = RawConnection.get(port: daemon.port, path: "/healthz")
       #expect(status == "HTTP/1.1 200 OK", "\(status)")
       #expect(elapsed < 1, "/healthz took \(elapsed) s")
-      Thread.sleep(forTimeInterval: 0.5)
+      await pause(0.5)
     }
     // and the idle and slow clients are disconnected once the idle timeout passes
     #expect(idle.prefix(50).allSatisfy { $0.closedByServer(within: 3) }, "idle connections were not closed")
@@ -245,7 +248,7 @@ struct ConnectionLimitTests {
 @Suite("Reliability: stalled event readers", .serialized)
 struct StalledReaderTests {
   @Test("stalled readers cost bounded memory; the API stays fast and a healthy reader gets every event")
-  func stalledReadersAreBounded() throws {
+  func stalledReadersAreBounded() async throws {
     let folder = try makeTestFolder("hpod-slow")
     let lines = 100_000
     // 100,000 lines flushed 10 at a time, about 15 s of output: some 30,000 pipe reads.
@@ -266,7 +269,7 @@ struct StalledReaderTests {
     trial: {command: [python3, chatty.py]}
     """.write(toFile: "\(folder)/study.yaml", atomically: true, encoding: .utf8)
     let daemon = DaemonProcess(home: "\(folder)/home")
-    try daemon.start()
+    try await daemon.start()
     defer { daemon.stop() }
     let pid = daemon.process!.processIdentifier
 
@@ -278,14 +281,14 @@ struct StalledReaderTests {
     }
     let healthy = try RawConnection(port: daemon.port)
     healthy.send("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    Thread.sleep(forTimeInterval: 0.5)
+    await pause(0.5)
     let baseline = residentMegabytes(of: pid)
 
     // When the study prints its lines, with the API asked for the study all along
     let received = ReceivedText()
     let reader = Thread { received.set(healthy.read(until: "event: study_finished", seconds: 90)) }
     reader.start()
-    #expect(try daemon.client(["submit", "\(folder)/study.yaml"]).status == 0)
+    #expect(try await daemon.client(["submit", "\(folder)/study.yaml"]).status == 0)
     var peak = baseline
     var latencies: [Double] = []
     let deadline = Date().addingTimeInterval(90)
@@ -294,18 +297,20 @@ struct StalledReaderTests {
       latencies.append(elapsed)
       peak = max(peak, residentMegabytes(of: pid))
       if response.contains("\"state\":\"completed\"") { break }
-      Thread.sleep(forTimeInterval: 0.02)
+      await pause(0.02)
     }
-    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+    while !reader.isFinished { await pause(0.05) }
     let text = received.get()
 
-    // Then the daemon's memory grew by less than 30 MB, the API's p99 stayed under 100 ms,
+    // Then the daemon's memory grew by less than 30 MB, the API's p99 stayed under 250 ms (about
+    // 10 ms alone; the suite runs beside it on 2 cores; a bus that waited for a stalled reader
+    // would answer in seconds),
     let growth = peak - baseline
     let p99 = latencies.sorted()[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
     print(
       "stalled readers: RSS \(baseline) → \(peak) MB (+\(growth)), API p99 \(p99 * 1000) ms over \(latencies.count)")
     #expect(growth < 30, "RSS grew by \(growth) MB")
-    #expect(p99 < 0.1, "API p99 \(p99 * 1000) ms")
+    #expect(p99 < 0.25, "API p99 \(p99 * 1000) ms")
     // and the healthy reader saw every batch to the last step, with nothing skipped
     #expect(text.contains("event: study_finished"))
     #expect(!text.contains("event: lagged"))
@@ -331,7 +336,7 @@ final class ReceivedText: @unchecked Sendable {
 @Suite("Reliability: fast trials in subreaper mode")
 struct SubreaperFastTrialsTests {
   @Test("300 instant trials, 8 at a time, all complete")
-  func instantTrialsComplete() throws {
+  func instantTrialsComplete() async throws {
     let folder = try makeTestFolder("hpod-fast")
     try """
     name: fast
@@ -344,10 +349,10 @@ struct SubreaperFastTrialsTests {
     setenv("HPOD_CONTAINMENT", "subreaper", 1)
     defer { unsetenv("HPOD_CONTAINMENT") }
     let run = try HPODProcess(["run", "--plain", "\(folder)/study.yaml"], home: "\(folder)/home")
-    let finished = waitUntil(seconds: 90) { !run.process.isRunning }
+    let finished = try await waitUntil(seconds: 90) { !run.process.isRunning }
     if !finished { run.process.terminate() }
     #expect(finished, "hpod run hung with 300 instant trials in subreaper mode")
-    let (status, output) = run.finish()
+    let (status, output) = await run.finish()
     #expect(status == 0, "\(output.suffix(500))")
   }
 }

@@ -22,16 +22,6 @@ func writeSlowStudy(
   return spec
 }
 
-/// Polls `condition` every 50 ms for up to `seconds`.
-func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-  let deadline = Date().addingTimeInterval(seconds)
-  while Date() < deadline {
-    if try condition() { return true }
-    Thread.sleep(forTimeInterval: 0.05)
-  }
-  return false
-}
-
 /// A new empty folder under the temporary directory, named `prefix-<uuid>`.
 func makeTestFolder(_ prefix: String) throws -> String {
   let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path

@@ -83,6 +83,10 @@ public final class EventSubscription: Sendable {
     waiter?.resume(returning: [text])
   }
 
+  /// Queues one event for this subscriber alone (a finished study's `study_finished` for a
+  /// reader that came after the end).
+  public func deliver(_ event: StudyEvent, studyId: Int64) { offer(API.Event(event, studyId: studyId).serverSentEvent) }
+
   /// Queues an SSE comment that keeps the connection open (and notices a reader gone).
   public func keepAlive() { offer(": keep-alive\n\n") }
 

@@ -114,7 +114,9 @@ struct Watch: AsyncParsableCommand {
     if !json {
       progress.note("watching study \(id) '\(study.name)' (\(study.state)); Ctrl-C stops watching, not the study")
     }
-    if ["completed", "failed", "cancelled", "interrupted"].contains(study.state) {
+    // A finished study's stream is its `study_finished` alone: JSON readers get that line.
+    let finished = ["completed", "failed", "cancelled"].contains(study.state)
+    if study.state == "interrupted" || (finished && !json) {
       if !json { print(Status.describe(study)) }
       return
     }

@@ -16,15 +16,23 @@ struct EventsController {
     group.get("studies/:id/events") { _, context in
       let id = try context.parameters.require("id", as: Int64.self)
       return try await mapped {
-        _ = try await service.existing(id)
-        return stream(studyId: id)
+        _ = try service.existing(id)
+        let subscription = service.events.subscribe(studyId: id, capacity: capacity)
+        // Looked up after subscribing: a study that ended before (or while) the reader came
+        // still ends its stream, with its final state.
+        let study = try service.existing(id)
+        if study.state.isFinished { subscription.deliver(.studyFinished(study), studyId: id) }
+        return stream(subscription)
       }
     }
   }
 
   func stream(studyId: Int64?) -> Response {
-    let subscription = service.events.subscribe(studyId: studyId, capacity: capacity)
-    return Response(
+    stream(service.events.subscribe(studyId: studyId, capacity: capacity))
+  }
+
+  func stream(_ subscription: EventSubscription) -> Response {
+    Response(
       status: .ok,
       headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
       body: .init { writer in
