@@ -83,6 +83,12 @@ let package = Package(
       path: "bench/dashboard/swift",
       swiftSettings: swiftSettings
     ),
+    // A real MLflow server for the tests of every module that talks to one.
+    .target(
+      name: "MLflowTestServer",
+      path: "Tests/Support/MLflowTestServer",
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "SearchStrategiesTests",
       dependencies: ["SearchStrategies"],
@@ -90,12 +96,12 @@ let package = Package(
     ),
     .testTarget(
       name: "TrackingBridgeTests",
-      dependencies: ["TrackingBridge"],
+      dependencies: ["TrackingBridge", "MLflowTestServer", .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: swiftSettings
     ),
     .testTarget(
       name: "SchedulerTests",
-      dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge"],
+      dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge", "MLflowTestServer"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -1,5 +1,4 @@
 import Foundation
-import TrackingBridge
 
 /// How a trial appears in MLflow: its run name, tags and status.
 enum RunIdentity {

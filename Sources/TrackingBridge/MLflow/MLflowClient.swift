@@ -1,5 +1,4 @@
 import Foundation
-import TrackingBridge
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking

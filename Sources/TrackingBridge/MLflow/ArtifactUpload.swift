@@ -1,5 +1,4 @@
 import Foundation
-import TrackingBridge
 
 /// Uploads what a trial left in HPOD_ARTIFACT_DIR (and its logs, under `hpod-logs/`) through
 /// the MLflow server's artifact proxy. Uploads are PUTs by path, so sending again after an

@@ -1,6 +1,5 @@
 public import Foundation
 public import Logging
-public import TrackingBridge
 
 /// Mirrors mirrored studies to their MLflow servers by draining the store's outbox in order:
 /// experiments and runs are created, params, tags and metric histories sent in log-batch

@@ -1,6 +1,5 @@
-import Foundation
+public import Foundation
 import Testing
-import TrialScheduler
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -12,22 +11,23 @@ import TrialScheduler
 /// A real MLflow tracking server (from `make mlflow`'s .venv/mlflow) on a free loopback port,
 /// with its own SQLite backend and artifact folder, started in its own process group and
 /// stopped by it. Restarting keeps its data and port, as a server restart in production does.
-final class MLflowServer: @unchecked Sendable {
-  let root: String
-  let port: Int
-  private var process: (any RunningTrial)?
+/// Shared by every test target that needs a real MLflow (the mirror's, the scheduler's, hpod's).
+public final class MLflowServer: @unchecked Sendable {
+  public let root: String
+  public let port: Int
+  private var process: Process?
 
-  var uri: String { "http://127.0.0.1:\(port)" }
+  public var uri: String { "http://127.0.0.1:\(port)" }
 
-  static var executable: String {
+  public static var executable: String {
     if let path = ProcessInfo.processInfo.environment["HPOD_MLFLOW"], !path.isEmpty { return path }
-    // Tests/SchedulerTests/MLflowServer.swift → the package root.
+    // Tests/Support/MLflowTestServer/MLflowServer.swift → the package root.
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
     return root.appendingPathComponent(".venv/mlflow/bin/mlflow").path
   }
 
-  static func start(in root: String) async throws -> MLflowServer {
+  public static func start(in root: String) async throws -> MLflowServer {
     let server = MLflowServer(root: root, port: try freePort())
     try await server.launch()
     return server
@@ -46,14 +46,12 @@ final class MLflowServer: @unchecked Sendable {
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     var environment = ProcessInfo.processInfo.environment
     environment["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    process = try LocalProcessExecutor().launch(
-      TrialLaunch(
-        argv: [
-          Self.executable, "server", "--backend-store-uri", "sqlite:///\(root)/mlflow.db",
-          "--artifacts-destination", "\(root)/artifacts", "--host", "127.0.0.1", "--port", String(port),
-          "--workers", "1",
-        ], workdir: root, environment: environment, stdoutLog: "\(root)/server.out",
-        stderrLog: "\(root)/server.err"))
+    process = try Self.launchGroup(
+      [
+        Self.executable, "server", "--backend-store-uri", "sqlite:///\(root)/mlflow.db",
+        "--artifacts-destination", "\(root)/artifacts", "--host", "127.0.0.1", "--port", String(port),
+        "--workers", "1",
+      ], in: root, environment: environment, logs: "server")
     let deadline = ContinuousClock.now + .seconds(90)
     while ContinuousClock.now < deadline {
       if let (status, _) = try? await request("GET", "/health"), status == 200 { return }
@@ -64,28 +62,48 @@ final class MLflowServer: @unchecked Sendable {
     throw CancellationError()
   }
 
+  /// Starts `argv`, its output in `<logs>.out` and `<logs>.err` under `folder`. Foundation
+  /// makes the child the leader of a process group of its own, which its workers join.
+  private static func launchGroup(
+    _ argv: [String], in folder: String, environment: [String: String], logs: String
+  ) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = argv
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    process.environment = environment
+    for (name, set) in [("out", { process.standardOutput = $0 }), ("err", { process.standardError = $0 })] {
+      let path = "\(folder)/\(logs).\(name)"
+      FileManager.default.createFile(atPath: path, contents: nil)
+      set(FileHandle(forWritingAtPath: path))
+    }
+    try process.run()
+    return process
+  }
+
   /// Kills the server's whole process group and waits for it to be gone.
-  func stop() async {
+  public func stop() async {
     guard let process else { return }
-    process.kill()
-    _ = await process.exit()
+    kill()
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     self.process = nil
   }
 
   /// SIGKILL to the server's group now, without waiting: for `defer`, so a failing test
   /// leaves no server behind.
-  func kill() {
-    process?.kill()
+  public func kill() {
+    guard let process, process.processIdentifier > 0 else { return }
+    Glibc.kill(-process.processIdentifier, SIGKILL)
   }
 
-  func restart() async throws {
+  public func restart() async throws {
     await stop()
     try await launch()
   }
 
   // MARK: Reading back through MLflow's REST API
 
-  func get(_ path: String, _ query: [String: String] = [:]) async throws -> [String: Any] {
+  public func get(_ path: String, _ query: [String: String] = [:]) async throws -> [String: Any] {
     var components = URLComponents(string: uri + "/api/2.0/mlflow/" + path)!
     components.queryItems = query.map { URLQueryItem(name: $0.key, value: $0.value) }
     let (status, body) = try await request(
@@ -94,7 +112,7 @@ final class MLflowServer: @unchecked Sendable {
     return body
   }
 
-  func post(_ path: String, _ json: [String: Any]) async throws -> [String: Any] {
+  public func post(_ path: String, _ json: [String: Any]) async throws -> [String: Any] {
     let (status, body) = try await request(
       "POST", "/api/2.0/mlflow/" + path, body: try JSONSerialization.data(withJSONObject: json))
     #expect(status == 200, "POST \(path): \(body)")
@@ -102,7 +120,13 @@ final class MLflowServer: @unchecked Sendable {
   }
 
   /// Every run of the experiment matching `filter`, all pages.
-  func runs(experimentId: String, filter: String = "") async throws -> [[String: Any]] {
+  /// The id of the experiment called `name` ("" when there is none).
+  public func experimentId(named name: String) async throws -> String {
+    let body = try await get("experiments/get-by-name", ["experiment_name": name])
+    return (body["experiment"] as? [String: Any])?["experiment_id"] as? String ?? ""
+  }
+
+  public func runs(experimentId: String, filter: String = "") async throws -> [[String: Any]] {
     var runs: [[String: Any]] = []
     var token: String?
     repeat {
@@ -115,14 +139,14 @@ final class MLflowServer: @unchecked Sendable {
     return runs
   }
 
-  func metricHistory(runId: String, key: String) async throws -> [(step: Int, value: Double)] {
+  public func metricHistory(runId: String, key: String) async throws -> [(step: Int, value: Double)] {
     let body = try await get("metrics/get-history", ["run_id": runId, "metric_key": key, "max_results": "25000"])
     return (body["metrics"] as? [[String: Any]] ?? []).map {
       (($0["step"] as? Int) ?? 0, ($0["value"] as? Double) ?? .nan)
     }.sorted { $0.step < $1.step }
   }
 
-  func artifacts(runId: String, path: String = "") async throws -> [String] {
+  public func artifacts(runId: String, path: String = "") async throws -> [String] {
     let body = try await get("artifacts/list", ["run_id": runId, "path": path])
     var files: [String] = []
     for file in body["files"] as? [[String: Any]] ?? [] {
@@ -151,7 +175,7 @@ final class MLflowServer: @unchecked Sendable {
 
   /// A server that answers 401 to everything, as an MLflow behind auth does to a client
   /// without credentials. Stopped with `kill()`.
-  static func startUnauthorized(in root: String) async throws -> MLflowServer {
+  public static func startUnauthorized(in root: String) async throws -> MLflowServer {
     let server = MLflowServer(root: root, port: try freePort())
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     let script = """
@@ -163,20 +187,19 @@ final class MLflowServer: @unchecked Sendable {
           do_GET = do_POST = do_PUT = answer
       http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
       """
-    server.process = try LocalProcessExecutor().launch(
-      TrialLaunch(
-        argv: ["python3", "-c", script, String(server.port)], workdir: root,
-        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(root)/401.out", stderrLog: "\(root)/401.err"))
+    server.process = try launchGroup(
+      ["python3", "-c", script, String(server.port)], in: root, environment: ProcessInfo.processInfo.environment,
+      logs: "401")
     for _ in 0..<100 {
       if let (status, _) = try? await server.request("GET", "/health"), status == 401 { return server }
       try await Task.sleep(for: .milliseconds(50))
     }
     server.kill()
-    throw TrialLaunchError("the 401 server did not start")
+    throw ServerError("the 401 server did not start")
   }
 
   /// A port nobody listens on now (bound to 0, read back, released).
-  static func freePort() throws -> Int {
+  public static func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -189,14 +212,20 @@ final class MLflowServer: @unchecked Sendable {
         bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
       }
     }
-    guard bound else { throw TrialLaunchError("cannot find a free port") }
+    guard bound else { throw ServerError("cannot find a free port") }
     return Int(UInt16(bigEndian: address.sin_port))
   }
 }
 
+/// Why a test server could not be started.
+public struct ServerError: Error, CustomStringConvertible {
+  public let description: String
+  init(_ description: String) { self.description = description }
+}
+
 extension [String: Any] {
   /// MLflow's `[{key, value}]` lists (tags, params) as a dictionary.
-  func keyValues(_ field: String) -> [String: String] {
+  public func keyValues(_ field: String) -> [String: String] {
     let data = self["data"] as? [String: Any] ?? [:]
     let list = data[field] as? [[String: Any]] ?? []
     let pairs: [(String, String)] = list.map { entry in
@@ -205,5 +234,5 @@ extension [String: Any] {
     return [String: String](pairs, uniquingKeysWith: { $1 })
   }
 
-  var info: [String: Any] { self["info"] as? [String: Any] ?? [:] }
+  public var info: [String: Any] { self["info"] as? [String: Any] ?? [:] }
 }
