@@ -1,4 +1,3 @@
-
 /// Where trials are tracked besides the embedded store. The store is always written first;
 /// a sink mirrors it from there (through the store's outbox), so a sink that is down costs
 /// nothing but delay.
