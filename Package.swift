@@ -37,6 +37,7 @@ let package = Package(
       dependencies: [
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -86,6 +87,7 @@ let package = Package(
     // A real MLflow server for the tests of every module that talks to one.
     .target(
       name: "MLflowTestServer",
+      dependencies: ["TrackingBridge"],
       path: "Tests/Support/MLflowTestServer",
       swiftSettings: swiftSettings
     ),
@@ -96,7 +98,12 @@ let package = Package(
     ),
     .testTarget(
       name: "TrackingBridgeTests",
-      dependencies: ["TrackingBridge", "MLflowTestServer", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "TrackingBridge", "MLflowTestServer",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -90,13 +90,17 @@ struct Run: AsyncParsableCommand {
     }
     defer { interrupts.cancel() }
 
-    let mirror = try await TrackingMirror.start(spec: studySpec, database: database, home: home, logger: logger)
+    let mirror = try TrackingMirror.make(spec: studySpec, database: database, home: home, logger: logger)
     let runner = StudyRunner(
       spec: studySpec, database: database, home: home, strategy: strategy, logger: logger, tracking: mirror,
       onEvent: { progress.handle($0) })
     let final: StudyRecord
     do {
-      final = try await runner.run(study, stopSignal: stopSignal)
+      final = try await TrackingMirror.draining(mirror, studyId: study.id!, database: database) {
+        let final = try await runner.run(study, stopSignal: stopSignal)
+        progress.finish()
+        return final
+      }
     } catch let held as StudyLease.Held {
       progress.finish()
       FileHandle.standardError.write(
@@ -105,8 +109,6 @@ struct Run: AsyncParsableCommand {
             .utf8))
       throw ExitCode(ExitCodes.studyBusy)
     }
-    progress.finish()
-    if let mirror { await TrackingMirror.finish(mirror, studyId: study.id!, database: database) }
     let trials = try database.trials(studyId: study.id!)
     print(try Summary.load(spec: studySpec, study: final, trials: trials, home: home, database: database).render())
     switch final.state {

@@ -91,7 +91,11 @@ struct Serve: AsyncParsableCommand {
     // The scheduler starts first and stops last; the HTTP server stops taking requests first.
     let group = ServiceGroup(
       configuration: .init(
-        services: [.init(service: SchedulerService(service: service)), .init(service: app)],
+        // Shut down in reverse: the app, then the scheduler, then the mirror, which sends
+        // what the last trials wrote.
+        services: [
+          .init(service: service.mirror), .init(service: SchedulerService(service: service)), .init(service: app),
+        ],
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     logger.info(
       "hpod serving on http://\(host):\(port) (dashboard at http://\(host):\(port)/, API under /api/v1) with state in \(home.path)"

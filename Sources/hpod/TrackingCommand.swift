@@ -71,6 +71,12 @@ struct TrackingSync: AsyncParsableCommand {
 
   @OptionGroup var store: StoreOptions
 
+  func validate() throws {
+    guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+      throw ValidationError("--timeout: \(timeout) is not a number of seconds between 0 and 86400 (a day)")
+    }
+  }
+
   func run() async throws {
     let database = try AppDatabase.open(at: store.hpodHome.databasePath)
     if retryRefused {
@@ -84,10 +90,8 @@ struct TrackingSync: AsyncParsableCommand {
     var logger = Logger(label: "hpod.mlflow")
     logger.logLevel = .warning
     let mirror = MLflowMirror(database: database, leasePath: store.hpodHome.mirrorLeasePath, logger: logger)
-    await mirror.start()
-    let emptied = await mirror.flush(timeout: .milliseconds(Int(timeout * 1000)))
+    let emptied = try await mirror.draining { await mirror.flush(timeout: .milliseconds(Int(timeout * 1000))) }
     let lastError = await mirror.lastError
-    await mirror.stop()
     let after = try database.mirrorBacklog()
     print("Sent \(before - after) of \(before) writes to MLflow.")
     if !emptied {

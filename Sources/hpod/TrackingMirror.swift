@@ -3,26 +3,28 @@ import Logging
 import TrackingBridge
 import TrialScheduler
 
-/// The MLflow mirror of a foreground `hpod run`: started when the spec names a server (or the
-/// store still has writes for one), flushed before hpod exits.
+/// The MLflow mirror of a foreground `hpod run`: made when the spec names a server (or the
+/// store still has writes for one), draining while the study runs and flushed before hpod exits.
 enum TrackingMirror {
-  static func start(spec: StudySpec, database: AppDatabase, home: HpodHome, logger: Logger) async throws
-    -> MLflowMirror?
-  {
+  static func make(spec: StudySpec, database: AppDatabase, home: HpodHome, logger: Logger) throws -> MLflowMirror? {
     guard try spec.tracking.mlflowURI != nil || !database.mirrorTargets().isEmpty else { return nil }
     var mirrorLogger = logger
     mirrorLogger[metadataKey: "component"] = "mlflow"
-    let mirror = MLflowMirror(database: database, leasePath: home.mirrorLeasePath, logger: mirrorLogger)
-    await mirror.start()
-    return mirror
+    return MLflowMirror(database: database, leasePath: home.mirrorLeasePath, logger: mirrorLogger)
   }
 
-  /// Gives the mirror up to 30 s to send what is left of the study, then says what still waits.
-  static func finish(_ mirror: MLflowMirror, studyId: Int64, database: AppDatabase) async {
-    let emptied = await mirror.flush(studyId: studyId, timeout: .seconds(30))
+  /// Runs `body` with `mirror` draining, then gives it up to 30 s to send what is left of the
+  /// study and says what still waits.
+  static func draining<T: Sendable>(
+    _ mirror: MLflowMirror?, studyId: Int64, database: AppDatabase, _ body: () async throws -> T
+  ) async throws -> T {
+    guard let mirror else { return try await body() }
+    let (result, emptied) = try await mirror.draining {
+      let result = try await body()
+      return (result, await mirror.flush(studyId: studyId, timeout: .seconds(30)))
+    }
     let lastError = await mirror.lastError
-    await mirror.stop()
-    guard !emptied, let waiting = try? database.mirrorBacklog(studyId: studyId), waiting > 0 else { return }
+    guard !emptied, let waiting = try? database.mirrorBacklog(studyId: studyId), waiting > 0 else { return result }
     FileHandle.standardError.write(
       Data(
         """
@@ -31,5 +33,6 @@ enum TrackingMirror {
         `hpod tracking status` shows them.
 
         """.utf8))
+    return result
   }
 }

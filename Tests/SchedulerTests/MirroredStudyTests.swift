@@ -104,13 +104,13 @@ struct MLflowMirrorTests {
     let server = try await MLflowServer.start(in: "\(sandbox.root)/mlflow")
     defer { server.kill() }
     let mirror = MLflowMirror(database: sandbox.database)
-    await mirror.start()
+    let mirrorDrain = BackgroundDrain(mirror)
 
     // When a tiered study runs with tracking.mlflow.uri set
     let (study, trials) = try await sandbox.run(spec(server: server, trainer: try trainer()), tracking: mirror)
     #expect(study.state == .completed, "\(study.stateReason ?? "")")
     #expect(await mirror.flush(timeout: .seconds(60)), "the outbox empties")
-    await mirror.stop()
+    await mirrorDrain.stop()
 
     // Then every trial is a run with its params, state and metric history
     try await expectComplete(server, trials: trials)
@@ -176,7 +176,7 @@ struct MLflowMirrorTests {
     settings.maxBackoff = .seconds(1)
     settings.runWait = .milliseconds(500)
     let mirror = MLflowMirror(database: sandbox.database, settings: settings)
-    await mirror.start()
+    let mirrorDrain = BackgroundDrain(mirror)
 
     // Given a study whose trials take a while
     let yaml = spec(server: server, trainer: try trainer(sleep: 0.15), trials: 10)
@@ -193,7 +193,7 @@ struct MLflowMirrorTests {
     let (study, trials) = try await started.value
     #expect(study.state == .completed)
     #expect(await mirror.flush(timeout: .seconds(90)), "the backlog drains once MLflow is back")
-    await mirror.stop()
+    await mirrorDrain.stop()
 
     // Then every run, param, status and metric point is there once
     try await expectComplete(server, trials: trials)
@@ -205,6 +205,7 @@ struct MLflowMirrorTests {
     defer { server.kill() }
     let service = StudyService(database: sandbox.database, home: sandbox.home, maxConcurrentTrials: 2)
     try await service.start()
+    let mirrorDrain = BackgroundDrain(service.mirror)
 
     // A study the daemon runs
     let script = try sandbox.script("score.sh", #"echo "hpod {\"score\": $1}""#)
@@ -230,6 +231,7 @@ struct MLflowMirrorTests {
     }
     #expect(await service.mirror.flush(timeout: .seconds(60)))
     await service.shutdown()
+    await mirrorDrain.stop()
 
     for (name, count) in [("served", 3), ("told", 2)] {
       let body = try await server.get("experiments/get-by-name", ["experiment_name": name])
@@ -249,7 +251,7 @@ struct MLflowMirrorTests {
     var settings = MLflowMirror.Settings()
     settings.runWait = .milliseconds(300)
     let mirror = MLflowMirror(database: sandbox.database, settings: settings)
-    await mirror.start()
+    let mirrorDrain = BackgroundDrain(mirror)
     let script = try sandbox.script(
       "env.sh",
       #"echo "hpod {\"score\": 1, \"has_run\": ${MLFLOW_RUN_ID:+1}0}"; echo "$MLFLOW_TRACKING_URI" > "$HPOD_ARTIFACT_DIR/uri""#
@@ -264,7 +266,7 @@ struct MLflowMirrorTests {
     #expect(uri.trimmingCharacters(in: .whitespacesAndNewlines) == "http://127.0.0.1:\(port)")
     #expect(try sandbox.database.finalMetrics(trialId: trials[0].id!)["has_run"] == 0)
     #expect(await mirror.flush(timeout: .milliseconds(500)) == false)
-    await mirror.stop()
+    await mirrorDrain.stop()
     let status = try #require(try sandbox.database.mirrorStatus().first)
     #expect(status.pendingWrites == 9 && status.unsentMetricPoints == 6 && status.refusedWrites == 0)
     #expect(status.lastError?.contains("did not answer") == true)

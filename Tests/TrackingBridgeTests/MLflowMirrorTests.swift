@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import MLflowTestServer
+import ServiceLifecycle
 import Testing
 
 @testable import TrackingBridge
@@ -38,7 +40,7 @@ struct MLflowMirrorTests {
 
     // When the mirror drains it
     let mirror = MLflowMirror(database: database)
-    await mirror.start()
+    let mirrorDrain = BackgroundDrain(mirror)
     #expect(await mirror.flush(timeout: .seconds(60)))
 
     // Then all params are there (the long one cut and flagged), and both histories in full
@@ -53,7 +55,7 @@ struct MLflowMirrorTests {
     #expect(try await server.metricHistory(runId: runId, key: "loss_top5").count == 1250, "the key is made valid")
 
     // When hpod had created the run but died before recording it (and before the watermark moved)
-    await mirror.stop()
+    await mirrorDrain.stop()
     try await database.writer.write { db in
       try db.execute(sql: "DELETE FROM mirroredRun")
       try db.execute(
@@ -61,9 +63,9 @@ struct MLflowMirrorTests {
         arguments: [study.id!, trial.id!, Date()])
     }
     let restarted = MLflowMirror(database: database)
-    await restarted.start()
+    let restartedDrain = BackgroundDrain(restarted)
     #expect(await restarted.flush(timeout: .seconds(60)))
-    await restarted.stop()
+    await restartedDrain.stop()
 
     // Then the run is found again by its key: one run, the same id, no doubled points
     runs = try await server.runs(experimentId: experiment)
@@ -102,7 +104,7 @@ struct MLflowMirrorTests {
     var settings = MLflowMirror.Settings()
     settings.maxBackoff = .seconds(1)
     let mirror = MLflowMirror(database: database, settings: settings)
-    await mirror.start()
+    let mirrorDrain = BackgroundDrain(mirror)
 
     // When the mirror drains: the healthy study goes through whatever the others do
     #expect(await mirror.flush(studyId: 3, timeout: .seconds(60)))
@@ -116,16 +118,16 @@ struct MLflowMirrorTests {
     #expect(status[1].refusedWrites == 0 && status[1].pendingWrites == 3 && status[1].unsentMetricPoints == 3)
     #expect(status[1].lastError?.contains("401") == true)
     let stopping = ContinuousClock.now
-    await mirror.stop()
+    await mirrorDrain.stop()
     #expect(ContinuousClock.now - stopping < .seconds(3), "stop does not wait out a backoff")
 
     // When the experiment is restored and the refused writes are retried
     _ = try await server.post("experiments/restore", ["experiment_id": created["experiment_id"] as! String])
     #expect(try database.retryRefusedMirrorWrites() == 3)
     let again = MLflowMirror(database: database)
-    await again.start()
+    let againDrain = BackgroundDrain(again)
     #expect(await again.flush(studyId: 1, timeout: .seconds(60)))
-    await again.stop()
+    await againDrain.stop()
     // Then the run is there with its history
     let run = try #require(try database.mirroredRun(trialId: trials["deleted"]!))
     #expect(try await server.metricHistory(runId: run.runId, key: "s").count == 3)
@@ -152,9 +154,9 @@ struct MLflowMirrorTests {
         modelName: "files-model", trialId: trial.id!, studyId: study.id!, value: 1, metricsJSON: "{}",
         paramsJSON: "{}", conditions: "s >= 0", artifactPath: model), alias: "champion", higherIsBetter: true)
     let mirror = MLflowMirror(database: database)
-    await mirror.start()
+    let mirrorDrain = BackgroundDrain(mirror)
     #expect(await mirror.flush(timeout: .seconds(60)))
-    await mirror.stop()
+    await mirrorDrain.stop()
 
     let run = try #require(try database.mirroredRun(trialId: trial.id!))
     #expect(try await server.artifacts(runId: run.runId) == ["my model_1?.npz"], "MLflow refuses # in paths")
@@ -162,6 +164,42 @@ struct MLflowMirrorTests {
     #expect(
       ((version["model_version"] as? [String: Any])?["source"] as? String)?.hasSuffix("/artifacts/my model_1?.npz")
         == true)
+  }
+}
+
+extension MLflowMirrorTests {
+  @Test("as a service, the mirror sends what waits when its group shuts down, then lets go of its lease")
+  func shutdownFlushes() async throws {
+    let server = try await MLflowServer.start(in: "\(sandbox.root)/mlflow")
+    defer { server.kill() }
+    let database = sandbox.database
+    let leasePath = "\(sandbox.root)/mlflow-mirror.lock"
+    // A mirror that would look at the outbox again only in an hour, unless shut down
+    var settings = MLflowMirror.Settings()
+    settings.pollInterval = .seconds(3600)
+    let mirror = MLflowMirror(database: database, leasePath: leasePath, settings: settings)
+    let group = ServiceGroup(services: [mirror], logger: Logger(label: "test"))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      // Given a trial finished while it naps
+      try await Task.sleep(for: .milliseconds(500))
+      let study = try database.createStudy(
+        StudyRecord(
+          name: "late", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize"))
+      try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "late")
+      let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
+      try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
+      #expect(try database.mirrorBacklog() > 0)
+      // When the group shuts down
+      await group.triggerGracefulShutdown()
+      try await tasks.waitForAll()
+    }
+    // Then the trial's run is in MLflow, nothing waits, and the lease is free for the next hpod
+    #expect(try database.mirrorBacklog() == 0)
+    let runs = try await server.runs(experimentId: try await server.experimentId(named: "late"))
+    #expect(runs.count == 1)
+    #expect(runs.first?.info["status"] as? String == "FINISHED")
+    #expect(MirrorLease(path: leasePath).tryAcquire())
   }
 }
 

@@ -20,17 +20,18 @@ public actor MLflowMirror: TrackingSink {
     public var maxBackoff: Duration = .seconds(30)
     /// How long a trial waits for its run before it starts without MLFLOW_RUN_ID.
     public var runWait: Duration = .seconds(5)
+    /// What a daemon that shuts down gives the outbox to empty; the rest stays in the store.
+    public var shutdownFlush: Duration = .seconds(3)
 
     public init() {}
   }
 
   private let database: AppDatabase
   private let logger: Logger
-  private let settings: Settings
+  let settings: Settings
   private let lease: MirrorLease?
   private var clients: [String: MLflowClient] = [:]
   private var targets: [Int64: MirrorTarget] = [:]
-  private var loop: Task<Void, Never>?
   private var nap: Task<Void, any Error>?
   private var napIsWakeable = true
   /// Servers that did not answer (or answered 5xx, 429, 401, 403…), by URI: their writes wait
@@ -59,17 +60,8 @@ public actor MLflowMirror: TrackingSink {
     self.settings = settings
   }
 
-  /// Starts draining in the background until `stop()`.
-  public func start() {
-    guard loop == nil else { return }
-    loop = Task { await self.drainForever() }
-  }
-
-  public func stop() async {
-    loop?.cancel()
-    nap?.cancel()
-    await loop?.value
-    loop = nil
+  /// Lets go of the lease and the HTTP clients once draining has ended.
+  func close() {
     lease?.release()
     clients.values.forEach { $0.invalidate() }
     clients = [:]
@@ -120,7 +112,7 @@ public actor MLflowMirror: TrackingSink {
 
   // MARK: Draining
 
-  private func drainForever() async {
+  func drainForever() async {
     while !Task.isCancelled {
       if let lease, !lease.tryAcquire() {
         // Another hpod drains this store; the runs it creates are read from the store.

@@ -20,7 +20,8 @@ public actor StudyService {
   nonisolated public let home: HpodHome
   nonisolated public let events = EventBus()
   nonisolated public let slots: TrialSlots
-  /// Sends mirrored studies to MLflow from the store's outbox, for as long as the daemon runs.
+  /// Sends mirrored studies to MLflow from the store's outbox: a service of its own in the
+  /// daemon's group (ahead of this one, so it drains until this one has stopped).
   nonisolated public let mirror: MLflowMirror
   private let executor: any TrialExecutor
   let logger: Logger
@@ -49,7 +50,6 @@ public actor StudyService {
 
   /// Resumes every study that was running when the daemon last stopped.
   public func start() async throws {
-    await mirror.start()
     for study in try database.studies().reversed() where study.state == .running {
       do {
         let spec = try specs.spec(of: study)
@@ -134,10 +134,6 @@ public actor StudyService {
       run.stop.stop(reason: "the daemon is shutting down; the study resumes when it restarts", outcome: .running)
     }
     for run in all { await run.task.value }
-    // What the last trials wrote goes out if MLflow answers quickly; the rest stays in the
-    // outbox for the next start.
-    _ = await mirror.flush(timeout: .seconds(3))
-    await mirror.stop()
   }
 
   public func isRunning(_ id: Int64) -> Bool { runs[id] != nil }
