@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "SearchStrategies", targets: ["SearchStrategies"]),
     .library(name: "TrialScheduler", targets: ["TrialScheduler"]),
     .library(name: "TrackingBridge", targets: ["TrackingBridge"]),
+    .library(name: "StudyAnalysis", targets: ["StudyAnalysis"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,11 +42,18 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    .target(name: "DidYouMean", swiftSettings: swiftSettings),
+    .target(
+      name: "StudyAnalysis",
+      dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean"],
+      swiftSettings: swiftSettings
+    ),
     .target(
       name: "TrialScheduler",
       dependencies: [
         "SearchStrategies",
         "TrackingBridge",
+        "DidYouMean",
         "CProcessSpawn",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
@@ -57,6 +65,7 @@ let package = Package(
       name: "hpod",
       dependencies: [
         "TrialScheduler",
+        "StudyAnalysis",
         "SearchStrategies",
         "TrackingBridge",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -80,7 +89,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "bench-dashboard",
-      dependencies: ["TrialScheduler", "TrackingBridge", "SearchStrategies"],
+      dependencies: ["TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies"],
       path: "bench/dashboard/swift",
       swiftSettings: swiftSettings
     ),
@@ -107,6 +116,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "StudyAnalysisTests",
+      dependencies: ["StudyAnalysis", "SearchStrategies", "TrackingBridge"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "SchedulerTests",
       dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge", "MLflowTestServer"],
       swiftSettings: swiftSettings
@@ -114,7 +128,7 @@ let package = Package(
     .testTarget(
       name: "hpodTests",
       dependencies: [
-        "hpod", "TrialScheduler", "TrackingBridge", "SearchStrategies",
+        "hpod", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SearchStrategies
+import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 

@@ -1,5 +1,6 @@
 public import Foundation
 import Synchronization
+public import TrackingBridge
 
 #if canImport(Glibc)
   import Glibc

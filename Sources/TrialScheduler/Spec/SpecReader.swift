@@ -1,3 +1,4 @@
+import DidYouMean
 import Foundation
 import SearchStrategies
 import Yams
@@ -64,7 +65,7 @@ final class SpecReader {
       let keyPath = Self.join(path, key.string)
       if !allowed.contains(key.string) {
         var message = "unknown key '\(key.string)'"
-        if let suggestion = Self.nearest(to: key.string, in: allowed) {
+        if let suggestion = DidYouMean.nearest(to: key.string, in: allowed) {
           message += "; did you mean '\(suggestion)'?"
         } else {
           message += "; expected one of \(allowed.joined(separator: ", "))"
@@ -186,7 +187,7 @@ final class SpecReader {
     if let value = T(rawValue: text) { return value }
     let options = T.allCases.map(\.rawValue)
     var message = "expected one of \(options.joined(separator: ", ")), found \"\(text)\""
-    if let suggestion = Self.nearest(to: text, in: options) { message += "; did you mean '\(suggestion)'?" }
+    if let suggestion = DidYouMean.nearest(to: text, in: options) { message += "; did you mean '\(suggestion)'?" }
     report(at: node, path, message)
     return nil
   }
@@ -294,37 +295,6 @@ final class SpecReader {
     guard let value = Double(amount), value.isFinite else { return nil }
     let bytes = (value * factor).rounded()
     return bytes.isFinite ? bytes : nil
-  }
-
-  // MARK: Suggestions
-
-  /// The closest candidate by edit distance, when it is close enough to be a likely typo.
-  static func nearest(to word: String, in candidates: [String]) -> String? {
-    let lower = word.lowercased()
-    if lower.count >= 3,
-      let prefixed = candidates.first(where: { lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower) })
-    {
-      return prefixed
-    }
-    let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-    return best.1 <= max(2, word.count / 3) ? best.0 : nil
-  }
-
-  static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    guard !a.isEmpty else { return b.count }
-    guard !b.isEmpty else { return a.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-      var current = [i] + Array(repeating: 0, count: b.count)
-      for j in 1...b.count {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-      }
-      previous = current
-    }
-    return previous[b.count]
   }
 }
 

@@ -1,3 +1,4 @@
+import DidYouMean
 import Foundation
 public import SearchStrategies
 public import TrackingBridge
@@ -394,7 +395,7 @@ struct SpecParser {
         let path = "parameters.\(parameter.name).when.\(condition.parameter)"
         guard let parent = byName[condition.parameter] else {
           var message = "condition names unknown parameter '\(condition.parameter)'"
-          if let near = SpecReader.nearest(to: condition.parameter, in: Array(byName.keys)) {
+          if let near = DidYouMean.nearest(to: condition.parameter, in: Array(byName.keys)) {
             message += "; did you mean '\(near)'?"
           }
           reader.report(at: whenNodes[parameter.name], path, message)
@@ -523,7 +524,7 @@ struct SpecParser {
         case .literal: break
         case .parameter(let name) where space != nil && !names.contains(name):
           var message = "placeholder {\(name)} names no parameter"
-          if let near = SpecReader.nearest(to: name, in: names) { message += "; did you mean {\(near)}?" }
+          if let near = DidYouMean.nearest(to: name, in: names) { message += "; did you mean {\(near)}?" }
           reader.report(at: item, path, message)
         case .tierKey(let key):
           if tiers.isEmpty {
@@ -605,7 +606,7 @@ struct SpecParser {
     guard let rule = reader.string(ruleNode, "early_stopping.rule") else { return nil }
     guard let keys = Self.ruleKeys[rule] else {
       var message = "expected one of \(rules.joined(separator: ", ")), found \"\(rule)\""
-      if let near = SpecReader.nearest(to: rule, in: rules) { message += "; did you mean '\(near)'?" }
+      if let near = DidYouMean.nearest(to: rule, in: rules) { message += "; did you mean '\(near)'?" }
       reader.report(at: ruleNode, "early_stopping.rule", message)
       return nil
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SearchStrategies
+import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SearchStrategies
+import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 

@@ -6,6 +6,7 @@
 //     bench-dashboard HOME TRIALS RUNS.jsonl
 import Foundation
 import SearchStrategies
+import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 

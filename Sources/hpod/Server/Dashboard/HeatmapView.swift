@@ -1,4 +1,5 @@
 import Foundation
+import StudyAnalysis
 import TrialScheduler
 
 /// The heatmap as an SVG grid: each cell links to the trial that holds its value; the best

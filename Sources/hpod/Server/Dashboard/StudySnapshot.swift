@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SearchStrategies
+import StudyAnalysis
 import Synchronization
 import TrackingBridge
 import TrialScheduler

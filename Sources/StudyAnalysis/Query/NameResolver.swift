@@ -1,3 +1,5 @@
+import DidYouMean
+
 /// Maps a name as a question wrote it (`F1`, `validation loss`, `acc`, `learning rate`,
 /// `los`) onto one of a study's names (`f1`, `val_loss`, `accuracy`, `lr`, `loss`): exact,
 /// then ignoring case, then ignoring separators, then word by word (each word a prefix of the
@@ -110,7 +112,7 @@ public struct NameResolver: Sendable {
 
   /// Levenshtein distance (the spec reader's, which suggests keys the same way).
   static func editDistance(_ a: String, _ b: String) -> Int {
-    SpecReader.editDistance(a, b)
+    DidYouMean.editDistance(a, b)
   }
 }
 

@@ -1,7 +1,7 @@
 import Testing
 import TrackingBridge
 
-@testable import TrialScheduler
+@testable import StudyAnalysis
 
 @Suite("Plain-language queries: parsing")
 struct QueryParserTests {

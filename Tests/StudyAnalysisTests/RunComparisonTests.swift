@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TrackingBridge
 
-@testable import TrialScheduler
+@testable import StudyAnalysis
 
 @Suite("Run comparison")
 struct RunComparisonTests {

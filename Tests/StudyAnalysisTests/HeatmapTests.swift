@@ -3,7 +3,7 @@ import SearchStrategies
 import Testing
 import TrackingBridge
 
-@testable import TrialScheduler
+@testable import StudyAnalysis
 
 @Suite("Heatmap")
 struct HeatmapTests {

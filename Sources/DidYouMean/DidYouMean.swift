@@ -1,0 +1,33 @@
+/// "Did you mean …?": the candidate a mistyped name most likely meant, for the spec reader's
+/// and the query engine's errors alike.
+public enum DidYouMean {
+  /// The closest candidate by edit distance, when it is close enough to be a likely typo.
+  public static func nearest(to word: String, in candidates: [String]) -> String? {
+    let lower = word.lowercased()
+    if lower.count >= 3,
+      let prefixed = candidates.first(where: { lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower) })
+    {
+      return prefixed
+    }
+    let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+    return best.1 <= max(2, word.count / 3) ? best.0 : nil
+  }
+
+  /// The Levenshtein distance between `a` and `b`.
+  public static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    guard !a.isEmpty else { return b.count }
+    guard !b.isEmpty else { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+      var current = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...b.count {
+        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      previous = current
+    }
+    return previous[b.count]
+  }
+}
