@@ -61,9 +61,16 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // The JSON shapes of hpod's HTTP API and its event streams, for the server and the client.
+    .target(
+      name: "HPODAPI",
+      dependencies: ["TrialScheduler", "TrackingBridge", "SearchStrategies"],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "hpod",
       dependencies: [
+        "HPODAPI",
         "TrialScheduler",
         "StudyAnalysis",
         "SearchStrategies",
@@ -116,6 +123,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "HPODAPITests",
+      dependencies: ["HPODAPI", "TrialScheduler", "TrackingBridge"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "StudyAnalysisTests",
       dependencies: ["StudyAnalysis", "SearchStrategies", "TrackingBridge"],
       swiftSettings: swiftSettings
@@ -128,7 +140,7 @@ let package = Package(
     .testTarget(
       name: "hpodTests",
       dependencies: [
-        "hpod", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies",
+        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

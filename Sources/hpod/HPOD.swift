@@ -1,4 +1,5 @@
 import ArgumentParser
+import HPODAPI
 
 @main
 struct HPOD: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import SearchStrategies
 import Synchronization
 import TrackingBridge
@@ -18,10 +19,12 @@ final class ProgressView: Sendable {
   private struct State {
     var studyStarted = Date()
     var running: [Int64: RunningTrial] = [:]
-    var finished: [TrialState: Int] = [:]
+    /// By state (`completed`, `failed`, ...).
+    var finished: [String: Int] = [:]
     var quickTestsDone = 0
     var fullTrainings = (started: 0, done: 0)
-    var best: [Tier: TrialRecord] = [:]
+    /// By tier (`quick_test`, `full_training`).
+    var best: [String: API.Trial] = [:]
     var registered: String?
     var drawnLines = 0
     var lastDraw = Date.distantPast
@@ -72,39 +75,43 @@ final class ProgressView: Sendable {
     self.init(header: Header(spec: spec), live: live)
   }
 
-  func handle(_ event: StudyEvent) {
+  /// A scheduler's event (`hpod run`), in the same shapes as the daemon's stream.
+  func handle(_ event: StudyEvent) { handle(API.Event.Body(event)) }
+
+  /// An event as the daemon's stream sends it (`hpod watch`).
+  func handle(_ event: API.Event.Body) {
     switch event {
     case .studyStarted(let study, let kept, let reruns):
       var resume = kept > 0 ? "; resuming with \(kept) finished trial(s) kept" : ""
       if reruns > 0 { resume += ", \(reruns) interrupted or crashed trial(s) will run again" }
       emit(
-        "study '\(study.name)' (id \(study.id!)): \(header.algorithm) search, \(budgetText) trials, \(header.parallelism) at a time\(resume)"
+        "study '\(study.name)' (id \(study.id)): \(header.algorithm) search, \(budgetText) trials, \(header.parallelism) at a time\(resume)"
       )
     case .trialStarted(let trial):
-      state.withLock { $0.running[trial.id!] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
-      if !live { emit("trial \(trial.number) started: \(Self.params(trial.paramsJSON))") }
+      state.withLock { $0.running[trial.id] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
+      if !live { emit("trial \(trial.number) started: \(Self.params(trial.params))") }
     case .trialMetrics(let trialId, _, let step, let values):
       state.withLock { state in
         state.running[trialId]?.step = step
         state.running[trialId]?.metrics.merge(values) { _, new in new }
       }
-    case .trialFinished(let trial):
+    case .trialFinished(let trial), .trialPruned(let trial):
       let improved = state.withLock { state -> Bool in
-        state.running[trial.id!] = nil
+        state.running[trial.id] = nil
         state.finished[trial.state, default: 0] += 1
-        if trial.tier == .fullTraining { state.fullTrainings.done += 1 } else { state.quickTestsDone += 1 }
-        guard trial.state == .completed, let value = trial.value else { return false }
+        if trial.tier == Tier.fullTraining.rawValue { state.fullTrainings.done += 1 } else { state.quickTestsDone += 1 }
+        guard trial.state == TrialState.completed.rawValue, let value = trial.value else { return false }
         if let best = state.best[trial.tier]?.value, !header.direction.isBetter(value, than: best) { return false }
         state.best[trial.tier] = trial
         return true
       }
       if !live {
         let value = trial.value.map { " \(header.metric)=\(Self.format($0))" } ?? ""
-        let reason = trial.state == .completed ? "" : ": \(trial.reason ?? "")"
-        let duration = trial.duration.map { String(format: " in %.1fs", $0) } ?? ""
-        let tier = trial.tier == .fullTraining ? " (full training)" : ""
+        let reason = trial.state == TrialState.completed.rawValue ? "" : ": \(trial.reason ?? "")"
+        let duration = trial.durationSeconds.map { String(format: " in %.1fs", $0) } ?? ""
+        let tier = trial.tier == Tier.fullTraining.rawValue ? " (full training)" : ""
         emit(
-          "trial \(trial.number)\(tier) \(trial.state.rawValue)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")"
+          "trial \(trial.number)\(tier) \(trial.state)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")"
         )
       }
     case .trialPromoted(let quickTest, let fullTraining):
@@ -112,9 +119,8 @@ final class ProgressView: Sendable {
       note(
         "promoted quick test \(quickTest.number) (\(header.metric)=\(quickTest.value.map(Self.format) ?? "-")) to full training as trial \(fullTraining.number)"
       )
-    case .modelRegistered(let version, let trial):
-      let line =
-        "registered \(version.modelName) v\(version.version) from trial \(trial.number) (\(version.conditions))"
+    case .modelRegistered(let model, let version, let conditions, let trial):
+      let line = "registered \(model) v\(version) from trial \(trial.number) (\(conditions))"
       state.withLock { $0.registered = line }
       note(line)
     case .registrationSkipped(let trial, let reason):
@@ -123,6 +129,8 @@ final class ProgressView: Sendable {
       note("paused: \(reason)")
     case .studyResumed:
       note("resumed: the store takes writes again")
+    case .lagged(let dropped):
+      note("the view missed \(dropped) events (the daemon's buffer was full); counts may be behind")
     case .studyFinished:
       break
     }
@@ -171,7 +179,7 @@ final class ProgressView: Sendable {
     let elapsed = Int(now.timeIntervalSince(state.studyStarted))
     var counts = ["\(state.running.count) running"]
     for trialState in [TrialState.failed, .timedOut, .pruned, .cancelled] {
-      if let count = state.finished[trialState], count > 0 { counts.append("\(count) \(trialState.rawValue)") }
+      if let count = state.finished[trialState.rawValue], count > 0 { counts.append("\(count) \(trialState.rawValue)") }
     }
     var lines = [
       "\(header.name)  \(bar)  \(done)/\(total) trials  \(counts.joined(separator: "  "))  \(String(format: "%02d:%02d", elapsed / 60, elapsed % 60))"
@@ -180,10 +188,10 @@ final class ProgressView: Sendable {
       lines[0] += "  full trainings \(state.fullTrainings.done)/\(state.fullTrainings.started)"
     }
     for tier in [Tier.quickTest, .fullTraining] {
-      guard let best = state.best[tier], let value = best.value else { continue }
+      guard let best = state.best[tier.rawValue], let value = best.value else { continue }
       let label = !header.hasTiers ? "best" : "best \(tier == .quickTest ? "quick test" : "full training")"
       lines.append(
-        "  \(label) \(header.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.paramsJSON))")
+        "  \(label) \(header.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.params))")
     }
     if state.best.isEmpty { lines.append("  best: no completed trial yet") }
     if let registered = state.registered { lines.append("  \(registered)") }
@@ -201,6 +209,10 @@ final class ProgressView: Sendable {
   static func params(_ json: String) -> String {
     guard let configuration = try? JSONDecoder().decode(Configuration.self, from: Data(json.utf8)) else { return json }
     return configuration.map { "\($0.key)=\(format($0.value))" }.joined(separator: " ")
+  }
+
+  static func params(_ values: [String: ParameterValue]) -> String {
+    Configuration(values).map { "\($0.key)=\(format($0.value))" }.joined(separator: " ")
   }
 
   static func format(_ value: ParameterValue) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HPODAPI
 import Logging
 import SearchStrategies
 import TrackingBridge

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HPODAPI
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -76,9 +77,11 @@ struct Serve: AsyncParsableCommand {
     logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
     let home = store.hpodHome
     let database = try AppDatabase.open(at: home.databasePath)
+    let events = EventBus()
     let service = StudyService(
       database: database, home: home,
-      maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount, logger: logger)
+      maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount, logger: logger,
+      publish: events.publish)
     // Each connection is a descriptor: use what the hard limit allows, and keep a margin for
     // the store, trial pipes and logs below it.
     let files = OpenFileLimit.raiseToHard()
@@ -87,7 +90,7 @@ struct Serve: AsyncParsableCommand {
     settings.idleTimeout = .milliseconds(Int64((idleTimeout * 1000).rounded()))
     settings.maxConnections = maxConnections ?? max(16, min(2048, files - 256))
     settings.eventBuffer = eventBuffer
-    let app = buildApplication(service: service, settings: settings, logger: logger)
+    let app = buildApplication(service: service, events: events, settings: settings, logger: logger)
     // The scheduler starts first and stops last; the HTTP server stops taking requests first.
     let group = ServiceGroup(
       configuration: .init(

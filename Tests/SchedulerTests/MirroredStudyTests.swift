@@ -227,7 +227,7 @@ struct MLflowMirrorTests {
     for value in [0.25, 0.5] {
       let trial = try await service.ask(asked.id!)
       _ = try await service.tell(
-        trial.id!, API.Tell(value: value, metrics: [API.TellMetric(name: "score", step: 1, value: value)]))
+        trial.id!, TrialReport(value: value, metrics: [TrialReport.Point(name: "score", step: 1, value: value)]))
     }
     #expect(await service.mirror.flush(timeout: .seconds(60)))
     await service.shutdown()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HPODAPI
 import Testing
 import TrackingBridge
 import TrialScheduler

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Hummingbird
 import Logging
 import Testing
@@ -15,7 +16,7 @@ struct OpenAPITests {
   @Test("every API and operations route is in docs/openapi.yaml, and every documented operation is routed")
   func documentMatchesRoutes() throws {
     let daemon = try TestDaemon()
-    let router = buildRouter(service: daemon.service, settings: ServerSettings())
+    let router = buildRouter(service: daemon.service, events: daemon.events, settings: ServerSettings())
     // `/api/v1/studies/:id` is `/api/v1/studies/{id}` in OpenAPI.
     let routed = Set(
       router.routes.map { route -> String in

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Testing
 import TrackingBridge
 import TrialScheduler

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -14,20 +15,22 @@ import TrialScheduler
 struct TestDaemon {
   let folder: String
   let service: StudyService
+  let events = EventBus()
 
   init(maxConcurrentTrials: Int = 2) throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-server-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let home = HpodHome(path: "\(folder)/home")
     service = StudyService(
-      database: try AppDatabase.open(at: home.databasePath), home: home, maxConcurrentTrials: maxConcurrentTrials)
+      database: try AppDatabase.open(at: home.databasePath), home: home, maxConcurrentTrials: maxConcurrentTrials,
+      publish: events.publish)
   }
 
   func test<R: Sendable>(token: String? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> R)
     async throws -> R
   {
     let app = buildApplication(
-      service: service, settings: ServerSettings(port: 0, token: token), logger: Logger(label: "test"),
+      service: service, events: events, settings: ServerSettings(port: 0, token: token), logger: Logger(label: "test"),
       services: [SchedulerService(service: service)])
     return try await app.test(.live, body)
   }

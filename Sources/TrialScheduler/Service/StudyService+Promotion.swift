@@ -8,7 +8,7 @@ extension StudyService {
   /// `max_full_trainings` say. The request is stored first (it survives a restart); a running
   /// study's runner is woken to start it, and a study that has ended runs again for it (an
   /// interrupted or cancelled study resumes its search too).
-  public func promote(_ studyId: Int64, trialNumber: Int) throws -> API.Promotion {
+  public func promote(_ studyId: Int64, trialNumber: Int) throws -> PromotionOutcome {
     let study = try existing(studyId)
     let spec = try specs.spec(of: study)
     guard !spec.isAskAndTell else {
@@ -30,8 +30,8 @@ extension StudyService {
         "trial \(trialNumber) is \(trial.state.rawValue); only a completed quick test can be trained in full")
     }
     if let full = try database.fullTraining(of: trial.id!) {
-      return API.Promotion(
-        quickTest: API.Trial(trial), fullTraining: API.Trial(full), requested: false,
+      return PromotionOutcome(
+        quickTest: trial, fullTraining: full, requested: false,
         message: "trial \(trialNumber) already has a full training: trial \(full.number) (\(full.state.rawValue))")
     }
     guard study.state != .failed else {
@@ -52,6 +52,6 @@ extension StudyService {
         : "full training of trial \(trialNumber) requested: study \(studyId) resumes (its search too) and runs it"
     }
     logger.info("study \(studyId): \(message)")
-    return API.Promotion(quickTest: API.Trial(trial), fullTraining: nil, requested: true, message: message)
+    return PromotionOutcome(quickTest: trial, fullTraining: nil, requested: true, message: message)
   }
 }

@@ -18,7 +18,8 @@ public import TrackingBridge
 public actor StudyService {
   nonisolated public let database: AppDatabase
   nonisolated public let home: HpodHome
-  nonisolated public let events = EventBus()
+  /// Where every study's events go (the daemon's event streams).
+  nonisolated let publish: @Sendable (StudyEvent, _ studyId: Int64) -> Void
   nonisolated public let slots: TrialSlots
   /// Sends mirrored studies to MLflow from the store's outbox: a service of its own in the
   /// daemon's group (ahead of this one, so it drains until this one has stopped).
@@ -37,8 +38,10 @@ public actor StudyService {
   public init(
     database: AppDatabase, home: HpodHome, maxConcurrentTrials: Int,
     executor: any TrialExecutor = LocalProcessExecutor(),
-    logger: Logger = Logger(label: "hpod.service")
+    logger: Logger = Logger(label: "hpod.service"),
+    publish: @escaping @Sendable (StudyEvent, _ studyId: Int64) -> Void = { _, _ in }
   ) {
+    self.publish = publish
     self.database = database
     self.home = home
     self.slots = TrialSlots(limit: maxConcurrentTrials)
@@ -138,25 +141,21 @@ public actor StudyService {
 
   public func isRunning(_ id: Int64) -> Bool { runs[id] != nil }
 
-  /// A study as the API shows it (its spec parsed once and kept). Reads run in parallel,
-  /// off the actor.
-  nonisolated public func describe(_ study: StudyRecord) throws -> API.Study {
+  /// A study with its spec (parsed once and kept) and its trials' summary. Reads run in
+  /// parallel, off the actor.
+  nonisolated public func describe(_ study: StudyRecord) throws -> StudyDescription {
     let spec = try? specs.spec(of: study)
     let summary = try summaries.summary(of: study.id!) {
       try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
     }
-    var described = API.Study(study, spec: spec, summary: summary)
-    if let reason = pauses.reasons.withLock({ $0[study.id!] }) {
-      described.state = "paused"
-      described.stateReason = reason
-    }
-    return described
+    return StudyDescription(
+      study: study, spec: spec, summary: summary, pausedFor: pauses.reasons.withLock { $0[study.id!] })
   }
 
   /// Why each paused study waits, by id.
   nonisolated public var pausedStudies: [Int64: String] { pauses.reasons.withLock { $0 } }
 
-  nonisolated public func describe(_ id: Int64) throws -> API.Study { try describe(try existing(id)) }
+  nonisolated public func describe(_ id: Int64) throws -> StudyDescription { try describe(try existing(id)) }
 
   /// A study's spec, parsed once and kept.
   nonisolated public func spec(of study: StudyRecord) throws -> StudySpec { try specs.spec(of: study) }
@@ -169,7 +168,7 @@ public actor StudyService {
     let stop = StopSignal()
     let wakeup = Wakeup()
     let studyId = study.id!
-    let events = events
+    let publish = publish
     let summaries = summaries
     let pauses = pauses
     let logger = logger
@@ -191,7 +190,7 @@ public actor StudyService {
           default: break
           }
           summaries.invalidate(studyId)
-          events.publish(event, studyId: studyId)
+          publish(event, studyId)
         })
     } catch {
       do { try database.setStudyState(id: studyId, .failed, reason: "\(error)") } catch let storeError {
@@ -308,29 +307,26 @@ extension StudyService {
       studyId: studyId, tier: spec.searchTier, params: params, paramsJSON: StudyRunner.json(configuration))
     let started = try database.startTrial(trial, pid: 0, processStartTicks: nil, runDirectory: "") ?? trial
     summaries.invalidate(studyId)
-    events.publish(.trialStarted(started), studyId: studyId)
+    publish(.trialStarted(started), studyId)
     return started
   }
 
   /// Finishes an asked trial with its result; completes the study when its budget is spent.
-  public func tell(_ trialId: Int64, _ tell: API.Tell) throws -> TrialRecord {
+  public func tell(_ trialId: Int64, _ tell: TrialReport) throws -> TrialRecord {
     guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
     guard trial.state == .running, trial.pid == 0 else {
       throw ServiceError.conflict(
         "trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
     }
-    let state =
-      try tell.state.map { text -> TrialState in
-        guard let state = TrialState(rawValue: text), state.isFinished else {
-          throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(text)\"")
-        }
-        return state
-      } ?? (tell.value == nil ? .failed : .completed)
+    let state = tell.state ?? (tell.value == nil ? .failed : .completed)
+    guard state.isFinished else {
+      throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(state.rawValue)\"")
+    }
     if state == .completed, tell.value?.isFinite != true {
       throw ServiceError.badRequest("a completed trial needs a finite \"value\"")
     }
     let now = Int64(Date().timeIntervalSince1970 * 1000)
-    let points = (tell.metrics ?? []).filter(\.value.isFinite).map {
+    let points = tell.metrics.filter(\.value.isFinite).map {
       MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
     }
     guard
@@ -338,7 +334,7 @@ extension StudyService {
         id: trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
     else { throw ServiceError.conflict("trial \(trialId) already finished") }
     summaries.invalidate(trial.studyId)
-    events.publish(.trialFinished(finished), studyId: trial.studyId)
+    publish(.trialFinished(finished), trial.studyId)
     mirror.wake()
     let study = try existing(trial.studyId)
     let spec = try specs.spec(of: study)
@@ -346,7 +342,7 @@ extension StudyService {
     if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
       try database.setStudyState(id: trial.studyId, .completed)
       if let final = try database.study(id: trial.studyId) {
-        events.publish(.studyFinished(final), studyId: trial.studyId)
+        publish(.studyFinished(final), trial.studyId)
       }
     }
     return finished

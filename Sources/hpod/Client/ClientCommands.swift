@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HPODAPI
 import TrackingBridge
 import TrialScheduler
 
@@ -122,48 +123,17 @@ struct Watch: AsyncParsableCommand {
     }
     try await client.events("api/v1/studies/\(id)/events") { event in
       if json {
-        let line = HPODClient.json(event.data.merging(["type": .string(event.type)]) { current, _ in current })
+        let data = String(decoding: event.data, as: UTF8.self)
+        let line = "{\"type\":\"\(event.type)\"" + (data.count > 2 ? "," + data.dropFirst() : "}")
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
-      } else if let converted = Self.studyEvent(event) {
-        progress.handle(converted)
+      } else {
+        progress.handle(event.body)
       }
-      return event.type != "study_finished"
+      if case .studyFinished = event.body { return false }
+      return true
     }
     progress.finish()
     if !json { print(Status.describe(try await client.get("api/v1/studies/\(id)"))) }
-  }
-
-  /// The API's event as the view's event.
-  static func studyEvent(_ event: API.Event) -> StudyEvent? {
-    let trial = event.decode("trial", as: API.Trial.self).map(TrialRecord.init)
-    switch event.type {
-    case "trial_started": return trial.map(StudyEvent.trialStarted)
-    case "trial_finished", "trial_pruned": return trial.map(StudyEvent.trialFinished)
-    case "trial_metrics":
-      guard let trialId = event.decode("trial_id", as: Int64.self), let number = event.decode("number", as: Int.self),
-        let step = event.decode("step", as: Int.self), let values = event.decode("values", as: [String: Double].self)
-      else { return nil }
-      return .trialMetrics(trialId: trialId, number: number, step: step, values: values)
-    case "trial_promoted":
-      guard let quick = event.decode("quick_test", as: API.Trial.self),
-        let full = event.decode("full_training", as: API.Trial.self)
-      else { return nil }
-      return .trialPromoted(quickTest: TrialRecord(quick), fullTraining: TrialRecord(full))
-    case "registration_skipped":
-      guard let trial, let reason = event.decode("reason", as: String.self) else { return nil }
-      return .registrationSkipped(trial, reason: reason)
-    case "model_registered":
-      guard let trial, let model = event.decode("model", as: String.self),
-        let version = event.decode("version", as: Int.self)
-      else { return nil }
-      return .modelRegistered(
-        ModelVersion(
-          modelName: model, version: version, trialId: trial.id ?? 0, studyId: trial.studyId, value: trial.value,
-          metricsJSON: "{}", paramsJSON: trial.paramsJSON,
-          conditions: event.decode("conditions", as: String.self) ?? "its thresholds", artifactPath: nil),
-        trial: trial)
-    default: return nil
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HPODAPI
 import TrackingBridge
 import TrialScheduler
 

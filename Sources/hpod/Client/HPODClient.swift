@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Synchronization
 import TrialScheduler
 
@@ -182,10 +183,8 @@ final class ServerSentEvents: Sendable {
       if line.hasPrefix("event:") { type = line.dropFirst(6).trimmingCharacters(in: .whitespaces) }
       if line.hasPrefix("data:") { data += line.dropFirst(5).trimmingCharacters(in: .whitespaces) }
     }
-    guard !data.isEmpty, let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(data.utf8)),
-      case .number(let study)? = object["study_id"]
-    else { return nil }
-    return API.Event(type: type, studyId: Int64(study), data: object)
+    guard !data.isEmpty else { return nil }
+    return try? API.Event(type: type, data: Data(data.utf8))
   }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HPODAPI
 import StudyAnalysis
 import TrackingBridge
 import TrialScheduler

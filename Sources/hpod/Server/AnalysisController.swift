@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Hummingbird
 import SearchStrategies
 import StudyAnalysis
@@ -64,7 +65,7 @@ struct AnalysisController {
     let id = try context.parameters.require("id", as: Int64.self)
     let number = try context.parameters.require("number", as: Int.self)
     return try await mapped {
-      let answer = try await service.promote(id, trialNumber: number)
+      let answer = API.Promotion(try await service.promote(id, trialNumber: number))
       return JSONBody(answer, status: answer.requested ? .accepted : .ok)
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -26,9 +27,9 @@ typealias AppRequestContext = BasicRequestContext
 /// The HTTP application around a `StudyService`, built apart from the CLI so tests build it
 /// without parsing arguments.
 func buildApplication(
-  service: StudyService, settings: ServerSettings, logger: Logger, services: [any Service] = []
+  service: StudyService, events: EventBus, settings: ServerSettings, logger: Logger, services: [any Service] = []
 ) -> some ApplicationProtocol {
-  let router = buildRouter(service: service, settings: settings)
+  let router = buildRouter(service: service, events: events, settings: settings)
   let (seconds, attoseconds) = settings.idleTimeout.components
   return Application(
     router: router,
@@ -42,7 +43,7 @@ func buildApplication(
 }
 
 /// Every route of the daemon: the API, the operations endpoints and the dashboard.
-func buildRouter(service: StudyService, settings: ServerSettings) -> Router<AppRequestContext> {
+func buildRouter(service: StudyService, events: EventBus, settings: ServerSettings) -> Router<AppRequestContext> {
   let router = Router(context: AppRequestContext.self)
   router.add(middleware: JSONErrorMiddleware())
   if let token = settings.token, !token.isEmpty {
@@ -54,7 +55,7 @@ func buildRouter(service: StudyService, settings: ServerSettings) -> Router<AppR
   let api = router.group("api/v1")
   StudiesController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
-  EventsController(service: service, capacity: settings.eventBuffer).add(to: api)
+  EventsController(service: service, events: events, capacity: settings.eventBuffer).add(to: api)
   AnalysisController(service: service, snapshots: snapshots).add(to: api)
   return router
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
@@ -7,6 +8,7 @@ import TrialScheduler
 /// Server-sent events: /api/v1/studies/{id}/events for one study, /api/v1/events for all.
 struct EventsController {
   let service: StudyService
+  let events: EventBus
   /// Events a client may fall behind by (see `EventSubscription`).
   var capacity = EventSubscription.capacity
   static let keepAlive: Duration = .seconds(15)
@@ -17,7 +19,7 @@ struct EventsController {
       let id = try context.parameters.require("id", as: Int64.self)
       return try await mapped {
         _ = try service.existing(id)
-        let subscription = service.events.subscribe(studyId: id, capacity: capacity)
+        let subscription = events.subscribe(studyId: id, capacity: capacity)
         // Looked up after subscribing: a study that ended before (or while) the reader came
         // still ends its stream, with its final state.
         let study = try service.existing(id)
@@ -28,7 +30,7 @@ struct EventsController {
   }
 
   func stream(studyId: Int64?) -> Response {
-    stream(service.events.subscribe(studyId: studyId, capacity: capacity))
+    stream(events.subscribe(studyId: studyId, capacity: capacity))
   }
 
   func stream(_ subscription: EventSubscription) -> Response {

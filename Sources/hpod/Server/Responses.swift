@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import HTTPTypes
 import Hummingbird
 import NIOCore

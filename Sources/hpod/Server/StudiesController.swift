@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -52,27 +53,27 @@ struct StudiesController {
     let base = request.headers[HTTPField.Name("X-HPOD-Base-Dir")!]
     return try await mapped {
       let study = try await service.submit(yaml: yaml, file: file, baseDirectory: base)
-      return JSONBody(try await service.describe(study), status: .created)
+      return JSONBody(API.Study(try await service.describe(study)), status: .created)
     }
   }
 
   @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONBody<API.StudyList> {
     let studies = try service.database.studies()
     var described: [API.Study] = []
-    for study in studies { described.append(try await service.describe(study)) }
+    for study in studies { described.append(API.Study(try await service.describe(study))) }
     return JSONBody(API.StudyList(studies: described))
   }
 
   @Sendable func get(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
     let id = try context.parameters.require("id", as: Int64.self)
-    return try await mapped { JSONBody(try await service.describe(id)) }
+    return try await mapped { JSONBody(API.Study(try await service.describe(id))) }
   }
 
   @Sendable func cancel(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
     let id = try context.parameters.require("id", as: Int64.self)
     return try await mapped {
       let study = try await service.cancel(id)
-      return JSONBody(try await service.describe(study))
+      return JSONBody(API.Study(try await service.describe(study)))
     }
   }
 
@@ -80,7 +81,7 @@ struct StudiesController {
     let id = try context.parameters.require("id", as: Int64.self)
     return try await mapped {
       let study = try await service.resume(id)
-      return JSONBody(try await service.describe(study))
+      return JSONBody(API.Study(try await service.describe(study)))
     }
   }
 
@@ -126,7 +127,7 @@ struct StudiesController {
   @Sendable func best(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Trial> {
     let id = try context.parameters.require("id", as: Int64.self)
     return try await mapped {
-      guard let best = try await service.describe(id).best else {
+      guard let best = API.Study(try await service.describe(id)).best else {
         throw ServiceError.notFound("study \(id) has no completed trial yet")
       }
       return JSONBody(best)

@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Hummingbird
 import NIOCore
 import TrackingBridge
@@ -77,7 +78,7 @@ struct TrialsController {
     var request = request
     let body = try await request.collectBody(limit: maxBodyBytes)
     let tell = try API.decoder.decode(API.Tell.self, from: Data(buffer: body))
-    return try await mapped { JSONBody(API.Trial(try await service.tell(id, tell))) }
+    return try await mapped { JSONBody(API.Trial(try await service.tell(id, try tell.report()))) }
   }
 }
 

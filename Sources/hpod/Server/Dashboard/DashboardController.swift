@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -27,7 +28,7 @@ struct DashboardController {
   @Sendable func studies(request: Request, context: AppRequestContext) async throws -> Response {
     let started = ContinuousClock.now
     var described: [API.Study] = []
-    for study in try service.database.studies() { described.append(try service.describe(study)) }
+    for study in try service.database.studies() { described.append(API.Study(try service.describe(study))) }
     return try Self.respond(StudiesPage(studies: described).page(), request: request, started: started)
   }
 
@@ -79,7 +80,7 @@ struct DashboardController {
     let id = try context.parameters.require("id", as: Int64.self)
     let number = try context.parameters.require("number", as: Int.self)
     do {
-      let answer = try await service.promote(id, trialNumber: number)
+      let answer = API.Promotion(try await service.promote(id, trialNumber: number))
       return Response(
         status: .seeOther,
         headers: [.location: "/studies/\(id)/runs/\(number)" + HTML.query([("message", answer.message)])])

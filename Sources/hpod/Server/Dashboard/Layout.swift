@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 
 /// The page shell every dashboard page shares: head, styles, header, and the small inline
 /// script for live updates (server-sent events), part refreshes and the promote buttons.

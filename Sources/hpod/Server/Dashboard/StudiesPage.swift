@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import TrialScheduler
 
 /// The list of studies: state, progress and best value, refreshed on every study's events.

@@ -1,6 +1,7 @@
 public import Foundation
 public import SearchStrategies
 public import TrackingBridge
+public import TrialScheduler
 
 /// The JSON shapes of the HTTP API (docs/API.md), shared by the daemon and its clients.
 public enum API {
@@ -225,25 +226,6 @@ public enum API {
 
     public init(error: Detail) {
       self.error = error
-    }
-  }
-
-  /// One server-sent event: its type and its JSON data.
-  public struct Event: Sendable {
-    public var type: String
-    public var studyId: Int64
-    public var data: [String: JSONValue]
-
-    public init(type: String, studyId: Int64, data: [String: JSONValue]) {
-      self.type = type
-      self.studyId = studyId
-      self.data = data
-    }
-
-    /// A field of the event decoded as an API type (`trial`, `study`, ...).
-    public func decode<T: Decodable>(_ key: String, as type: T.Type = T.self) -> T? {
-      guard let value = data[key], let json = try? JSONEncoder().encode(value) else { return nil }
-      return try? API.decoder.decode(T.self, from: json)
     }
   }
 

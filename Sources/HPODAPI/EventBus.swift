@@ -1,6 +1,7 @@
 public import Foundation
 import Synchronization
 public import TrackingBridge
+public import TrialScheduler
 
 /// Fans study events out to subscribers (server-sent event streams). Each event is encoded
 /// once and the same text is shared by every subscriber, and each subscriber holds at most
@@ -110,7 +111,7 @@ public final class EventSubscription: Sendable {
       let ready: [String]?? = state.withLock { state in
         var batch: [String] = []
         if state.dropped > 0 {
-          batch.append("event: lagged\ndata: {\"dropped\":\(state.dropped)}\n\n")
+          batch.append(API.Event(studyId: nil, body: .lagged(dropped: state.dropped)).serverSentEvent)
           state.dropped = 0
         }
         batch += state.queue
@@ -122,61 +123,5 @@ public final class EventSubscription: Sendable {
       }
       if let ready { continuation.resume(returning: ready) }
     }
-  }
-}
-
-extension API.Event {
-  public init(_ event: StudyEvent, studyId: Int64) {
-    var data: [String: JSONValue] = ["study_id": .number(Double(studyId))]
-    switch event {
-    case .studyStarted(let study, let kept, let reruns):
-      type = "study_started"
-      data["study"] = JSONValue(encoding: API.Study(study, spec: nil, summary: nil))
-      data["kept_trials"] = .number(Double(kept))
-      data["rerun_trials"] = .number(Double(reruns))
-    case .trialStarted(let trial):
-      type = "trial_started"
-      data["trial"] = JSONValue(encoding: API.Trial(trial))
-    case .trialMetrics(let trialId, let number, let step, let values):
-      type = "trial_metrics"
-      data["trial_id"] = .number(Double(trialId))
-      data["number"] = .number(Double(number))
-      data["step"] = .number(Double(step))
-      data["values"] = .object(values.mapValues { .number($0) })
-    case .trialFinished(let trial):
-      type = trial.state == .pruned ? "trial_pruned" : "trial_finished"
-      data["trial"] = JSONValue(encoding: API.Trial(trial))
-    case .trialPromoted(let quickTest, let fullTraining):
-      type = "trial_promoted"
-      data["quick_test"] = JSONValue(encoding: API.Trial(quickTest))
-      data["full_training"] = JSONValue(encoding: API.Trial(fullTraining))
-    case .modelRegistered(let version, let trial):
-      type = "model_registered"
-      data["model"] = .string(version.modelName)
-      data["version"] = .number(Double(version.version))
-      data["conditions"] = .string(version.conditions)
-      data["trial"] = JSONValue(encoding: API.Trial(trial))
-    case .registrationSkipped(let trial, let reason):
-      type = "registration_skipped"
-      data["trial"] = JSONValue(encoding: API.Trial(trial))
-      data["reason"] = .string(reason)
-    case .studyPaused(let reason):
-      type = "study_paused"
-      data["reason"] = .string(reason)
-    case .studyResumed(let reason):
-      type = "study_resumed"
-      data["paused_for"] = .string(reason)
-    case .studyFinished(let study):
-      type = "study_finished"
-      data["study"] = JSONValue(encoding: API.Study(study, spec: nil, summary: nil))
-    }
-    self.studyId = studyId
-    self.data = data
-  }
-
-  /// The event as server-sent-event text.
-  public var serverSentEvent: String {
-    let json = (try? String(decoding: API.encoder.encode(data), as: UTF8.self)) ?? "{}"
-    return "event: \(type)\ndata: \(json)\n\n"
   }
 }

@@ -1,0 +1,37 @@
+import TrackingBridge
+public import TrialScheduler
+
+// The service's answers in the API's shapes, and the API's requests as the service's types.
+
+extension API.Study {
+  public init(_ described: StudyDescription) {
+    self.init(described.study, spec: described.spec, summary: described.summary)
+    if let reason = described.pausedFor {
+      state = "paused"
+      stateReason = reason
+    }
+  }
+}
+
+extension API.Promotion {
+  public init(_ outcome: PromotionOutcome) {
+    self.init(
+      quickTest: API.Trial(outcome.quickTest), fullTraining: outcome.fullTraining.map(API.Trial.init),
+      requested: outcome.requested, message: outcome.message)
+  }
+}
+
+extension API.Tell {
+  /// The told result; a state that is not a finished one is a bad request that says which are.
+  public func report() throws -> TrialReport {
+    let state = try self.state.map { text -> TrialState in
+      guard let state = TrialState(rawValue: text), state.isFinished else {
+        throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(text)\"")
+      }
+      return state
+    }
+    return TrialReport(
+      value: value, state: state, reason: reason,
+      metrics: (metrics ?? []).map { TrialReport.Point(name: $0.name, step: $0.step, value: $0.value) })
+  }
+}

@@ -1,0 +1,204 @@
+public import Foundation
+public import TrialScheduler
+
+extension API {
+  /// One event of a study's stream, typed: the server encodes it once for every reader, the
+  /// client decodes it back into the same cases. On the wire it is `event: <type>` and
+  /// `data: <JSON object>` with `study_id` and the case's fields (docs/API.md, Events).
+  public struct Event: Sendable, Hashable {
+    public enum Body: Sendable, Hashable {
+      case studyStarted(study: Study, keptTrials: Int, rerunTrials: Int)
+      case trialStarted(Trial)
+      case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])
+      /// Completed, failed, timed out or cancelled.
+      case trialFinished(Trial)
+      /// Stopped early by the study's rule; its `reason` says which rule, step and why.
+      case trialPruned(Trial)
+      case trialPromoted(quickTest: Trial, fullTraining: Trial)
+      case modelRegistered(model: String, version: Int, conditions: String, trial: Trial)
+      case registrationSkipped(Trial, reason: String)
+      case studyPaused(reason: String)
+      case studyResumed(pausedFor: String)
+      case studyFinished(Study)
+      /// This reader fell behind and missed `dropped` newer events (no study id).
+      case lagged(dropped: Int)
+    }
+
+    /// Nil for `lagged`, which is about the stream rather than one study.
+    public var studyId: Int64?
+    public var body: Body
+
+    public init(studyId: Int64?, body: Body) {
+      self.studyId = studyId
+      self.body = body
+    }
+
+    /// The scheduler's event in the API's shapes.
+    public init(_ event: StudyEvent, studyId: Int64) {
+      self.init(studyId: studyId, body: Body(event))
+    }
+
+    /// The SSE `event:` name.
+    public var type: String {
+      switch body {
+      case .studyStarted: "study_started"
+      case .trialStarted: "trial_started"
+      case .trialMetrics: "trial_metrics"
+      case .trialFinished: "trial_finished"
+      case .trialPruned: "trial_pruned"
+      case .trialPromoted: "trial_promoted"
+      case .modelRegistered: "model_registered"
+      case .registrationSkipped: "registration_skipped"
+      case .studyPaused: "study_paused"
+      case .studyResumed: "study_resumed"
+      case .studyFinished: "study_finished"
+      case .lagged: "lagged"
+      }
+    }
+
+    /// The event's `data:` object.
+    public var data: Data {
+      (try? API.encoder.encode(Fields(self))) ?? Data("{}".utf8)
+    }
+
+    /// The event as server-sent-event text.
+    public var serverSentEvent: String {
+      "event: \(type)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+    }
+
+    /// The event a stream sent as `type` and `data`; nil for a type this client does not
+    /// know (a newer server's), which a reader skips.
+    public init?(type: String, data: Data) throws {
+      let fields = try API.decoder.decode(Fields.self, from: data)
+      guard let body = try fields.body(type: type) else { return nil }
+      self.init(studyId: fields.studyId, body: body)
+    }
+  }
+}
+
+extension API.Event.Body {
+  /// The scheduler's event in the API's shapes.
+  public init(_ event: StudyEvent) {
+    switch event {
+    case .studyStarted(let study, let kept, let reruns):
+      self = .studyStarted(study: API.Study(study, spec: nil, summary: nil), keptTrials: kept, rerunTrials: reruns)
+    case .trialStarted(let trial): self = .trialStarted(API.Trial(trial))
+    case .trialMetrics(let trialId, let number, let step, let values):
+      self = .trialMetrics(trialId: trialId, number: number, step: step, values: values)
+    case .trialFinished(let trial):
+      self = trial.state == .pruned ? .trialPruned(API.Trial(trial)) : .trialFinished(API.Trial(trial))
+    case .trialPromoted(let quickTest, let fullTraining):
+      self = .trialPromoted(quickTest: API.Trial(quickTest), fullTraining: API.Trial(fullTraining))
+    case .modelRegistered(let version, let trial):
+      self = .modelRegistered(
+        model: version.modelName, version: version.version, conditions: version.conditions, trial: API.Trial(trial))
+    case .registrationSkipped(let trial, let reason): self = .registrationSkipped(API.Trial(trial), reason: reason)
+    case .studyPaused(let reason): self = .studyPaused(reason: reason)
+    case .studyResumed(let reason): self = .studyResumed(pausedFor: reason)
+    case .studyFinished(let study): self = .studyFinished(API.Study(study, spec: nil, summary: nil))
+    }
+  }
+}
+
+/// Every field any event has, each optional: one object to encode from and decode into.
+private struct Fields: Codable {
+  var studyId: Int64?
+  var study: API.Study?
+  var keptTrials: Int?
+  var rerunTrials: Int?
+  var trial: API.Trial?
+  var trialId: Int64?
+  var number: Int?
+  var step: Int?
+  var values: [String: Double]?
+  var quickTest: API.Trial?
+  var fullTraining: API.Trial?
+  var model: String?
+  var version: Int?
+  var conditions: String?
+  var reason: String?
+  var pausedFor: String?
+  var dropped: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case studyId = "study_id"
+    case study
+    case keptTrials = "kept_trials"
+    case rerunTrials = "rerun_trials"
+    case trial
+    case trialId = "trial_id"
+    case number, step, values
+    case quickTest = "quick_test"
+    case fullTraining = "full_training"
+    case model, version, conditions, reason
+    case pausedFor = "paused_for"
+    case dropped
+  }
+
+  init(_ event: API.Event) {
+    studyId = event.studyId
+    switch event.body {
+    case .studyStarted(let study, let kept, let reruns):
+      self.study = study
+      keptTrials = kept
+      rerunTrials = reruns
+    case .trialStarted(let trial), .trialFinished(let trial), .trialPruned(let trial): self.trial = trial
+    case .trialMetrics(let trialId, let number, let step, let values):
+      self.trialId = trialId
+      self.number = number
+      self.step = step
+      self.values = values
+    case .trialPromoted(let quickTest, let fullTraining):
+      self.quickTest = quickTest
+      self.fullTraining = fullTraining
+    case .modelRegistered(let model, let version, let conditions, let trial):
+      self.model = model
+      self.version = version
+      self.conditions = conditions
+      self.trial = trial
+    case .registrationSkipped(let trial, let reason):
+      self.trial = trial
+      self.reason = reason
+    case .studyPaused(let reason): self.reason = reason
+    case .studyResumed(let pausedFor): self.pausedFor = pausedFor
+    case .studyFinished(let study): self.study = study
+    case .lagged(let dropped): self.dropped = dropped
+    }
+  }
+
+  /// The case `type` names, with the fields it needs; a known type missing one is an error.
+  func body(type: String) throws -> API.Event.Body? {
+    func need<T>(_ value: T?, _ key: CodingKeys) throws -> T {
+      guard let value else {
+        throw DecodingError.keyNotFound(
+          key, .init(codingPath: [], debugDescription: "a \(type) event needs \"\(key.rawValue)\""))
+      }
+      return value
+    }
+    switch type {
+    case "study_started":
+      return .studyStarted(
+        study: try need(study, .study), keptTrials: keptTrials ?? 0, rerunTrials: rerunTrials ?? 0)
+    case "trial_started": return .trialStarted(try need(trial, .trial))
+    case "trial_metrics":
+      return .trialMetrics(
+        trialId: try need(trialId, .trialId), number: try need(number, .number), step: try need(step, .step),
+        values: try need(values, .values))
+    case "trial_finished": return .trialFinished(try need(trial, .trial))
+    case "trial_pruned": return .trialPruned(try need(trial, .trial))
+    case "trial_promoted":
+      return .trialPromoted(
+        quickTest: try need(quickTest, .quickTest), fullTraining: try need(fullTraining, .fullTraining))
+    case "model_registered":
+      return .modelRegistered(
+        model: try need(model, .model), version: try need(version, .version), conditions: conditions ?? "",
+        trial: try need(trial, .trial))
+    case "registration_skipped": return .registrationSkipped(try need(trial, .trial), reason: try need(reason, .reason))
+    case "study_paused": return .studyPaused(reason: try need(reason, .reason))
+    case "study_resumed": return .studyResumed(pausedFor: try need(pausedFor, .pausedFor))
+    case "study_finished": return .studyFinished(try need(study, .study))
+    case "lagged": return .lagged(dropped: try need(dropped, .dropped))
+    default: return nil
+    }
+  }
+}
