@@ -284,4 +284,20 @@ struct SpecValidationTests {
       #expect(error.description.hasPrefix("invalid study spec (3 problems):"))
     }
   }
+
+  @Test("a spec without a tracking server takes MLFLOW_TRACKING_URI from the environment it is given")
+  func trackingFromEnvironment() throws {
+    let yaml = """
+      name: env
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, max_trials: 2}
+      parameters: {x: {type: float, min: 0, max: 1}}
+      trial: {command: [./train.sh, "{x}"]}
+      """
+    let given = try StudySpec.parse(
+      yaml: yaml, file: "study.yaml", baseDirectory: "/tmp", environment: ["MLFLOW_TRACKING_URI": "http://mlflow:5000"])
+    #expect(given.tracking.mlflowURI == "http://mlflow:5000")
+    let none = try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: "/tmp", environment: [:])
+    #expect(none.tracking.mlflowURI == nil)
+  }
 }
