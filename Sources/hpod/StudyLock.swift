@@ -1,13 +1,11 @@
 import Foundation
+import TrackingBridge
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// An exclusive lock on a study for the life of this process, so two `hpod run` of the same
-/// study never run its trials twice. The kernel drops it if hpod dies.
+/// An exclusive lock on a study's name for the life of this process, so two `hpod run` of the
+/// same spec never create the study twice (the study's own lease guards its trials once it
+/// exists). The kernel drops it if hpod dies.
 struct StudyLock {
-  private let fd: Int32
+  private let lock: FileLock
 
   struct Busy: Error, CustomStringConvertible {
     var path: String
@@ -17,18 +15,9 @@ struct StudyLock {
   }
 
   init(path: String) throws {
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      close(fd)
-      throw Busy(path: path)
-    }
+    guard let lock = try FileLock.tryLock(path) else { throw Busy(path: path) }
+    self.lock = lock
   }
 
-  func release() {
-    flock(fd, LOCK_UN)
-    close(fd)
-  }
+  func release() { lock.release() }
 }

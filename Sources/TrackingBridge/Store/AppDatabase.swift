@@ -32,14 +32,8 @@ public struct AppDatabase: Sendable {
     // Two hpod processes starting on a new store at once (hpod run and hpod serve) would both
     // see it unmigrated and both create its tables: the first to open migrates, the other
     // waits for it on an flock beside the store.
-    let lock = Glibc.open("\(path).migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    if lock >= 0 { flock(lock, LOCK_EX) }
-    defer {
-      if lock >= 0 {
-        flock(lock, LOCK_UN)
-        close(lock)
-      }
-    }
+    let lock = try? FileLock.lock("\(path).migrate-lock")
+    defer { lock?.release() }
     do {
       return try AppDatabase(DatabasePool(path: path, configuration: configuration))
     } catch let error as DatabaseError {

@@ -1,10 +1,5 @@
 public import Foundation
-import Synchronization
 public import TrackingBridge
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// The right to drive one study, held by one process at a time: `hpod run`, or `hpod serve`
 /// for each study it runs. Only the holder creates, kills or re-runs the study's trials, so a
@@ -49,14 +44,12 @@ public final class StudyLease: Sendable {
   }
 
   public let studyId: Int64
-  private let fd: Int32
+  private let lock: FileLock
 
-  private init(studyId: Int64, fd: Int32) {
+  private init(studyId: Int64, lock: FileLock) {
     self.studyId = studyId
-    self.fd = fd
+    self.lock = lock
   }
-
-  deinit { release() }
 
   public static func path(home: HpodHome, studyId: Int64) -> String { "\(home.path)/locks/study-\(studyId).lock" }
 
@@ -65,52 +58,22 @@ public final class StudyLease: Sendable {
     -> StudyLease
   {
     let path = path(home: home, studyId: studyId)
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw CocoaError(
-        .fileWriteNoPermission,
-        userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot open \(path): \(errnoText())"])
-    }
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      close(fd)
+    guard let lock = try FileLock.tryLock(path) else {
       throw Held(studyId: studyId, studyName: studyName, owner: Self.owner(home: home, studyId: studyId))
     }
-    let record = (try? JSONEncoder.lease.encode(owner)) ?? Data()
-    _ = ftruncate(fd, 0)
-    _ = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-    return StudyLease(studyId: studyId, fd: fd)
+    lock.record((try? JSONEncoder.lease.encode(owner)) ?? Data())
+    return StudyLease(studyId: studyId, lock: lock)
   }
 
   /// Who holds the study's lease now, or nil when nobody does.
   public static func owner(home: HpodHome, studyId: Int64) -> Owner? {
     let path = path(home: home, studyId: studyId)
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    // A shared lock that can be taken means no process holds the exclusive one.
-    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-      flock(fd, LOCK_UN)
-      return nil
-    }
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    guard FileLock.isHeld(path), let data = FileManager.default.contents(atPath: path) else { return nil }
     return try? JSONDecoder.lease.decode(Owner.self, from: data)
   }
 
-  private let released = Mutex(false)
+  public func release() { lock.release() }
 
-  public func release() {
-    let first = released.withLock { released in
-      defer { released = true }
-      return !released
-    }
-    guard first else { return }
-    flock(fd, LOCK_UN)
-    close(fd)
-  }
-
-  private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 extension JSONEncoder {
