@@ -168,12 +168,11 @@ public struct StudyRunner: Sendable {
   private func nextTrial(_ studyId: Int64, _ state: inout RunState, outage: StoreOutage) async throws
     -> (TrialRecord, Configuration)?
   {
+    let lifecycle = TrialLifecycle(database: database, outage: outage, emit: onEvent)
     func createTrial(_ configuration: Configuration, tier: Tier, retryOf: Int64?, source: Int64?) async throws
       -> TrialRecord
     {
-      try await outage.retrying("creating a trial") {
-        try self.createTrial(studyId, configuration, tier: tier, retryOf: retryOf, source: source)
-      }
+      try await lifecycle.create(studyId: studyId, configuration, tier: tier, retryOf: retryOf, source: source)
     }
     if let (tier, chain) = state.chainsToRerun().first {
       let trial = try await createTrial(
@@ -242,15 +241,6 @@ public struct StudyRunner: Sendable {
     for trial in trials where trial.state == .completed && trial.tier == spec.registration?.tier {
       if try database.tags(trialId: trial.id!)["hpod.registration"] == nil { try register(trial) }
     }
-  }
-
-  private func createTrial(
-    _ studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64?, source: Int64?
-  ) throws -> TrialRecord {
-    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
-    return try database.createTrial(
-      studyId: studyId, tier: tier, params: params, paramsJSON: Self.json(configuration), retryOf: retryOf,
-      sourceTrialId: source)
   }
 
   static func json<T: Encodable>(_ value: T) -> String {

@@ -22,6 +22,8 @@ struct TrialRun {
   let emit: @Sendable (StudyEvent) -> Void
   /// Holds the study while the store cannot be written.
   let outage: StoreOutage
+  /// Creates, starts and finishes the trial's row, and publishes those steps.
+  let lifecycle: TrialLifecycle
   /// hpod's environment with the spec's `env` applied, computed once per study.
   let baseEnvironment: [String: String]
 
@@ -40,6 +42,7 @@ struct TrialRun {
     self.database = database
     self.executor = executor
     self.emit = emit
+    lifecycle = TrialLifecycle(database: database, outage: outage, emit: emit)
     baseEnvironment = ProcessInfo.processInfo.environment.merging(spec.trial.environment) { _, new in new }
   }
 
@@ -104,12 +107,9 @@ struct TrialRun {
     defer { registry.remove(trialId) }
 
     do {
-      let started = try await outage.retrying("recording the start of trial \(trial.number)") {
-        try database.startTrial(
-          trial, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
-          runDirectory: directory)
-      }
-      if let started { emit(.trialStarted(started)) }
+      _ = try await lifecycle.start(
+        trial, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
+        runDirectory: directory)
     } catch {
       // A trial the store does not know is running would be run again blindly: stop it.
       process.kill()
@@ -250,17 +250,9 @@ struct TrialRun {
 
   /// Records the outcome, waiting out a store that cannot be written.
   private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) async -> TrialRecord {
-    let record: TrialRecord?
-    do {
-      record = try await outage.retrying("recording the outcome of trial \(trialId)") {
-        try database.finishTrial(id: trialId, outcome)
-      }
-    } catch {
-      // Only a forced stop or an error no waiting mends lands here: the trial stays
-      // unfinished in the store and runs again on resume.
-      record = nil
-    }
-    if let record { emit(.trialFinished(record)) }
+    // Only a forced stop or an error no waiting mends fails here: the trial stays unfinished
+    // in the store and runs again on resume.
+    let record = try? await lifecycle.finish(trialId, outcome)
     return record
       ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
   }

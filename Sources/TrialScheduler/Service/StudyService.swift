@@ -84,10 +84,12 @@ public actor StudyService {
     let spec = try StudySpec.parse(yaml: yaml, file: file, baseDirectory: baseDirectory)
     _ = try spec.makeStrategy()
     let specPath = baseDirectory.map { "\($0)/\((file as NSString).lastPathComponent)" }
-    let study = try database.createStudy(
-      StudyRecord(
-        name: spec.name, specYAML: yaml, specPath: specPath, specHash: StudySession.digest(yaml),
-        objectiveMetric: spec.objective.metric, direction: spec.objective.direction.rawValue))
+    // The session `hpod run --new` opens: a submitted spec is always a new study. Its runner
+    // takes the study's lease before any trial, as hpod run's does.
+    guard
+      case .new(let study) = try StudySession.start(
+        spec: spec, yaml: yaml, path: specPath, database: database, fresh: true)
+    else { throw ServiceError.conflict("study '\(spec.name)' could not be created") }
     if spec.isAskAndTell {
       // No runner will start for it: mirror it now, so told trials reach MLflow too.
       if let uri = spec.tracking.mlflowURI {
@@ -285,7 +287,7 @@ public actor StudyService {
 extension StudyService {
   /// The strategy's next configuration for a study whose trials run outside hpod: a running
   /// trial that `tell` finishes.
-  public func ask(_ studyId: Int64) throws -> TrialRecord {
+  public func ask(_ studyId: Int64) async throws -> TrialRecord {
     let study = try existing(studyId)
     let spec = try specs.spec(of: study)
     guard spec.isAskAndTell else {
@@ -302,17 +304,27 @@ extension StudyService {
     guard let configuration = try spec.makeStrategy().suggest(1, in: context).first else {
       throw ServiceError.conflict("study \(studyId): the search space is exhausted")
     }
-    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
-    let trial = try database.createTrial(
-      studyId: studyId, tier: spec.searchTier, params: params, paramsJSON: StudyRunner.json(configuration))
-    let started = try database.startTrial(trial, pid: 0, processStartTicks: nil, runDirectory: "") ?? trial
-    summaries.invalidate(studyId)
-    publish(.trialStarted(started), studyId)
-    return started
+    let lifecycle = lifecycle(of: studyId)
+    let trial = try await lifecycle.create(studyId: studyId, configuration, tier: spec.searchTier)
+    return try await lifecycle.start(trial) ?? trial
+  }
+
+  /// The lifecycle of the trials the daemon makes itself (ask and tell), the one a runner's
+  /// trials go through: each step then refreshes the study's summary, reaches its event
+  /// streams and wakes the mirror, as a runner's events do (see `launch`).
+  nonisolated func lifecycle(of studyId: Int64) -> TrialLifecycle {
+    let summaries = summaries
+    let publish = publish
+    let mirror = mirror
+    return TrialLifecycle(database: database, outage: nil) { event in
+      summaries.invalidate(studyId)
+      publish(event, studyId)
+      mirror.wake()
+    }
   }
 
   /// Finishes an asked trial with its result; completes the study when its budget is spent.
-  public func tell(_ trialId: Int64, _ tell: TrialReport) throws -> TrialRecord {
+  public func tell(_ trialId: Int64, _ tell: TrialReport) async throws -> TrialRecord {
     guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
     guard trial.state == .running, trial.pid == 0 else {
       throw ServiceError.conflict(
@@ -330,12 +342,9 @@ extension StudyService {
       MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
     }
     guard
-      let finished = try database.finishTrial(
-        id: trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
+      let finished = try await lifecycle(of: trial.studyId).finish(
+        trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
     else { throw ServiceError.conflict("trial \(trialId) already finished") }
-    summaries.invalidate(trial.studyId)
-    publish(.trialFinished(finished), trial.studyId)
-    mirror.wake()
     let study = try existing(trial.studyId)
     let spec = try specs.spec(of: study)
     let trials = try database.trials(studyId: trial.studyId)

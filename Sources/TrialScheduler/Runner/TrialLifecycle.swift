@@ -1,0 +1,54 @@
+import Foundation
+import SearchStrategies
+import TrackingBridge
+
+/// The one way a trial is created, started and finished, for every path that makes trials:
+/// the study runner (a trial process hpod launches) and the daemon's ask and tell (a trial
+/// run elsewhere), in the spirit of Optuna's `_tell`. Each step is one store transaction,
+/// with its outbox entries, retried through the study's `StoreOutage` while the store cannot
+/// be written; then the trial's event goes to `emit`, which the caller points at what follows
+/// a study (the terminal view, the daemon's caches and streams, the tracking sink's wake).
+struct TrialLifecycle: Sendable {
+  let database: AppDatabase
+  /// Nil: a write that fails throws at once (a request answered with the error).
+  let outage: StoreOutage?
+  let emit: @Sendable (StudyEvent) -> Void
+
+  func create(
+    studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64? = nil, source: Int64? = nil
+  ) async throws -> TrialRecord {
+    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
+    return try await write("creating a trial") {
+      try database.createTrial(
+        studyId: studyId, tier: tier, params: params, paramsJSON: StudyRunner.json(configuration), retryOf: retryOf,
+        sourceTrialId: source)
+    }
+  }
+
+  /// Records the trial as running (pid 0 and no folder for a trial run outside hpod).
+  func start(_ trial: TrialRecord, pid: Int = 0, processStartTicks: Int64? = nil, runDirectory: String = "")
+    async throws -> TrialRecord?
+  {
+    let started = try await write("recording the start of trial \(trial.number)") {
+      try database.startTrial(trial, pid: pid, processStartTicks: processStartTicks, runDirectory: runDirectory)
+    }
+    if let started { emit(.trialStarted(started)) }
+    return started
+  }
+
+  /// Records the outcome and the trial's last points; nil when it had finished already.
+  func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome, metrics: [MetricPoint] = []) async throws
+    -> TrialRecord?
+  {
+    let finished = try await write("recording the outcome of trial \(trialId)") {
+      try database.finishTrial(id: trialId, outcome, metrics: metrics)
+    }
+    if let finished { emit(.trialFinished(finished)) }
+    return finished
+  }
+
+  private func write<T>(_ what: String, _ body: () throws -> T) async throws -> T {
+    guard let outage else { return try body() }
+    return try await outage.retrying(what, body)
+  }
+}
