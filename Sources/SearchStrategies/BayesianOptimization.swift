@@ -72,8 +72,9 @@ public struct BayesianOptimization: SearchStrategy {
     let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
     let startup =
       valued.count < 2 ? count : Swift.min(count, Swift.max(startupTrials - context.suggestedCount, 0))
-    // Startup: the quasi-random sequence of the same seed (deduplicated the same way).
-    var result = try QuasiRandomSearch(seed: seed).suggest(startup, in: context)
+    // Startup: the quasi-random sequence of the same seed (deduplicated the same way). Past it,
+    // not even asked for none: it would canonicalize the whole history to deduplicate.
+    var result = startup > 0 ? try QuasiRandomSearch(seed: seed).suggest(startup, in: context) : []
     guard result.count < count else { return result }
 
     let encoding = SpaceEncoding(context.space)
