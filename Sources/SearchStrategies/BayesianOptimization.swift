@@ -162,7 +162,7 @@ public struct BayesianOptimization: SearchStrategy {
     guard warped.y != plain.y else { return try fitted(plain).model }
     // The GP that lost the previous decision was not refitted since: it continues from its fit
     // then, with the iterations it missed (see `WarpChoices`).
-    let missed = previous.map { Swift.min(Swift.max(n - $0.count, 1), 10) } ?? 1
+    let missed = previous.map { Swift.min(Swift.max(n - $0.count, 1), warpReuse.catchUp) } ?? 1
     // The two fits are independent: one per core.
     let results = ResultSlots<Fitted>(count: 2)
     DispatchQueue.concurrentPerform(iterations: 2) { k in
