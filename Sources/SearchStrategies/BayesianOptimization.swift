@@ -14,7 +14,9 @@ import Synchronization
 ///   Yeo-Johnson when a loss is ≤ 0; see `OutputWarping`), and the one whose log marginal
 ///   likelihood plus log prior plus the warp's log-Jacobian is higher, i.e. the model that
 ///   explains the raw losses better, is used. This helps on losses spanning orders of
-///   magnitude without hurting where the plain GP fits better.
+///   magnitude without hurting where the plain GP fits better. From 200 observations on, a
+///   decision is reused (only its GP fitted) until the history has grown by 5% (see
+///   `WarpChoices`).
 /// - Beyond `DataSubset.exactLimit` (500) observations, the GP is conditioned on a subset of
 ///   400 of them: the best, the nearest to the incumbent and a spread of the rest (see
 ///   `DataSubset`), so that a suggestion costs about the same at 1,000 or 10,000 observations.
@@ -42,6 +44,10 @@ public struct BayesianOptimization: SearchStrategy {
   public var candidates: Int
   /// Power-transform the losses before the GP fit (see `OutputWarping`).
   public var outputWarping = true
+  /// When a warped-or-plain decision is reused instead of fitting both GPs (see `WarpChoices`).
+  var warpReuse = WarpChoices.Policy()
+  /// This instance's decisions, shared by its copies.
+  let warpChoices = WarpChoices()
 
   public init(seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 2048) {
     self.seed = seed
@@ -66,8 +72,9 @@ public struct BayesianOptimization: SearchStrategy {
     let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
     let startup =
       valued.count < 2 ? count : Swift.min(count, Swift.max(startupTrials - context.suggestedCount, 0))
-    // Startup: the quasi-random sequence of the same seed (deduplicated the same way).
-    var result = try QuasiRandomSearch(seed: seed).suggest(startup, in: context)
+    // Startup: the quasi-random sequence of the same seed (deduplicated the same way). Past it,
+    // not even asked for none: it would canonicalize the whole history to deduplicate.
+    var result = startup > 0 ? try QuasiRandomSearch(seed: seed).suggest(startup, in: context) : []
     guard result.count < count else { return result }
 
     let encoding = SpaceEncoding(context.space)
@@ -117,13 +124,14 @@ public struct BayesianOptimization: SearchStrategy {
   /// The training data and fitted GP: on the standardized losses, or (with `outputWarping`)
   /// on the power-transformed ones when that GP's log marginal likelihood (plus log prior)
   /// plus the warp's log-Jacobian is higher, i.e. when it explains the raw losses better.
+  /// On long histories a recent decision is reused and only its GP fitted (see `WarpChoices`).
   func model(_ context: SearchContext, encoding: SpaceEncoding) throws -> (
     all: TrainingData, used: TrainingData, hyperparameters: GPHyperparameters, gp: GaussianProcess
   ) {
     let d = encoding.dimension
-    @Sendable func fitted(_ all: TrainingData) throws -> (
-      TrainingData, GPHyperparameters, GaussianProcess, score: Double
-    ) {
+    @Sendable func fitted(_ all: TrainingData, warmStart: FitCache.Entry? = nil, iterationScale: Int = 1) throws
+      -> Fitted
+    {
       // Beyond `DataSubset.exactLimit` observations, the GP sees the subset S only.
       let used =
         all.count > DataSubset.exactLimit
@@ -131,34 +139,66 @@ public struct BayesianOptimization: SearchStrategy {
           DataSubset.indices(
             x: all.x, y: all.y, dimension: d, isCategorical: encoding.isCategorical, size: DataSubset.size),
           dimension: d) : all
-      let (hyperparameters, model) = Self.fit(used, cacheKey: all, encoding: encoding)
+      let (entry, model) = Self.fit(
+        used, cacheKey: all, encoding: encoding, warmStart: warmStart, iterationScale: iterationScale)
       let gp =
         try model
         ?? GaussianProcess(
-          x: used.x, y: used.y, isCategorical: encoding.isCategorical, hyperparameters: hyperparameters)
+          x: used.x, y: used.y, isCategorical: encoding.isCategorical, hyperparameters: entry.hyperparameters)
       let logJacobian = used.logJacobians.reduce(0, +)
-      return (used, hyperparameters, gp, gp.logMarginalLikelihood + hyperparameters.logPrior().value + logJacobian)
+      return Fitted(
+        all: all, used: used, fit: entry, gp: gp,
+        score: gp.logMarginalLikelihood + entry.hyperparameters.logPrior().value + logJacobian)
     }
     let plain = trainingData(context, encoding: encoding)
-    guard outputWarping else {
-      let (used, h, gp, _) = try fitted(plain)
-      return (plain, used, h, gp)
+    guard outputWarping else { return try fitted(plain).model }
+    let n = plain.count
+    let prefixes = FitCache.prefixFingerprints(plain, dimension: d, salt: encoding.space.hashValue)
+    let previous = warpChoices.decision(extending: prefixes)
+    if let previous, warpReuse.reuses(decidedAt: previous.count, count: n) {
+      return try fitted(previous.warped ? trainingData(context, encoding: encoding, warped: true) : plain).model
     }
     let warped = trainingData(context, encoding: encoding, warped: true)
-    guard warped.y != plain.y else {
-      let (used, h, gp, _) = try fitted(plain)
-      return (plain, used, h, gp)
-    }
+    guard warped.y != plain.y else { return try fitted(plain).model }
+    // The GP that lost the previous decision was not refitted since: it continues from its fit
+    // then, with the iterations it missed (see `WarpChoices`).
+    let missed = previous.map { Swift.min(Swift.max(n - $0.count, 1), warpReuse.catchUp) } ?? 1
     // The two fits are independent: one per core.
-    let results = ResultSlots<(TrainingData, GPHyperparameters, GaussianProcess, score: Double)>(count: 2)
+    let results = ResultSlots<Fitted>(count: 2)
     DispatchQueue.concurrentPerform(iterations: 2) { k in
-      results[k] = Result { try fitted(k == 0 ? plain : warped) }
+      let stale = previous.map { $0.warped != (k == 1) } ?? false
+      results[k] = Result {
+        try fitted(
+          k == 0 ? plain : warped, warmStart: stale ? previous?.loser : nil, iterationScale: stale ? missed : 1)
+      }
     }
-    let (used, h, gp, score) = try results[0]!.get()
-    guard case .success(let alternative) = results[1]!, alternative.score > score else {
-      return (plain, used, h, gp)
+    let plainFit = try results[0]!.get()
+    let chosen: Fitted
+    let loser: Fitted
+    if case .success(let warpedFit) = results[1]!, warpedFit.score > plainFit.score {
+      (chosen, loser) = (warpedFit, plainFit)
+    } else {
+      // A failed warped fit leaves no loser's fit to keep: decide afresh next time.
+      guard case .success(let warpedFit) = results[1]! else { return plainFit.model }
+      (chosen, loser) = (plainFit, warpedFit)
     }
-    return (warped, alternative.0, alternative.1, alternative.2)
+    warpChoices.record(
+      WarpChoices.Decision(count: n, fingerprint: prefixes[n], warped: chosen.all.warped, loser: loser.fit))
+    return chosen.model
+  }
+
+  /// One fitted GP and its score (log marginal likelihood + log prior + the warp's
+  /// log-Jacobian: a log density of the raw losses).
+  struct Fitted {
+    var all: TrainingData
+    var used: TrainingData
+    var fit: FitCache.Entry
+    var gp: GaussianProcess
+    var score: Double
+
+    var model: (all: TrainingData, used: TrainingData, hyperparameters: GPHyperparameters, gp: GaussianProcess) {
+      (all, used, fit.hyperparameters, gp)
+    }
   }
 
   /// The GP's training set: encoded inputs and standardized (by default warped) losses, with
@@ -209,19 +249,27 @@ public struct BayesianOptimization: SearchStrategy {
     n <= 100 ? 60 : Swift.max(1, 150_000 / (n * n))
   }
 
-  /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation).
-  /// Also returns the conditioned GP when the fit built it at the optimum.
+  /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation)
+  /// or from `warmStart` when that fit is of a longer prefix of the history. Returns the fit
+  /// (also stored in the cache) and the conditioned GP when the fit built it at the optimum.
   /// `data` is what the GP is fitted on; `cacheKey` the whole history it comes from (the
-  /// same, up to `DataSubset.exactLimit` observations), whose prefixes key the cache.
-  static func fit(_ data: TrainingData, cacheKey: TrainingData, encoding: SpaceEncoding) -> (
-    GPHyperparameters, GaussianProcess?
-  ) {
+  /// same, up to `DataSubset.exactLimit` observations), whose prefixes key the cache. A warm
+  /// fit runs `iterationScale` times `warmIterations` iterations (at most 60).
+  static func fit(
+    _ data: TrainingData, cacheKey: TrainingData, encoding: SpaceEncoding, warmStart: FitCache.Entry? = nil,
+    iterationScale: Int = 1
+  ) -> (fit: FitCache.Entry, model: GaussianProcess?) {
     let d = encoding.dimension
     let n = cacheKey.count
     let prefixes = FitCache.prefixFingerprints(
       cacheKey, dimension: d, salt: encoding.space.hashValue ^ (cacheKey.warped ? 0x5A5A_5A5A : 0))
-    let cached = FitCache.shared.lookup(prefixes)
-    if let cached, cached.count == n { return (cached.hyperparameters, nil) }
+    var cached = FitCache.shared.lookup(prefixes)
+    if let warmStart, warmStart.count < prefixes.count, prefixes[warmStart.count] == warmStart.fingerprint,
+      warmStart.count > cached?.count ?? -1
+    {
+      cached = warmStart
+    }
+    if let cached, cached.count == n { return (cached, nil) }
     var starts: [GPHyperparameters] = []
     if let cached { starts.append(cached.hyperparameters) }
     let initial = GPHyperparameters.initial(dimension: d)
@@ -235,10 +283,11 @@ public struct BayesianOptimization: SearchStrategy {
     }
     let (fitted, _, curvature, model) = GaussianProcess.fitHyperparameters(
       x: data.x, y: data.y, isCategorical: encoding.isCategorical, starts: starts,
-      maxIterations: cached == nil ? 200 : Self.warmIterations(data.count),
+      maxIterations: cached == nil ? 200 : Swift.min(Self.warmIterations(data.count) * iterationScale, 60),
       curvature: cached?.curvature ?? LBFGS.Curvature())
-    FitCache.shared.store(prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
-    return (fitted, model)
+    let entry = FitCache.Entry(fingerprint: prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
+    FitCache.shared.store(entry)
+    return (entry, model)
   }
 }
 
@@ -281,11 +330,10 @@ final class FitCache: Sendable {
     }
   }
 
-  func store(_ fingerprint: UInt64, count: Int, hyperparameters: GPHyperparameters, curvature: LBFGS.Curvature) {
+  func store(_ entry: Entry) {
     entries.withLock { entries in
-      entries.removeAll { $0.fingerprint == fingerprint && $0.count == count }
-      entries.append(
-        Entry(fingerprint: fingerprint, count: count, hyperparameters: hyperparameters, curvature: curvature))
+      entries.removeAll { $0.fingerprint == entry.fingerprint && $0.count == entry.count }
+      entries.append(entry)
       if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
     }
   }

@@ -2,8 +2,9 @@
 //
 // Matrices are dense, column-major (`storage[i + j * rows]`), as LAPACK wants them, so no call
 // pays for a layout transpose. Each wrapper checks LAPACK's `info` and throws a
-// `LinearAlgebraError` naming the routine when it is not zero. There is no explicit inverse:
-// systems are solved with the Cholesky factor and triangular solves.
+// `LinearAlgebraError` naming the routine when it is not zero. Systems are solved with the
+// Cholesky factor and triangular solves; the one explicit inverse, `dpotri`'s, serves the
+// likelihood gradient, which needs the entries of K⁻¹ (see `GaussianProcess`).
 
 internal import CLapack
 import Foundation
@@ -94,6 +95,12 @@ struct CholeskyFactor: Sendable {
   func solve(_ b: [Double]) throws -> [Double] {
     try solve(Matrix(rows: b.count, columns: 1, storage: b)).storage
   }
+
+  /// `A⁻¹` in the lower triangle, the strict upper triangle 0 (`dpotri`: L⁻¹, then L⁻ᵀ L⁻¹,
+  /// about ⅔n³ flops where solving `A X = I` takes 2n³).
+  func inverseLowerTriangle() throws -> Matrix {
+    try LinearAlgebra.choleskyInverse(lower)
+  }
 }
 
 /// Thin, throwing wrappers over the LAPACKE routines the Gaussian process needs.
@@ -148,6 +155,20 @@ enum LinearAlgebra {
     try solve(l, b, routine: "dpotrs") { n, columns, lBuffer, xBuffer in
       LAPACKE_dpotrs(LAPACK_COL_MAJOR, lower, n, columns, lBuffer, n, xBuffer, n)
     }
+  }
+
+  /// The lower triangle of `(L Lᵀ)⁻¹` given the lower Cholesky factor `L` (`dpotri`), in
+  /// place of `L`'s (the strict upper triangle is `L`'s, i.e. 0).
+  static func choleskyInverse(_ l: Matrix) throws -> Matrix {
+    precondition(l.rows == l.columns, "the Cholesky factor must be square")
+    _ = nanCheckOff
+    guard l.rows > 0 else { return l }
+    var inverse = l
+    let info = inverse.storage.withUnsafeMutableBufferPointer { buffer in
+      LAPACKE_dpotri(LAPACK_COL_MAJOR, lower, Int32(l.rows), buffer.baseAddress, Int32(l.rows))
+    }
+    try check(info, "dpotri")
+    return inverse
   }
 
   /// Runs a solve routine `call(n, columns, L, X)` that overwrites `X` (initially `B`) in place.

@@ -35,6 +35,19 @@ struct LinearAlgebraTests {
     for (got, want) in zip(x, [1.0, -1, 2]) { #expect(abs(got - want) < 1e-10) }
   }
 
+  @Test func inverseFromTheFactorMatchesHandComputationInTheLowerTriangle() throws {
+    // Given A = L Lᵀ, whose inverse (Gauss-Jordan in fractions) is
+    // [[1777/36, −122/9, 19/9], [−122/9, 34/9, −5/9], [19/9, −5/9, 1/9]]
+    let factor = try LinearAlgebra.cholesky(Self.a)
+    // When A⁻¹ is formed from the factor
+    let inverse = try factor.inverseLowerTriangle()
+    // Then its lower triangle holds A⁻¹ and its strict upper triangle is 0
+    let want: [[Double]] = [[1777.0 / 36, 0, 0], [-122.0 / 9, 34.0 / 9, 0], [19.0 / 9, -5.0 / 9, 1.0 / 9]]
+    for i in 0..<3 {
+      for j in 0..<3 { #expect(abs(inverse[i, j] - want[i][j]) < 1e-10, "(\(i), \(j))") }
+    }
+  }
+
   @Test func singularMatrixIsFactoredWithEscalatingJitter() throws {
     // Given a rank-1 PSD matrix [[1, 1], [1, 1]]
     let singular = Matrix(rows: 2, columns: 2, storage: [1, 1, 1, 1])
