@@ -27,6 +27,10 @@ public actor StudyService {
   private let executor: any TrialExecutor
   let logger: Logger
   var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal, wakeup: Wakeup)] = [:]
+  /// The search strategy of each ask-and-tell study, kept between asks as a runner keeps its
+  /// own: what it learnt fitting the last history (a GP's hyperparameters, its choice of
+  /// output warping) speeds up the next suggestion.
+  var askStrategies: [Int64: any SearchStrategy] = [:]
   let specs = SpecCache()
   /// Study summaries, dropped whenever one of the study's trials changes (every change is
   /// published as an event), so status reads of idle and finished studies cost no query.
@@ -301,7 +305,9 @@ extension StudyService {
       throw ServiceError.conflict("study \(studyId) has used its budget of \(spec.search.maxTrials!) trials")
     }
     let context = history.searchContext(space: spec.space, direction: spec.objective.direction, retries: 0)
-    guard let configuration = try spec.makeStrategy().suggest(1, in: context).first else {
+    let strategy = try askStrategies[studyId] ?? spec.makeStrategy()
+    askStrategies[studyId] = strategy
+    guard let configuration = try strategy.suggest(1, in: context).first else {
       throw ServiceError.conflict("study \(studyId): the search space is exhausted")
     }
     let lifecycle = lifecycle(of: studyId)
