@@ -14,8 +14,7 @@ struct TrialLifecycleTests {
 
   @Test("create, start and finish write the store, then publish; a second finish changes and publishes nothing")
   func steps() async throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-life-\(UUID().uuidString)").path
-    let database = try AppDatabase.open(at: "\(folder)/hpod.sqlite")
+    let database = try AppDatabase.inMemory()
     let study = try database.createStudy(
       StudyRecord(
         name: "s", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))

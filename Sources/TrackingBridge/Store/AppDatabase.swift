@@ -19,6 +19,12 @@ public struct AppDatabase: Sendable {
     try Migrations.migrator.migrate(writer)
   }
 
+  /// A store that lives in memory, migrated like a file's: for unit tests of what reads and
+  /// writes records, where the file's durability is not what is tested.
+  public static func inMemory() throws -> AppDatabase {
+    try AppDatabase(DatabaseQueue())
+  }
+
   /// Opens (creating if needed) the store at `path`, creating its folder too.
   public static func open(at path: String) throws -> AppDatabase {
     let url = URL(fileURLWithPath: path)
