@@ -229,20 +229,9 @@ public enum API {
     }
   }
 
-  /// Keys are spelled out in each type's CodingKeys (never a key strategy, which would also
-  /// rewrite parameter and metric names inside dictionaries).
-  public static var encoder: JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.sortedKeys]
-    return encoder
-  }
-
-  public static var decoder: JSONDecoder {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    return decoder
-  }
+  /// hpod's one JSON configuration (`JSONCoding`).
+  public static var encoder: JSONEncoder { JSONCoding.encoder }
+  public static var decoder: JSONDecoder { JSONCoding.decoder }
 }
 
 /// A JSON value, for event payloads assembled from several objects.

@@ -111,7 +111,8 @@ struct ServerTests {
       #expect(lines.count == 5)
       let metrics = try await client.execute(uri: "/metrics", method: .get) { $0.text }
       #expect(metrics.contains("hpod_trials{state=\"completed\",tier=\"quick_test\"} 4"))
-      #expect(metrics.contains("hpod_suggestion_seconds_count"))
+      // the daemon's own suggestion timings: one per trial of the study it ran
+      #expect(metrics.contains("hpod_suggestion_seconds_count 4\n"), "\(metrics)")
     }
   }
 

@@ -144,9 +144,7 @@ extension AppDatabase {
   }
 
   static func json(_ tags: [String: String]) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    return (try? String(decoding: encoder.encode(tags), as: UTF8.self)) ?? "{}"
+    JSONCoding.text(tags)
   }
 
   public func mirrorTarget(studyId: Int64) throws -> MirrorTarget? {

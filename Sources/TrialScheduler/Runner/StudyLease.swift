@@ -61,7 +61,7 @@ public final class StudyLease: Sendable {
     guard let lock = try FileLock.tryLock(path) else {
       throw Held(studyId: studyId, studyName: studyName, owner: Self.owner(home: home, studyId: studyId))
     }
-    lock.record((try? JSONEncoder.lease.encode(owner)) ?? Data())
+    lock.record((try? JSONCoding.encoder.encode(owner)) ?? Data())
     return StudyLease(studyId: studyId, lock: lock)
   }
 
@@ -69,25 +69,9 @@ public final class StudyLease: Sendable {
   public static func owner(home: HpodHome, studyId: Int64) -> Owner? {
     let path = path(home: home, studyId: studyId)
     guard FileLock.isHeld(path), let data = FileManager.default.contents(atPath: path) else { return nil }
-    return try? JSONDecoder.lease.decode(Owner.self, from: data)
+    return try? JSONCoding.decoder.decode(Owner.self, from: data)
   }
 
   public func release() { lock.release() }
 
-}
-
-extension JSONEncoder {
-  fileprivate static var lease: JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    return encoder
-  }
-}
-
-extension JSONDecoder {
-  fileprivate static var lease: JSONDecoder {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    return decoder
-  }
 }

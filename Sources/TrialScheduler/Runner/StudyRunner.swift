@@ -23,14 +23,17 @@ public struct StudyRunner: Sendable {
   public let tracking: (any TrackingSink)?
   /// Signalled when a full training is requested by hand while the study runs.
   public let wakeup: Wakeup?
+  /// Where the time of each suggestion is added up (the daemon's /metrics); nil: nowhere.
+  public let suggestionLatency: SuggestionLatency?
   public let onEvent: @Sendable (StudyEvent) -> Void
 
   public init(
     spec: StudySpec, database: AppDatabase, home: HpodHome, executor: any TrialExecutor = LocalProcessExecutor(),
     strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
-    tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
+    tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil, suggestionLatency: SuggestionLatency? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
+    self.suggestionLatency = suggestionLatency
     self.slots = slots
     self.tracking = tracking
     self.wakeup = wakeup
@@ -199,7 +202,7 @@ public struct StudyRunner: Sendable {
     let started = ContinuousClock.now
     let suggestions = try strategy.suggest(1, in: context)
     let elapsed = ContinuousClock.now - started
-    SuggestionLatency.shared.record(elapsed)
+    suggestionLatency?.record(elapsed)
     logger.debug("suggested in \(elapsed)", metadata: ["study": "\(spec.name)"])
     guard let configuration = suggestions.first else {
       guard state.inFlight.isEmpty else { return nil }
@@ -244,9 +247,7 @@ public struct StudyRunner: Sendable {
   }
 
   static func json<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    JSONCoding.text(value)
   }
 
   /// Trials left pending or running by an hpod that stopped without finishing them: their

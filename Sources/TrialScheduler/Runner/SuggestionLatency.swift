@@ -1,9 +1,11 @@
 import Synchronization
 
-/// Running totals of how long strategies take to suggest, for the daemon's /metrics.
+/// Running totals of how long strategies take to suggest, for the daemon's /metrics: one per
+/// daemon (its `StudyService` owns it and hands it to each study's runner).
 public final class SuggestionLatency: Sendable {
-  public static let shared = SuggestionLatency()
   private let totals = Mutex<(sum: Double, count: Int)>((0, 0))
+
+  public init() {}
 
   public func record(_ duration: Duration) {
     let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18

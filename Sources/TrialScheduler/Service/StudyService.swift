@@ -18,6 +18,8 @@ public import TrackingBridge
 public actor StudyService {
   nonisolated public let database: AppDatabase
   nonisolated public let home: HpodHome
+  /// How long the daemon's studies take to suggest, for /metrics.
+  nonisolated public let suggestionLatency = SuggestionLatency()
   /// Where every study's events go (the daemon's event streams).
   nonisolated let publish: @Sendable (StudyEvent, _ studyId: Int64) -> Void
   nonisolated public let slots: TrialSlots
@@ -182,7 +184,7 @@ public actor StudyService {
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots, tracking: mirror, wakeup: wakeup,
+        logger: logger, slots: slots, tracking: mirror, wakeup: wakeup, suggestionLatency: suggestionLatency,
         onEvent: { event in
           switch event {
           case .studyPaused(let reason):

@@ -65,7 +65,7 @@ enum PrometheusText {
     out.append("hpod_trial_duration_seconds_bucket{le=\"+Inf\"} \(durations.count)")
     out.append("hpod_trial_duration_seconds_sum \(durations.reduce(0, +))")
     out.append("hpod_trial_duration_seconds_count \(durations.count)")
-    let latency = SuggestionLatency.shared.snapshot()
+    let latency = service.suggestionLatency.snapshot()
     out.append("# HELP hpod_suggestion_seconds Time the search strategy took per suggestion.")
     out.append("# TYPE hpod_suggestion_seconds summary")
     out.append("hpod_suggestion_seconds_sum \(latency.sum)")

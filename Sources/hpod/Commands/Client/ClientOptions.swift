@@ -69,8 +69,6 @@ extension TrialRecord {
 
 extension HPODClient {
   static func json<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    JSONCoding.text(value)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TrackingBridge
 
 /// A fragment of HTML. Interpolated strings are escaped; only other `HTML` values go in as
 /// they are, so user-derived text (study names, parameters, tags, logs) can never become markup.
@@ -58,9 +59,7 @@ struct HTML: ExpressibleByStringInterpolation, Sendable, CustomStringConvertible
   /// A value as data for inline script: JSON with `<`, `>` and `&` escaped, so it cannot
   /// close the script element.
   static func json<T: Encodable>(_ value: T) -> HTML {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let text = (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+    let text = JSONCoding.text(value, fallback: "null")
     return HTML(
       raw: text.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
         .replacingOccurrences(of: "&", with: "\\u0026"))
