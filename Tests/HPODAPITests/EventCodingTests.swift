@@ -66,7 +66,7 @@ struct EventCodingTests {
     #expect {
       _ = try API.Event(type: "trial_metrics", data: Data(#"{"study_id":1,"trial_id":2,"number":0,"step":1}"#.utf8))
     } throws: { error in
-      "\(error)".contains("a trial_metrics event needs \\\"values\\\"") || "\(error)".contains("values")
+      "\(error)".contains("a trial_metrics event needs")
     }
   }
 }

@@ -81,7 +81,7 @@ public struct StudyRunner: Sendable {
     let tracking = tracking
     let trialRun = TrialRun(
       spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
-      tracking: tracking, outage: outage,
+      tracking: tracking, outage: outage, logger: logger,
       emit: { event in
         tracking?.wake()
         onEvent(event)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SearchStrategies
 import Synchronization
 import TrackingBridge
@@ -20,6 +21,8 @@ struct TrialRun {
   let slots: TrialSlots?
   let tracking: (any TrackingSink)?
   let emit: @Sendable (StudyEvent) -> Void
+  /// Where a trial whose outcome could not be recorded is reported.
+  let logger: Logger
   /// Holds the study while the store cannot be written.
   let outage: StoreOutage
   /// Creates, starts and finishes the trial's row, and publishes those steps.
@@ -30,8 +33,10 @@ struct TrialRun {
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
     stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, tracking: (any TrackingSink)? = nil,
-    outage: StoreOutage, emit: @escaping @Sendable (StudyEvent) -> Void
+    outage: StoreOutage, logger: Logger = Logger(label: "hpod.runner"),
+    emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
+    self.logger = logger
     self.outage = outage
     self.tracking = tracking
     self.stopper = stopper
@@ -252,7 +257,15 @@ struct TrialRun {
   private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) async -> TrialRecord {
     // Only a forced stop or an error no waiting mends fails here: the trial stays unfinished
     // in the store and runs again on resume.
-    let record = try? await lifecycle.finish(trialId, outcome)
+    let record: TrialRecord?
+    do {
+      record = try await lifecycle.finish(trialId, outcome)
+    } catch {
+      logger.error(
+        "cannot record that trial id \(trialId) \(outcome.state.rawValue): \(error); it stays unfinished in the store and runs again when the study resumes"
+      )
+      record = nil
+    }
     return record
       ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
   }

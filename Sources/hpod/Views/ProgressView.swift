@@ -208,7 +208,7 @@ final class ProgressView: Sendable {
 
   static func params(_ json: String) -> String {
     guard let configuration = try? JSONDecoder().decode(Configuration.self, from: Data(json.utf8)) else { return json }
-    return configuration.map { "\($0.key)=\(format($0.value))" }.joined(separator: " ")
+    return params(configuration.values)
   }
 
   static func params(_ values: [String: ParameterValue]) -> String {
