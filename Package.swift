@@ -109,6 +109,12 @@ let package = Package(
       path: "Tests/Support/MLflowTestServer",
       swiftSettings: swiftSettings
     ),
+    // A real single-node Slurm cluster for the Slurm executor's tests.
+    .target(
+      name: "SlurmTestCluster",
+      path: "Tests/Support/SlurmTestCluster",
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "SearchStrategiesTests",
       dependencies: ["SearchStrategies"],
@@ -136,13 +142,13 @@ let package = Package(
     ),
     .testTarget(
       name: "SchedulerTests",
-      dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge", "MLflowTestServer"],
+      dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge", "MLflowTestServer", "SlurmTestCluster"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
       name: "hpodTests",
       dependencies: [
-        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies",
+        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies", "SlurmTestCluster",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -41,3 +41,40 @@ enum ExitCodes {
   static let studyBusy: Int32 = 75
   static let interrupted: Int32 = 130
 }
+
+/// The devices local trials are placed on: `hpod run` and `hpod serve` share these.
+struct PlacementOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "GPU device ids trials are placed on, e.g. 0,1,2,3; each running trial gets its own in CUDA_VISIBLE_DEVICES (default: the GPUs nvidia-smi -L lists; none without it). --gpus none places none.",
+      valueName: "ids"))
+  var gpus: String?
+
+  @Option(
+    help: "CPUs the trials' declared resources.cpus may add up to across running trials (default: the number of cores)."
+  )
+  var cpus: Int?
+
+  func validate() throws {
+    if let cpus, !(1...100_000).contains(cpus) { throw ValidationError("--cpus must be between 1 and 100000") }
+    if let gpus, gpus != "none" {
+      let ids = gpus.split(separator: ",", omittingEmptySubsequences: false)
+      guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } })
+      else {
+        throw ValidationError(
+          "--gpus expects device ids separated by commas, such as 0,1,2,3 (or none), found \"\(gpus)\"")
+      }
+      guard Set(ids).count == ids.count else { throw ValidationError("--gpus names a device twice: \"\(gpus)\"") }
+    }
+  }
+
+  func makePool() -> ResourcePool {
+    let devices: [String] =
+      switch gpus {
+      case nil: ResourcePool.detectedGPUs()
+      case "none": []
+      case let list?: list.split(separator: ",").map(String.init)
+      }
+    return ResourcePool(gpus: devices, cpus: cpus ?? ProcessInfo.processInfo.activeProcessorCount)
+  }
+}

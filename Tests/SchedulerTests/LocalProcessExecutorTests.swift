@@ -32,15 +32,17 @@ struct LocalProcessExecutorTests {
   func launch(_ argv: [String], env: [String: String] = [:], limit: Int = 1_000_000) throws -> any RunningTrial {
     var environment = ProcessInfo.processInfo.environment
     environment.merge(env) { _, new in new }
-    return try LocalProcessExecutor().launch(
+    return try LocalProcessExecutor().start(
       TrialLaunch(
-        argv: argv, workdir: sandbox.root, environment: environment, stdoutLog: "\(sandbox.root)/out.log",
-        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: limit))
+        argv: argv, workdir: sandbox.root, environment: environment,
+        workspace: TrialWorkspace(directory: sandbox.root), logLimitBytes: limit))
   }
 
   func collect(_ trial: any RunningTrial) async -> [String] {
     var lines: [String] = []
-    for await batch in trial.reports { lines += batch }
+    for await output in trial.output {
+      if case .lines(let batch, _) = output { lines += batch }
+    }
     return lines
   }
 
@@ -56,9 +58,9 @@ struct LocalProcessExecutorTests {
     // Then the argument arrived whole, the report was parsed out and everything was logged
     #expect(exit == .exited(code: 0))
     #expect(reports == [#"{"arg": 6}"#])
-    let log = try String(contentsOfFile: "\(sandbox.root)/out.log", encoding: .utf8)
+    let log = try String(contentsOfFile: "\(sandbox.root)/stdout.log", encoding: .utf8)
     #expect(log.contains(sandbox.root) && log.contains("value=42"))
-    #expect(try String(contentsOfFile: "\(sandbox.root)/err.log", encoding: .utf8) == "oops\n")
+    #expect(try String(contentsOfFile: "\(sandbox.root)/stderr.log", encoding: .utf8) == "oops\n")
   }
 
   @Test("a flood of output is capped in the log, and reports after it still arrive")
@@ -69,10 +71,10 @@ struct LocalProcessExecutorTests {
     let reports = await collect(trial)
     #expect(await trial.exit() == .exited(code: 0))
     #expect(reports == [#"{"step": 1, "score": 1}"#])
-    let size = try FileManager.default.attributesOfItem(atPath: "\(sandbox.root)/out.log")[.size] as! Int
+    let size = try FileManager.default.attributesOfItem(atPath: "\(sandbox.root)/stdout.log")[.size] as! Int
     #expect(size > 100_000 && size < 100_200)
     #expect(
-      try String(contentsOfFile: "\(sandbox.root)/out.log", encoding: .utf8).hasSuffix("more bytes were dropped]\n"))
+      try String(contentsOfFile: "\(sandbox.root)/stdout.log", encoding: .utf8).hasSuffix("more bytes were dropped]\n"))
   }
 
   @Test("death by a signal is reported as such")
@@ -81,7 +83,7 @@ struct LocalProcessExecutorTests {
     let trial = try launch([script])
     #expect(await trial.exit() == .signalled(signal: 11))
     // and a stream the trial never wrote to leaves no file
-    #expect(!FileManager.default.fileExists(atPath: "\(sandbox.root)/out.log"))
+    #expect(!FileManager.default.fileExists(atPath: "\(sandbox.root)/stdout.log"))
   }
 
   @Test("stop reaches the whole process group, children included")

@@ -31,11 +31,11 @@ struct ProcessTreeTests {
 
   /// Launches the daemonizing trial, which writes its grandchild's pid to `pidFile`.
   func launch(then ending: String, pidFile: String) throws -> any RunningTrial {
-    try LocalProcessExecutor().launch(
+    try LocalProcessExecutor().start(
       TrialLaunch(
         argv: [try daemonizingTrial(then: ending), pidFile], workdir: sandbox.root,
-        environment: ProcessInfo.processInfo.environment, stdoutLog: "\(sandbox.root)/out.log",
-        stderrLog: "\(sandbox.root)/err.log", logLimitBytes: 1_000_000))
+        environment: ProcessInfo.processInfo.environment, workspace: TrialWorkspace(directory: sandbox.root),
+        logLimitBytes: 1_000_000))
   }
 
   /// The grandchild's pid, once it is running; tells the trial it was seen.

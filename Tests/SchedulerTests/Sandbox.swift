@@ -34,7 +34,7 @@ struct Sandbox {
 
   /// Starts (or resumes) the study of `yaml` and runs it to its end.
   func run(
-    _ yaml: String, stopSignal: StopSignal = StopSignal(), executor: any TrialExecutor = LocalProcessExecutor(),
+    _ yaml: String, stopSignal: StopSignal = StopSignal(), executor: (any TrialExecutor)? = nil,
     tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) async throws -> (StudyRecord, [TrialRecord]) {

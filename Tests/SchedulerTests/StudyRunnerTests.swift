@@ -155,15 +155,13 @@ struct StudyRunnerTests {
       case .new(let study) = try StudySession.start(
         spec: spec, yaml: yaml, path: nil, database: sandbox.database, fresh: false)
     else { Issue.record("expected a new study"); return }
-    let leftover = try LocalProcessExecutor().launch(
+    let leftover = try LocalProcessExecutor().start(
       TrialLaunch(
-        argv: ["sleep", "1000"], workdir: sandbox.root, environment: [:], stdoutLog: "\(sandbox.root)/o",
-        stderrLog: "\(sandbox.root)/e"))
+        argv: ["sleep", "1000"], workdir: sandbox.root, environment: [:],
+        workspace: TrialWorkspace(directory: sandbox.root)))
     let trial = try sandbox.database.createTrial(
       studyId: study.id!, tier: .quickTest, params: [], paramsJSON: #"{"k":1,"x":0.5}"#)
-    try sandbox.database.startTrial(
-      trial, pid: Int(leftover.pid), processStartTicks: ProcessTable.startTicks(of: leftover.pid),
-      runDirectory: sandbox.root)
+    try sandbox.database.startTrial(trial, handle: leftover.handle.json, runDirectory: sandbox.root)
 
     // When the study is resumed
     let (final, trials) = try await sandbox.run(yaml)

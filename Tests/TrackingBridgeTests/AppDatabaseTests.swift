@@ -44,7 +44,7 @@ struct AppDatabaseTests {
   func finishedTrialsAreFinal() throws {
     let study = try makeStudy()
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
-    try database.startTrial(trial, pid: 123, processStartTicks: 9, runDirectory: "/tmp/x")
+    try database.startTrial(trial, handle: #"{"local":{"pid":123,"startTicks":9}}"#, runDirectory: "/tmp/x")
     let point = MetricPoint(trialId: trial.id!, name: "loss", step: 1, value: 0.5, timestamp: 1)
     #expect(
       try database.finishTrial(id: trial.id!, .init(state: .completed, value: 0.9), metrics: [point])?.state

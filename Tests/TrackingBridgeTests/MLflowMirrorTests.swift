@@ -30,7 +30,7 @@ struct MLflowMirrorTests {
     var params = (0..<129).map { (name: "p\($0)", value: String($0), numeric: Double($0) as Double?) }
     params.append((name: "prompt", value: String(repeating: "a", count: 7000), numeric: nil))
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: params, paramsJSON: "{}")
-    try database.startTrial(trial, pid: 1, processStartTicks: nil, runDirectory: "\(sandbox.root)/none")
+    try database.startTrial(trial, handle: #"{"external":{}}"#, runDirectory: "\(sandbox.root)/none")
     let points = (0..<2500).map {
       MetricPoint(
         trialId: trial.id!, name: $0 % 2 == 0 ? "score" : "loss@top5", step: $0 / 2, value: Double($0), timestamp: 1)
@@ -147,7 +147,7 @@ struct MLflowMirrorTests {
     try FileManager.default.createDirectory(atPath: "\(directory)/artifacts", withIntermediateDirectories: true)
     let model = "\(directory)/artifacts/my model#1?.npz"
     try Data("weights".utf8).write(to: URL(fileURLWithPath: model))
-    try database.startTrial(trial, pid: 1, processStartTicks: nil, runDirectory: directory)
+    try database.startTrial(trial, handle: #"{"external":{}}"#, runDirectory: directory)
     try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
     _ = try database.registerModel(
       ModelVersion(

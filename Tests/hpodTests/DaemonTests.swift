@@ -116,7 +116,10 @@ struct DaemonTests {
     let before = try database.trials(studyId: 1)
     let completedBefore = before.filter { $0.state == .completed }
     let pointsBefore = try before.flatMap { try database.metrics(trialId: $0.id!) }
-    let orphans = before.filter { $0.state == .running }.compactMap(\.pid)
+    let orphans = before.filter { $0.state == .running }.compactMap { trial -> Int32? in
+      guard case .local(let pid, _) = trial.executorHandle else { return nil }
+      return pid
+    }
     #expect(!orphans.isEmpty, "no trial was running when the daemon died")
     try await daemon.start()
     defer { daemon.stop() }

@@ -78,10 +78,9 @@ public struct TrialRecord: Sendable, Hashable, Codable, FetchableRecord, Mutable
   public var signal: Int?
   /// Why the trial ended as it did, in words a user can act on.
   public var reason: String?
-  public var pid: Int?
-  /// The process start time in clock ticks since boot (from /proc), to tell a live trial
-  /// process from an unrelated one that reused its pid.
-  public var processStartTicks: Int64?
+  /// Where the executor runs the trial (a local process, a Slurm job, or outside hpod), as
+  /// the executor's own JSON: the store keeps it so a restarted hpod can find the trial again.
+  public var handle: String?
   public var runDirectory: String?
   public var malformedLines: Int
 

@@ -125,27 +125,36 @@ extension AppDatabase {
     }
   }
 
-  /// Records that the trial's process started; returns the updated trial (nil if it was not
-  /// pending).
+  /// Records that the trial's process started (or its job began to run); returns the updated
+  /// trial (nil if it was not pending).
   @discardableResult
-  public func startTrial(
-    _ trial: TrialRecord, pid: Int, processStartTicks: Int64?, runDirectory: String, at date: Date = Date()
-  ) throws -> TrialRecord? {
+  public func startTrial(_ trial: TrialRecord, handle: String, runDirectory: String, at date: Date = Date()) throws
+    -> TrialRecord?
+  {
     try writer.write { db in
       let statement = try db.cachedStatement(
         sql: """
-          UPDATE trial SET state = 'running', startedAt = ?, pid = ?, processStartTicks = ?, runDirectory = ?
+          UPDATE trial SET state = 'running', startedAt = ?, handle = ?, runDirectory = ?
           WHERE id = ? AND state = 'pending'
           """)
-      try statement.execute(arguments: [date, pid, processStartTicks, runDirectory, trial.id])
+      try statement.execute(arguments: [date, handle, runDirectory, trial.id])
       guard db.changesCount > 0 else { return nil }
       var started = trial
       started.state = .running
       started.startedAt = date
-      started.pid = pid
-      started.processStartTicks = processStartTicks
+      started.handle = handle
       started.runDirectory = runDirectory
       return started
+    }
+  }
+
+  /// Saves where the executor runs an unfinished trial (a job submitted but not yet running,
+  /// or a file offset it has read up to), so a restarted hpod finds it again.
+  public func setHandle(trialId: Int64, _ handle: String, runDirectory: String) throws {
+    try writer.write { db in
+      try db.execute(
+        sql: "UPDATE trial SET handle = ?, runDirectory = ? WHERE id = ? AND state IN ('pending', 'running')",
+        arguments: [handle, runDirectory, trialId])
     }
   }
 
@@ -319,6 +328,18 @@ extension AppDatabase {
   public func appendMetrics(_ points: [MetricPoint]) throws {
     guard !points.isEmpty else { return }
     try writer.write { db in try insert(points, db) }
+  }
+
+  /// Appends the points and saves the trial's handle in one transaction: a handle that
+  /// records how far the trial's output was read never runs ahead of, or behind, the points
+  /// read from it.
+  public func appendMetrics(_ points: [MetricPoint], trialId: Int64, handle: String) throws {
+    try writer.write { db in
+      try insert(points, db)
+      try db.execute(
+        sql: "UPDATE trial SET handle = ? WHERE id = ? AND state IN ('pending', 'running')",
+        arguments: [handle, trialId])
+    }
   }
 
   /// Inserts up to `rowsPerStatement` points per statement: one multi-row INSERT costs about

@@ -136,6 +136,21 @@ enum Migrations {
       // Index entries carry the rowid, so `trialId = ? AND rowid > ?` is a range seek.
       try db.create(index: "metric_by_trial", on: "metric", columns: ["trialId"])
     }
+    migrator.registerMigration("v6: the executor's handle of a trial replaces its pid and start ticks") { db in
+      try db.alter(table: "trial") { t in t.add(column: "handle", .text) }
+      // The shapes TrialHandle encodes: {"local":{"pid":…,"startTicks":…}} and {"external":{}}.
+      try db.execute(
+        sql: """
+          UPDATE trial SET handle = CASE
+            WHEN pid > 0 THEN json_object('local', json_object('pid', pid, 'startTicks', processStartTicks))
+            WHEN pid = 0 THEN '{"external":{}}'
+          END
+          """)
+      try db.alter(table: "trial") { t in
+        t.drop(column: "pid")
+        t.drop(column: "processStartTicks")
+      }
+    }
     return migrator
   }
 }

@@ -1,36 +1,66 @@
 public import Foundation
+public import TrackingBridge
 
-/// Everything needed to start one trial process.
+/// Everything needed to start one trial.
 public struct TrialLaunch: Sendable, Hashable {
   public var argv: [String]
   public var workdir: String
-  /// The complete environment of the process.
+  /// The complete environment of the trial.
   public var environment: [String: String]
-  public var stdoutLog: String
-  public var stderrLog: String
-  /// Each log keeps at most this many bytes; the rest is counted and dropped.
+  /// The trial's folder, parameter file and logs.
+  public var workspace: TrialWorkspace
+  /// The configuration as JSON, written to the workspace's parameter file.
+  public var paramsJSON: String
+  /// Each log keeps at most this many bytes; the rest is counted and dropped (local trials:
+  /// a cluster writes its jobs' logs itself).
   public var logLimitBytes: Int
   /// Only stdout lines starting with this prefix are reported back (all lines go to the log).
   public var reportPrefix: String
+  /// Names the trial to the executor (a Slurm job's name and comment), e.g. `hpod-3-17`.
+  public var label: String
+  /// The trial's tier, whose executor settings apply (full trainings may ask for more).
+  public var tier: Tier
+  /// What the trial declared it needs (`resources:`): a cluster job asks for it; a local
+  /// trial already has its devices in CUDA_VISIBLE_DEVICES.
+  public var resources: StudySpec.Resources
 
   public init(
-    argv: [String], workdir: String, environment: [String: String], stdoutLog: String, stderrLog: String,
-    logLimitBytes: Int = 10_000_000, reportPrefix: String = "hpod "
+    argv: [String], workdir: String, environment: [String: String], workspace: TrialWorkspace,
+    paramsJSON: String = "{}", logLimitBytes: Int = 10_000_000, reportPrefix: String = "hpod ",
+    label: String = "hpod-trial", tier: Tier = .quickTest, resources: StudySpec.Resources = .none
   ) {
+    self.tier = tier
+    self.resources = resources
     self.argv = argv
     self.workdir = workdir
     self.environment = environment
-    self.stdoutLog = stdoutLog
-    self.stderrLog = stderrLog
+    self.workspace = workspace
+    self.paramsJSON = paramsJSON
     self.logLimitBytes = logLimitBytes
     self.reportPrefix = reportPrefix
+    self.label = label
   }
 }
 
-/// How a trial process ended.
+/// How a trial ended, as its executor saw it.
 public enum TrialExit: Sendable, Hashable, CustomStringConvertible {
   case exited(code: Int)
   case signalled(signal: Int)
+  /// Ended by someone other than hpod (e.g. `scancel` by hand).
+  case cancelled(String)
+  /// The executor's own time limit ended it (Slurm's `time`).
+  case timedOut(String)
+  /// The executor could not run it to its end for a reason of the trial's (out of memory, a
+  /// job Slurm cannot schedule or launch).
+  case failed(String)
+  /// The machine failed the trial, not the trial itself (a node failure, a preemption): it is
+  /// run again without counting against its retries.
+  case interrupted(String)
+  /// The executor no longer knows the trial and cannot say how it ended.
+  case lost(String)
+  /// hpod stopped following a trial that keeps running (a Slurm job while the daemon shuts
+  /// down); the next hpod adopts it.
+  case detached
 
   public var succeeded: Bool { self == .exited(code: 0) }
 
@@ -38,6 +68,8 @@ public enum TrialExit: Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .exited(let code): "exited with status \(code)"
     case .signalled(let signal): "killed by signal \(signal) (\(TrialExit.signalName(signal)))"
+    case .cancelled(let why), .timedOut(let why), .failed(let why), .interrupted(let why), .lost(let why): why
+    case .detached: "left running for the next hpod to adopt"
     }
   }
 
@@ -61,22 +93,61 @@ public struct TrialLaunchError: Error, Sendable, Hashable, CustomStringConvertib
   public var description: String { message }
 }
 
-/// A started trial process.
-public protocol RunningTrial: Sendable {
-  var pid: Int32 { get }
-  /// Batches of reported stdout lines (prefix stripped), in order; finishes when the process
-  /// has exited and its output is drained.
-  var reports: AsyncStream<[String]> { get }
-  /// Waits for the process to end (its output drained, leftover group members killed).
-  func exit() async -> TrialExit
-  /// Asks the whole process group to stop: SIGTERM now, SIGKILL after `gracePeriod` if the
-  /// trial is still running then. Returns at once.
-  func stop(gracePeriod: Duration)
-  /// SIGKILL to the whole process group now.
-  func kill()
+/// What a started trial tells its runner, in order.
+public enum TrialOutput: Sendable, Hashable {
+  /// The trial runs, since `at` (a local process at once; a cluster job once it left the queue).
+  case started(TrialHandle, at: Date)
+  /// Reported stdout lines (prefix stripped); `handle`, when set, is the trial's handle with
+  /// its read position after these lines, to be saved together with their points.
+  case lines([String], handle: TrialHandle?)
 }
 
-/// Starts trial processes (like a job-queue driver): locally, or on a cluster.
+/// A started trial.
+public protocol RunningTrial: Sendable {
+  /// Where it runs, to be saved in its row.
+  var handle: TrialHandle { get }
+  /// Its start and its reported lines, in order; finishes when the trial has ended and its
+  /// output is drained.
+  var output: AsyncStream<TrialOutput> { get }
+  /// Waits for the trial to end (its output drained, leftover processes killed).
+  func exit() async -> TrialExit
+  /// Asks the trial to stop: SIGTERM now, SIGKILL after `gracePeriod` if it is still running
+  /// then. Returns at once.
+  func stop(gracePeriod: Duration)
+  /// Ends the trial now.
+  func kill()
+  /// Stops following a trial that can outlive hpod, leaving it running (`exit` returns
+  /// `.detached`); false, doing nothing, for one that cannot.
+  func detach() -> Bool
+  /// The last lines of its error output, for a reason a user can act on.
+  func diagnosticTail() -> String?
+}
+
+/// Starts trials (like a job-queue driver): locally, or on a cluster.
 public protocol TrialExecutor: Sendable {
-  func launch(_ launch: TrialLaunch) throws(TrialLaunchError) -> any RunningTrial
+  /// Whether the executor gives each trial its devices itself (a cluster's scheduler), so
+  /// hpod's own placement (`ResourcePool`) is skipped.
+  var placesTrialsItself: Bool { get }
+  /// Where the trial's files go; `defaultDirectory` is its folder in hpod's home.
+  func workspace(studyId: Int64, trialNumber: Int, defaultDirectory: String) -> TrialWorkspace
+  /// Creates the trial's folder, parameter file and artifact folder.
+  func prepare(_ launch: TrialLaunch) throws
+  /// Starts the prepared trial.
+  func launch(_ launch: TrialLaunch) async throws(TrialLaunchError) -> any RunningTrial
+  /// After a restart: the unfinished trial behind `handle`, re-adopted (still running, or
+  /// ended while no hpod watched, to be drained and judged), or nil when there is nothing to
+  /// adopt (a local process tree: the runner kills its leftovers): the trial is then re-run.
+  func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)?
+}
+
+extension TrialExecutor {
+  public var placesTrialsItself: Bool { false }
+
+  public func workspace(studyId: Int64, trialNumber: Int, defaultDirectory: String) -> TrialWorkspace {
+    TrialWorkspace(directory: defaultDirectory)
+  }
+
+  public func prepare(_ launch: TrialLaunch) throws {
+    try launch.workspace.create(paramsJSON: launch.paramsJSON)
+  }
 }

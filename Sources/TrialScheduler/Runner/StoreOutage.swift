@@ -71,7 +71,7 @@ final class StoreOutage: Sendable {
       return [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED]
         .contains(error.resultCode)
     }
-    if error is EnvironmentError { return true }
+    if error is WorkspaceError { return true }
     let nsError = error as NSError
     if nsError.domain == NSCocoaErrorDomain {
       return [
@@ -89,13 +89,6 @@ final class StoreOutage: Sendable {
     if let error = error as? DatabaseError {
       return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")"
     }
-    return (error as? EnvironmentError)?.message ?? "\(error)"
+    return (error as? WorkspaceError)?.message ?? "\(error)"
   }
-}
-
-/// A failure of the machine hpod runs on (a folder or file it cannot create), as opposed to
-/// a mistake in the study.
-struct EnvironmentError: Error, CustomStringConvertible {
-  var message: String
-  var description: String { message }
 }

@@ -13,11 +13,15 @@ public struct StudyRunner: Sendable {
   public let spec: StudySpec
   public let database: AppDatabase
   public let home: HpodHome
+  /// Runs the trials; the spec's (`executor:`) unless the caller gives one.
   public let executor: any TrialExecutor
   public let strategy: any SearchStrategy
   public let logger: Logger
   /// The daemon's limit on trial processes across studies; nil runs up to `parallelism`.
   public let slots: TrialSlots?
+  /// The GPUs and CPUs local trials are placed on (the daemon's, across its studies); nil:
+  /// trials declare none, or hpod places none.
+  public let resources: ResourcePool?
   /// Mirrors the study to MLflow when its spec names a server; nil keeps it in the store only
   /// (its outbox still fills, to be sent by the next hpod that mirrors).
   public let tracking: (any TrackingSink)?
@@ -28,19 +32,21 @@ public struct StudyRunner: Sendable {
   public let onEvent: @Sendable (StudyEvent) -> Void
 
   public init(
-    spec: StudySpec, database: AppDatabase, home: HpodHome, executor: any TrialExecutor = LocalProcessExecutor(),
+    spec: StudySpec, database: AppDatabase, home: HpodHome, executor: (any TrialExecutor)? = nil,
     strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
+    resources: ResourcePool? = nil,
     tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil, suggestionLatency: SuggestionLatency? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
     self.suggestionLatency = suggestionLatency
     self.slots = slots
+    self.resources = resources
     self.tracking = tracking
     self.wakeup = wakeup
     self.spec = spec
     self.database = database
     self.home = home
-    self.executor = executor
+    self.executor = executor ?? spec.makeExecutor()
     self.strategy = strategy
     self.logger = logger
     self.onEvent = onEvent
@@ -60,13 +66,15 @@ public struct StudyRunner: Sendable {
     if let uri = spec.tracking.mlflowURI {
       try database.mirror(studyId: studyId, uri: uri, experimentName: spec.tracking.experiment)
     }
-    try recoverInterruptedTrials(studyId: studyId)
+    let adopted = try await recoverInterruptedTrials(studyId: studyId)
     let outage = StoreOutage(emit: onEvent)
     try await outage.retrying("marking the study running") { try database.setStudyState(id: studyId, .running) }
 
     let running = RunningTrials()
+    // A daemon that shuts down (and resumes the study when it restarts) leaves cluster jobs
+    // running for its next start to adopt.
     stopSignal.observe(
-      stop: { running.stopAll(reason: $0) },
+      stop: { running.stopAll(reason: $0, detaching: stopSignal.outcome == .running) },
       force: {
         outage.abandon()
         running.killAll()
@@ -81,6 +89,7 @@ public struct StudyRunner: Sendable {
     let tracking = tracking
     let trialRun = TrialRun(
       spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
+      resources: resources,
       tracking: tracking, outage: outage, logger: logger,
       emit: { event in
         tracking?.wake()
@@ -98,6 +107,12 @@ public struct StudyRunner: Sendable {
     // A child task returns nil when the wakeup fires: a full training was requested by hand.
     await withTaskGroup(of: TrialRecord?.self) { group in
       var active = 0
+      for (trial, process) in adopted {
+        logger.info("adopted trial \(trial.number) (\(process.handle))", metadata: ["study": "\(spec.name)"])
+        state.inFlight.insert(trial.id!)
+        active += 1
+        group.addTask { await trialRun.adopt(trial, process, registry: running) }
+      }
       var listening = false
       while true {
         if let reason = stopSignal.reason {
@@ -250,16 +265,25 @@ public struct StudyRunner: Sendable {
     JSONCoding.text(value)
   }
 
-  /// Trials left pending or running by an hpod that stopped without finishing them: their
+  /// Trials left pending or running by an hpod that stopped without finishing them: the
+  /// executor re-adopts those it can (a Slurm job keeps running without hpod); the others'
   /// leftover processes are killed and they are recorded as cancelled, to be re-run.
-  private func recoverInterruptedTrials(studyId: Int64) throws {
+  private func recoverInterruptedTrials(studyId: Int64) async throws -> [(TrialRecord, any RunningTrial)] {
+    var adopted: [(TrialRecord, any RunningTrial)] = []
     for trial in try database.trials(studyId: studyId) where !trial.state.isFinished {
-      if let pid = trial.pid, ProcessTable.killLeftover(pid: pid, startTicks: trial.processStartTicks) {
-        logger.warning("killed leftover processes of trial \(trial.number) (pid \(pid))")
+      if let handle = trial.executorHandle {
+        if let process = await executor.reclaim(handle) {
+          adopted.append((trial, process))
+          continue
+        }
+        if LocalProcessExecutor.killLeftover(handle) {
+          logger.warning("killed leftover processes of trial \(trial.number) (\(handle))")
+        }
       }
       try database.finishTrial(
         id: trial.id!,
         .init(state: .cancelled, reason: "interrupted: hpod stopped while the trial was \(trial.state.rawValue)"))
     }
+    return adopted
   }
 }

@@ -25,12 +25,12 @@ struct TrialLifecycle: Sendable {
     }
   }
 
-  /// Records the trial as running (pid 0 and no folder for a trial run outside hpod).
-  func start(_ trial: TrialRecord, pid: Int = 0, processStartTicks: Int64? = nil, runDirectory: String = "")
+  /// Records the trial as running (an external handle and no folder for a trial run outside hpod).
+  func start(_ trial: TrialRecord, handle: TrialHandle = .external, runDirectory: String = "", at date: Date = Date())
     async throws -> TrialRecord?
   {
     let started = try await write("recording the start of trial \(trial.number)") {
-      try database.startTrial(trial, pid: pid, processStartTicks: processStartTicks, runDirectory: runDirectory)
+      try database.startTrial(trial, handle: handle.json, runDirectory: runDirectory, at: date)
     }
     if let started { emit(.trialStarted(started)) }
     return started

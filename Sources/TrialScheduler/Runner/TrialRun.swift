@@ -19,6 +19,8 @@ struct TrialRun {
   let executor: any TrialExecutor
   let stopper: EarlyStopper?
   let slots: TrialSlots?
+  /// The GPUs and CPUs local trials are placed on; nil: no placement.
+  let resources: ResourcePool?
   let tracking: (any TrackingSink)?
   let emit: @Sendable (StudyEvent) -> Void
   /// Where a trial whose outcome could not be recorded is reported.
@@ -32,7 +34,8 @@ struct TrialRun {
 
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
-    stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, tracking: (any TrackingSink)? = nil,
+    stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, resources: ResourcePool? = nil,
+    tracking: (any TrackingSink)? = nil,
     outage: StoreOutage, logger: Logger = Logger(label: "hpod.runner"),
     emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
@@ -41,6 +44,7 @@ struct TrialRun {
     self.tracking = tracking
     self.stopper = stopper
     self.slots = slots
+    self.resources = resources
     self.spec = spec
     self.study = study
     self.home = home
@@ -59,46 +63,96 @@ struct TrialRun {
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
-    guard let slots else { return await launchAndFollow(trial, configuration: configuration, registry: registry) }
-    await slots.acquire()
-    let result: TrialRecord
-    if let reason = registry.stopReason {
-      // Stopped while waiting for a slot: never started.
-      result = await finish(trial.id!, .init(state: .cancelled, reason: reason))
-    } else {
-      result = await launchAndFollow(trial, configuration: configuration, registry: registry)
-    }
-    await slots.release()
+    await slots?.acquire()
+    let result = await place(trial, configuration: configuration, registry: registry)
+    await slots?.release()
     return result
   }
 
-  private func launchAndFollow(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async
+  /// Waits for the trial's GPUs and CPUs (local trials; a cluster places its jobs itself),
+  /// then runs it with its devices.
+  private func place(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async
     -> TrialRecord
   {
+    var placement: ResourcePool.Placement?
+    if let pool = resources, !executor.placesTrialsItself {
+      do {
+        placement = try await pool.acquire(spec.resources(for: trial.tier))
+      } catch {
+        return await finish(trial.id!, .init(state: .failed, reason: error.description))
+      }
+    }
+    let result: TrialRecord
+    if let reason = registry.stopReason {
+      // Stopped while waiting for a slot or its devices: never started.
+      result = await finish(trial.id!, .init(state: .cancelled, reason: reason))
+    } else {
+      let devices = placement.map { placement in resources!.gpus.isEmpty ? nil : placement.gpus } ?? nil
+      result = await launchAndFollow(trial, configuration: configuration, devices: devices, registry: registry)
+    }
+    if let placement { await resources?.release(placement) }
+    return result
+  }
+
+  /// Follows a trial a previous hpod started and the executor re-adopted, to its end.
+  func adopt(_ trial: TrialRecord, _ process: any RunningTrial, registry: RunningTrials) async -> TrialRecord {
+    await slots?.acquire()
+    let workspace = TrialWorkspace(directory: trial.runDirectory ?? "")
+    let result = await follow(trial, process, workspace: workspace, registry: registry)
+    await slots?.release()
+    return result
+  }
+
+  /// `devices`: the GPUs placed for the trial, nil when hpod places none (no GPUs known).
+  private func launchAndFollow(
+    _ trial: TrialRecord, configuration: Configuration, devices: [String]?, registry: RunningTrials
+  ) async -> TrialRecord {
     let trialId = trial.id!
-    let directory = home.runDirectory(studyId: study.id!, trialNumber: trial.number)
+    let workspace = executor.workspace(
+      studyId: study.id!, trialNumber: trial.number,
+      defaultDirectory: home.runDirectory(studyId: study.id!, trialNumber: trial.number))
     let tierValues = spec.tiers[trial.tier] ?? [:]
-    let launch: TrialLaunch
     let trackingEnvironment = await tracking?.environment(for: trial) ?? [:]
+    var launch = makeLaunch(
+      trial, configuration: configuration, tierValues: tierValues, workspace: workspace,
+      trackingEnvironment: trackingEnvironment)
+    // A trial that declared no GPUs sees none, rather than every device of the machine.
+    if let devices { launch.environment["CUDA_VISIBLE_DEVICES"] = devices.joined(separator: ",") }
     // A folder that cannot be created is the machine's problem, not the trial's: the study
     // waits for it rather than burning its budget on trials that cannot start.
     do {
-      launch = try await outage.retrying("creating the folder of trial \(trial.number)") {
-        try prepare(
-          trial, configuration: configuration, tierValues: tierValues, directory: directory,
-          trackingEnvironment: trackingEnvironment)
-      }
+      try await outage.retrying("creating the folder of trial \(trial.number)") { try executor.prepare(launch) }
     } catch {
       return await finish(
-        trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(directory): \(error)"))
+        trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(workspace.directory): \(error)"))
     }
 
     let process: any RunningTrial
     do {
-      process = try executor.launch(launch)
+      process = try await executor.launch(launch)
     } catch {
       return await finish(trialId, .init(state: .failed, reason: error.message))
     }
+    // Saved before anything else, so a restarted hpod finds a job that is still queued.
+    do {
+      try await outage.retrying("saving where trial \(trial.number) runs") {
+        try database.setHandle(trialId: trialId, process.handle.json, runDirectory: workspace.directory)
+      }
+    } catch {
+      // A trial the store cannot find again would be run again blindly: end it.
+      process.kill()
+      _ = await process.exit()
+      return await finish(trialId, .init(state: .failed, reason: "cannot record where the trial runs: \(error)"))
+    }
+    return await follow(trial, process, workspace: workspace, registry: registry)
+  }
+
+  /// Records the trial's start, stores its metric points as they arrive, enforces its
+  /// timeout from the moment it runs and records how it ended.
+  private func follow(
+    _ trial: TrialRecord, _ process: any RunningTrial, workspace: TrialWorkspace, registry: RunningTrials
+  ) async -> TrialRecord {
+    let trialId = trial.id!
     let stopCause = Mutex<StopCause?>(nil)
     let grace = spec.trial.stopGracePeriod
     let stop: @Sendable (StopCause) -> Void = { cause in
@@ -108,31 +162,23 @@ struct TrialRun {
       }
       if first { process.stop(gracePeriod: grace) }
     }
-    registry.add(trialId, stop: { stop(.interrupted($0)) }, kill: { process.kill() })
+    registry.add(
+      trialId, stop: { stop(.interrupted($0)) }, kill: { process.kill() }, detach: { process.detach() })
     defer { registry.remove(trialId) }
-
-    do {
-      _ = try await lifecycle.start(
-        trial, pid: Int(process.pid), processStartTicks: ProcessTable.startTicks(of: process.pid),
-        runDirectory: directory)
-    } catch {
-      // A trial the store does not know is running would be run again blindly: stop it.
-      process.kill()
-      _ = await process.exit()
-      return await finish(trialId, .init(state: .failed, reason: "cannot record the trial's start: \(error)"))
-    }
 
     // The timeout's timer runs on a Dispatch queue, not in the task pool, so it fires on time
     // even while GP suggestions of other studies keep the pool's threads busy.
-    let timeoutTimer = spec.trial.timeout.map { timeout in
+    var timeoutTimer: DispatchWorkItem?
+    defer { timeoutTimer?.cancel() }
+    func armTimeout(runningSince: Date) {
+      guard let timeout = spec.trial.timeout else { return }
       let timer = DispatchWorkItem { stop(.timeout) }
       let (seconds, attoseconds) = timeout.components
-      DispatchQueue.global().asyncAfter(
-        deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)),
-        execute: timer)
-      return timer
+      let left = max(0, Double(seconds) + Double(attoseconds) / 1e18 - Date().timeIntervalSince(runningSince))
+      DispatchQueue.global().asyncAfter(deadline: .now() + left, execute: timer)
+      timeoutTimer = timer
     }
-    defer { timeoutTimer?.cancel() }
+    if trial.state == .running { armTimeout(runningSince: trial.startedAt ?? Date()) }
 
     var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
@@ -140,16 +186,45 @@ struct TrialRun {
     let metricsEvents = MetricsThrottle { step, values in
       emit(.trialMetrics(trialId: trialId, number: trial.number, step: step, values: values))
     }
-    for await lines in process.reports {
+    if trial.state == .running {
+      do { collector.resume(after: try database.metrics(trialId: trialId)) } catch {
+        logger.warning("cannot read the steps trial \(trial.number) reported before: \(error)")
+      }
+    }
+    for await output in process.output {
+      let (lines, handle): ([String], TrialHandle?)
+      switch output {
+      case .started(let handle, let since):
+        guard trial.state != .running else { continue }
+        do {
+          _ = try await lifecycle.start(trial, handle: handle, runDirectory: workspace.directory, at: since)
+        } catch {
+          // A trial the store does not know is running would be run again blindly: stop it.
+          process.kill()
+          _ = await process.exit()
+          return await finish(trialId, .init(state: .failed, reason: "cannot record the trial's start: \(error)"))
+        }
+        armTimeout(runningSince: since)
+        continue
+      case .lines(let reported, let position):
+        (lines, handle) = (reported, position)
+      }
       let points = collector.ingest(lines)
-      guard !points.isEmpty else { continue }
+      guard !points.isEmpty || handle != nil else { continue }
       // While the store is full the loop waits here; the trial's further lines wait in its
-      // report stream, in memory, and nothing it printed is dropped.
+      // output stream (or its file), and nothing it printed is dropped.
       do {
-        try await outage.retrying("saving the metrics of trial \(trial.number)") { try database.appendMetrics(points) }
+        try await outage.retrying("saving the metrics of trial \(trial.number)") {
+          if let handle {
+            try database.appendMetrics(points, trialId: trialId, handle: handle.json)
+          } else {
+            try database.appendMetrics(points)
+          }
+        }
       } catch {
         collector.unsaved(points.count, error)
       }
+      guard !points.isEmpty else { continue }
       metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
       if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
         stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
@@ -157,8 +232,12 @@ struct TrialRun {
     }
     metricsEvents.flush()
     let exit = await process.exit()
+    if exit == .detached {
+      logger.info("left trial \(trial.number) running (\(process.handle)); the next hpod adopts it")
+      return (try? database.trial(id: trialId)) ?? trial
+    }
     let cause = stopCause.withLock { $0 }
-    var outcome = judge(exit: exit, stopCause: cause, collector: collector, directory: directory)
+    var outcome = judge(exit: exit, stopCause: cause, collector: collector, process: process)
     if collector.lostPoints > 0 {
       let note = "\(collector.lostPoints) metric points could not be saved: \(collector.lostPointsError ?? "")"
       outcome.reason = outcome.reason.map { "\($0); \(note)" } ?? note
@@ -176,22 +255,11 @@ struct TrialRun {
     return await finish(trialId, outcome)
   }
 
-  /// The trial's folder, parameter file, argv and environment.
-  private func prepare(
-    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue], directory: String,
-    trackingEnvironment: [String: String]
-  ) throws -> TrialLaunch {
-    let artifacts = "\(directory)/artifacts"
-    do {
-      try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
-    } catch {
-      throw EnvironmentError(message: "cannot create \(artifacts): \(error.localizedDescription)")
-    }
-    let paramsFile = "\(directory)/params.json"
-    guard FileManager.default.createFile(atPath: paramsFile, contents: Data(trial.paramsJSON.utf8)) else {
-      throw EnvironmentError(message: "cannot write \(paramsFile): \(String(cString: strerror(errno)))")
-    }
-
+  /// The trial's argv and environment, and where its files go.
+  private func makeLaunch(
+    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue],
+    workspace: TrialWorkspace, trackingEnvironment: [String: String]
+  ) -> TrialLaunch {
     var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
     // hpod's own MLFLOW_RUN_ID (if any) must not leak into a mirrored trial that has no run yet.
     if !trackingEnvironment.isEmpty { environment["MLFLOW_RUN_ID"] = trackingEnvironment["MLFLOW_RUN_ID"] }
@@ -201,30 +269,31 @@ struct TrialRun {
     environment["HPOD_TRIAL_NUMBER"] = String(trial.number)
     environment["HPOD_TIER"] = trial.tier.rawValue
     environment["HPOD_PARAMS"] = trial.paramsJSON
-    environment["HPOD_PARAMS_FILE"] = paramsFile
-    environment["HPOD_ARTIFACT_DIR"] = artifacts
+    environment["HPOD_PARAMS_FILE"] = workspace.paramsFile
+    environment["HPOD_ARTIFACT_DIR"] = workspace.artifacts
     for (key, value) in tierValues {
       environment["HPOD_TIER_\(key.uppercased())"] = value.description
     }
     return TrialLaunch(
       argv: CommandTemplate.expand(spec.trial.command, configuration: configuration, tierValues: tierValues),
-      workdir: spec.trial.workdir, environment: environment, stdoutLog: "\(directory)/stdout.log",
-      stderrLog: "\(directory)/stderr.log", logLimitBytes: spec.trial.logLimitBytes)
+      workdir: spec.trial.workdir, environment: environment, workspace: workspace, paramsJSON: trial.paramsJSON,
+      logLimitBytes: spec.trial.logLimitBytes, label: "hpod-\(study.id!)-\(trial.number)", tier: trial.tier,
+      resources: spec.resources(for: trial.tier))
   }
 
   /// How the trial ended, in the store's terms, with a reason a user can act on.
-  private func judge(exit: TrialExit, stopCause: StopCause?, collector: MetricCollector, directory: String)
+  private func judge(exit: TrialExit, stopCause: StopCause?, collector: MetricCollector, process: any RunningTrial)
     -> AppDatabase.TrialOutcome
   {
     let (code, signal): (Int?, Int?) =
       switch exit {
       case .exited(let code): (code, nil)
       case .signalled(let signal): (nil, signal)
+      default: (nil, nil)
       }
     var outcome = AppDatabase.TrialOutcome(
       state: .failed, value: collector.objectiveValue, exitCode: code, signal: signal,
       malformedLines: collector.malformedLines)
-    let metric = spec.objective.metric
     switch stopCause {
     case .timeout:
       outcome.state = .timedOut
@@ -235,7 +304,20 @@ struct TrialRun {
     case .pruned(let rule, let step, let why):
       outcome.state = .pruned
       outcome.reason = "stopped early by the \(rule) rule at step \(step): \(why)"
-    case nil where exit.succeeded:
+    case nil:
+      return judgeUnasked(exit, outcome: outcome, collector: collector, process: process)
+    }
+    return outcome
+  }
+
+  /// How a trial that hpod did not stop ended.
+  private func judgeUnasked(
+    _ exit: TrialExit, outcome: AppDatabase.TrialOutcome, collector: MetricCollector, process: any RunningTrial
+  ) -> AppDatabase.TrialOutcome {
+    var outcome = outcome
+    let metric = spec.objective.metric
+    switch exit {
+    case .exited(code: 0):
       if let problem = collector.objectiveProblem {
         outcome.reason = problem
       } else if collector.objectiveValue == nil {
@@ -246,9 +328,20 @@ struct TrialRun {
       } else {
         outcome.state = .completed
       }
-    case nil:
-      let tail = Self.lastLine(ofFile: "\(directory)/stderr.log").map { "; last stderr line: \($0)" } ?? ""
+    case .exited, .signalled, .failed, .lost:
+      let tail = process.diagnosticTail().map { "; last stderr line: \($0)" } ?? ""
       outcome.reason = "\(exit)\(tail)"
+    case .cancelled(let why):
+      // Not `cancelled`, which re-runs: someone ended it outside hpod on purpose.
+      outcome.reason = "\(why) outside hpod; it is not run again"
+    case .timedOut(let why):
+      outcome.state = .timedOut
+      outcome.reason = why
+    case .interrupted(let why):
+      outcome.state = .cancelled
+      outcome.reason = "\(why); it runs again without counting against its retries"
+    case .detached:
+      outcome.reason = "\(exit)"
     }
     return outcome
   }
@@ -270,15 +363,6 @@ struct TrialRun {
       ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
   }
 
-  static func lastLine(ofFile path: String) -> String? {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-    defer { try? handle.close() }
-    let size = (try? handle.seekToEnd()) ?? 0
-    try? handle.seek(toOffset: size > 400 ? size - 400 : 0)
-    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-    return text.split(whereSeparator: \.isNewline).last.map { String($0.prefix(300)) }
-  }
-
   static func format(_ duration: Duration) -> String {
     let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     return seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60))m" : "\(seconds)s"
@@ -298,6 +382,12 @@ struct MetricCollector {
   /// Points the store refused for a reason that waiting does not mend, and the last error.
   private(set) var lostPoints = 0
   private(set) var lostPointsError: String?
+
+  /// Continues after the points an adopted trial reported before this hpod followed it.
+  mutating func resume(after points: [MetricPoint]) {
+    lastStep = points.map(\.step).max() ?? -1
+    objectiveValue = points.last(where: { $0.name == objective })?.value
+  }
 
   mutating func unsaved(_ count: Int, _ error: any Error) {
     lostPoints += count
@@ -345,11 +435,13 @@ final class RunningTrials: Sendable {
   private struct Entry {
     var stop: @Sendable (String) -> Void
     var kill: @Sendable () -> Void
+    var detach: @Sendable () -> Bool
   }
 
   private struct State {
     var entries: [Int64: Entry] = [:]
     var stopReason: String?
+    var detaching = false
     var killed = false
   }
 
@@ -357,25 +449,40 @@ final class RunningTrials: Sendable {
 
   var stopReason: String? { state.withLock { $0.stopReason } }
 
-  func add(_ id: Int64, stop: @escaping @Sendable (String) -> Void, kill: @escaping @Sendable () -> Void) {
-    let (reason, killed) = state.withLock { state in
-      state.entries[id] = Entry(stop: stop, kill: kill)
-      return (state.stopReason, state.killed)
+  func add(
+    _ id: Int64, stop: @escaping @Sendable (String) -> Void, kill: @escaping @Sendable () -> Void,
+    detach: @escaping @Sendable () -> Bool = { false }
+  ) {
+    let entry = Entry(stop: stop, kill: kill, detach: detach)
+    let (reason, detaching, killed) = state.withLock { state in
+      state.entries[id] = entry
+      return (state.stopReason, state.detaching, state.killed)
     }
-    if let reason { stop(reason) }
+    if let reason { Self.stop(entry, reason: reason, detaching: detaching) }
     if killed { kill() }
+  }
+
+  /// Stops the trial, or leaves it running for the next hpod when hpod is shutting down and
+  /// the trial can outlive it.
+  private static func stop(_ entry: Entry, reason: String, detaching: Bool) {
+    if detaching, entry.detach() { return }
+    entry.stop(reason)
   }
 
   func remove(_ id: Int64) {
     _ = state.withLock { $0.entries.removeValue(forKey: id) }
   }
 
-  func stopAll(reason: String) {
+  /// Stops every trial; with `detaching`, trials that can outlive hpod are left running.
+  func stopAll(reason: String, detaching: Bool = false) {
     let entries = state.withLock { state in
-      if state.stopReason == nil { state.stopReason = reason }
+      if state.stopReason == nil {
+        state.stopReason = reason
+        state.detaching = detaching
+      }
       return Array(state.entries.values)
     }
-    entries.forEach { $0.stop(reason) }
+    entries.forEach { Self.stop($0, reason: reason, detaching: detaching) }
   }
 
   func killAll() {

@@ -23,10 +23,13 @@ public actor StudyService {
   /// Where every study's events go (the daemon's event streams).
   nonisolated let publish: @Sendable (StudyEvent, _ studyId: Int64) -> Void
   nonisolated public let slots: TrialSlots
+  /// The GPUs and CPUs local trials are placed on, across every study of the daemon.
+  nonisolated public let resources: ResourcePool
   /// Sends mirrored studies to MLflow from the store's outbox: a service of its own in the
   /// daemon's group (ahead of this one, so it drains until this one has stopped).
   nonisolated public let mirror: MLflowMirror
-  private let executor: any TrialExecutor
+  /// Runs every study's trials when set (tests); nil: each study's spec chooses.
+  private let executor: (any TrialExecutor)?
   let logger: Logger
   var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal, wakeup: Wakeup)] = [:]
   /// The search strategy of each ask-and-tell study, kept between asks as a runner keeps its
@@ -43,7 +46,8 @@ public actor StudyService {
 
   public init(
     database: AppDatabase, home: HpodHome, maxConcurrentTrials: Int,
-    executor: any TrialExecutor = LocalProcessExecutor(),
+    resources: ResourcePool = ResourcePool(gpus: [], cpus: ProcessInfo.processInfo.activeProcessorCount),
+    executor: (any TrialExecutor)? = nil,
     logger: Logger = Logger(label: "hpod.service"),
     publish: @escaping @Sendable (StudyEvent, _ studyId: Int64) -> Void = { _, _ in }
   ) {
@@ -51,6 +55,7 @@ public actor StudyService {
     self.database = database
     self.home = home
     self.slots = TrialSlots(limit: maxConcurrentTrials)
+    self.resources = resources
     self.executor = executor
     self.logger = logger
     self.mirror = MLflowMirror(
@@ -184,7 +189,8 @@ public actor StudyService {
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots, tracking: mirror, wakeup: wakeup, suggestionLatency: suggestionLatency,
+        logger: logger, slots: slots, resources: resources, tracking: mirror, wakeup: wakeup,
+        suggestionLatency: suggestionLatency,
         onEvent: { event in
           switch event {
           case .studyPaused(let reason):
@@ -334,7 +340,7 @@ extension StudyService {
   /// Finishes an asked trial with its result; completes the study when its budget is spent.
   public func tell(_ trialId: Int64, _ tell: TrialReport) async throws -> TrialRecord {
     guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
-    guard trial.state == .running, trial.pid == 0 else {
+    guard trial.state == .running, trial.executorHandle == .external else {
       throw ServiceError.conflict(
         "trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
     }

@@ -7,7 +7,7 @@ import Yams
 extension StudySpec {
   static let topLevelKeys = [
     "name", "description", "objective", "search", "parameters", "trial", "tiers", "promotion", "early_stopping",
-    "registration", "tracking",
+    "registration", "tracking", "executor", "resources",
   ]
   /// Larger documents than this are refused before parsing (a spec is a page, not a data set).
   static let maximumBytes = 1 << 20
@@ -149,10 +149,20 @@ struct SpecParser {
       reader.report(
         at: top["search"] ?? root, "search", "missing required key 'max_trials' (only grid search may leave it out)")
     }
+    let executor = parseExecutor(top["executor"], tiers: tiers)
+    let resources = parseResources(top["resources"], tiers: tiers)
+    if top["trial"] == nil, let node = top["executor"] ?? top["resources"] {
+      reader.report(
+        at: node, top["executor"] != nil ? "executor" : "resources",
+        "a study without `trial:` runs its trials outside hpod (ask and tell); add trial.command for hpod to run them")
+    }
     guard let name, let objective, let search, let space, let trial, let tracking else { return nil }
-    return StudySpec(
+    var spec = StudySpec(
       name: name, description: description, objective: objective, search: search, space: space, trial: trial,
       tiers: tiers, promotion: promotion, earlyStopping: earlyStopping, registration: registration, tracking: tracking)
+    spec.executor = executor
+    spec.resourcesByTier = resources
+    return spec
   }
 
   func parseName(_ top: Fields) -> String? {

@@ -17,6 +17,9 @@ public struct StudySpec: Sendable, Hashable {
   public var earlyStopping: EarlyStopping?
   public var registration: Registration?
   public var tracking: Tracking
+  public var executor: Executor = .local
+  /// `resources:` per tier (the search tier's apply to a tier that declares none).
+  public var resourcesByTier: [Tier: Resources] = [:]
 
   public struct Objective: Sendable, Hashable {
     public var metric: String

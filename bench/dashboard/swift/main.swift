@@ -71,7 +71,7 @@ func ceiling(_ configuration: Configuration) -> Double {
   let trial = try database.createTrial(
     studyId: studyId, tier: tier, params: params, paramsJSON: json, sourceTrialId: source)
   let began = start.addingTimeInterval(Double(index) * 30)
-  let started = try database.startTrial(trial, pid: 0, processStartTicks: nil, runDirectory: "", at: began)!
+  _ = try database.startTrial(trial, handle: #"{"external":{}}"#, runDirectory: "", at: began)
   let top = ceiling(configuration) + (tier == .fullTraining ? 0.04 : 0)
   let roll = Double(generator.next() % 1000) / 1000
   let state: TrialState =

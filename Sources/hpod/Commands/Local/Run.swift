@@ -32,6 +32,7 @@ struct Run: AsyncParsableCommand {
   var verbose = false
 
   @OptionGroup var store: StoreOptions
+  @OptionGroup var placement: PlacementOptions
 
   func run() async throws {
     let (studySpec, yaml): (StudySpec, String)
@@ -93,7 +94,8 @@ struct Run: AsyncParsableCommand {
 
     let mirror = try TrackingMirror.make(spec: studySpec, database: database, home: home, logger: logger)
     let runner = StudyRunner(
-      spec: studySpec, database: database, home: home, strategy: strategy, logger: logger, tracking: mirror,
+      spec: studySpec, database: database, home: home, strategy: strategy, logger: logger,
+      resources: placement.makePool(), tracking: mirror,
       onEvent: { progress.handle($0) })
     let final: StudyRecord
     do {

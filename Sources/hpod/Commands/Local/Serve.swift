@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
   var logLevel = "info"
 
   @OptionGroup var store: StoreOptions
+  @OptionGroup var placement: PlacementOptions
 
   func validate() throws {
     guard Logger.Level(rawValue: logLevel) != nil else {
@@ -80,8 +81,8 @@ struct Serve: AsyncParsableCommand {
     let events = EventBus()
     let service = StudyService(
       database: database, home: home,
-      maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount, logger: logger,
-      publish: events.publish)
+      maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount,
+      resources: placement.makePool(), logger: logger, publish: events.publish)
     // Each connection is a descriptor: use what the hard limit allows, and keep a margin for
     // the store, trial pipes and logs below it.
     let files = OpenFileLimit.raiseToHard()

@@ -11,7 +11,24 @@ import Synchronization
 public struct LocalProcessExecutor: TrialExecutor {
   public init() {}
 
-  public func launch(_ launch: TrialLaunch) throws(TrialLaunchError) -> any RunningTrial {
+  public func launch(_ launch: TrialLaunch) async throws(TrialLaunchError) -> any RunningTrial {
+    try start(launch)
+  }
+
+  /// A local trial's process tree cannot be followed by another hpod (its pipes ended with
+  /// the hpod that started it): nothing is adopted; the runner kills what is left of it
+  /// (`killLeftover`) and runs the trial again.
+  public func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)? { nil }
+
+  /// Kills what is left of a local trial's process group; true when something was.
+  @discardableResult
+  public static func killLeftover(_ handle: TrialHandle) -> Bool {
+    guard case .local(let pid, let startTicks) = handle else { return false }
+    return ProcessTable.killLeftover(pid: Int(pid), startTicks: startTicks)
+  }
+
+  /// Starts the trial's process at once (no suspension, so a caller can start it synchronously).
+  public func start(_ launch: TrialLaunch) throws(TrialLaunchError) -> any RunningTrial {
     guard let program = launch.argv.first, !program.isEmpty else {
       throw TrialLaunchError("the trial command is empty")
     }
@@ -20,8 +37,8 @@ public struct LocalProcessExecutor: TrialExecutor {
     else {
       throw TrialLaunchError("the trial's workdir \(launch.workdir) does not exist")
     }
-    let stdoutLog = try LogFile(path: launch.stdoutLog, limit: launch.logLimitBytes)
-    let stderrLog = try LogFile(path: launch.stderrLog, limit: launch.logLimitBytes)
+    let stdoutLog = try LogFile(path: launch.workspace.stdoutLog, limit: launch.logLimitBytes)
+    let stderrLog = try LogFile(path: launch.workspace.stderrLog, limit: launch.logLimitBytes)
     let outPipe = try Pipe2()
     let errPipe: Pipe2
     do { errPipe = try Pipe2() } catch {
@@ -75,7 +92,7 @@ public struct LocalProcessExecutor: TrialExecutor {
     tree.started(pid)
     return LocalTrialProcess(
       pid: pid, tree: tree, stdout: outPipe.read, stderr: errPipe.read, stdoutLog: stdoutLog, stderrLog: stderrLog,
-      reportPrefix: launch.reportPrefix)
+      reportPrefix: launch.reportPrefix, workspace: launch.workspace)
   }
 }
 

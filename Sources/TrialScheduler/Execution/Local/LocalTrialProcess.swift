@@ -15,8 +15,10 @@ import Synchronization
 /// released for reuse.
 final class LocalTrialProcess: RunningTrial {
   let pid: Int32
-  let reports: AsyncStream<[String]>
+  let handle: TrialHandle
+  let output: AsyncStream<TrialOutput>
   private let tree: ProcessTree.Trial
+  private let workspace: TrialWorkspace
 
   private struct State {
     var exit: TrialExit?
@@ -29,15 +31,18 @@ final class LocalTrialProcess: RunningTrial {
 
   init(
     pid: Int32, tree: ProcessTree.Trial, stdout: Int32, stderr: Int32, stdoutLog: LogFile, stderrLog: LogFile,
-    reportPrefix: String
+    reportPrefix: String, workspace: TrialWorkspace
   ) {
     self.pid = pid
     self.tree = tree
-    let (stream, continuation) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .unbounded)
-    reports = stream
+    self.workspace = workspace
+    handle = .local(pid: pid, startTicks: ProcessTable.startTicks(of: pid))
+    let (stream, continuation) = AsyncStream.makeStream(of: TrialOutput.self, bufferingPolicy: .unbounded)
+    output = stream
+    continuation.yield(.started(handle, at: Date()))
     let pump = OutputPump(
       pid: pid, stdout: stdout, stderr: stderr, stdoutLog: stdoutLog, stderrLog: stderrLog,
-      prefix: Array(reportPrefix.utf8), continuation: continuation)
+      prefix: reportPrefix, continuation: continuation)
     let thread = Thread { [self] in
       let exit = pump.run(reap: { self.reap() })
       self.finish(exit)
@@ -74,6 +79,11 @@ final class LocalTrialProcess: RunningTrial {
   func kill() {
     signalGroup(SIGKILL)
   }
+
+  /// A local trial's output pipes end with this process: it cannot be left running.
+  func detach() -> Bool { false }
+
+  func diagnosticTail() -> String? { workspace.lastErrorLine() }
 
   /// Sends a signal to the whole process group, unless the leader was already reaped.
   private func signalGroup(_ signal: Int32) {
@@ -114,18 +124,14 @@ struct OutputPump: @unchecked Sendable {
   let stderr: Int32
   let stdoutLog: LogFile
   let stderrLog: LogFile
-  let prefix: [UInt8]
-  let continuation: AsyncStream<[String]>.Continuation
-
-  /// Longest line kept for parsing; longer lines still go to the log.
-  static let maximumLine = 1 << 20
+  let prefix: String
+  let continuation: AsyncStream<TrialOutput>.Continuation
 
   func run(reap: () -> Int32?) -> TrialExit {
     var fds = [
       pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0),
     ]
-    var pending: [UInt8] = []
-    var overlong = false
+    var splitter = ReportLineSplitter(prefix: prefix)
     var status: Int32?
     var leaderGoneAt: ContinuousClock.Instant?
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
@@ -141,7 +147,7 @@ struct OutputPump: @unchecked Sendable {
           let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
           if index == 0 {
             stdoutLog.append(chunk)
-            split(chunk, into: &pending, overlong: &overlong, reports: &reports)
+            reports += splitter.feed(chunk)
           } else {
             stderrLog.append(chunk)
           }
@@ -150,7 +156,7 @@ struct OutputPump: @unchecked Sendable {
           fds[index].fd = -1
         }
       }
-      if !reports.isEmpty { continuation.yield(reports) }
+      if !reports.isEmpty { continuation.yield(.lines(reports, handle: nil)) }
       if status == nil, let reaped = reap() {
         status = reaped
         leaderGoneAt = .now
@@ -160,7 +166,7 @@ struct OutputPump: @unchecked Sendable {
       if let leaderGoneAt, ContinuousClock.now - leaderGoneAt > .seconds(2) { break }
     }
     for fd in fds where fd.fd >= 0 { close(fd.fd) }
-    if !pending.isEmpty, !overlong, let line = reportLine(pending[...]) { continuation.yield([line]) }
+    if let line = splitter.finish() { continuation.yield(.lines([line], handle: nil)) }
     stdoutLog.close()
     stderrLog.close()
     // The pipes closed before the leader exited (it closed them, or stopped reading): wait.
@@ -174,38 +180,6 @@ struct OutputPump: @unchecked Sendable {
     }
     continuation.finish()
     return Self.decode(status!)
-  }
-
-  private func split(
-    _ chunk: UnsafeRawBufferPointer, into pending: inout [UInt8], overlong: inout Bool, reports: inout [String]
-  ) {
-    var start = chunk.startIndex
-    while let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
-      if overlong {
-        overlong = false
-        pending.removeAll(keepingCapacity: true)
-      } else if pending.isEmpty {
-        if let line = reportLine(chunk[start..<newline]) { reports.append(line) }
-      } else {
-        pending.append(contentsOf: chunk[start..<newline])
-        if let line = reportLine(pending[...]) { reports.append(line) }
-        pending.removeAll(keepingCapacity: true)
-      }
-      start = newline + 1
-    }
-    guard start < chunk.endIndex, !overlong else { return }
-    pending.append(contentsOf: chunk[start...])
-    if pending.count > Self.maximumLine {
-      overlong = true
-      pending.removeAll()
-    }
-  }
-
-  private func reportLine<C: Collection<UInt8>>(_ line: C) -> String? {
-    guard line.starts(with: prefix) else { return nil }
-    var text = String(decoding: line.dropFirst(prefix.count), as: UTF8.self)
-    if text.hasSuffix("\r") { text.removeLast() }
-    return text
   }
 
   static func decode(_ status: Int32) -> TrialExit {

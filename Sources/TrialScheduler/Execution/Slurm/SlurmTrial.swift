@@ -1,0 +1,145 @@
+import Foundation
+import Synchronization
+
+/// A trial running as a Slurm batch job. `SlurmQueue` polls the cluster and hands each job's
+/// status to `observe`, which reads the new lines of the job's output file and, once the job
+/// ended, its exit.
+final class SlurmTrial: RunningTrial {
+  let jobId: String
+  let settings: SlurmSettings
+  let output: AsyncStream<TrialOutput>
+  private let continuation: AsyncStream<TrialOutput>.Continuation
+  private let command: SlurmCommand
+
+  private struct State {
+    var job: SlurmJobHandle
+    var tail: OutputTail
+    var started: Bool
+    var exit: TrialExit?
+    var waiters: [CheckedContinuation<TrialExit, Never>] = []
+    var stopRequested = false
+  }
+
+  private let state: Mutex<State>
+
+  init(job: SlurmJobHandle, settings: SlurmSettings, command: SlurmCommand, reportPrefix: String, running: Bool) {
+    jobId = job.jobId
+    self.settings = settings
+    self.command = command
+    (output, continuation) = AsyncStream.makeStream(of: TrialOutput.self, bufferingPolicy: .unbounded)
+    state = Mutex(
+      State(
+        job: job, tail: OutputTail(path: job.stdoutPath, offset: job.stdoutOffset, prefix: reportPrefix),
+        started: running))
+  }
+
+  var handle: TrialHandle { .slurm(job: state.withLock { $0.job }) }
+  var isFinished: Bool { state.withLock { $0.exit != nil } }
+
+  func exit() async -> TrialExit {
+    await withCheckedContinuation { continuation in
+      let ready: TrialExit? = state.withLock { state in
+        if let exit = state.exit { return exit }
+        state.waiters.append(continuation)
+        return nil
+      }
+      if let ready { continuation.resume(returning: ready) }
+    }
+  }
+
+  /// SIGTERM to the job's processes (the batch step and its children) now, and the job
+  /// cancelled after the grace period if it still runs; a job still queued is cancelled at once.
+  func stop(gracePeriod: Duration) {
+    let (first, started) = state.withLock { state in
+      defer { state.stopRequested = true }
+      return (!state.stopRequested && state.exit == nil, state.started)
+    }
+    guard first else { return }
+    let command = command
+    let jobId = jobId
+    Task.detached { [self] in
+      guard started else {
+        _ = try? await command.run("scancel", [jobId])
+        return
+      }
+      _ = try? await command.run("scancel", ["--full", "--signal=TERM", jobId])
+      try? await Task.sleep(for: gracePeriod)
+      if !isFinished { await cancelNow() }
+    }
+  }
+
+  func kill() {
+    Task.detached { [self] in await cancelNow() }
+  }
+
+  /// SIGKILL to every process of the job, then the job cancelled.
+  private func cancelNow() async {
+    _ = try? await command.run("scancel", ["--full", "--signal=KILL", jobId])
+    _ = try? await command.run("scancel", [jobId])
+  }
+
+  /// The job keeps running; the next hpod adopts it from the saved handle.
+  func detach() -> Bool {
+    finish(.detached)
+    return true
+  }
+
+  func diagnosticTail() -> String? {
+    TrialWorkspace.lastLine(ofFile: state.withLock { $0.job.stderrPath })
+  }
+
+  /// Takes in what Slurm says of the job; true once the trial has ended.
+  func observe(_ status: SlurmJobStatus) async -> Bool {
+    if isFinished { return true }
+    let justStarted = state.withLock { state in
+      guard status.isRunning || status.isFinished, !state.started else { return false }
+      state.started = true
+      if let node = status.node { state.job.node = node }
+      return true
+    }
+    if justStarted { continuation.yield(.started(handle, at: status.startTime ?? Date())) }
+    if status.isFinished {
+      if let node = status.node { state.withLock { $0.job.node = node } }
+      drain(final: true)
+      finish(status.exit(settings: settings))
+      return true
+    }
+    if let hopeless = status.hopelessReason {
+      _ = try? await command.run("scancel", [jobId])
+      finish(.failed("Slurm cannot run job \(jobId): \(hopeless)"))
+      return true
+    }
+    drain(final: false)
+    return false
+  }
+
+  /// The job is gone without a record of how it ended.
+  func lose(_ reason: String) {
+    drain(final: true)
+    finish(.lost(reason))
+  }
+
+  /// Hands on the lines the job added to its output since the last read, with the handle
+  /// that records how far it was read.
+  private func drain(final: Bool) {
+    let (lines, job, moved) = state.withLock { state -> ([String], SlurmJobHandle, Bool) in
+      let before = state.job.stdoutOffset
+      let (lines, _) = state.tail.read(final: final)
+      state.job.stdoutOffset = state.tail.lineBoundary
+      return (lines, state.job, state.job.stdoutOffset != before)
+    }
+    if !lines.isEmpty || moved { continuation.yield(.lines(lines, handle: .slurm(job: job))) }
+  }
+
+  private func finish(_ exit: TrialExit) {
+    let waiters: [CheckedContinuation<TrialExit, Never>]? = state.withLock { state in
+      guard state.exit == nil else { return nil }
+      state.exit = exit
+      defer { state.waiters = [] }
+      return state.waiters
+    }
+    guard let waiters else { return }
+    continuation.finish()
+    waiters.forEach { $0.resume(returning: exit) }
+  }
+}
