@@ -11,7 +11,7 @@ MLFLOW_VENV := $(CURDIR)/.venv/mlflow
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV := $(CURDIR)/.venv/schemathesis
 
-.PHONY: deps mlflow schemathesis build demo demo-mlflow mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard
+.PHONY: deps slurm mlflow schemathesis build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -27,6 +27,17 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-numpy >/dev/null 2>&1; \
 	  python3 -c "import numpy" 2>/dev/null || python3 -m pip install --quiet numpy; }
 	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)"; exit 1; }
+
+## Installs Slurm (slurm-wlm: controller, node daemon, client commands) and munge, which its
+## authentication needs, when missing: the Slurm executor's tests, `make demo-slurm` and
+## bench/slurm run a single-node cluster on this machine (scripts/slurm-cluster).
+slurm: deps
+	@missing=""; for p in slurm-wlm munge; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing$$missing (about 20 s)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 ## Installs MLflow (server and client) into .venv/mlflow: the MLflow mirror's tests start real
 ## servers from it, and `make demo-mlflow` shows the mirror in MLflow's UI.
@@ -71,6 +82,21 @@ demo-mlflow: build mlflow
 	@HPOD_HOME=$(MLFLOW_DEMO)/home $(HPOD) tracking status
 	@echo "MLflow UI: http://127.0.0.1:$(MLFLOW_PORT)/#/experiments (experiment spirals-mlp, model spirals-mlp); make mlflow-stop stops it"
 
+## The spirals study with every trial a Slurm job, on a single-node cluster started here
+## (in .slurm-demo/, left running so `squeue` and `sinfo` can be tried; `make slurm-stop`
+## stops it).
+SLURM_DEMO := $(CURDIR)/.slurm-demo
+demo-slurm: build slurm
+	@SLURM_CONF=$(SLURM_DEMO)/slurm.conf sinfo -h >/dev/null 2>&1 || { \
+	  echo "==> starting a single-node Slurm cluster in .slurm-demo/"; scripts/slurm-cluster start $(SLURM_DEMO) >/dev/null; }
+	@rm -rf $(SLURM_DEMO)/home
+	SLURM_CONF=$(SLURM_DEMO)/slurm.conf HPOD_HOME=$(SLURM_DEMO)/home $(HPOD) run examples/spirals/study-slurm.yaml
+	@SLURM_CONF=$(SLURM_DEMO)/slurm.conf HPOD_HOME=$(SLURM_DEMO)/home $(HPOD) trials spirals-mlp-slurm | head -8
+	@echo "The cluster is still up: SLURM_CONF=$(SLURM_DEMO)/slurm.conf squeue --states=all; make slurm-stop stops it"
+
+slurm-stop:
+	@scripts/slurm-cluster stop $(SLURM_DEMO) && echo "Slurm demo cluster stopped"
+
 mlflow-stop:
 	@if [ -f $(MLFLOW_DEMO)/server.pid ]; then pid=$$(cat $(MLFLOW_DEMO)/server.pid); kill -TERM -$$pid 2>/dev/null; \
 	  for i in $$(seq 20); do kill -0 -$$pid 2>/dev/null || break; sleep 0.5; done; kill -KILL -$$pid 2>/dev/null; \
@@ -81,12 +107,20 @@ example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
 	HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
-test: deps mlflow schemathesis
+## One single-node Slurm cluster serves every Slurm test of the run; it is stopped by its
+## pids afterwards, whether the tests pass or not.
+SLURM_TEST := $(CURDIR)/.build/slurm-test
+test: deps slurm mlflow schemathesis
 	$(SWIFT) build --build-tests
-	HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build --skip hpodTests
-	# End to end (real hpod processes, daemons, Chromium) one at a time: run side by side on
-	# 2 cores they measure the machine's load, not hpod.
-	HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build --no-parallel --filter hpodTests
+	@scripts/slurm-cluster start $(SLURM_TEST) >/dev/null
+	@status=0; \
+	SLURM_CONF=$(SLURM_TEST)/slurm.conf HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build --skip hpodTests || status=$$?; \
+	if [ $$status = 0 ]; then \
+	  echo "# End to end (real hpod processes, daemons, Chromium) one at a time: run side by side on"; \
+	  echo "# 2 cores they measure the machine's load, not hpod."; \
+	  SLURM_CONF=$(SLURM_TEST)/slurm.conf HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build --no-parallel --filter hpodTests || status=$$?; \
+	fi; \
+	scripts/slurm-cluster stop $(SLURM_TEST); exit $$status
 	Tests/API/schemathesis.sh 60
 
 lint:
@@ -96,7 +130,7 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard
+bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
 
 bench-scheduler: deps
 	bench/scheduler/run
@@ -117,3 +151,8 @@ bench-tracking: deps mlflow
 ## into .venv/mlflow when missing; MLFLOW_VENV=... uses another venv).
 bench-dashboard: deps mlflow
 	bench/dashboard/run
+
+## Per-trial overhead and throughput of Slurm jobs against local processes, on a
+## single-node cluster started for the run.
+bench-slurm: deps slurm
+	bench/slurm/run

@@ -27,6 +27,8 @@ public enum API {
     public var exitCode: Int?
     public var signal: Int?
     public var reason: String?
+    /// Where the trial runs or ran: `pid 4242`, `Slurm job 17 on node3`, `external`.
+    public var executor: String?
 
     enum CodingKeys: String, CodingKey {
       case id
@@ -45,6 +47,7 @@ public enum API {
       case exitCode = "exit_code"
       case signal
       case reason
+      case executor
     }
 
     public init(_ record: TrialRecord) {
@@ -64,6 +67,7 @@ public enum API {
       exitCode = record.exitCode
       signal = record.signal
       reason = record.reason
+      executor = record.executorHandle?.description
     }
   }
 

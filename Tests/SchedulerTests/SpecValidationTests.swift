@@ -301,3 +301,66 @@ struct SpecValidationTests {
     #expect(none.tracking.mlflowURI == nil)
   }
 }
+
+@Suite("executor: and resources: in the spec")
+struct ExecutorSpecTests {
+  func parse(_ extra: String) throws -> StudySpec {
+    try StudySpec.parse(yaml: validSpec + "\n" + extra, file: "study.yaml", baseDirectory: "/tmp")
+  }
+
+  func problems(_ extra: String) -> String {
+    do {
+      _ = try parse(extra)
+      return ""
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test("Slurm settings per study and per tier, and resources per tier")
+  func parsesSlurmAndResources() throws {
+    let spec = try parse(
+      """
+      executor:
+        kind: slurm
+        partition: gpu
+        time: "2:00:00"
+        mem: 16G
+        extra_args: ["--nodelist=node1"]
+        full_training: {time: "1-00:00:00", gres: "gpu:a100:2"}
+      resources: {gpus: 1, cpus: 2, full_training: {gpus: 2}}
+      """)
+    guard case .slurm(let study, let perTier) = spec.executor else {
+      Issue.record("expected a Slurm executor")
+      return
+    }
+    #expect(study.partition == "gpu" && study.time == "2:00:00" && study.mem == "16G")
+    #expect(study.extraArguments == ["--nodelist=node1"])
+    #expect(perTier[.fullTraining]?.time == "1-00:00:00" && perTier[.fullTraining]?.gres == "gpu:a100:2")
+    #expect(perTier[.fullTraining]?.partition == "gpu", "a tier's settings start from the study's")
+    #expect(spec.resources(for: .quickTest) == .init(gpus: 1, cpus: 2))
+    #expect(spec.resources(for: .fullTraining) == .init(gpus: 2, cpus: 2))
+  }
+
+  @Test(
+    "bad executor and resources sections are reported where they are, with what was expected",
+    arguments: [
+      ("executor: {kind: slurm, extra_args: [\"--output=x\"]}", "executor.extra_args[0]: --output is set by hpod"),
+      ("executor: {kind: slurm, extra_args: [\"-pdebug\"]}", "-p is set by hpod: use executor.partition"),
+      ("executor: {kind: slurm, time: \"ten minutes\"}", "expected a Slurm time limit"),
+      ("executor: {kind: slurm, mem: 4 GB}", "expected memory per node such as 4000 (MB), 4G or 1T"),
+      ("executor: {kind: slurm, poll_interval: 10ms}", "expected at least 100ms"),
+      ("executor: {kind: slurm, shared_folder: runs}", "expected an absolute path"),
+      ("executor: {kind: slurn}", "did you mean 'slurm'?"),
+      ("executor: {partition: debug}", "'partition' applies to `kind: slurm` only"),
+      ("executor: {kind: slurm, partiton: debug}", "did you mean 'partition'?"),
+      ("resources: {gpus: -1}", "resources.gpus: expected a whole number of at least 0"),
+      ("resources: {gpus: 1.5}", "resources.gpus: expected a whole number"),
+    ])
+  func reportsProblems(extra: String, message: String) {
+    let text = problems(extra)
+    #expect(text.contains(message), "\(text)")
+    let line = validSpec.split(separator: "\n", omittingEmptySubsequences: false).count + 1
+    #expect(text.contains("study.yaml:\(line):"), "the problem should be located on its line: \(text)")
+  }
+}

@@ -40,6 +40,35 @@ struct AppDatabaseTests {
     #expect(try database.params(trialId: first.id!).first?.numericValue == 0.1)
   }
 
+  @Test("a store from before executor handles keeps where its trials ran: pid and start ticks become a local handle")
+  func migratesPidsToHandles() throws {
+    // Given a store at v5 with a trial hpod ran (pid 4242) and one told through ask and tell (pid 0)
+    let old = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-v5-\(UUID().uuidString).sqlite").path
+    defer { try? FileManager.default.removeItem(atPath: old) }
+    let queue = try DatabaseQueue(path: old)
+    try Migrations.migrator.migrate(
+      queue, upTo: "v5: metric points by trial in insertion order, for the mirror's watermark")
+    try queue.write { db in
+      try db.execute(
+        sql: """
+          INSERT INTO study (id, name, specYAML, specHash, objectiveMetric, direction, state, createdAt, updatedAt)
+          VALUES (1, 's', '', 'h', 'score', 'maximize', 'running', '2026-01-01', '2026-01-01');
+          INSERT INTO trial (studyId, number, tier, state, paramsJSON, createdAt, pid, processStartTicks)
+          VALUES (1, 0, 'quick_test', 'running', '{}', '2026-01-01', 4242, 99),
+                 (1, 1, 'quick_test', 'running', '{}', '2026-01-01', 0, NULL),
+                 (1, 2, 'quick_test', 'pending', '{}', '2026-01-01', NULL, NULL);
+          """)
+    }
+    try queue.close()
+
+    // When hpod opens it
+    let migrated = try AppDatabase.open(at: old)
+
+    // Then each trial's handle says where it ran
+    let handles = try migrated.trials(studyId: 1).map(\.handle)
+    #expect(handles == [#"{"local":{"pid":4242,"startTicks":99}}"#, #"{"external":{}}"#, nil])
+  }
+
   @Test("a finished trial is never changed again")
   func finishedTrialsAreFinal() throws {
     let study = try makeStudy()

@@ -12,6 +12,7 @@ final class DaemonProcess {
   var process: Process?
   /// More `hpod serve` options (limits, timeouts).
   var extraArguments: [String] = []
+  var maxConcurrentTrials = 3
 
   init(home: String) {
     self.home = home
@@ -25,7 +26,8 @@ final class DaemonProcess {
   func start() async throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: HPODProcess.binary)
-    process.arguments = ["serve", "--port", String(port), "--max-concurrent-trials", "3"] + extraArguments
+    process.arguments =
+      ["serve", "--port", String(port), "--max-concurrent-trials", String(maxConcurrentTrials)] + extraArguments
     var environment = ProcessInfo.processInfo.environment
     environment["HPOD_HOME"] = home
     process.environment = environment

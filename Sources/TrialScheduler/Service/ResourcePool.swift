@@ -85,4 +85,6 @@ public actor ResourcePool {
 
   /// The GPUs held by running trials now.
   public var gpusInUse: Int { gpus.count - freeGPUs.count }
+  /// The CPUs held by running trials now.
+  public var cpusInUse: Int { cpus - freeCPUs }
 }

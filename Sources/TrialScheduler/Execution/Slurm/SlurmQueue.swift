@@ -3,7 +3,10 @@ import Logging
 
 /// Watches every Slurm job this hpod follows, across its studies: one `squeue` call per poll
 /// for all of them, `scontrol -o show job` for each job that left the queue (its exit code
-/// and signal). Polling runs while there are jobs to watch and stops with the last one.
+/// and signal). Between polls the jobs' output files are read every `outputInterval` (a read
+/// of a file costs the cluster nothing, a poll costs its controller a request), so metrics
+/// arrive sooner than the poll interval. Polling runs while there are jobs to watch and stops
+/// with the last one.
 actor SlurmQueue {
   static let shared = SlurmQueue()
 
@@ -25,11 +28,19 @@ actor SlurmQueue {
     Task { await self.pollUntilIdle() }
   }
 
+  static let outputInterval = Duration.milliseconds(200)
+
   private func pollUntilIdle() async {
+    var lastPoll: ContinuousClock.Instant?
     while !watched.isEmpty {
-      await pollOnce()
       let interval = watched.values.map(\.pollInterval).min() ?? .seconds(2)
-      try? await Task.sleep(for: interval)
+      if let lastPoll, ContinuousClock.now - lastPoll < interval {
+        for entry in watched.values { entry.trial.readOutput() }
+      } else {
+        await pollOnce()
+        lastPoll = .now
+      }
+      try? await Task.sleep(for: min(interval, Self.outputInterval))
     }
     polling = false
   }

@@ -91,15 +91,17 @@ final class SlurmTrial: RunningTrial {
   /// Takes in what Slurm says of the job; true once the trial has ended.
   func observe(_ status: SlurmJobStatus) async -> Bool {
     if isFinished { return true }
-    let justStarted = state.withLock { state in
-      guard status.isRunning || status.isFinished, !state.started else { return false }
+    let (justStarted, learntNode) = state.withLock { state -> (Bool, Bool) in
+      let learntNode = status.node != nil && state.job.node != status.node
+      if learntNode { state.job.node = status.node }
+      guard status.isRunning || status.isFinished, !state.started else { return (false, learntNode) }
       state.started = true
-      if let node = status.node { state.job.node = node }
-      return true
+      return (true, false)
     }
     if justStarted { continuation.yield(.started(handle, at: status.startTime ?? Date())) }
+    // Saved with the trial, so that `hpod trials` and the dashboard name the node.
+    if learntNode { continuation.yield(.lines([], handle: handle)) }
     if status.isFinished {
-      if let node = status.node { state.withLock { $0.job.node = node } }
       drain(final: true)
       finish(status.exit(settings: settings))
       return true
@@ -113,6 +115,12 @@ final class SlurmTrial: RunningTrial {
     return false
   }
 
+  /// Reads what the job added to its output since the last read (between polls).
+  func readOutput() {
+    guard !isFinished else { return }
+    drain(final: false)
+  }
+
   /// The job is gone without a record of how it ended.
   func lose(_ reason: String) {
     drain(final: true)
@@ -121,13 +129,18 @@ final class SlurmTrial: RunningTrial {
 
   /// Hands on the lines the job added to its output since the last read, with the handle
   /// that records how far it was read.
+  /// A job that wrote output runs, whether or not a poll has seen it running yet.
   private func drain(final: Bool) {
-    let (lines, job, moved) = state.withLock { state -> ([String], SlurmJobHandle, Bool) in
+    let (lines, job, moved, justStarted) = state.withLock { state -> ([String], SlurmJobHandle, Bool, Bool) in
       let before = state.job.stdoutOffset
       let (lines, _) = state.tail.read(final: final)
       state.job.stdoutOffset = state.tail.lineBoundary
-      return (lines, state.job, state.job.stdoutOffset != before)
+      let moved = state.job.stdoutOffset != before
+      let justStarted = !state.started && (moved || !lines.isEmpty)
+      if justStarted { state.started = true }
+      return (lines, state.job, moved, justStarted)
     }
+    if justStarted { continuation.yield(.started(.slurm(job: job), at: Date())) }
     if !lines.isEmpty || moved { continuation.yield(.lines(lines, handle: .slurm(job: job))) }
   }
 

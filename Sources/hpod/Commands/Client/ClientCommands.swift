@@ -166,22 +166,29 @@ struct Trials: AsyncParsableCommand {
       let data = try await client.send("GET", "api/v1/studies/\(study)/trials", query: query.joined(separator: "&"))
       let list = try API.decoder.decode(API.TrialList.self, from: data)
       if options.json { return try options.printJSON(list) }
-      Self.table(list.trials.map(TrialRecord.init)).forEach { print($0) }
+      Self.table(list.trials.map(TrialRecord.init), runsOn: list.trials.map(\.executor)).forEach { print($0) }
     }
   }
 
-  /// Trials as a table: number, tier, state, value, duration, and the parameters of a
-  /// completed trial or why another one ended.
-  static func table(_ trials: [TrialRecord], valueHeader: String = "value", values: [Double?]? = nil) -> [String] {
-    var rows = [["trial", "tier", "state", valueHeader, "duration", "parameters / reason"]]
+  /// Trials as a table: number, tier, state, value, duration, where it ran (when given),
+  /// and the parameters of a completed trial or why another one ended.
+  static func table(
+    _ trials: [TrialRecord], valueHeader: String = "value", values: [Double?]? = nil, runsOn: [String?]? = nil
+  ) -> [String] {
+    let showRunsOn = runsOn?.contains { $0 != nil } == true
+    var rows = [
+      ["trial", "tier", "state", valueHeader, "duration"] + (showRunsOn ? ["runs on"] : []) + ["parameters / reason"]
+    ]
     for (index, trial) in trials.enumerated() {
       let value = values.map { $0[index] } ?? trial.value
-      rows.append([
-        String(trial.number), trial.tier.rawValue, trial.state.rawValue, value.map(ProgressView.format) ?? "-",
-        trial.duration.map { String(format: "%.1fs", $0) } ?? "-",
-        trial.state == .completed
-          ? ProgressView.params(trial.paramsJSON) : (trial.reason ?? ProgressView.params(trial.paramsJSON)),
-      ])
+      rows.append(
+        [
+          String(trial.number), trial.tier.rawValue, trial.state.rawValue, value.map(ProgressView.format) ?? "-",
+          trial.duration.map { String(format: "%.1fs", $0) } ?? "-",
+        ] + (showRunsOn ? [runsOn?[index] ?? "-"] : []) + [
+          trial.state == .completed
+            ? ProgressView.params(trial.paramsJSON) : (trial.reason ?? ProgressView.params(trial.paramsJSON))
+        ])
     }
     return Summary.align(rows)
   }

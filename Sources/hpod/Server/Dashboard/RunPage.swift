@@ -73,6 +73,7 @@ struct RunPage {
       links.append("<a href=\"\(url)\">its run in MLflow</a>")
     }
     let reason: HTML = trial.reason.map { "<dt>reason</dt><dd>\($0)</dd>" } ?? .empty
+    let runsOn: HTML = trial.executorHandle.map { "<dt>runs on</dt><dd>\($0.description)</dd>" } ?? .empty
     let tags = (try? database.tags(trialId: trial.id!)) ?? [:]
     let tagRows: [HTML] = tags.sorted { $0.key < $1.key }.map {
       "<tr><th scope=\"row\">\($0.key)</th><td>\($0.value)</td></tr>"
@@ -82,7 +83,7 @@ struct RunPage {
       <div class="card"><h3>\(snapshot.objective)</h3><div class="big">\(Format.value(trial.value))</div>
       <dl><dt>tier</dt><dd>\(trial.tier.rawValue)</dd><dt>duration</dt><dd>\(Format.duration(trial.duration))</dd>\
       <dt>started</dt><dd>\(Format.date(trial.startedAt))</dd><dt>exit</dt><dd>\(trial.exitCode.map(String.init) ?? "–")\
-      \(trial.signal.map { " (signal \($0))" } ?? "")</dd>\(reason)</dl></div>
+      \(trial.signal.map { " (signal \($0))" } ?? "")</dd>\(runsOn)\(reason)</dl></div>
       <div class="card"><h3>Parameters</h3><table>\(params)</table></div>
       <div class="card"><h3>Final metrics</h3><table>\(finals)</table></div>
       </div>
