@@ -91,7 +91,8 @@ demo-slurm: build slurm
 	  echo "==> starting a single-node Slurm cluster in .slurm-demo/"; scripts/slurm-cluster start $(SLURM_DEMO) >/dev/null; }
 	@rm -rf $(SLURM_DEMO)/home
 	SLURM_CONF=$(SLURM_DEMO)/slurm.conf HPOD_HOME=$(SLURM_DEMO)/home $(HPOD) run examples/spirals/study-slurm.yaml
-	@SLURM_CONF=$(SLURM_DEMO)/slurm.conf HPOD_HOME=$(SLURM_DEMO)/home $(HPOD) trials spirals-mlp-slurm | head -8
+	@echo "Its jobs, as Slurm saw them (finished jobs stay listed for MinJobAge, 30 s):"
+	@SLURM_CONF=$(SLURM_DEMO)/slurm.conf squeue --me --states=all --format="%.6i %.16j %.10T %.8M %N" | head -8
 	@echo "The cluster is still up: SLURM_CONF=$(SLURM_DEMO)/slurm.conf squeue --states=all; make slurm-stop stops it"
 
 slurm-stop:

@@ -1,6 +1,8 @@
 import Foundation
+import SlurmTestCluster
 import Testing
 import TrackingBridge
+import TrialScheduler
 
 @testable import hpod
 
@@ -19,10 +21,12 @@ struct ExamplesTests {
 
   /// Copies an example's spec with `replacements` applied and its workdir made absolute, runs
   /// it, and opens the store it wrote.
-  func run(_ example: String, _ replacements: [(String, String)]) async throws -> (AppDatabase, [TrialRecord], String) {
-    var yaml = try String(contentsOfFile: "\(Self.examples)/\(example)/study.yaml", encoding: .utf8)
+  func run(_ example: String, _ replacements: [(String, String)], file: String = "study.yaml") async throws -> (
+    AppDatabase, [TrialRecord], String
+  ) {
+    var yaml = try String(contentsOfFile: "\(Self.examples)/\(example)/\(file)", encoding: .utf8)
     for (old, new) in replacements + [("workdir: .", "workdir: \(Self.examples)/\(example)")] {
-      #expect(yaml.contains(old), "\(example)/study.yaml no longer contains \(old)")
+      #expect(yaml.contains(old), "\(example)/\(file) no longer contains \(old)")
       yaml = yaml.replacingOccurrences(of: old, with: new)
     }
     let spec = "\(folder)/\(example).yaml"
@@ -55,6 +59,31 @@ struct ExamplesTests {
     #expect(try database.metrics(trialId: full.id!, name: "val_accuracy").count == 5)
     #expect(artifacts(full).contains("model.json"))
     #expect(try database.modelVersions(named: "spirals-mlp").map(\.trialId) == [full.id!])
+  }
+
+  @Test("spirals on Slurm: every trial a job on the test cluster, the best promoted and registered")
+  func spiralsOnSlurm() async throws {
+    setenv("SLURM_CONF", try await SlurmCluster.shared.slurmConf(), 1)
+    let (database, trials, _) = try await run(
+      "spirals",
+      [
+        ("max_trials: 16, parallelism: 4, startup_trials: 8", "max_trials: 4, parallelism: 4, startup_trials: 3"),
+        ("full_training: {epochs: 30, data_fraction: 1.0}", "full_training: {epochs: 4, data_fraction: 0.5}"),
+        ("min_value: 0.8}", "min_value: 0.3}"),
+        ("\"val_accuracy >= 0.9\"", "\"val_accuracy >= 0.3\""),
+      ], file: "study-slurm.yaml")
+    #expect(trials.count == 5)
+    for trial in trials {
+      guard case .slurm(let job) = trial.executorHandle else {
+        Issue.record("trial \(trial.number) did not run as a Slurm job: \(trial.handle ?? "no handle")")
+        continue
+      }
+      #expect(job.node != nil)
+    }
+    let full = try #require(trials.first { $0.tier == .fullTraining })
+    #expect(full.state == .completed)
+    #expect(try database.metrics(trialId: full.id!, name: "val_accuracy").count == 5)
+    #expect(try database.modelVersions(named: "spirals-mlp-slurm").map(\.trialId) == [full.id!])
   }
 
   @Test("recsys two-tower: recall metrics per epoch, best quick test promoted, its full training registered")
