@@ -20,13 +20,8 @@ final class LocalTrialProcess: RunningTrial {
   private let tree: ProcessTree.Trial
   private let workspace: TrialWorkspace
 
-  private struct State {
-    var exit: TrialExit?
-    var waiters: [CheckedContinuation<TrialExit, Never>] = []
-    var stopRequested = false
-  }
-
-  private let state = Mutex(State())
+  private let ended = ExitLatch()
+  private let stopRequested = Mutex(false)
   private let processLock = Mutex(false)  // true once the leader is reaped
 
   init(
@@ -52,27 +47,18 @@ final class LocalTrialProcess: RunningTrial {
     thread.start()
   }
 
-  func exit() async -> TrialExit {
-    await withCheckedContinuation { continuation in
-      let ready: TrialExit? = state.withLock { state in
-        if let exit = state.exit { return exit }
-        state.waiters.append(continuation)
-        return nil
-      }
-      if let ready { continuation.resume(returning: ready) }
-    }
-  }
+  func exit() async -> TrialExit { await ended.wait() }
 
   func stop(gracePeriod: Duration) {
-    let alreadyStopping = state.withLock { state in
-      defer { state.stopRequested = true }
-      return state.stopRequested || state.exit != nil
+    let alreadyStopping = stopRequested.withLock { requested in
+      defer { requested = true }
+      return requested || ended.exit != nil
     }
     guard !alreadyStopping else { return }
     signalGroup(SIGTERM)
     Task.detached { [self] in
       try? await Task.sleep(for: gracePeriod)
-      if state.withLock({ $0.exit == nil }) { signalGroup(SIGKILL) }
+      if ended.exit == nil { signalGroup(SIGKILL) }
     }
   }
 
@@ -108,13 +94,9 @@ final class LocalTrialProcess: RunningTrial {
   }
 
   private func finish(_ exit: TrialExit) {
-    let waiters = state.withLock { state in
-      state.exit = exit
-      defer { state.waiters = [] }
-      return state.waiters
-    }
-    waiters.forEach { $0.resume(returning: exit) }
+    ended.resolve(exit)
   }
+
 }
 
 /// The per-trial pump loop: poll both pipes, log, split lines, report, reap.

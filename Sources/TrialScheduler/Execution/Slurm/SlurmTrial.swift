@@ -15,12 +15,11 @@ final class SlurmTrial: RunningTrial {
     var job: SlurmJobHandle
     var tail: OutputTail
     var started: Bool
-    var exit: TrialExit?
-    var waiters: [CheckedContinuation<TrialExit, Never>] = []
     var stopRequested = false
   }
 
   private let state: Mutex<State>
+  private let ended = ExitLatch()
 
   init(job: SlurmJobHandle, settings: SlurmSettings, command: SlurmCommand, reportPrefix: String, running: Bool) {
     jobId = job.jobId
@@ -34,25 +33,16 @@ final class SlurmTrial: RunningTrial {
   }
 
   var handle: TrialHandle { .slurm(job: state.withLock { $0.job }) }
-  var isFinished: Bool { state.withLock { $0.exit != nil } }
+  var isFinished: Bool { ended.exit != nil }
 
-  func exit() async -> TrialExit {
-    await withCheckedContinuation { continuation in
-      let ready: TrialExit? = state.withLock { state in
-        if let exit = state.exit { return exit }
-        state.waiters.append(continuation)
-        return nil
-      }
-      if let ready { continuation.resume(returning: ready) }
-    }
-  }
+  func exit() async -> TrialExit { await ended.wait() }
 
   /// SIGTERM to the job's processes (the batch step and its children) now, and the job
   /// cancelled after the grace period if it still runs; a job still queued is cancelled at once.
   func stop(gracePeriod: Duration) {
     let (first, started) = state.withLock { state in
       defer { state.stopRequested = true }
-      return (!state.stopRequested && state.exit == nil, state.started)
+      return (!state.stopRequested && !isFinished, state.started)
     }
     guard first else { return }
     let command = command
@@ -144,15 +134,11 @@ final class SlurmTrial: RunningTrial {
     if !lines.isEmpty || moved { continuation.yield(.lines(lines, handle: .slurm(job: job))) }
   }
 
+  /// Ends the output stream, then hands the exit to the waiters (once).
   private func finish(_ exit: TrialExit) {
-    let waiters: [CheckedContinuation<TrialExit, Never>]? = state.withLock { state in
-      guard state.exit == nil else { return nil }
-      state.exit = exit
-      defer { state.waiters = [] }
-      return state.waiters
-    }
-    guard let waiters else { return }
+    guard !isFinished else { return }
     continuation.finish()
-    waiters.forEach { $0.resume(returning: exit) }
+    ended.resolve(exit)
   }
+
 }
