@@ -149,6 +149,7 @@ let package = Package(
       name: "hpodTests",
       dependencies: [
         "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies", "SlurmTestCluster",
+        "MLflowTestServer",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -17,11 +17,14 @@ struct HPODProcess: Sendable {
     .path
 
   init(_ arguments: [String], home: String) throws {
-    process.executableURL = URL(fileURLWithPath: Self.binary)
+    try self.init(program: Self.binary, arguments, environment: ["HPOD_HOME": home])
+  }
+
+  /// Any program, with `environment` set on top of this process's.
+  init(program: String, _ arguments: [String], environment: [String: String]) throws {
+    process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["HPOD_HOME"] = home
-    process.environment = environment
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, set in set }
     FileManager.default.createFile(atPath: outputPath, contents: nil)
     let output = FileHandle(forWritingAtPath: outputPath)
     process.standardOutput = output
@@ -43,6 +46,13 @@ struct HPODProcess: Sendable {
 
   static func run(_ arguments: [String], home: String) async throws -> (status: Int32, output: String) {
     try await HPODProcess(arguments, home: home).finish()
+  }
+
+  /// Runs another program (a Python client, curl) to its end.
+  static func runProgram(_ program: String, _ arguments: [String], environment: [String: String] = [:]) async throws
+    -> (status: Int32, output: String)
+  {
+    try await HPODProcess(program: program, arguments, environment: environment).finish()
   }
 }
 

@@ -13,6 +13,8 @@ final class DaemonProcess {
   /// More `hpod serve` options (limits, timeouts).
   var extraArguments: [String] = []
   var maxConcurrentTrials = 3
+  /// Variables set for the daemon (and so for its trials) on top of this process's.
+  var environment: [String: String] = [:]
 
   init(home: String) {
     self.home = home
@@ -28,7 +30,7 @@ final class DaemonProcess {
     process.executableURL = URL(fileURLWithPath: HPODProcess.binary)
     process.arguments =
       ["serve", "--port", String(port), "--max-concurrent-trials", String(maxConcurrentTrials)] + extraArguments
-    var environment = ProcessInfo.processInfo.environment
+    var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, set in set }
     environment["HPOD_HOME"] = home
     process.environment = environment
     process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The schema, one migration per release step. A migration that has shipped is never edited:
@@ -149,6 +150,58 @@ enum Migrations {
       try db.alter(table: "trial") { t in
         t.drop(column: "pid")
         t.drop(column: "processStartTicks")
+      }
+    }
+    migrator.registerMigration("v7: experiments and runs tracked through hpod's MLflow API") { db in
+      try db.create(table: "trackingExperiment") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("name", .text).notNull().unique()
+        t.column("lifecycleStage", .text).notNull().defaults(to: "active")
+        t.column("createdAt", .integer).notNull()
+        t.column("updatedAt", .integer).notNull()
+      }
+      // MLflow's Default experiment, where runs go that name none.
+      let now = Int64(Date().timeIntervalSince1970 * 1000)
+      try db.execute(
+        sql: "INSERT INTO trackingExperiment (id, name, createdAt, updatedAt) VALUES (0, 'Default', ?, ?)",
+        arguments: [now, now])
+      try db.create(table: "trackingExperimentTag") { t in
+        t.belongsTo("experiment", inTable: "trackingExperiment", onDelete: .cascade).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["experimentId", "key"])
+      }
+      // Runs a user creates through the API, outside any study (a study's trials are its runs).
+      try db.create(table: "trackedRun") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("runUuid", .text).notNull().unique()
+        t.belongsTo("experiment", inTable: "trackingExperiment", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("userId", .text).notNull()
+        t.column("status", .text).notNull()
+        t.column("startTime", .integer).notNull()
+        t.column("endTime", .integer)
+        t.column("lifecycleStage", .text).notNull().defaults(to: "active")
+      }
+      try db.create(table: "trackedParam") { t in
+        t.belongsTo("run", inTable: "trackedRun", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["runId", "name"])
+      }
+      try db.create(table: "trackedMetric") { t in
+        t.belongsTo("run", inTable: "trackedRun", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("step", .integer).notNull()
+        t.column("value", .double).notNull()
+        t.column("timestamp", .integer).notNull()
+      }
+      try db.create(index: "trackedMetric_by_run", on: "trackedMetric", columns: ["runId", "name"])
+      try db.create(table: "trackedTag") { t in
+        t.belongsTo("run", inTable: "trackedRun", onDelete: .cascade).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["runId", "key"])
       }
     }
     return migrator

@@ -22,6 +22,10 @@ public struct StudyRunner: Sendable {
   /// The GPUs and CPUs local trials are placed on (the daemon's, across its studies); nil:
   /// trials declare none, or hpod places none.
   public let resources: ResourcePool?
+  /// hpod's MLflow API for the trials' own mlflow calls (when the spec mirrors to no server),
+  /// and where the points they log there arrive.
+  public let trackingEndpoint: TrackingEndpoint?
+  public let externalMetrics: ExternalMetrics?
   /// Mirrors the study to MLflow when its spec names a server; nil keeps it in the store only
   /// (its outbox still fills, to be sent by the next hpod that mirrors).
   public let tracking: (any TrackingSink)?
@@ -34,13 +38,15 @@ public struct StudyRunner: Sendable {
   public init(
     spec: StudySpec, database: AppDatabase, home: HpodHome, executor: (any TrialExecutor)? = nil,
     strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
-    resources: ResourcePool? = nil,
+    resources: ResourcePool? = nil, trackingEndpoint: TrackingEndpoint? = nil, externalMetrics: ExternalMetrics? = nil,
     tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil, suggestionLatency: SuggestionLatency? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
     self.suggestionLatency = suggestionLatency
     self.slots = slots
     self.resources = resources
+    self.trackingEndpoint = trackingEndpoint
+    self.externalMetrics = externalMetrics
     self.tracking = tracking
     self.wakeup = wakeup
     self.spec = spec
@@ -89,8 +95,8 @@ public struct StudyRunner: Sendable {
     let tracking = tracking
     let trialRun = TrialRun(
       spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
-      resources: resources,
-      tracking: tracking, outage: outage, logger: logger,
+      resources: resources, tracking: tracking, trackingEndpoint: trackingEndpoint, externalMetrics: externalMetrics,
+      outage: outage, logger: logger,
       emit: { event in
         tracking?.wake()
         onEvent(event)

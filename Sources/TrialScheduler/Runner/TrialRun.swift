@@ -21,6 +21,10 @@ struct TrialRun {
   let slots: TrialSlots?
   /// The GPUs and CPUs local trials are placed on; nil: no placement.
   let resources: ResourcePool?
+  /// hpod's own MLflow API, for trials' mlflow calls when no MLflow server is mirrored.
+  let trackingEndpoint: TrackingEndpoint?
+  /// Points trials log through that API, to be judged with their reported ones.
+  let externalMetrics: ExternalMetrics?
   let tracking: (any TrackingSink)?
   let emit: @Sendable (StudyEvent) -> Void
   /// Where a trial whose outcome could not be recorded is reported.
@@ -35,7 +39,8 @@ struct TrialRun {
   init(
     spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
     stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, resources: ResourcePool? = nil,
-    tracking: (any TrackingSink)? = nil,
+    tracking: (any TrackingSink)? = nil, trackingEndpoint: TrackingEndpoint? = nil,
+    externalMetrics: ExternalMetrics? = nil,
     outage: StoreOutage, logger: Logger = Logger(label: "hpod.runner"),
     emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
@@ -45,6 +50,8 @@ struct TrialRun {
     self.stopper = stopper
     self.slots = slots
     self.resources = resources
+    self.trackingEndpoint = trackingEndpoint
+    self.externalMetrics = externalMetrics
     self.spec = spec
     self.study = study
     self.home = home
@@ -191,7 +198,24 @@ struct TrialRun {
         logger.warning("cannot read the steps trial \(trial.number) reported before: \(error)")
       }
     }
-    for await output in process.output {
+    let inputs = Self.merge(process.output, externalMetrics?.open(trialId: trialId))
+    defer {
+      inputs.pumps.cancel()
+      externalMetrics?.close(trialId: trialId)
+    }
+    for await input in inputs.stream {
+      let output: TrialOutput
+      switch input {
+      case .output(let value): output = value
+      case .logged(let points):
+        // Stored by the API already: they count for the objective, the rule and the view.
+        collector.take(points)
+        metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
+        if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
+          stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
+        }
+        continue
+      }
       let (lines, handle): ([String], TrialHandle?)
       switch output {
       case .started(let handle, let since):
@@ -255,6 +279,36 @@ struct TrialRun {
     return await finish(trialId, outcome)
   }
 
+  enum Input: Sendable {
+    case output(TrialOutput)
+    case logged([MetricPoint])
+  }
+
+  /// The trial's output and the points it logs through the API, as one stream that ends with
+  /// its output; the pump of the logged points is cancelled then.
+  static func merge(_ output: AsyncStream<TrialOutput>, _ logged: AsyncStream<[MetricPoint]>?) -> (
+    stream: AsyncStream<Input>, pumps: Task<Void, Never>
+  ) {
+    let (stream, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+    let pumps = Task {
+      await withTaskGroup(of: Void.self) { group in
+        group.addTask {
+          for await item in output { continuation.yield(.output(item)) }
+          continuation.finish()
+        }
+        if let logged {
+          group.addTask {
+            for await points in logged { continuation.yield(.logged(points)) }
+          }
+        }
+        // The output ends the stream; the logged points stop with it.
+        await group.next()
+        group.cancelAll()
+      }
+    }
+    return (stream, pumps)
+  }
+
   /// The trial's argv and environment, and where its files go.
   private func makeLaunch(
     _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue],
@@ -263,6 +317,15 @@ struct TrialRun {
     var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
     // hpod's own MLFLOW_RUN_ID (if any) must not leak into a mirrored trial that has no run yet.
     if !trackingEnvironment.isEmpty { environment["MLFLOW_RUN_ID"] = trackingEnvironment["MLFLOW_RUN_ID"] }
+    // Without a mirrored server, the trial's mlflow calls go to hpod's own MLflow API, into
+    // the trial's run.
+    if trackingEnvironment.isEmpty, let endpoint = trackingEndpoint {
+      environment["MLFLOW_TRACKING_URI"] = endpoint.uri
+      environment["MLFLOW_RUN_ID"] = TrackingStore.runId(trialId: trial.id!)
+      environment["MLFLOW_EXPERIMENT_ID"] = nil
+      environment["MLFLOW_EXPERIMENT_NAME"] = nil
+      if let token = endpoint.token { environment["MLFLOW_TRACKING_TOKEN"] = token }
+    }
     environment["HPOD_STUDY"] = study.name
     environment["HPOD_STUDY_ID"] = String(study.id!)
     environment["HPOD_TRIAL_ID"] = String(trial.id!)
@@ -382,6 +445,17 @@ struct MetricCollector {
   /// Points the store refused for a reason that waiting does not mend, and the last error.
   private(set) var lostPoints = 0
   private(set) var lostPointsError: String?
+
+  /// Takes in points the trial logged through the API (stored already).
+  mutating func take(_ points: [MetricPoint]) {
+    for point in points.sorted(by: { $0.step < $1.step }) {
+      lastStep = max(lastStep, point.step)
+      if point.name == objective, finalObjective == nil {
+        objectiveValue = point.value
+        objectiveProblem = nil
+      }
+    }
+  }
 
   /// Continues after the points an adopted trial reported before this hpod followed it.
   mutating func resume(after points: [MetricPoint]) {

@@ -25,6 +25,10 @@ public actor StudyService {
   nonisolated public let slots: TrialSlots
   /// The GPUs and CPUs local trials are placed on, across every study of the daemon.
   nonisolated public let resources: ResourcePool
+  /// The daemon's MLflow API, for trials' own mlflow calls; nil: trials get none.
+  nonisolated public let trackingEndpoint: TrackingEndpoint?
+  /// Points trials log through that API, handed to their runners.
+  nonisolated public let externalMetrics = ExternalMetrics()
   /// Sends mirrored studies to MLflow from the store's outbox: a service of its own in the
   /// daemon's group (ahead of this one, so it drains until this one has stopped).
   nonisolated public let mirror: MLflowMirror
@@ -47,6 +51,7 @@ public actor StudyService {
   public init(
     database: AppDatabase, home: HpodHome, maxConcurrentTrials: Int,
     resources: ResourcePool = ResourcePool(gpus: [], cpus: ProcessInfo.processInfo.activeProcessorCount),
+    trackingEndpoint: TrackingEndpoint? = nil,
     executor: (any TrialExecutor)? = nil,
     logger: Logger = Logger(label: "hpod.service"),
     publish: @escaping @Sendable (StudyEvent, _ studyId: Int64) -> Void = { _, _ in }
@@ -56,6 +61,7 @@ public actor StudyService {
     self.home = home
     self.slots = TrialSlots(limit: maxConcurrentTrials)
     self.resources = resources
+    self.trackingEndpoint = trackingEndpoint
     self.executor = executor
     self.logger = logger
     self.mirror = MLflowMirror(
@@ -189,7 +195,8 @@ public actor StudyService {
     do {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-        logger: logger, slots: slots, resources: resources, tracking: mirror, wakeup: wakeup,
+        logger: logger, slots: slots, resources: resources,
+        trackingEndpoint: trackingEndpoint, externalMetrics: externalMetrics, tracking: mirror, wakeup: wakeup,
         suggestionLatency: suggestionLatency,
         onEvent: { event in
           switch event {

@@ -57,5 +57,12 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   EventsController(service: service, events: events, capacity: settings.eventBuffer).add(to: api)
   AnalysisController(service: service, snapshots: snapshots).add(to: api)
+  // MLflow's tracking API and artifact proxy on the same store, for unmodified mlflow code.
+  let tracking = TrackingStore(
+    database: service.database, home: service.home,
+    experimentName: { study in (try? service.spec(of: study))?.tracking.experiment ?? study.name },
+    onTrialMetrics: { trialId, points in service.externalMetrics.deliver(trialId: trialId, points) })
+  MLflowTrackingController(store: tracking).add(to: router)
+  MLflowArtifactsController(store: tracking).add(to: router)
   return router
 }

@@ -73,6 +73,16 @@ struct Serve: AsyncParsableCommand {
     }
   }
 
+  /// How trials reach this daemon: the address it listens on, or this machine's name when it
+  /// listens on every address (trials on other nodes of a cluster).
+  static func reachableHost(_ host: String) -> String {
+    switch host {
+    case "0.0.0.0", "::", "[::]": ProcessInfo.processInfo.hostName
+    case let address where address.contains(":"): "[\(address)]"
+    default: host
+    }
+  }
+
   func run() async throws {
     var logger = Logger(label: "hpod")
     logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -82,7 +92,11 @@ struct Serve: AsyncParsableCommand {
     let service = StudyService(
       database: database, home: home,
       maxConcurrentTrials: maxConcurrentTrials ?? ProcessInfo.processInfo.activeProcessorCount,
-      resources: placement.makePool(), logger: logger, publish: events.publish)
+      resources: placement.makePool(),
+      trackingEndpoint: TrackingEndpoint(
+        uri: "http://\(Self.reachableHost(host)):\(port)",
+        token: token ?? ProcessInfo.processInfo.environment["HPOD_TOKEN"]),
+      logger: logger, publish: events.publish)
     // Each connection is a descriptor: use what the hard limit allows, and keep a margin for
     // the store, trial pipes and logs below it.
     let files = OpenFileLimit.raiseToHard()

@@ -1,0 +1,47 @@
+/// An experiment as MLflow's API shows it: a study's experiment or one made through the API.
+public struct TrackingExperiment: Sendable, Hashable {
+  public var id: Int64
+  public var name: String
+  /// `active` or `deleted`.
+  public var lifecycleStage: String
+  /// Milliseconds since 1970.
+  public var creationTime: Int64
+  public var lastUpdateTime: Int64
+  public var tags: [String: String]
+}
+
+/// One metric value of a run.
+public struct TrackingMetric: Sendable, Hashable {
+  public var key: String
+  public var value: Double
+  public var timestamp: Int64
+  public var step: Int
+
+  public init(key: String, value: Double, timestamp: Int64, step: Int) {
+    self.key = key
+    self.value = value
+    self.timestamp = timestamp
+    self.step = step
+  }
+}
+
+/// A run as MLflow's API shows it: a trial of a study, or a run made through the API.
+public struct TrackingRun: Sendable, Hashable {
+  public var runId: String
+  public var experimentId: Int64
+  public var name: String
+  public var userId: String
+  /// RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.
+  public var status: String
+  public var startTime: Int64?
+  public var endTime: Int64?
+  /// `active` or `deleted`.
+  public var lifecycleStage: String
+  public var params: [String: String]
+  /// The latest value of each metric (highest step, then latest timestamp).
+  public var metrics: [String: TrackingMetric]
+  public var tags: [String: String]
+
+  /// Where the client sends its artifacts: hpod's artifact proxy (`mlflow-artifacts:`).
+  public var artifactURI: String { "mlflow-artifacts:/\(experimentId)/\(runId)/artifacts" }
+}

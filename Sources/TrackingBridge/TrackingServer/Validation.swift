@@ -1,0 +1,71 @@
+/// MLflow's rules for what a run may log (mlflow/utils/validation.py), so that hpod refuses
+/// what an MLflow server refuses, with the same error code.
+enum Validation {
+  static let maxParamValue = 6000
+  static let maxTagValue = 8000
+  static let maxKey = 250
+  static let maxMetricsPerBatch = 1000
+  static let maxParamsPerBatch = 100
+  static let maxTagsPerBatch = 100
+  static let maxEntriesPerBatch = 1000
+
+  /// Names of params, metrics and tags: letters, digits, `_ - . / ` and spaces, no `..` path.
+  static func key(_ key: String, what: String, limit: Int = maxKey) throws {
+    guard !key.isEmpty else { throw TrackingError.invalid("Missing value for required parameter '\(what)'.") }
+    guard key.count <= limit else {
+      throw TrackingError.invalid("'\(what)' exceeds the maximum length of \(limit) characters: '\(key.prefix(40))…'")
+    }
+    let allowed = key.unicodeScalars.allSatisfy { scalar in
+      scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_-./ :".unicodeScalars.contains(scalar)
+    }
+    guard allowed, !key.split(separator: "/").contains(".."), !key.hasPrefix("/") else {
+      throw TrackingError.invalid(
+        "Invalid \(what) name: '\(key)'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)."
+      )
+    }
+  }
+
+  static func batch(metrics: Int, params: Int, tags: Int) throws {
+    if metrics > maxMetricsPerBatch {
+      throw TrackingError.invalid(
+        "A batch logging request can contain at most \(maxMetricsPerBatch) metrics. Got \(metrics) metrics.")
+    }
+    if params > maxParamsPerBatch {
+      throw TrackingError.invalid(
+        "A batch logging request can contain at most \(maxParamsPerBatch) params. Got \(params) params.")
+    }
+    if tags > maxTagsPerBatch {
+      throw TrackingError.invalid(
+        "A batch logging request can contain at most \(maxTagsPerBatch) tags. Got \(tags) tags.")
+    }
+    if metrics + params + tags > maxEntriesPerBatch {
+      throw TrackingError.invalid(
+        "A batch logging request can contain at most \(maxEntriesPerBatch) metrics, params and tags in total. Got \(metrics + params + tags)."
+      )
+    }
+  }
+
+  static func param(_ key: String, _ value: String) throws {
+    try Self.key(key, what: "param key")
+    guard value.count <= maxParamValue else {
+      throw TrackingError.invalid(
+        "Param value '\(value.prefix(40))…' had length \(value.count), which exceeded length limit of \(maxParamValue)")
+    }
+  }
+
+  static func tag(_ key: String, _ value: String) throws {
+    try Self.key(key, what: "tag key")
+    guard value.count <= maxTagValue else {
+      throw TrackingError.invalid(
+        "Tag value '\(value.prefix(40))…' had length \(value.count), which exceeded length limit of \(maxTagValue)")
+    }
+  }
+
+  static func metric(_ metric: TrackingMetric) throws {
+    try key(metric.key, what: "metric key")
+    guard metric.value.isFinite else {
+      throw TrackingError.invalid(
+        "Got invalid value \(metric.value) for metric '\(metric.key)': hpod's store keeps finite values only")
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TrackingBridge
+
+/// MLflow's tracking REST API on hpod's store, under `/api/2.0/mlflow/` and
+/// `/ajax-api/2.0/mlflow/`: unmodified mlflow code logs into hpod with no MLflow server.
+struct MLflowTrackingController {
+  let store: TrackingStore
+
+  /// MLflow's own limits on a search page.
+  static let maxRunsPerPage = 50_000
+  static let maxExperimentsPerPage = 50_000
+
+  typealias Handler = @Sendable (MLflowRequest) async throws -> [String: Any]
+
+  func add(to router: Router<AppRequestContext>) {
+    for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
+      let group = router.group(RouterPath(prefix))
+      addExperiments(to: group)
+      addRuns(to: group)
+    }
+  }
+
+  /// Answers a route with the handler's JSON, or with MLflow's error shape.
+  static func route(
+    _ group: RouterGroup<AppRequestContext>, _ path: String, methods: [HTTPRequest.Method] = [.post],
+    _ handler: @escaping Handler
+  ) {
+    for method in methods {
+      group.on(RouterPath(path), method: method) { request, context in
+        do {
+          let fields = try await MLflowRequest(request)
+          return MLflowJSON.response(try await handler(fields))
+        } catch let error as TrackingError {
+          return MLflowJSON.error(error)
+        } catch {
+          context.logger.error("MLflow API \(request.method) \(request.uri.path) failed: \(error)")
+          return MLflowJSON.response(
+            ["error_code": "INTERNAL_ERROR", "message": "hpod could not answer: \(error)"], status: .internalServerError
+          )
+        }
+      }
+    }
+  }
+
+  private func addExperiments(to group: RouterGroup<AppRequestContext>) {
+    let store = store
+    Self.route(group, "experiments/create") { request in
+      let name = try request.requiredString("name")
+      let tags = Dictionary(try request.keyValues("tags"), uniquingKeysWith: { _, last in last })
+      return ["experiment_id": String(try store.createExperiment(name: name, tags: tags))]
+    }
+    Self.route(group, "experiments/get", methods: [.get, .post]) { request in
+      ["experiment": MLflowJSON.experiment(try store.experiment(id: try request.experimentId()))]
+    }
+    Self.route(group, "experiments/get-by-name", methods: [.get, .post]) { request in
+      ["experiment": MLflowJSON.experiment(try store.experiment(named: try request.requiredString("experiment_name")))]
+    }
+    Self.route(group, "experiments/search", methods: [.get, .post]) { request in
+      let viewType = try Self.viewType(request, key: "view_type")
+      let filter = try request.string("filter").flatMap { $0.isEmpty ? nil : try RunFilter($0) }
+      let maxResults = try request.maxResults(default: 1000, limit: Self.maxExperimentsPerPage)
+      let offset = try request.pageOffset()
+      let all = try store.searchExperiments(viewType: viewType, filter: filter)
+      let page = all.dropFirst(offset).prefix(maxResults)
+      var answer: [String: Any] = ["experiments": page.map(MLflowJSON.experiment)]
+      if offset + page.count < all.count { answer["next_page_token"] = MLflowRequest.pageToken(offset + page.count) }
+      return answer
+    }
+    Self.route(group, "experiments/update") { request in
+      try store.renameExperiment(id: try request.experimentId(), to: try request.requiredString("new_name"))
+      return [:]
+    }
+    Self.route(group, "experiments/delete") { request in
+      try store.setExperimentLifecycle(id: try request.experimentId(), deleted: true)
+      return [:]
+    }
+    Self.route(group, "experiments/restore") { request in
+      try store.setExperimentLifecycle(id: try request.experimentId(), deleted: false)
+      return [:]
+    }
+    Self.route(group, "experiments/set-experiment-tag") { request in
+      try store.setExperimentTag(
+        id: try request.experimentId(), key: try request.requiredString("key"), value: try request.string("value") ?? ""
+      )
+      return [:]
+    }
+  }
+
+  private func addRuns(to group: RouterGroup<AppRequestContext>) {
+    let store = store
+    Self.route(group, "runs/create") { request in
+      let experimentId = request.has("experiment_id") ? try request.experimentId() : 0
+      let tags = Dictionary(try request.keyValues("tags"), uniquingKeysWith: { _, last in last })
+      let run = try store.createRun(
+        experimentId: experimentId, name: try request.string("run_name"), startTime: try request.int64("start_time"),
+        tags: tags, userId: try request.string("user_id"))
+      return ["run": MLflowJSON.run(run)]
+    }
+    Self.route(group, "runs/get", methods: [.get, .post]) { request in
+      ["run": MLflowJSON.run(try store.run(try Self.runId(request)))]
+    }
+    Self.route(group, "runs/update") { request in
+      let run = try store.updateRun(
+        try Self.runId(request), status: try request.string("status"), endTime: try request.int64("end_time"),
+        name: try request.string("run_name"))
+      return ["run_info": MLflowJSON.runInfo(run)]
+    }
+    Self.route(group, "runs/delete") { request in
+      try store.setRunLifecycle(try Self.runId(request), deleted: true)
+      return [:]
+    }
+    Self.route(group, "runs/restore") { request in
+      try store.setRunLifecycle(try Self.runId(request), deleted: false)
+      return [:]
+    }
+    Self.route(group, "runs/log-metric") { request in
+      let metric = TrackingMetric(
+        key: try request.requiredString("key"), value: try request.requiredDouble("value"),
+        timestamp: try request.requiredInt64("timestamp"), step: Int(try request.int64("step") ?? 0))
+      try store.logBatch(try Self.runId(request), metrics: [metric], params: [], tags: [])
+      return [:]
+    }
+    Self.route(group, "runs/log-parameter") { request in
+      try store.logBatch(
+        try Self.runId(request), metrics: [],
+        params: [(try request.requiredString("key"), try request.string("value") ?? "")], tags: [])
+      return [:]
+    }
+    Self.route(group, "runs/set-tag") { request in
+      try store.logBatch(
+        try Self.runId(request), metrics: [], params: [],
+        tags: [(try request.requiredString("key"), try request.string("value") ?? "")])
+      return [:]
+    }
+    Self.route(group, "runs/delete-tag") { request in
+      try store.deleteTag(try Self.runId(request), key: try request.requiredString("key"))
+      return [:]
+    }
+    Self.route(group, "runs/log-batch") { request in
+      try store.logBatch(
+        try Self.runId(request), metrics: try request.metrics("metrics"), params: try request.keyValues("params"),
+        tags: try request.keyValues("tags"))
+      return [:]
+    }
+    Self.route(group, "metrics/get-history", methods: [.get, .post]) { request in
+      let history = try store.metricHistory(try Self.runId(request), key: try request.requiredString("metric_key"))
+      return ["metrics": history.map(MLflowJSON.metric)]
+    }
+    // hpod keeps no logged models (MLflow 3's `log_model` records): a search finds none, which
+    // is what the client asks before it lists a run's artifacts under a folder.
+    Self.route(group, "logged-models/search", methods: [.post, .get]) { _ in ["models": [Any]()] }
+    Self.route(group, "runs/search", methods: [.post, .get]) { request in
+      let experimentIds = try request.strings("experiment_ids").map { text -> Int64 in
+        guard let id = Int64(text), id >= 0 else { throw TrackingError.invalid("Invalid experiment ID: '\(text)'") }
+        return id
+      }
+      let filter = try request.string("filter").flatMap { $0.isEmpty ? nil : try RunFilter($0) }
+      let orderBy = try request.strings("order_by").map(RunOrder.init)
+      let (runs, next) = try store.searchRuns(
+        experimentIds: experimentIds, filter: filter, viewType: try Self.viewType(request, key: "run_view_type"),
+        orderBy: orderBy, maxResults: try request.maxResults(default: 1000, limit: Self.maxRunsPerPage),
+        offset: try request.pageOffset())
+      var answer: [String: Any] = ["runs": runs.map(MLflowJSON.run)]
+      if let token = MLflowRequest.pageToken(next) { answer["next_page_token"] = token }
+      return answer
+    }
+  }
+
+  /// `run_id`, or `run_uuid` from older clients.
+  static func runId(_ request: MLflowRequest) throws -> String {
+    if let id = try request.string("run_id"), !id.isEmpty { return id }
+    return try request.requiredString("run_uuid")
+  }
+
+  static func viewType(_ request: MLflowRequest, key: String) throws -> TrackingStore.ViewType {
+    guard let text = try request.string(key) else { return .activeOnly }
+    guard let viewType = TrackingStore.ViewType(rawValue: text) ?? Int(text).flatMap(Self.viewType(number:)) else {
+      throw TrackingError.invalid(
+        "Invalid value \"\(text)\" for parameter '\(key)': expected ACTIVE_ONLY, DELETED_ONLY or ALL")
+    }
+    return viewType
+  }
+
+  /// Proto enums may come as their numbers: 1 active, 2 deleted, 3 all.
+  static func viewType(number: Int) -> TrackingStore.ViewType? {
+    [1: .activeOnly, 2: .deletedOnly, 3: .all][number]
+  }
+}
