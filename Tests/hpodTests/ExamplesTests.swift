@@ -1,4 +1,5 @@
 import Foundation
+import MLflowTestServer
 import SlurmTestCluster
 import Testing
 import TrackingBridge
@@ -21,9 +22,10 @@ struct ExamplesTests {
 
   /// Copies an example's spec with `replacements` applied and its workdir made absolute, runs
   /// it, and opens the store it wrote.
-  func run(_ example: String, _ replacements: [(String, String)], file: String = "study.yaml") async throws -> (
-    AppDatabase, [TrialRecord], String
-  ) {
+  func run(
+    _ example: String, _ replacements: [(String, String)], file: String = "study.yaml",
+    environment: [String: String] = [:]
+  ) async throws -> (AppDatabase, [TrialRecord], String) {
     var yaml = try String(contentsOfFile: "\(Self.examples)/\(example)/\(file)", encoding: .utf8)
     for (old, new) in replacements + [("workdir: .", "workdir: \(Self.examples)/\(example)")] {
       #expect(yaml.contains(old), "\(example)/\(file) no longer contains \(old)")
@@ -32,7 +34,8 @@ struct ExamplesTests {
     let spec = "\(folder)/\(example).yaml"
     try yaml.write(toFile: spec, atomically: true, encoding: .utf8)
     let home = "\(folder)/home-\(example)"
-    let (status, output) = try await HPODProcess.run(["run", "--plain", spec], home: home)
+    let (status, output) = try await HPODProcess.runProgram(
+      HPODProcess.binary, ["run", "--plain", spec], environment: environment.merging(["HPOD_HOME": home]) { $1 })
     #expect(status == 0, "\(output)")
     let database = try AppDatabase.open(at: "\(home)/hpod.sqlite")
     return (database, try database.trials(studyId: 1), output)
@@ -84,6 +87,24 @@ struct ExamplesTests {
     #expect(full.state == .completed)
     #expect(try database.metrics(trialId: full.id!, name: "val_accuracy").count == 5)
     #expect(try database.modelVersions(named: "spirals-mlp-slurm").map(\.trialId) == [full.id!])
+  }
+
+  @Test(
+    "mlflow-script: an unmodified mlflow script's calls land in its trials' runs under hpod run, with no MLflow server")
+  func mlflowScript() async throws {
+    let venv = (MLflowServer.executable as NSString).deletingLastPathComponent
+    let (database, trials, output) = try await run(
+      "mlflow-script",
+      [("max_trials: 8, parallelism: 2, startup_trials: 4", "max_trials: 3, parallelism: 2, startup_trials: 3")],
+      environment: ["PATH": "\(venv):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"])
+    #expect(trials.count == 3)
+    #expect(trials.allSatisfy { $0.state == .completed || $0.state == .pruned }, "\(trials.map(\.reason)) \(output)")
+    for trial in trials {
+      let scores = try database.metrics(trialId: trial.id!, name: "val_score")
+      #expect(!scores.isEmpty && trial.value == scores.last?.value)
+      #expect(try database.tags(trialId: trial.id!)["framework"] == "plain-python")
+    }
+    #expect(trials.contains { FileManager.default.fileExists(atPath: "\($0.runDirectory!)/artifacts/model.json") })
   }
 
   @Test("recsys two-tower: recall metrics per epoch, best quick test promoted, its full training registered")

@@ -10,7 +10,9 @@ public final class TrackingStore: Sendable {
   public let database: AppDatabase
   public let home: HpodHome
   /// The experiment a study's trials appear in (its spec's `tracking.experiment`).
-  let experimentName: @Sendable (StudyRecord) -> String
+  private let nameOfExperiment: @Sendable (StudyRecord) -> String
+  /// The experiment names found so far, by study id (a study's spec never changes).
+  private let experimentNames = Mutex<[Int64: String]>([:])
   /// Told of the metric points a trial's own run was given (its runner judges them).
   let onTrialMetrics: @Sendable (_ trialId: Int64, [MetricPoint]) -> Void
   /// Studies whose experiment row exists already.
@@ -27,10 +29,17 @@ public final class TrackingStore: Sendable {
     self.onTrialMetrics = onTrialMetrics
     self.database = database
     self.home = home
-    self.experimentName = experimentName
+    nameOfExperiment = experimentName
   }
 
   public static func runId(trialId: Int64) -> String { "\(trialRunPrefix)\(trialId)" }
+
+  func experimentName(_ study: StudyRecord) -> String {
+    if let name = experimentNames.withLock({ $0[study.id!] }) { return name }
+    let name = nameOfExperiment(study)
+    experimentNames.withLock { $0[study.id!] = name }
+    return name
+  }
 
   static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 

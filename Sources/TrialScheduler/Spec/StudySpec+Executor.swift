@@ -78,3 +78,11 @@ extension StudySpec {
     }
   }
 }
+
+extension StudySpec {
+  /// The MLflow experiment a stored study's trials appear in (`tracking.experiment`, by
+  /// default the study's name).
+  public static func experimentName(of study: StudyRecord) -> String {
+    (try? StudyService.spec(of: study))?.tracking.experiment ?? study.name
+  }
+}

@@ -60,7 +60,7 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   // MLflow's tracking API and artifact proxy on the same store, for unmodified mlflow code.
   let tracking = TrackingStore(
     database: service.database, home: service.home,
-    experimentName: { study in (try? service.spec(of: study))?.tracking.experiment ?? study.name },
+    experimentName: { study in StudySpec.experimentName(of: study) },
     onTrialMetrics: { trialId, points in service.externalMetrics.deliver(trialId: trialId, points) })
   MLflowTrackingController(store: tracking).add(to: router)
   MLflowArtifactsController(store: tracking).add(to: router)

@@ -93,16 +93,31 @@ struct Run: AsyncParsableCommand {
     defer { interrupts.cancel() }
 
     let mirror = try TrackingMirror.make(spec: studySpec, database: database, home: home, logger: logger)
-    let runner = StudyRunner(
-      spec: studySpec, database: database, home: home, strategy: strategy, logger: logger,
-      resources: placement.makePool(), tracking: mirror,
-      onEvent: { progress.handle($0) })
-    let final: StudyRecord
-    do {
-      final = try await TrackingMirror.draining(mirror, studyId: study.id!, database: database) {
+    let pool = placement.makePool()
+    let runLogger = logger
+    // Without an MLflow server to mirror to, the trials' own mlflow calls go to hpod's MLflow
+    // API, served on a loopback port while the study runs.
+    let runStudy: @Sendable (TrackingEndpoint?, ExternalMetrics?) async throws -> StudyRecord = {
+      endpoint, externalMetrics in
+      let runner = StudyRunner(
+        spec: studySpec, database: database, home: home, strategy: strategy, logger: runLogger, resources: pool,
+        trackingEndpoint: endpoint, externalMetrics: externalMetrics, tracking: mirror,
+        onEvent: { progress.handle($0) })
+      return try await TrackingMirror.draining(mirror, studyId: study.id!, database: database) {
         let final = try await runner.run(study, stopSignal: stopSignal)
         progress.finish()
         return final
+      }
+    }
+    let final: StudyRecord
+    do {
+      if studySpec.tracking.mlflowURI == nil {
+        let externalMetrics = ExternalMetrics()
+        final = try await EmbeddedTrackingServer.serving(
+          database: database, home: home, externalMetrics: externalMetrics, logger: logger
+        ) { endpoint in try await runStudy(endpoint, externalMetrics) }
+      } else {
+        final = try await runStudy(nil, nil)
       }
     } catch let held as StudyLease.Held {
       progress.finish()

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import TrackingBridge
+import TrialScheduler
+
+/// hpod's MLflow API on a loopback port of its own, for the trials `hpod run` starts: their
+/// mlflow calls land in their runs in the store as under `hpod serve`. A random token keeps
+/// other local users out; the trials get it as MLFLOW_TRACKING_TOKEN.
+enum EmbeddedTrackingServer {
+  /// Runs `body` while the server answers; the server stops when `body` returns.
+  static func serving<T: Sendable>(
+    database: AppDatabase, home: HpodHome, externalMetrics: ExternalMetrics, logger: Logger,
+    _ body: @escaping @Sendable (TrackingEndpoint) async throws -> T
+  ) async throws -> T {
+    let token = UUID().uuidString.lowercased()
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: BearerTokenMiddleware(token: token, open: []))
+    let store = TrackingStore(
+      database: database, home: home, experimentName: { StudySpec.experimentName(of: $0) },
+      onTrialMetrics: { trialId, points in externalMetrics.deliver(trialId: trialId, points) })
+    MLflowTrackingController(store: store).add(to: router)
+    MLflowArtifactsController(store: store).add(to: router)
+    var quiet = logger
+    quiet.logLevel = .warning
+    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+    let app = Application(
+      router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "hpod"),
+      onServerRunning: { channel in
+        portSink.yield(channel.localAddress?.port ?? 0)
+        portSink.finish()
+      }, logger: quiet)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+      group.addTask {
+        try await app.run()
+        return nil
+      }
+      var port = 0
+      for await bound in ports { port = bound }
+      guard port > 0 else { throw TrackingError(.invalidState, "the MLflow API for the trials did not start") }
+      let result = try await body(TrackingEndpoint(uri: "http://127.0.0.1:\(port)", token: token))
+      group.cancelAll()
+      return result
+    }
+  }
+}
