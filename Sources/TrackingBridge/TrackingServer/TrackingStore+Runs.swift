@@ -8,11 +8,16 @@ extension TrackingStore {
     case trial(TrialRecord, StudyRecord)
     case tracked(id: Int64, uuid: String)
 
+    static let trialTables = (param: "param", metric: "metric", tag: "tag", key: "trialId")
+    static let trackedTables = (param: "trackedParam", metric: "trackedMetric", tag: "trackedTag", key: "runId")
+
     /// The tables its params, metrics and tags are in, and the column that names the run.
     var tables: (param: String, metric: String, tag: String, key: String, id: Int64) {
       switch self {
-      case .trial(let trial, _): ("param", "metric", "tag", "trialId", trial.id!)
-      case .tracked(let id, _): ("trackedParam", "trackedMetric", "trackedTag", "runId", id)
+      case .trial(let trial, _):
+        (Self.trialTables.param, Self.trialTables.metric, Self.trialTables.tag, Self.trialTables.key, trial.id!)
+      case .tracked(let id, _):
+        (Self.trackedTables.param, Self.trackedTables.metric, Self.trackedTables.tag, Self.trackedTables.key, id)
       }
     }
   }
@@ -143,10 +148,10 @@ extension TrackingStore {
             sql: "INSERT INTO trackedParam (runId, name, value) VALUES (?, ?, ?)", arguments: [tables.id, key, value])
         }
       }
+      let insert = try db.cachedStatement(
+        sql: "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
       for metric in metrics {
-        try db.execute(
-          sql: "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
-          arguments: [tables.id, metric.key, metric.step, metric.value, metric.timestamp])
+        try insert.execute(arguments: [tables.id, metric.key, metric.step, metric.value, metric.timestamp])
       }
       for (key, value) in tags {
         try db.execute(
@@ -215,85 +220,185 @@ extension TrackingStore {
 
   // MARK: Reading runs
 
+  /// Params, latest metrics and tags of the runs `ids` selects (SQL yielding run keys), each
+  /// read with one query.
+  private struct RunData {
+    var params: [Int64: [String: String]] = [:]
+    var metrics: [Int64: [String: TrackingMetric]] = [:]
+    var tags: [Int64: [String: String]] = [:]
+  }
+
+  private func data(
+    _ db: Database, tables: (param: String, metric: String, tag: String, key: String), ids: String,
+    _ arguments: StatementArguments
+  ) throws -> RunData {
+    var data = RunData()
+    for row in try Row.fetchAll(
+      db, sql: "SELECT \(tables.key) AS run, name, value FROM \(tables.param) WHERE \(tables.key) IN (\(ids))",
+      arguments: arguments)
+    {
+      data.params[row["run"], default: [:]][row["name"]] = row["value"]
+    }
+    // In step order, so the last one read is a metric's latest.
+    for row in try Row.fetchAll(
+      db,
+      sql: """
+        SELECT \(tables.key) AS run, name, value, timestamp, step FROM \(tables.metric)
+        WHERE \(tables.key) IN (\(ids)) ORDER BY \(tables.key), name, step, timestamp, rowid
+        """, arguments: arguments)
+    {
+      let name: String = row["name"]
+      data.metrics[row["run"], default: [:]][name] = TrackingMetric(
+        key: name, value: row["value"], timestamp: row["timestamp"], step: row["step"])
+    }
+    for row in try Row.fetchAll(
+      db, sql: "SELECT \(tables.key) AS run, key, value FROM \(tables.tag) WHERE \(tables.key) IN (\(ids))",
+      arguments: arguments)
+    {
+      data.tags[row["run"], default: [:]][row["key"]] = row["value"]
+    }
+    return data
+  }
+
   func run(of owner: RunOwner) throws -> TrackingRun {
-    let tables = owner.tables
-    return try database.writer.read { db in
-      let params = try Row.fetchAll(
-        db, sql: "SELECT name, value FROM \(tables.param) WHERE \(tables.key) = ?", arguments: [tables.id])
-      var metrics: [String: TrackingMetric] = [:]
-      for row in try Row.fetchAll(
-        db,
-        sql: """
-          SELECT name, value, timestamp, step FROM \(tables.metric) WHERE \(tables.key) = ?
-          ORDER BY step, timestamp, rowid
-          """, arguments: [tables.id])
-      {
-        let name: String = row["name"]
-        metrics[name] = TrackingMetric(key: name, value: row["value"], timestamp: row["timestamp"], step: row["step"])
+    switch owner {
+    case .trial(let trial, let study):
+      guard let run = try trialRuns(study, only: trial.id!).first else {
+        throw TrackingError.missing("Run with id=\(Self.runId(trialId: trial.id!)) not found")
       }
-      var tags = Dictionary(
-        try Row.fetchAll(
-          db, sql: "SELECT key, value FROM \(tables.tag) WHERE \(tables.key) = ?", arguments: [tables.id]
-        )
-        .map { ($0["key"] as String, $0["value"] as String) }, uniquingKeysWith: { _, last in last })
-      let paramValues = Dictionary(
-        params.map { ($0["name"] as String, $0["value"] as String) }, uniquingKeysWith: { _, last in last })
-      switch owner {
-      case .trial(let trial, let study):
-        let lineage = try database.runLineage(trialId: trial.id!, db)
+      return run
+    case .tracked(let id, let uuid):
+      guard let run = try trackedRuns(where: "id = ?", [id]).first else {
+        throw TrackingError.missing("Run with id=\(uuid) not found")
+      }
+      return run
+    }
+  }
+
+  /// A study's trials as runs (or the one trial `only` names).
+  private func trialRuns(_ study: StudyRecord, only trialId: Int64? = nil) throws -> [TrackingRun] {
+    let trials = try database.trials(studyId: study.id!)
+    let lineages = Self.lineages(trials)
+    let experimentName = experimentName(study)
+    return try database.writer.read { db in
+      let experimentId =
+        try Int64.fetchOne(db, sql: "SELECT id FROM trackingExperiment WHERE name = ?", arguments: [experimentName])
+        ?? 0
+      let data =
+        try trialId.map {
+          try self.data(db, tables: RunOwner.trialTables, ids: "?", [$0])
+        } ?? self.data(db, tables: RunOwner.trialTables, ids: "SELECT id FROM trial WHERE studyId = ?", [study.id!])
+      return trials.filter { trialId == nil || $0.id == trialId }.map { trial in
+        let id = trial.id!
+        let lineage = lineages[id]
         let name = lineage.map { RunIdentity.name(trial: trial, lineage: $0) } ?? "trial \(trial.number)"
         var identity = lineage.map { RunIdentity.tags(trial: trial, lineage: $0, study: study) } ?? []
         if trial.state.isFinished { identity += RunIdentity.endTags(of: trial) }
+        var tags = data.tags[id] ?? [:]
         for (key, value) in identity + [("mlflow.runName", name), ("mlflow.user", "hpod")] where tags[key] == nil {
           tags[key] = value
         }
-        let experimentId =
-          try Int64.fetchOne(
-            db, sql: "SELECT id FROM trackingExperiment WHERE name = ?", arguments: [experimentName(study)]) ?? 0
         return TrackingRun(
-          runId: Self.runId(trialId: trial.id!), experimentId: experimentId, name: name, userId: "hpod",
+          runId: Self.runId(trialId: id), experimentId: experimentId, name: name, userId: "hpod",
           status: trial.state == .pending ? "SCHEDULED" : RunIdentity.status(of: trial.state),
           startTime: (trial.startedAt ?? trial.createdAt).millisecondsSince1970,
-          endTime: trial.finishedAt?.millisecondsSince1970, lifecycleStage: "active", params: paramValues,
-          metrics: metrics, tags: tags)
-      case .tracked(let id, let uuid):
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM trackedRun WHERE id = ?", arguments: [id]) else {
-          throw TrackingError.missing("Run with id=\(uuid) not found")
-        }
-        return TrackingRun(
-          runId: uuid, experimentId: row["experimentId"], name: row["name"], userId: row["userId"],
-          status: row["status"], startTime: row["startTime"], endTime: row["endTime"],
-          lifecycleStage: row["lifecycleStage"], params: paramValues, metrics: metrics, tags: tags)
+          endTime: trial.finishedAt?.millisecondsSince1970, lifecycleStage: "active", params: data.params[id] ?? [:],
+          metrics: data.metrics[id] ?? [:], tags: tags)
       }
     }
   }
 
+  /// Runs made through the API that `condition` selects.
+  private func trackedRuns(where condition: String, _ arguments: StatementArguments) throws -> [TrackingRun] {
+    try database.writer.read { db in
+      let rows = try Row.fetchAll(db, sql: "SELECT * FROM trackedRun WHERE \(condition)", arguments: arguments)
+      let data = try self.data(
+        db, tables: RunOwner.trackedTables, ids: "SELECT id FROM trackedRun WHERE \(condition)", arguments)
+      return rows.map { row in
+        let id: Int64 = row["id"]
+        return TrackingRun(
+          runId: row["runUuid"], experimentId: row["experimentId"], name: row["name"], userId: row["userId"],
+          status: row["status"], startTime: row["startTime"], endTime: row["endTime"],
+          lifecycleStage: row["lifecycleStage"], params: data.params[id] ?? [:], metrics: data.metrics[id] ?? [:],
+          tags: data.tags[id] ?? [:])
+      }
+    }
+  }
+
+  /// Each trial's place in its study, from the study's trials in memory (what
+  /// `AppDatabase.runLineage` reads trial by trial).
+  static func lineages(_ trials: [TrialRecord]) -> [Int64: RunLineage] {
+    let byId = Dictionary(uniqueKeysWithValues: trials.map { ($0.id!, $0) })
+    func root(_ trial: TrialRecord) -> (TrialRecord, Int) {
+      var current = trial
+      var depth = 0
+      while let previous = current.retryOf, let record = byId[previous] {
+        current = record
+        depth += 1
+      }
+      return (current, depth)
+    }
+    // The ordinal of a first run: how many first runs of its tier came up to it.
+    var ordinals: [Int64: Int] = [:]
+    var counts: [Tier: Int] = [:]
+    for trial in trials.sorted(by: { $0.number < $1.number }) where trial.retryOf == nil {
+      counts[trial.tier, default: 0] += 1
+      ordinals[trial.id!] = counts[trial.tier]
+    }
+    var lineages: [Int64: RunLineage] = [:]
+    for trial in trials {
+      let (first, attempt) = root(trial)
+      var configNumber = first.number
+      var sourceNumber: Int?
+      if let sourceId = first.sourceTrialId, let source = byId[sourceId] {
+        sourceNumber = source.number
+        configNumber = root(source).0.number
+      }
+      lineages[trial.id!] = RunLineage(
+        configNumber: configNumber, ordinal: ordinals[first.id!] ?? 1, attempt: attempt,
+        sourceTrialNumber: sourceNumber)
+    }
+    return lineages
+  }
+
   /// The runs of some experiments that match `filter`, in `orderBy` order (start time, newest
-  /// first, by default), `maxResults` at a time from `offset`.
+  /// first, by default), `maxResults` at a time from `offset`. A later page (offset > 0) is
+  /// cut from the result its first page found, for five minutes.
   public func searchRuns(
     experimentIds: [Int64], filter: RunFilter?, viewType: ViewType, orderBy: [RunOrder], maxResults: Int, offset: Int
   ) throws -> (runs: [TrackingRun], nextOffset: Int?) {
-    var owners: [RunOwner] = []
-    for experimentId in experimentIds {
-      let experiment = try experiment(id: experimentId)
-      if viewType != .deletedOnly {
-        for study in try studies(inExperiment: experiment.name) {
-          owners += try database.trials(studyId: study.id!).map { .trial($0, study) }
+    let query = "\(experimentIds)|\(filter.map { "\($0)" } ?? "")|\(viewType)|\(orderBy)"
+    let runs: [TrackingRun]
+    if offset > 0, let earlier = searches.withLock({ $0[query] }), Date().timeIntervalSince(earlier.at) < 300 {
+      runs = earlier.runs
+    } else {
+      runs = try search(experimentIds: experimentIds, filter: filter, viewType: viewType, orderBy: orderBy)
+      searches.withLock { searches in
+        if searches.count >= 16, let oldest = searches.min(by: { $0.value.at < $1.value.at })?.key {
+          searches[oldest] = nil
         }
-      }
-      let stages = viewType.stages.map { "'\($0)'" }.joined(separator: ", ")
-      owners += try database.writer.read { db in
-        try Row.fetchAll(
-          db, sql: "SELECT id, runUuid FROM trackedRun WHERE experimentId = ? AND lifecycleStage IN (\(stages))",
-          arguments: [experimentId]
-        ).map { RunOwner.tracked(id: $0["id"], uuid: $0["runUuid"]) }
+        searches[query] = (Date(), runs)
       }
     }
-    var runs = try owners.map(run(of:))
-    if let filter { runs = try runs.filter(filter.matches) }
-    runs.sort { RunOrder.precedes($0, $1, by: orderBy) }
     let page = Array(runs.dropFirst(offset).prefix(maxResults))
     let next = offset + page.count < runs.count ? offset + page.count : nil
     return (page, next)
+  }
+
+  private func search(experimentIds: [Int64], filter: RunFilter?, viewType: ViewType, orderBy: [RunOrder]) throws
+    -> [TrackingRun]
+  {
+    var runs: [TrackingRun] = []
+    for experimentId in experimentIds {
+      let experiment = try experiment(id: experimentId)
+      if viewType != .deletedOnly {
+        for study in try studies(inExperiment: experiment.name) { runs += try trialRuns(study) }
+      }
+      let stages = viewType.stages.map { "'\($0)'" }.joined(separator: ", ")
+      runs += try trackedRuns(where: "experimentId = ? AND lifecycleStage IN (\(stages))", [experimentId])
+    }
+    if let filter { runs = try runs.filter(filter.matches) }
+    runs.sort { RunOrder.precedes($0, $1, by: orderBy) }
+    return runs
   }
 }

@@ -15,6 +15,9 @@ public final class TrackingStore: Sendable {
   private let experimentNames = Mutex<[Int64: String]>([:])
   /// Told of the metric points a trial's own run was given (its runner judges them).
   let onTrialMetrics: @Sendable (_ trialId: Int64, [MetricPoint]) -> Void
+  /// The result of each recent search, so that its later pages (a page token) continue the
+  /// same result instead of searching again; a first page always searches afresh.
+  let searches = Mutex<[String: (at: Date, runs: [TrackingRun])]>([:])
   /// Studies whose experiment row exists already.
   private let knownStudies = Mutex<Set<Int64>>([])
 

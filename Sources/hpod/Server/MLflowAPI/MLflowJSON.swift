@@ -46,9 +46,58 @@ enum MLflowJSON {
   }
 
   static func response(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    var text = ""
+    text.reserveCapacity(4096)
+    write(object, to: &text)
     return Response(
-      status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+      status: status, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(string: text)))
+  }
+
+  /// JSON text of the values these shapes hold (strings, whole numbers, finite doubles, bools,
+  /// arrays and dictionaries), written directly: Foundation's JSONSerialization takes ~0.2 s
+  /// for a page of 1,000 runs on Linux, this a small part of that.
+  static func write(_ value: Any, to text: inout String) {
+    switch value {
+    case let string as String: writeString(string, to: &text)
+    case let number as Int: text += String(number)
+    case let number as Int64: text += String(number)
+    case let number as Double: text += number.isFinite ? "\(number)" : "null"
+    case let flag as Bool: text += flag ? "true" : "false"
+    case let dictionary as [String: Any]:
+      text += "{"
+      for (index, key) in dictionary.keys.sorted().enumerated() {
+        if index > 0 { text += "," }
+        writeString(key, to: &text)
+        text += ":"
+        write(dictionary[key]!, to: &text)
+      }
+      text += "}"
+    case let array as [Any]:
+      text += "["
+      for (index, item) in array.enumerated() {
+        if index > 0 { text += "," }
+        write(item, to: &text)
+      }
+      text += "]"
+    default: text += "null"
+    }
+  }
+
+  static func writeString(_ string: String, to text: inout String) {
+    text += "\""
+    for scalar in string.unicodeScalars {
+      switch scalar {
+      case "\"": text += "\\\""
+      case "\\": text += "\\\\"
+      case "\n": text += "\\n"
+      case "\r": text += "\\r"
+      case "\t": text += "\\t"
+      case _ where scalar.value < 0x20: text += String(format: "\\u%04x", scalar.value)
+      default: text.unicodeScalars.append(scalar)
+      }
+    }
+    text += "\""
   }
 
   /// `{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "..."}`, as MLflow answers.
