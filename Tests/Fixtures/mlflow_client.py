@@ -109,6 +109,23 @@ raises("unknown run", "RESOURCE_DOES_NOT_EXIST", lambda: client.get_run("0123456
 raises("duplicate experiment", "RESOURCE_ALREADY_EXISTS", lambda: client.create_experiment("notebook"))
 raises("deleting a study's experiment", "INVALID_STATE", lambda: client.delete_experiment(study.experiment_id))
 
+# The model registry: versions from trials' runs, aliases.
+client.create_registered_model("scorer")
+version = client.create_model_version("scorer", f"runs:/{best['run_id']}/model.json", run_id=best["run_id"])
+check("model version", version.version == "1" and version.run_id == best["run_id"], version)
+client.set_registered_model_alias("scorer", "champion", "1")
+check("alias", client.get_model_version_by_alias("scorer", "champion").run_id == best["run_id"])
+check("registered model", client.get_registered_model("scorer").aliases == {"champion": "1"},
+      client.get_registered_model("scorer"))
+check("search registered models", [m.name for m in client.search_registered_models("name LIKE 'sco%'")] == ["scorer"])
+check("search model versions", [v.version for v in client.search_model_versions("name = 'scorer'")] == ["1"])
+client.delete_registered_model_alias("scorer", "champion")
+check("alias deleted", client.get_registered_model("scorer").aliases == {})
+raises("duplicate model", "RESOURCE_ALREADY_EXISTS", lambda: client.create_registered_model("scorer"))
+raises("unknown model", "RESOURCE_DOES_NOT_EXIST", lambda: client.get_registered_model("nope"))
+raises("version of a run outside studies", "INVALID_PARAMETER_VALUE",
+       lambda: client.create_model_version("scorer", f"runs:/{run.info.run_id}/docs", run_id=run.info.run_id))
+
 if failures:
     print("\n".join("FAILED " + failure for failure in failures))
     sys.exit(1)

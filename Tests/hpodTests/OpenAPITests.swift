@@ -13,7 +13,7 @@ struct OpenAPITests {
   static let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml").path
 
-  @Test("every API and operations route is in docs/openapi.yaml, and every documented operation is routed")
+  @Test("every hpod API and operations route is in docs/openapi.yaml, and every documented operation is routed")
   func documentMatchesRoutes() throws {
     let daemon = try TestDaemon()
     let router = buildRouter(service: daemon.service, events: daemon.events, settings: ServerSettings())
@@ -26,6 +26,8 @@ struct OpenAPITests {
       .filter {
         $0.contains(" /api/") || $0.hasSuffix(" /healthz") || $0.hasSuffix(" /readyz") || $0.hasSuffix(" /metrics")
       }
+      // MLflow's own REST API (its spec is MLflow's; the routes are listed in docs/API.md).
+      .filter { !$0.contains(" /api/2.0/") }
     )
     let yaml = try String(contentsOfFile: Self.document, encoding: .utf8)
     let root = try #require(try Yams.load(yaml: yaml) as? [String: Any])

@@ -204,6 +204,13 @@ enum Migrations {
         t.primaryKey(["runId", "key"])
       }
     }
+    migrator.registerMigration("v8: registered models made through the MLflow API before any version") { db in
+      try db.create(table: "registeredModel") { t in
+        t.primaryKey("name", .text)
+        t.column("description", .text).notNull().defaults(to: "")
+        t.column("createdAt", .integer).notNull()
+      }
+    }
     return migrator
   }
 }

@@ -64,5 +64,6 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
     onTrialMetrics: { trialId, points in service.externalMetrics.deliver(trialId: trialId, points) })
   MLflowTrackingController(store: tracking).add(to: router)
   MLflowArtifactsController(store: tracking).add(to: router)
+  MLflowRegistryController(store: tracking).add(to: router)
   return router
 }

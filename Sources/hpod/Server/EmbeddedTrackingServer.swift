@@ -22,6 +22,7 @@ enum EmbeddedTrackingServer {
       onTrialMetrics: { trialId, points in externalMetrics.deliver(trialId: trialId, points) })
     MLflowTrackingController(store: store).add(to: router)
     MLflowArtifactsController(store: store).add(to: router)
+    MLflowRegistryController(store: store).add(to: router)
     var quiet = logger
     quiet.logLevel = .warning
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)

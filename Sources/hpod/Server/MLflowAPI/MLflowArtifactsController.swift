@@ -90,7 +90,7 @@ struct MLflowArtifactsController {
   /// to the listed folder.
   @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
     do {
-      let listed = request.uri.queryParameters["path"].map(String.init) ?? ""
+      let listed = MLflowRequest.formFields(request.uri.query ?? "")["path"]?.last ?? ""
       let folder = try file(listed)
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -13,10 +13,7 @@ struct MLflowRequest {
   static let bodyLimit = 16 << 20
 
   init(_ request: Request) async throws {
-    query = [:]
-    for (key, value) in request.uri.queryParameters {
-      query[String(key), default: []].append(String(value))
-    }
+    query = Self.formFields(request.uri.query ?? "")
     fields = [:]
     guard request.method != .get else { return }
     var request = request
@@ -27,6 +24,20 @@ struct MLflowRequest {
       throw TrackingError(.badRequest, "The request body is not a JSON object")
     }
     fields = dictionary
+  }
+
+  /// The fields of a query as the mlflow client encodes them (`+` for a space, `%XX`).
+  static func formFields(_ query: String) -> [String: [String]] {
+    var fields: [String: [String]] = [:]
+    for pair in query.split(separator: "&") {
+      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+      }
+      fields[decode(parts[0]), default: []].append(parts.count > 1 ? decode(parts[1]) : "")
+    }
+    return fields
   }
 
   func has(_ key: String) -> Bool { fields[key] != nil || query[key] != nil }
