@@ -72,8 +72,8 @@ public struct StudyRunner: Sendable {
     if let uri = spec.tracking.mlflowURI {
       try database.mirror(studyId: studyId, uri: uri, experimentName: spec.tracking.experiment)
     }
-    let adopted = try await recoverInterruptedTrials(studyId: studyId)
     let outage = StoreOutage(emit: onEvent)
+    let adopted = try await recoverInterruptedTrials(studyId: studyId, outage: outage)
     try await outage.retrying("marking the study running") { try database.setStudyState(id: studyId, .running) }
 
     let running = RunningTrials()
@@ -274,7 +274,12 @@ public struct StudyRunner: Sendable {
   /// Trials left pending or running by an hpod that stopped without finishing them: the
   /// executor re-adopts those it can (a Slurm job keeps running without hpod); the others'
   /// leftover processes are killed and they are recorded as cancelled, to be re-run.
-  private func recoverInterruptedTrials(studyId: Int64) async throws -> [(TrialRecord, any RunningTrial)] {
+  /// They are finished through the `TrialLifecycle`, so their end is published (streams,
+  /// caches and the mirror hear of it) like any other trial's.
+  private func recoverInterruptedTrials(studyId: Int64, outage: StoreOutage) async throws -> [(
+    TrialRecord, any RunningTrial
+  )] {
+    let lifecycle = TrialLifecycle(database: database, outage: outage, emit: onEvent)
     var adopted: [(TrialRecord, any RunningTrial)] = []
     for trial in try database.trials(studyId: studyId) where !trial.state.isFinished {
       if let handle = trial.executorHandle {
@@ -286,8 +291,8 @@ public struct StudyRunner: Sendable {
           logger.warning("killed leftover processes of trial \(trial.number) (\(handle))")
         }
       }
-      try database.finishTrial(
-        id: trial.id!,
+      _ = try await lifecycle.finish(
+        trial.id!,
         .init(state: .cancelled, reason: "interrupted: hpod stopped while the trial was \(trial.state.rawValue)"))
     }
     return adopted
