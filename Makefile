@@ -106,7 +106,9 @@ mlflow-stop:
 ## Runs one example study on its own store: make example NAME=rag-config (see examples/README.md).
 example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
-	HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
+	@# mlflow-script's trainer imports mlflow: it runs with .venv/mlflow first on PATH.
+	@if [ "$(NAME)" = mlflow-script ]; then $(MAKE) -s mlflow; fi
+	$(if $(filter mlflow-script,$(NAME)),PATH=$(MLFLOW_VENV)/bin:$$PATH) HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
 ## One single-node Slurm cluster serves every Slurm test of the run; it is stopped by its
 ## pids afterwards, whether the tests pass or not.

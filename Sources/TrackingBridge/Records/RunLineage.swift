@@ -22,25 +22,23 @@ public struct RunLineage: Sendable, Hashable {
 
 extension AppDatabase {
   public func runLineage(trialId: Int64) throws -> RunLineage? {
-    try writer.read { db in try runLineage(trialId: trialId, db) }
-  }
-
-  func runLineage(trialId: Int64, _ db: Database) throws -> RunLineage? {
-    guard let trial = try TrialRecord.fetchOne(db, key: trialId) else { return nil }
-    let (root, attempt) = try Self.root(of: trial, db)
-    let ordinal =
-      try Int.fetchOne(
-        db,
-        sql: "SELECT COUNT(*) FROM trial WHERE studyId = ? AND tier = ? AND retryOf IS NULL AND number <= ?",
-        arguments: [trial.studyId, root.tier.rawValue, root.number]) ?? 1
-    var configNumber = root.number
-    var sourceNumber: Int?
-    if let sourceId = root.sourceTrialId, let source = try TrialRecord.fetchOne(db, key: sourceId) {
-      sourceNumber = source.number
-      configNumber = try Self.root(of: source, db).0.number
+    try writer.read { db in
+      guard let trial = try TrialRecord.fetchOne(db, key: trialId) else { return nil }
+      let (root, attempt) = try Self.root(of: trial, db)
+      let ordinal =
+        try Int.fetchOne(
+          db,
+          sql: "SELECT COUNT(*) FROM trial WHERE studyId = ? AND tier = ? AND retryOf IS NULL AND number <= ?",
+          arguments: [trial.studyId, root.tier.rawValue, root.number]) ?? 1
+      var configNumber = root.number
+      var sourceNumber: Int?
+      if let sourceId = root.sourceTrialId, let source = try TrialRecord.fetchOne(db, key: sourceId) {
+        sourceNumber = source.number
+        configNumber = try Self.root(of: source, db).0.number
+      }
+      return RunLineage(
+        configNumber: configNumber, ordinal: ordinal, attempt: attempt, sourceTrialNumber: sourceNumber)
     }
-    return RunLineage(
-      configNumber: configNumber, ordinal: ordinal, attempt: attempt, sourceTrialNumber: sourceNumber)
   }
 
   /// The first run of a trial's chain of re-runs, and how many re-runs separate them.

@@ -53,7 +53,7 @@ extension TrackingStore {
   }
 
   public func createModel(name: String, description: String) throws -> TrackingModel {
-    try Validation.key(name, what: "registered model name", limit: 256)
+    try Validation.name(name, what: "registered model name", limit: 256)
     guard (try? model(named: name)) == nil else {
       throw TrackingError(.resourceAlreadyExists, "Registered Model (name=\(name)) already exists.")
     }
@@ -105,7 +105,7 @@ extension TrackingStore {
 
   public func setAlias(name: String, alias: String, version: Int) throws {
     _ = try modelVersion(name: name, version: version)
-    try Validation.key(alias, what: "alias", limit: 256)
+    try Validation.name(alias, what: "alias", limit: 256)
     guard alias.lowercased() != "latest", !(alias.first == "v" && Int(alias.dropFirst()) != nil) else {
       throw TrackingError.invalid("'\(alias)' is reserved and cannot be used as an alias")
     }

@@ -263,7 +263,7 @@ extension TrackingStore {
   func run(of owner: RunOwner) throws -> TrackingRun {
     switch owner {
     case .trial(let trial, let study):
-      guard let run = try trialRuns(study, only: trial.id!).first else {
+      guard let run = try trialRuns(study, only: trial).first else {
         throw TrackingError.missing("Run with id=\(Self.runId(trialId: trial.id!)) not found")
       }
       return run
@@ -275,10 +275,14 @@ extension TrackingStore {
     }
   }
 
-  /// A study's trials as runs (or the one trial `only` names).
-  private func trialRuns(_ study: StudyRecord, only trialId: Int64? = nil) throws -> [TrackingRun] {
-    let trials = try database.trials(studyId: study.id!)
-    let lineages = Self.lineages(trials)
+  /// A study's trials as runs (or only the one trial given).
+  private func trialRuns(_ study: StudyRecord, only single: TrialRecord? = nil) throws -> [TrackingRun] {
+    let trialId = single?.id
+    let trials = try single.map { [$0] } ?? database.trials(studyId: study.id!)
+    // One run's lineage is read for it alone; a whole study's comes from its trials in memory.
+    let lineages =
+      try single.map { trial in try database.runLineage(trialId: trial.id!).map { [trial.id!: $0] } ?? [:] }
+      ?? Self.lineages(trials)
     let experimentName = experimentName(study)
     return try database.writer.read { db in
       let experimentId =
@@ -288,7 +292,7 @@ extension TrackingStore {
         try trialId.map {
           try self.data(db, tables: RunOwner.trialTables, ids: "?", [$0])
         } ?? self.data(db, tables: RunOwner.trialTables, ids: "SELECT id FROM trial WHERE studyId = ?", [study.id!])
-      return trials.filter { trialId == nil || $0.id == trialId }.map { trial in
+      return trials.map { trial in
         let id = trial.id!
         let lineage = lineages[id]
         let name = lineage.map { RunIdentity.name(trial: trial, lineage: $0) } ?? "trial \(trial.number)"

@@ -66,10 +66,7 @@ public final class TrackingStore: Sendable {
   }
 
   public func createExperiment(name: String, tags: [String: String] = [:]) throws -> Int64 {
-    guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-      throw TrackingError.invalid("Invalid experiment name: '\(name)'. Experiment name cannot be empty.")
-    }
-    try Validation.key(name, what: "experiment name", limit: 500)
+    try Validation.name(name, what: "experiment name", limit: 500)
     try syncStudyExperiments()
     let now = Self.now()
     return try database.writer.write { db in
@@ -127,7 +124,7 @@ public final class TrackingStore: Sendable {
   public func renameExperiment(id: Int64, to name: String) throws {
     let experiment = try experiment(id: id)
     try requireNotStudyExperiment(experiment, doing: "renamed")
-    try Validation.key(name, what: "experiment name", limit: 500)
+    try Validation.name(name, what: "experiment name", limit: 500)
     try database.writer.write { db in
       if try Row.fetchOne(
         db, sql: "SELECT 1 FROM trackingExperiment WHERE name = ? AND id != ?", arguments: [name, id])

@@ -25,6 +25,17 @@ enum Validation {
     }
   }
 
+  /// Experiment and registered-model names: MLflow takes any text but an empty one, up to a
+  /// length.
+  static func name(_ name: String, what: String, limit: Int) throws {
+    guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw TrackingError.invalid("Invalid \(what): '\(name)'. It cannot be empty.")
+    }
+    guard name.count <= limit else {
+      throw TrackingError.invalid("The \(what) '\(name.prefix(40))…' exceeds the maximum length of \(limit) characters")
+    }
+  }
+
   static func batch(metrics: Int, params: Int, tags: Int) throws {
     if metrics > maxMetricsPerBatch {
       throw TrackingError.invalid(

@@ -37,7 +37,7 @@ struct OutputTail: Sendable {
       if fstat(fd, &info) == 0, Int64(info.st_size) < position {
         truncated = true
         position = 0
-        splitter = ReportLineSplitter(prefix: String(decoding: splitter.prefix, as: UTF8.self))
+        splitter.reset()
       }
       var buffer = [UInt8](repeating: 0, count: 64 * 1024)
       var total = 0

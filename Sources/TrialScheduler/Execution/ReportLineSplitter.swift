@@ -47,6 +47,13 @@ struct ReportLineSplitter: Sendable {
     bytes.withUnsafeBytes { feed($0) }
   }
 
+  /// Forgets the partial line: the output starts again (a truncated file).
+  mutating func reset() {
+    pending.removeAll()
+    overlong = false
+    unterminatedBytes = 0
+  }
+
   /// The last line, when the output ended without a newline after it.
   mutating func finish() -> String? {
     defer {

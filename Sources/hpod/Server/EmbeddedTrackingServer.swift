@@ -39,7 +39,12 @@ enum EmbeddedTrackingServer {
       }
       var port = 0
       for await bound in ports { port = bound }
-      guard port > 0 else { throw TrackingError(.invalidState, "the MLflow API for the trials did not start") }
+      guard port > 0 else {
+        throw TrackingError(
+          .invalidState,
+          "the MLflow API for the trials could not listen on a loopback port; set tracking.mlflow.uri to use an MLflow server instead"
+        )
+      }
       let result = try await body(TrackingEndpoint(uri: "http://127.0.0.1:\(port)", token: token))
       group.cancelAll()
       return result

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// A trial running as a Slurm batch job. `SlurmQueue` polls the cluster and hands each job's
@@ -49,10 +50,10 @@ final class SlurmTrial: RunningTrial {
     let jobId = jobId
     Task.detached { [self] in
       guard started else {
-        _ = try? await command.run("scancel", [jobId])
+        await scancel([jobId])
         return
       }
-      _ = try? await command.run("scancel", ["--full", "--signal=TERM", jobId])
+      await scancel(["--full", "--signal=TERM", jobId])
       try? await Task.sleep(for: gracePeriod)
       if !isFinished { await cancelNow() }
     }
@@ -64,8 +65,23 @@ final class SlurmTrial: RunningTrial {
 
   /// SIGKILL to every process of the job, then the job cancelled.
   private func cancelNow() async {
-    _ = try? await command.run("scancel", ["--full", "--signal=KILL", jobId])
-    _ = try? await command.run("scancel", [jobId])
+    await scancel(["--full", "--signal=KILL", jobId])
+    await scancel([jobId])
+  }
+
+  /// Runs scancel; a refusal is logged with what to do, since the job may still be running.
+  private func scancel(_ arguments: [String]) async {
+    let why: String
+    do {
+      let result = try await command.run("scancel", arguments)
+      if result.succeeded { return }
+      why = result.message
+    } catch {
+      why = "\(error)"
+    }
+    Logger(label: "hpod.slurm").warning(
+      "scancel \(arguments.joined(separator: " ")) failed: \(why); if job \(jobId) still runs, cancel it by hand with scancel \(jobId)"
+    )
   }
 
   /// The job keeps running; the next hpod adopts it from the saved handle.
@@ -97,7 +113,7 @@ final class SlurmTrial: RunningTrial {
       return true
     }
     if let hopeless = status.hopelessReason {
-      _ = try? await command.run("scancel", [jobId])
+      await scancel([jobId])
       finish(.failed("Slurm cannot run job \(jobId): \(hopeless)"))
       return true
     }

@@ -75,12 +75,13 @@ struct MLflowArtifactsController {
   @Sendable func download(request: Request, context: AppRequestContext) async throws -> Response {
     do {
       let path = try file(context.parameters.getCatchAll().joined(separator: "/"))
-      guard let data = FileManager.default.contents(atPath: path) else {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
         throw TrackingError.missing("Artifact not found: \(context.parameters.getCatchAll().joined(separator: "/"))")
       }
-      return Response(
-        status: .ok, headers: [.contentType: "application/octet-stream"],
-        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+      // Streamed in chunks: an artifact of gigabytes never sits in memory whole.
+      let body = try await FileIO().loadFile(path: path, context: context)
+      return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
     } catch let error as TrackingError {
       return MLflowJSON.error(error)
     }
