@@ -37,6 +37,7 @@ let package = Package(
     .target(
       name: "TrackingBridge",
       dependencies: [
+        "Significance",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -44,9 +45,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .target(name: "DidYouMean", swiftSettings: swiftSettings),
+    // Summaries and tests of repeated measurements: Welch's t-test, the Mann-Whitney test.
+    .target(name: "Significance", swiftSettings: swiftSettings),
     .target(
       name: "StudyAnalysis",
-      dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean"],
+      dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean", "Significance"],
       swiftSettings: swiftSettings
     ),
     .target(
@@ -55,6 +58,7 @@ let package = Package(
         "SearchStrategies",
         "TrackingBridge",
         "DidYouMean",
+        "Significance",
         "CProcessSpawn",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
@@ -121,6 +125,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "SignificanceTests",
+      dependencies: ["Significance"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "TrackingBridgeTests",
       dependencies: [
         "TrackingBridge", "MLflowTestServer",
@@ -148,7 +157,7 @@ let package = Package(
     .testTarget(
       name: "hpodTests",
       dependencies: [
-        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies", "SlurmTestCluster",
+        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "Significance", "TrackingBridge", "SearchStrategies", "SlurmTestCluster",
         "MLflowTestServer",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
