@@ -69,7 +69,7 @@ let package = Package(
     // The JSON shapes of hpod's HTTP API and its event streams, for the server and the client.
     .target(
       name: "HPODAPI",
-      dependencies: ["TrialScheduler", "TrackingBridge", "SearchStrategies"],
+      dependencies: ["TrialScheduler", "TrackingBridge", "SearchStrategies", "Significance"],
       swiftSettings: swiftSettings
     ),
     .executableTarget(
@@ -78,6 +78,7 @@ let package = Package(
         "HPODAPI",
         "TrialScheduler",
         "StudyAnalysis",
+        "Significance",
         "SearchStrategies",
         "TrackingBridge",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -157,7 +158,8 @@ let package = Package(
     .testTarget(
       name: "hpodTests",
       dependencies: [
-        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "Significance", "TrackingBridge", "SearchStrategies", "SlurmTestCluster",
+        "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "Significance", "TrackingBridge", "SearchStrategies",
+        "SlurmTestCluster",
         "MLflowTestServer",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),

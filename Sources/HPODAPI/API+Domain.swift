@@ -16,7 +16,7 @@ extension API.Study {
 extension API.Promotion {
   public init(_ outcome: PromotionOutcome) {
     self.init(
-      quickTest: API.Trial(outcome.quickTest), fullTraining: outcome.fullTraining.map(API.Trial.init),
+      quickTest: API.Trial(outcome.quickTest), fullTraining: outcome.fullTraining.map { API.Trial($0) },
       requested: outcome.requested, message: outcome.message)
   }
 }
@@ -33,5 +33,21 @@ extension API.Tell {
     return TrialReport(
       value: value, state: state, reason: reason,
       metrics: (metrics ?? []).map { TrialReport.Point(name: $0.name, step: $0.step, value: $0.value) })
+  }
+}
+
+extension API {
+  /// What a request for more repeats did.
+  public struct RepeatRequest: Codable, Sendable, Hashable {
+    public var trial: Trial
+    /// Whether this call recorded a new request (false: the configuration has as many).
+    public var requested: Bool
+    public var message: String
+
+    public init(_ outcome: RepeatOutcome) {
+      trial = Trial(outcome.trial)
+      requested = outcome.requested
+      message = outcome.message
+    }
   }
 }

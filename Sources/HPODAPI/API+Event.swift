@@ -15,6 +15,8 @@ extension API {
       /// Stopped early by the study's rule; its `reason` says which rule, step and why.
       case trialPruned(Trial)
       case trialPromoted(quickTest: Trial, fullTraining: Trial)
+      /// A quick test weighed for promotion by the significance of its repeats.
+      case promotionJudged(Trial, promoted: Bool, reason: String)
       case modelRegistered(model: String, version: Int, conditions: String, trial: Trial)
       case registrationSkipped(Trial, reason: String)
       case studyPaused(reason: String)
@@ -47,6 +49,7 @@ extension API {
       case .trialFinished: "trial_finished"
       case .trialPruned: "trial_pruned"
       case .trialPromoted: "trial_promoted"
+      case .promotionJudged: "promotion_judged"
       case .modelRegistered: "model_registered"
       case .registrationSkipped: "registration_skipped"
       case .studyPaused: "study_paused"
@@ -89,6 +92,8 @@ extension API.Event.Body {
       self = trial.state == .pruned ? .trialPruned(API.Trial(trial)) : .trialFinished(API.Trial(trial))
     case .trialPromoted(let quickTest, let fullTraining):
       self = .trialPromoted(quickTest: API.Trial(quickTest), fullTraining: API.Trial(fullTraining))
+    case .promotionJudged(let trial, let promoted, let reason):
+      self = .promotionJudged(API.Trial(trial), promoted: promoted, reason: reason)
     case .modelRegistered(let version, let trial):
       self = .modelRegistered(
         model: version.modelName, version: version.version, conditions: version.conditions, trial: API.Trial(trial))
@@ -117,6 +122,7 @@ private struct Fields: Codable {
   var version: Int?
   var conditions: String?
   var reason: String?
+  var promoted: Bool?
   var pausedFor: String?
   var dropped: Int?
 
@@ -130,7 +136,7 @@ private struct Fields: Codable {
     case number, step, values
     case quickTest = "quick_test"
     case fullTraining = "full_training"
-    case model, version, conditions, reason
+    case model, version, conditions, reason, promoted
     case pausedFor = "paused_for"
     case dropped
   }
@@ -158,6 +164,10 @@ private struct Fields: Codable {
       self.trial = trial
     case .registrationSkipped(let trial, let reason):
       self.trial = trial
+      self.reason = reason
+    case .promotionJudged(let trial, let promoted, let reason):
+      self.trial = trial
+      self.promoted = promoted
       self.reason = reason
     case .studyPaused(let reason): self.reason = reason
     case .studyResumed(let pausedFor): self.pausedFor = pausedFor
@@ -193,6 +203,9 @@ private struct Fields: Codable {
       return .modelRegistered(
         model: try need(model, .model), version: try need(version, .version), conditions: conditions ?? "",
         trial: try need(trial, .trial))
+    case "promotion_judged":
+      return .promotionJudged(
+        try need(trial, .trial), promoted: try need(promoted, .promoted), reason: try need(reason, .reason))
     case "registration_skipped": return .registrationSkipped(try need(trial, .trial), reason: try need(reason, .reason))
     case "study_paused": return .studyPaused(reason: try need(reason, .reason))
     case "study_resumed": return .studyResumed(pausedFor: try need(pausedFor, .pausedFor))

@@ -1,5 +1,6 @@
 public import Foundation
 public import SearchStrategies
+public import Significance
 public import TrackingBridge
 public import TrialScheduler
 
@@ -29,6 +30,13 @@ public enum API {
     public var reason: String?
     /// Where the trial runs or ran: `pid 4242`, `Slurm job 17 on node3`, `external`.
     public var executor: String?
+    /// Which repeat of its configuration the trial is (0: the first).
+    public var repeatIndex: Int
+    /// The first trial of the configuration (its id); the trial's own id for that one.
+    public var configurationId: Int64
+    public var seed: Int64?
+    /// The configuration's value over its repeats, where it has repeats and is known.
+    public var configurationValue: ValueSummary?
 
     enum CodingKeys: String, CodingKey {
       case id
@@ -48,9 +56,17 @@ public enum API {
       case signal
       case reason
       case executor
+      case repeatIndex = "repeat"
+      case configurationId = "configuration_id"
+      case seed
+      case configurationValue = "configuration_value"
     }
 
-    public init(_ record: TrialRecord) {
+    public init(_ record: TrialRecord, configurationValue: SampleSummary? = nil) {
+      repeatIndex = record.repeatIndex
+      configurationId = record.configurationId ?? 0
+      seed = record.seed
+      self.configurationValue = configurationValue.map(ValueSummary.init)
       id = record.id ?? 0
       studyId = record.studyId
       number = record.number
@@ -121,7 +137,7 @@ public enum API {
       counts = Dictionary(uniqueKeysWithValues: TrialState.allCases.map { ($0.rawValue, summary?.counts[$0] ?? 0) })
       quickTests = summary?.quickTests ?? 0
       fullTrainings = summary?.fullTrainings ?? 0
-      best = summary?.best.map(Trial.init)
+      best = summary?.best.map { Trial($0, configurationValue: summary?.bestValue) }
     }
   }
 
@@ -134,6 +150,19 @@ public enum API {
       self.step = step
       self.value = value
       self.timestamp = timestamp
+    }
+  }
+
+  /// A value over repeats: `{"mean": 0.91, "std": 0.004, "count": 3}`.
+  public struct ValueSummary: Codable, Sendable, Hashable {
+    public var mean: Double
+    public var std: Double?
+    public var count: Int
+
+    public init(_ summary: SampleSummary) {
+      mean = summary.mean
+      std = summary.standardDeviation
+      count = summary.count
     }
   }
 

@@ -220,8 +220,16 @@ public struct BayesianOptimization: SearchStrategy {
   }
 
   func trainingData(_ context: SearchContext, encoding: SpaceEncoding, warped: Bool = false) -> TrainingData {
-    var losses: [Double?] = context.observations.map { observation in
-      guard observation.state != .failed, let value = observation.value, value.isFinite else { return nil }
+    // A configuration run several times enters once per repeat, at the same input: the
+    // fitted noise variance is then what the repeats disagree by, and the posterior mean at
+    // that point tends to their mean as repeats accumulate.
+    let points = context.observations.flatMap { observation -> [(Configuration, Double?)] in
+      guard observation.state != .failed else { return [(observation.configuration, nil)] }
+      guard observation.samples.count > 1 else { return [(observation.configuration, observation.value)] }
+      return observation.samples.map { (observation.configuration, $0) }
+    }
+    var losses: [Double?] = points.map { _, value in
+      guard let value, value.isFinite else { return nil }
       return context.direction.loss(value)
     }
     let known = losses.compactMap { $0 }
@@ -234,7 +242,7 @@ public struct BayesianOptimization: SearchStrategy {
       ? {
         let w = OutputWarping.warp(raw); return (w.warped, w.logJacobians)
       }() : OutputWarping.standardize(raw)
-    let inputs = context.observations.map { encoding.encode($0.configuration) }
+    let inputs = points.map { encoding.encode($0.0) }
     let ranked = y.indices.filter { !imputed[$0] }.sorted { y[$0] < y[$1] }
     return TrainingData(
       x: inputs.flatMap { $0 }, y: y, losses: raw, best: ranked.first.map { y[$0] } ?? (y.min() ?? 0),

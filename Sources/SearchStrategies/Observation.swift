@@ -28,8 +28,12 @@ public enum ObservationState: String, Sendable, Hashable, Codable {
 public struct Observation: Sendable, Hashable {
   public var configuration: Configuration
   public var state: ObservationState
-  /// The objective value; present for completed trials, possibly for pruned ones.
+  /// The objective value; present for completed trials, possibly for pruned ones. For a
+  /// configuration run several times (over seeds or folds), the mean of `samples`.
   public var value: Double?
+  /// Each repeat's value, when the configuration ran more than once: noisy observations of
+  /// one point, which the Gaussian process fits as such. Empty for a single run.
+  public var samples: [Double] = []
 
   public init(configuration: Configuration, state: ObservationState, value: Double?) {
     self.configuration = configuration

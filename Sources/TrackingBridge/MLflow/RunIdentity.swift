@@ -2,11 +2,13 @@ import Foundation
 
 /// How a trial appears in MLflow: its run name, tags and status.
 enum RunIdentity {
-  /// "config-017 Quick Test #3", "config-017 Full Training #1", "… (retry 1)" for re-runs.
+  /// "config-017 Quick Test #3", "config-017 Full Training #1", "… repeat 2" for a
+  /// configuration's further repeats, "… (retry 1)" for re-runs.
   static func name(trial: TrialRecord, lineage: RunLineage) -> String {
     let tier = trial.tier == .quickTest ? "Quick Test" : "Full Training"
+    let repeated = lineage.repeatIndex > 0 ? " repeat \(lineage.repeatIndex + 1)" : ""
     let retry = lineage.attempt > 0 ? " (retry \(lineage.attempt))" : ""
-    return "\(configId(lineage)) \(tier) #\(lineage.ordinal)\(retry)"
+    return "\(configId(lineage)) \(tier) #\(lineage.ordinal)\(repeated)\(retry)"
   }
 
   static func configId(_ lineage: RunLineage) -> String {
@@ -27,6 +29,8 @@ enum RunIdentity {
     ]
     if let source = lineage.sourceTrialNumber { tags.append(("hpod.source_trial", String(source))) }
     if lineage.attempt > 0 { tags.append(("hpod.attempt", String(lineage.attempt))) }
+    if trial.repeatOf != nil || trial.repeatIndex > 0 { tags.append(("hpod.repeat", String(trial.repeatIndex))) }
+    if let seed = trial.seed { tags.append(("hpod.seed", String(seed))) }
     return tags
   }
 

@@ -70,6 +70,13 @@ public struct TrialRecord: Sendable, Hashable, Codable, FetchableRecord, Mutable
   public var retryOf: Int64?
   /// The quick test a full training was promoted from.
   public var sourceTrialId: Int64?
+  /// The first trial of this one's configuration in its tier, for every other trial of it
+  /// (its repeats over seeds or folds, and re-runs of any of them); nil for that first trial.
+  public var repeatOf: Int64?
+  /// 0-based: which repeat of its configuration this trial is (re-runs keep the index).
+  public var repeatIndex: Int
+  /// The seed the trial ran with (`{seed}`, HPOD_SEED); nil for trials made before repeats.
+  public var seed: Int64?
   public var createdAt: Date
   public var startedAt: Date?
   public var finishedAt: Date?
@@ -95,8 +102,11 @@ public struct TrialRecord: Sendable, Hashable, Codable, FetchableRecord, Mutable
   public init(
     id: Int64? = nil, studyId: Int64, number: Int, tier: Tier, state: TrialState = .pending,
     paramsJSON: String, value: Double? = nil, retryOf: Int64? = nil, sourceTrialId: Int64? = nil,
-    createdAt: Date = Date()
+    repeatOf: Int64? = nil, repeatIndex: Int = 0, seed: Int64? = nil, createdAt: Date = Date()
   ) {
+    self.repeatOf = repeatOf
+    self.repeatIndex = repeatIndex
+    self.seed = seed
     self.id = id
     self.studyId = studyId
     self.number = number
@@ -113,6 +123,9 @@ public struct TrialRecord: Sendable, Hashable, Codable, FetchableRecord, Mutable
   public mutating func didInsert(_ inserted: InsertionSuccess) {
     id = inserted.rowID
   }
+
+  /// The id of the configuration this trial runs: its first trial's.
+  public var configurationId: Int64? { repeatOf ?? id }
 
   /// Wall-clock duration of the run, once it started.
   public var duration: TimeInterval? {

@@ -11,8 +11,11 @@ public struct RunLineage: Sendable, Hashable {
   public var attempt: Int
   /// The quick test a full training was promoted from (its trial number).
   public var sourceTrialNumber: Int?
+  /// Which repeat of its configuration the trial is (0 for the first).
+  public var repeatIndex: Int = 0
 
-  public init(configNumber: Int, ordinal: Int, attempt: Int, sourceTrialNumber: Int? = nil) {
+  public init(configNumber: Int, ordinal: Int, attempt: Int, sourceTrialNumber: Int? = nil, repeatIndex: Int = 0) {
+    self.repeatIndex = repeatIndex
     self.configNumber = configNumber
     self.ordinal = ordinal
     self.attempt = attempt
@@ -24,20 +27,27 @@ extension AppDatabase {
   public func runLineage(trialId: Int64) throws -> RunLineage? {
     try writer.read { db in
       guard let trial = try TrialRecord.fetchOne(db, key: trialId) else { return nil }
-      let (root, attempt) = try Self.root(of: trial, db)
+      let (first, attempt) = try Self.root(of: trial, db)
+      // The configuration's first trial: repeats and re-runs point at it.
+      let root = try first.repeatOf.flatMap { try TrialRecord.fetchOne(db, key: $0) } ?? first
       let ordinal =
         try Int.fetchOne(
           db,
-          sql: "SELECT COUNT(*) FROM trial WHERE studyId = ? AND tier = ? AND retryOf IS NULL AND number <= ?",
+          sql: """
+            SELECT COUNT(*) FROM trial
+            WHERE studyId = ? AND tier = ? AND retryOf IS NULL AND repeatOf IS NULL AND number <= ?
+            """,
           arguments: [trial.studyId, root.tier.rawValue, root.number]) ?? 1
       var configNumber = root.number
       var sourceNumber: Int?
       if let sourceId = root.sourceTrialId, let source = try TrialRecord.fetchOne(db, key: sourceId) {
         sourceNumber = source.number
-        configNumber = try Self.root(of: source, db).0.number
+        let sourceRoot = try source.repeatOf.flatMap { try TrialRecord.fetchOne(db, key: $0) } ?? source
+        configNumber = try Self.root(of: sourceRoot, db).0.number
       }
       return RunLineage(
-        configNumber: configNumber, ordinal: ordinal, attempt: attempt, sourceTrialNumber: sourceNumber)
+        configNumber: configNumber, ordinal: ordinal, attempt: attempt, sourceTrialNumber: sourceNumber,
+        repeatIndex: trial.repeatIndex)
     }
   }
 

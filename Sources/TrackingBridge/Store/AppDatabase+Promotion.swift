@@ -16,12 +16,15 @@ extension AppDatabase {
       let stamp = ISO8601DateFormatter().string(from: date)
       try TagRecord(trialId: trialId, key: Self.promotionRequestTag, value: "requested by the user at \(stamp)")
         .upsert(db)
-      if reopenStudy {
-        try db.execute(
-          sql: "UPDATE study SET state = 'running', stateReason = NULL, updatedAt = ?, finishedAt = NULL WHERE id = ?",
-          arguments: [date, studyId])
-      }
+      if reopenStudy { try Self.reopen(studyId: studyId, at: date, db) }
     }
+  }
+
+  /// Puts an ended study back to `running`, for a runner to pick up a request.
+  static func reopen(studyId: Int64, at date: Date, _ db: Database) throws {
+    try db.execute(
+      sql: "UPDATE study SET state = 'running', stateReason = NULL, updatedAt = ?, finishedAt = NULL WHERE id = ?",
+      arguments: [date, studyId])
   }
 
   /// Ids of the quick tests of a study whose full training was requested by hand.
@@ -59,6 +62,40 @@ extension AppDatabase {
     try writer.read { db in
       try TrialRecord.filter(TrialRecord.Columns.studyId == studyId && TrialRecord.Columns.number == number)
         .fetchOne(db)
+    }
+  }
+}
+
+/// More repeats of a configuration asked for by hand (the compare page's "run more repeats"):
+/// a tag on the configuration's first trial holding how many repeats it should have.
+extension AppDatabase {
+  public static let repeatRequestTag = "hpod.repeat_request"
+
+  /// Asks for `repeats` repeats in all of the configuration whose first trial is
+  /// `configurationId`; with `reopenStudy`, puts the study back to `running` in the same
+  /// transaction (as `requestPromotion`).
+  public func requestRepeats(configurationId: Int64, repeats: Int, studyId: Int64, reopenStudy: Bool) throws {
+    try writer.write { db in
+      try TagRecord(trialId: configurationId, key: Self.repeatRequestTag, value: String(repeats)).upsert(db)
+      if reopenStudy { try Self.reopen(studyId: studyId, at: Date(), db) }
+    }
+  }
+
+  /// How many repeats each configuration of a study was asked to have, by configuration id.
+  public func repeatRequests(studyId: Int64) throws -> [Int64: Int] {
+    try writer.read { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT tag.trialId, tag.value FROM tag JOIN trial ON trial.id = tag.trialId
+          WHERE trial.studyId = ? AND tag.key = ?
+          """, arguments: [studyId, Self.repeatRequestTag])
+      var requests: [Int64: Int] = [:]
+      for row in rows {
+        let value: String = row["value"]
+        if let count = Int(value) { requests[row["trialId"]] = count }
+      }
+      return requests
     }
   }
 }

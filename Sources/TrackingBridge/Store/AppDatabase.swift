@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+public import Significance
 
 #if canImport(Glibc)
   import Glibc
@@ -105,7 +106,8 @@ extension AppDatabase {
   /// Creates a pending trial with its parameters, numbering it after the study's last trial.
   public func createTrial(
     studyId: Int64, tier: Tier, params: [(name: String, value: String, numeric: Double?)], paramsJSON: String,
-    retryOf: Int64? = nil, sourceTrialId: Int64? = nil
+    retryOf: Int64? = nil, sourceTrialId: Int64? = nil, repeatOf: Int64? = nil, repeatIndex: Int = 0,
+    seed: Int64? = nil
   ) throws -> TrialRecord {
     try writer.write { db in
       let number =
@@ -114,7 +116,7 @@ extension AppDatabase {
         ?? 0
       var trial = TrialRecord(
         studyId: studyId, number: number, tier: tier, paramsJSON: paramsJSON, retryOf: retryOf,
-        sourceTrialId: sourceTrialId)
+        sourceTrialId: sourceTrialId, repeatOf: repeatOf, repeatIndex: repeatIndex, seed: seed)
       try trial.insert(db)
       for param in params {
         try ParamRecord(trialId: trial.id!, name: param.name, value: param.value, numericValue: param.numeric).insert(
@@ -202,7 +204,9 @@ extension AppDatabase {
       guard db.changesCount > 0 else { return nil }
       try enqueueMirrorWrite(.endRun, trialId: id, db)
       try enqueueMirrorWrite(.uploadArtifacts, trialId: id, db)
-      return try TrialRecord.fetchOne(db, key: id)
+      let finished = try TrialRecord.fetchOne(db, key: id)
+      if let finished, finished.state == .completed { try tagRepeatSummary(of: finished, db) }
+      return finished
     }
   }
 
@@ -255,7 +259,11 @@ extension AppDatabase {
     public var counts: [TrialState: Int]
     public var quickTests: Int
     public var fullTrainings: Int
+    /// The best full training, else the best quick test; with repeats, the first trial of
+    /// the configuration with the best mean.
     public var best: TrialRecord?
+    /// That configuration's value over its repeats, when it has more than one.
+    public var bestValue: SampleSummary?
   }
 
   public func summary(studyId: Int64, higherIsBetter: Bool) throws -> StudySummary {
@@ -273,6 +281,12 @@ extension AppDatabase {
       // The best full training, else the best quick test: each one index lookup.
       let order = higherIsBetter ? "DESC" : "ASC"
       var best: TrialRecord?
+      var bestValue: SampleSummary?
+      let repeated = try Bool.fetchOne(
+        db, sql: "SELECT EXISTS (SELECT 1 FROM trial WHERE studyId = ? AND repeatIndex > 0)", arguments: [studyId])
+      for tier in [Tier.fullTraining, .quickTest] where best == nil && repeated == true {
+        (best, bestValue) = try Self.bestConfiguration(studyId: studyId, tier: tier, higherIsBetter: higherIsBetter, db)
+      }
       for tier in [Tier.fullTraining, .quickTest] where best == nil {
         best = try TrialRecord.fetchOne(
           db,
@@ -282,7 +296,8 @@ extension AppDatabase {
             """, arguments: [studyId, tier.rawValue])
       }
       return StudySummary(
-        counts: counts, quickTests: tiers[.quickTest] ?? 0, fullTrainings: tiers[.fullTraining] ?? 0, best: best)
+        counts: counts, quickTests: tiers[.quickTest] ?? 0, fullTrainings: tiers[.fullTraining] ?? 0, best: best,
+        bestValue: bestValue)
     }
   }
 

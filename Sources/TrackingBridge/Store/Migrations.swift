@@ -211,6 +211,23 @@ enum Migrations {
         t.column("createdAt", .integer).notNull()
       }
     }
+    migrator.registerMigration("v9: repeats of a configuration over seeds or folds") { db in
+      try db.alter(table: "trial") { t in
+        t.add(column: "repeatOf", .integer).references("trial", onDelete: .cascade)
+        t.add(column: "repeatIndex", .integer).notNull().defaults(to: 0)
+        t.add(column: "seed", .integer)
+      }
+      try db.create(index: "trial_on_repeatOf", on: "trial", columns: ["repeatOf"])
+      // Re-runs made before repeats existed belong to the configuration of their chain's root.
+      try db.execute(
+        sql: """
+          WITH RECURSIVE chain(id, root) AS (
+            SELECT id, id FROM trial WHERE retryOf IS NULL
+            UNION ALL SELECT trial.id, chain.root FROM trial JOIN chain ON trial.retryOf = chain.id)
+          UPDATE trial SET repeatOf = (SELECT root FROM chain WHERE chain.id = trial.id)
+          WHERE retryOf IS NOT NULL
+          """)
+    }
     return migrator
   }
 }

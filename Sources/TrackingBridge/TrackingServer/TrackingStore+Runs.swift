@@ -345,22 +345,24 @@ extension TrackingStore {
     // The ordinal of a first run: how many first runs of its tier came up to it.
     var ordinals: [Int64: Int] = [:]
     var counts: [Tier: Int] = [:]
-    for trial in trials.sorted(by: { $0.number < $1.number }) where trial.retryOf == nil {
+    for trial in trials.sorted(by: { $0.number < $1.number }) where trial.retryOf == nil && trial.repeatOf == nil {
       counts[trial.tier, default: 0] += 1
       ordinals[trial.id!] = counts[trial.tier]
     }
     var lineages: [Int64: RunLineage] = [:]
     for trial in trials {
-      let (first, attempt) = root(trial)
+      let (firstAttempt, attempt) = root(trial)
+      // Repeats and their re-runs point at their configuration's first trial.
+      let first = firstAttempt.repeatOf.flatMap { byId[$0] } ?? firstAttempt
       var configNumber = first.number
       var sourceNumber: Int?
       if let sourceId = first.sourceTrialId, let source = byId[sourceId] {
         sourceNumber = source.number
-        configNumber = root(source).0.number
+        configNumber = root(source.repeatOf.flatMap { byId[$0] } ?? source).0.number
       }
       lineages[trial.id!] = RunLineage(
         configNumber: configNumber, ordinal: ordinals[first.id!] ?? 1, attempt: attempt,
-        sourceTrialNumber: sourceNumber)
+        sourceTrialNumber: sourceNumber, repeatIndex: trial.repeatIndex)
     }
     return lineages
   }

@@ -26,13 +26,26 @@ struct PromotionPolicy {
   ///   - promotedSources: the quick tests already promoted (their full trainings exist).
   ///   - searchDone: the search has spent its budget and nothing of it is running.
   ///   - requested: the quick tests whose full training was requested by hand.
+  ///   - withheld: quick tests their repeats did not show better enough (`significance`).
   func candidates(
-    quickTests: [TrialRecord], promotedSources: Set<Int64>, searchDone: Bool, requested: Set<Int64> = []
+    quickTests: [TrialRecord], promotedSources: Set<Int64>, searchDone: Bool, requested: Set<Int64> = [],
+    withheld: Set<Int64> = []
   ) -> [TrialRecord] {
     let manual = Self.requested(quickTests: quickTests, requested: requested, promotedSources: promotedSources)
     let automatic = automaticCandidates(
       quickTests: quickTests, promotedSources: promotedSources, searchDone: searchDone, requested: requested)
-    return manual + automatic.filter { !requested.contains($0.id!) }
+    return manual + automatic.filter { !requested.contains($0.id!) && !withheld.contains($0.id!) }
+  }
+
+  /// The completed quick tests that meet `min_value`, best first (ties by trial number).
+  func ranked(_ quickTests: [TrialRecord]) -> [TrialRecord] {
+    quickTests.filter { trial in
+      guard trial.state == .completed, let value = trial.value, value.isFinite else { return false }
+      guard let minimum = promotion?.minValue else { return true }
+      return value == minimum || direction.isBetter(value, than: minimum)
+    }.sorted { a, b in
+      a.value! == b.value! ? a.number < b.number : direction.isBetter(a.value!, than: b.value!)
+    }
   }
 
   private func automaticCandidates(
@@ -41,13 +54,7 @@ struct PromotionPolicy {
     guard let promotion else { return [] }
     let budget = promotion.maxFullTrainings - promotedSources.subtracting(requested).count
     guard budget > 0 else { return [] }
-    let qualifying = quickTests.filter { trial in
-      guard trial.state == .completed, let value = trial.value, value.isFinite else { return false }
-      guard let minimum = promotion.minValue else { return true }
-      return value == minimum || direction.isBetter(value, than: minimum)
-    }.sorted { a, b in
-      a.value! == b.value! ? a.number < b.number : direction.isBetter(a.value!, than: b.value!)
-    }
+    let qualifying = ranked(quickTests)
     switch promotion.mode {
     case .afterSearch:
       guard searchDone else { return [] }

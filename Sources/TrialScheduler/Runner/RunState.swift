@@ -13,6 +13,12 @@ struct RunState {
   var exhausted = false
   /// Quick tests whose full training was requested by hand (the store's promotion requests).
   var requestedPromotions: Set<Int64> = []
+  /// Repeats asked for by hand, by configuration id (the store's repeat requests).
+  var requestedRepeats: [Int64: Int] = [:]
+  /// Repeats the promotion asks of its candidates, by configuration id.
+  var candidateRepeats: [Int64: Int] = [:]
+  /// Configurations whose promotion verdict was already published by this runner.
+  var judged: Set<Int64> = []
 
   init(spec: StudySpec, trials: [TrialRecord]) {
     tier = spec.searchTier
@@ -21,8 +27,47 @@ struct RunState {
     full = TrialHistory(trials: trials.filter { $0.tier != spec.searchTier })
   }
 
-  /// Quick tests that already have a full training.
-  var promotedSources: Set<Int64> { Set(full.chains.compactMap(\.root.sourceTrialId)) }
+  /// Quick-test configurations (their first trials' ids) that already have a full training;
+  /// a full training made before repeats may name a re-run of the quick test as its source.
+  var promotedSources: Set<Int64> {
+    Set(full.chains.compactMap { $0.root.sourceTrialId.map { search.configuration(containing: $0)?.id ?? $0 } })
+  }
+
+  /// The next repeat a configuration still needs, with its tier: up to the tier's `repeats`
+  /// (for a quick test, more when promotion or a user asks), unless a repeat of it was
+  /// pruned (the configuration is hopeless).
+  func missingRepeat(_ spec: StudySpec) -> (Tier, TrialHistory.ConfigurationGroup, index: Int)? {
+    for (tier, history) in [(tier, search), (.fullTraining, full)] {
+      for group in history.configurations {
+        var target = spec.repeats(for: tier)
+        if tier == self.tier {
+          target = max(target, requestedRepeats[group.id] ?? 0, candidateRepeats[group.id] ?? 0)
+        }
+        let members = history.chains(of: group)
+        guard members.count < target, !members.contains(where: { $0.latest.state == .pruned }) else { continue }
+        return (tier, group, members.count)
+      }
+    }
+    return nil
+  }
+
+  /// The quick-test configurations as the promotion sees them: each one's first trial, valued
+  /// by the mean of its completed repeats (completed once any repeat completed).
+  func quickTestConfigurations() -> [(trial: TrialRecord, values: [Double])] {
+    search.configurations.map { group in
+      let members = search.chains(of: group)
+      let values = search.values(of: group)
+      var first = members[0].root
+      if values.isEmpty {
+        first.state = members[0].latest.state
+        first.value = members[0].latest.value
+      } else {
+        first.state = .completed
+        first.value = values.reduce(0, +) / Double(values.count)
+      }
+      return (first, values)
+    }
+  }
 
   /// Chains (with their tier) whose latest attempt calls for another run and is not running.
   func chainsToRerun() -> [(Tier, TrialHistory.Chain)] {
@@ -36,7 +81,7 @@ struct RunState {
   /// The search has spent its budget (or the space is exhausted) and none of it is running
   /// or waiting for a re-run.
   func searchDone(_ spec: StudySpec) -> Bool {
-    let budgetSpent = exhausted || search.chains.count >= (spec.search.maxTrials ?? Int.max)
+    let budgetSpent = exhausted || search.configurations.count >= (spec.search.maxTrials ?? Int.max)
     return budgetSpent
       && search.chains.allSatisfy {
         !inFlight.contains($0.latest.id!) && !TrialHistory.needsRerun($0, retries: retries)

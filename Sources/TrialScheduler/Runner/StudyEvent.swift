@@ -11,6 +11,9 @@ public enum StudyEvent: Sendable {
   case trialFinished(TrialRecord)
   /// A quick test was promoted: its configuration is being trained in full.
   case trialPromoted(quickTest: TrialRecord, fullTraining: TrialRecord)
+  /// A quick test weighed for promotion by its repeats (`promotion.significance`): promoted
+  /// or not, with the test's wording of why.
+  case promotionJudged(TrialRecord, promoted: Bool, reason: String)
   case modelRegistered(ModelVersion, trial: TrialRecord)
   /// A run of the registration tier that missed a threshold, with why.
   case registrationSkipped(TrialRecord, reason: String)

@@ -104,10 +104,11 @@ public struct StudyRunner: Sendable {
 
     var state = RunState(spec: spec, trials: all)
     state.requestedPromotions = try database.promotionRequests(studyId: studyId)
+    state.requestedRepeats = try database.repeatRequests(studyId: studyId)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
     onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: max(kept, 0), rerunTrials: reruns))
-    try registerPendingRuns(all)
+    try registerPendingRuns(all, history: spec.registration?.tier == spec.searchTier ? state.search : state.full)
 
     var endState: (StudyState, String?) = (.completed, nil)
     // A child task returns nil when the wakeup fires: a full training was requested by hand.
@@ -159,8 +160,11 @@ public struct StudyRunner: Sendable {
         guard active > 0, let next = await group.next() else { break }
         guard let finished = next else {
           listening = false
-          do { state.requestedPromotions = try database.promotionRequests(studyId: studyId) } catch {
-            logger.error("reading promotion requests failed: \(error)", metadata: ["study": "\(spec.name)"])
+          do {
+            state.requestedPromotions = try database.promotionRequests(studyId: studyId)
+            state.requestedRepeats = try database.repeatRequests(studyId: studyId)
+          } catch {
+            logger.error("reading promotion and repeat requests failed: \(error)", metadata: ["study": "\(spec.name)"])
           }
           continue
         }
@@ -171,7 +175,7 @@ public struct StudyRunner: Sendable {
             "trial \(finished.number) \(finished.state.rawValue): \(finished.reason ?? "no reason")",
             metadata: ["study": "\(spec.name)"])
         }
-        do { try register(finished) } catch {
+        do { try register(finished, history: finished.tier == spec.searchTier ? state.search : state.full) } catch {
           logger.error("registering trial \(finished.number) failed: \(error)", metadata: ["study": "\(spec.name)"])
         }
       }
@@ -193,30 +197,17 @@ public struct StudyRunner: Sendable {
     -> (TrialRecord, Configuration)?
   {
     let lifecycle = TrialLifecycle(database: database, outage: outage, emit: onEvent)
-    func createTrial(_ configuration: Configuration, tier: Tier, retryOf: Int64?, source: Int64?) async throws
-      -> TrialRecord
-    {
-      try await lifecycle.create(studyId: studyId, configuration, tier: tier, retryOf: retryOf, source: source)
-    }
     if let (tier, chain) = state.chainsToRerun().first {
-      let trial = try await createTrial(
-        chain.configuration, tier: tier, retryOf: chain.latest.id, source: chain.root.sourceTrialId)
+      let root = chain.root
+      let trial = try await lifecycle.create(
+        studyId: studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: root.sourceTrialId,
+        placement: .init(repeatOf: root.repeatOf ?? root.id, repeatIndex: root.repeatIndex, seed: root.seed))
       state.start(trial, configuration: chain.configuration)
       return (trial, chain.configuration)
     }
-    if spec.promotion != nil || !state.requestedPromotions.isEmpty,
-      let source = PromotionPolicy(promotion: spec.promotion, direction: spec.objective.direction).candidates(
-        quickTests: state.search.chains.map(\.latest), promotedSources: state.promotedSources,
-        searchDone: state.searchDone(spec), requested: state.requestedPromotions
-      ).first,
-      let chain = state.search.chainIndex(of: source.id!).map({ state.search.chains[$0] })
-    {
-      let trial = try await createTrial(chain.configuration, tier: .fullTraining, retryOf: nil, source: source.id)
-      state.start(trial, configuration: chain.configuration)
-      onEvent(.trialPromoted(quickTest: source, fullTraining: trial))
-      return (trial, chain.configuration)
-    }
-    let budget = (spec.search.maxTrials ?? Int.max) - state.search.chains.count
+    if let trial = try await nextRepeat(studyId, &state, lifecycle: lifecycle) { return trial }
+    if let trial = try await nextPromotion(studyId, &state, lifecycle: lifecycle) { return trial }
+    let budget = (spec.search.maxTrials ?? Int.max) - state.search.configurations.count
     guard !state.exhausted, budget > 0 else { return nil }
     let context = state.search.searchContext(
       space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
@@ -231,39 +222,78 @@ public struct StudyRunner: Sendable {
       state.exhausted = true
       return try await nextTrial(studyId, &state, outage: outage)
     }
-    let trial = try await createTrial(configuration, tier: spec.searchTier, retryOf: nil, source: nil)
+    let trial = try await lifecycle.create(
+      studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)))
     state.start(trial, configuration: configuration)
     return (trial, configuration)
   }
 
-  /// Registers a finished run that meets the thresholds; records why one does not.
-  private func register(_ trial: TrialRecord) throws {
-    guard let registration = spec.registration, trial.tier == registration.tier, trial.state == .completed else {
+  /// Registers a finished run that meets the thresholds; records why one does not. A
+  /// configuration with repeats is judged once all of them finished for good, by the mean
+  /// of each final metric over its completed repeats (the first completed one's artifact).
+  private func register(_ trial: TrialRecord, history: TrialHistory) throws {
+    guard let registration = spec.registration, trial.tier == registration.tier, trial.state.isFinished else {
       return
     }
-    let metrics = try database.finalMetrics(trialId: trial.id!)
-    switch RegistrationPolicy(registration: registration).judge(trial, finalMetrics: metrics) {
+    var judged = trial
+    var metrics: [String: Double]
+    var members = [trial]
+    if spec.repeats(for: trial.tier) > 1, let group = history.configuration(containing: trial.id!) {
+      let chains = history.chains(of: group)
+      guard chains.count >= spec.repeats(for: trial.tier),
+        chains.allSatisfy({ $0.latest.state.isFinished && !TrialHistory.needsRerun($0, retries: spec.trial.retries) })
+      else { return }
+      members = chains.map(\.latest)
+      let completed = members.filter { $0.state == .completed }
+      guard let first = completed.first, try database.tags(trialId: first.id!)["hpod.registration"] == nil else {
+        return
+      }
+      let finals = try completed.map { try database.finalMetrics(trialId: $0.id!) }
+      metrics = Self.meanMetrics(finals)
+      judged = first
+      judged.value = RepeatGroups.summaries(completed)[group.id]?.mean ?? first.value
+    } else {
+      guard trial.state == .completed else { return }
+      metrics = try database.finalMetrics(trialId: trial.id!)
+    }
+    switch RegistrationPolicy(registration: registration).judge(judged, finalMetrics: metrics) {
     case .reject(let reason):
-      try database.setTags(trialId: trial.id!, ["hpod.registration": "not registered: \(reason)"])
-      onEvent(.registrationSkipped(trial, reason: reason))
+      for member in members {
+        try database.setTags(trialId: member.id!, ["hpod.registration": "not registered: \(reason)"])
+      }
+      onEvent(.registrationSkipped(judged, reason: reason))
     case .register(let artifactPath):
       let version = try database.registerModel(
         ModelVersion(
-          modelName: registration.model, trialId: trial.id!, studyId: trial.studyId, value: trial.value,
-          metricsJSON: Self.json(metrics), paramsJSON: trial.paramsJSON,
+          modelName: registration.model, trialId: judged.id!, studyId: judged.studyId, value: judged.value,
+          metricsJSON: Self.json(metrics), paramsJSON: judged.paramsJSON,
           conditions: registration.conditions.map(\.description).joined(separator: " and "), artifactPath: artifactPath),
         alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize)
-      try database.setTags(
-        trialId: trial.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
-      onEvent(.modelRegistered(version, trial: trial))
+      for member in members {
+        try database.setTags(
+          trialId: member.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
+      }
+      onEvent(.modelRegistered(version, trial: judged))
     }
   }
 
+  /// Each metric's mean over the runs that reported it.
+  static func meanMetrics(_ runs: [[String: Double]]) -> [String: Double] {
+    var sums: [String: (Double, Int)] = [:]
+    for run in runs {
+      for (name, value) in run {
+        let (sum, count) = sums[name] ?? (0, 0)
+        sums[name] = (sum + value, count + 1)
+      }
+    }
+    return sums.mapValues { $0.0 / Double($0.1) }
+  }
+
   /// Runs that completed but were never judged for registration (hpod stopped in between).
-  private func registerPendingRuns(_ trials: [TrialRecord]) throws {
+  private func registerPendingRuns(_ trials: [TrialRecord], history: TrialHistory) throws {
     guard spec.registration != nil else { return }
     for trial in trials where trial.state == .completed && trial.tier == spec.registration?.tier {
-      if try database.tags(trialId: trial.id!)["hpod.registration"] == nil { try register(trial) }
+      if try database.tags(trialId: trial.id!)["hpod.registration"] == nil { try register(trial, history: history) }
     }
   }
 

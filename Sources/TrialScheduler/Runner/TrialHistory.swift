@@ -6,6 +6,10 @@ import TrackingBridge
 /// the re-runs of its configuration after crashes or interruptions. The strategy sees one entry
 /// per chain (its latest attempt), so re-runs neither consume budget nor shift a seeded
 /// strategy's sequence: a resumed study suggests what an uninterrupted one would have.
+///
+/// Chains that repeat one configuration (over seeds or folds) form a configuration: the
+/// strategy sees it once, valued by the mean of its completed repeats, with each repeat's
+/// value as a noisy sample of that point.
 struct TrialHistory {
   struct Chain {
     var configuration: Configuration
@@ -16,8 +20,17 @@ struct TrialHistory {
     var crashes: Int { attempts.filter(\.isCrash).count }
   }
 
+  /// One configuration: the chains of its repeats, in repeat order.
+  struct ConfigurationGroup {
+    var id: Int64
+    var chainIndices: [Int]
+  }
+
   private(set) var chains: [Chain] = []
   private var chainIndexByTrialId: [Int64: Int] = [:]
+  /// Configurations in the order their first trial was created.
+  private(set) var configurations: [ConfigurationGroup] = []
+  private var configurationIndexById: [Int64: Int] = [:]
 
   init(trials: [TrialRecord] = []) {
     for trial in trials.sorted(by: { $0.number < $1.number }) { record(trial) }
@@ -38,7 +51,32 @@ struct TrialHistory {
       let configuration =
         known ?? (try? JSONDecoder().decode(Configuration.self, from: Data(trial.paramsJSON.utf8))) ?? Configuration()
       chainIndexByTrialId[id] = chains.count
+      if let first = trial.repeatOf, let index = configurationIndexById[first] {
+        configurations[index].chainIndices.append(chains.count)
+      } else {
+        configurationIndexById[id] = configurations.count
+        configurations.append(ConfigurationGroup(id: id, chainIndices: [chains.count]))
+      }
       chains.append(Chain(configuration: configuration, attempts: [trial]))
+    }
+  }
+
+  /// The chains of a configuration.
+  func chains(of configuration: ConfigurationGroup) -> [Chain] { configuration.chainIndices.map { chains[$0] } }
+
+  func configuration(id: Int64) -> ConfigurationGroup? { configurationIndexById[id].map { configurations[$0] } }
+
+  /// The configuration a trial belongs to.
+  func configuration(containing trialId: Int64) -> ConfigurationGroup? {
+    guard let chain = chainIndexByTrialId[trialId] else { return nil }
+    return configurations.first { $0.chainIndices.contains(chain) }
+  }
+
+  /// The completed values of a configuration's repeats that finished for good, in repeat order.
+  func values(of configuration: ConfigurationGroup) -> [Double] {
+    chains(of: configuration).compactMap { chain in
+      guard chain.latest.state == .completed, let value = chain.latest.value, value.isFinite else { return nil }
+      return value
     }
   }
 
@@ -61,23 +99,30 @@ struct TrialHistory {
     }.count
   }
 
-  /// What the strategy sees: every chain whose latest attempt finished, as an observation,
-  /// and every other chain (running, queued for a re-run) as pending.
+  /// What the strategy sees, one entry per configuration: once a repeat of it finished for
+  /// good, an observation (valued by the mean of its completed repeats, each repeat's value a
+  /// sample); until then it is pending (running, or queued for a re-run).
   func searchContext(space: SearchSpace, direction: Direction, retries: Int) -> SearchContext {
     var context = SearchContext(space: space, direction: direction)
-    for chain in chains {
-      let latest = chain.latest
-      guard latest.state.isFinished, !Self.needsRerun(chain, retries: retries) else {
-        context.pending.append(chain.configuration)
+    for configuration in configurations {
+      let members = chains(of: configuration)
+      let finished = members.filter { $0.latest.state.isFinished && !Self.needsRerun($0, retries: retries) }
+      guard let first = finished.first else {
+        context.pending.append(members[0].configuration)
         continue
       }
-      let state: ObservationState =
-        switch latest.state {
-        case .completed: .completed
-        case .pruned: .pruned
-        default: .failed
-        }
-      context.observations.append(Observation(configuration: chain.configuration, state: state, value: latest.value))
+      let values = values(of: configuration)
+      var observation: Observation
+      if !values.isEmpty {
+        observation = Observation(
+          configuration: first.configuration, state: .completed, value: values.reduce(0, +) / Double(values.count))
+        if values.count > 1 { observation.samples = values }
+      } else if let pruned = finished.first(where: { $0.latest.state == .pruned }) {
+        observation = Observation(configuration: first.configuration, state: .pruned, value: pruned.latest.value)
+      } else {
+        observation = Observation(configuration: first.configuration, state: .failed, value: first.latest.value)
+      }
+      context.observations.append(observation)
     }
     return context
   }

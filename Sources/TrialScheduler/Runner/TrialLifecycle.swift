@@ -14,14 +14,23 @@ struct TrialLifecycle: Sendable {
   let outage: StoreOutage?
   let emit: @Sendable (StudyEvent) -> Void
 
+  /// Where a new trial sits among its configuration's trials.
+  struct Placement {
+    /// The configuration's first trial, for every other trial of it.
+    var repeatOf: Int64?
+    var repeatIndex = 0
+    var seed: Int64?
+  }
+
   func create(
-    studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64? = nil, source: Int64? = nil
+    studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64? = nil, source: Int64? = nil,
+    placement: Placement = Placement()
   ) async throws -> TrialRecord {
     let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
     return try await write("creating a trial") {
       try database.createTrial(
         studyId: studyId, tier: tier, params: params, paramsJSON: StudyRunner.json(configuration), retryOf: retryOf,
-        sourceTrialId: source)
+        sourceTrialId: source, repeatOf: placement.repeatOf, repeatIndex: placement.repeatIndex, seed: placement.seed)
     }
   }
 

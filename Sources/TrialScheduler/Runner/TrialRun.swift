@@ -331,14 +331,21 @@ struct TrialRun {
     environment["HPOD_TRIAL_ID"] = String(trial.id!)
     environment["HPOD_TRIAL_NUMBER"] = String(trial.number)
     environment["HPOD_TIER"] = trial.tier.rawValue
+    environment["HPOD_REPEAT"] = String(trial.repeatIndex)
+    if let seed = trial.seed { environment["HPOD_SEED"] = String(seed) }
     environment["HPOD_PARAMS"] = trial.paramsJSON
     environment["HPOD_PARAMS_FILE"] = workspace.paramsFile
     environment["HPOD_ARTIFACT_DIR"] = workspace.artifacts
     for (key, value) in tierValues {
       environment["HPOD_TIER_\(key.uppercased())"] = value.description
     }
+    let trialValues: [String: ParameterValue] = [
+      "repeat": .int(trial.repeatIndex), "seed": .int(Int(trial.seed ?? spec.seed(repeat: trial.repeatIndex))),
+    ]
     return TrialLaunch(
-      argv: CommandTemplate.expand(spec.trial.command, configuration: configuration, tierValues: tierValues),
+      argv: CommandTemplate.expand(
+        spec.trial.command, configuration: configuration, tierValues: tierValues,
+        trialValues: trialValues),
       workdir: spec.trial.workdir, environment: environment, workspace: workspace, paramsJSON: trial.paramsJSON,
       logLimitBytes: spec.trial.logLimitBytes, label: "hpod-\(study.id!)-\(trial.number)", tier: trial.tier,
       resources: spec.resources(for: trial.tier))

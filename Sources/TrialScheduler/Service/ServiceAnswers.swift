@@ -49,3 +49,11 @@ public struct PromotionOutcome: Sendable {
   public var requested: Bool
   public var message: String
 }
+
+public struct RepeatOutcome: Sendable {
+  /// The trial named in the request (any trial of the configuration).
+  public var trial: TrialRecord
+  /// Whether this call recorded a new request (false: the configuration has as many already).
+  public var requested: Bool
+  public var message: String
+}

@@ -50,10 +50,15 @@ public enum CommandTemplate {
     return name.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) }
   }
 
+  /// Placeholders every trial fills beside its parameters: `{seed}` and `{repeat}` (a parameter
+  /// of the same name takes precedence).
+  public static let trialKeys: Set<String> = ["seed", "repeat"]
+
   /// The argv of one trial. Arguments were checked when the spec was parsed, so a placeholder
-  /// here always names a declared parameter or tier key.
+  /// here always names a declared parameter, a tier key or one of `trialKeys`.
   public static func expand(
-    _ command: [String], configuration: Configuration, tierValues: [String: ParameterValue]
+    _ command: [String], configuration: Configuration, tierValues: [String: ParameterValue],
+    trialValues: [String: ParameterValue] = [:]
   ) -> [String] {
     command.compactMap { argument -> String? in
       var expanded = ""
@@ -61,7 +66,7 @@ public enum CommandTemplate {
         switch piece {
         case .literal(let text): expanded += text
         case .parameter(let name):
-          guard let value = configuration[name] else { return nil }
+          guard let value = configuration[name] ?? trialValues[name] else { return nil }
           expanded += value.description
         case .tierKey(let key):
           guard let value = tierValues[key] else { return nil }

@@ -32,7 +32,10 @@ extension SpecParser {
   func parsePromotion(_ node: Node, hasFullTraining: Bool) -> StudySpec.Promotion? {
     guard
       let fields = reader.fields(
-        node, "promotion", allowed: ["top_k", "min_value", "mode", "margin", "max_full_trainings"])
+        node, "promotion",
+        allowed: [
+          "top_k", "min_value", "mode", "margin", "max_full_trainings", "repeats", "candidates", "significance",
+        ])
     else { return nil }
     if !hasFullTraining {
       reader.report(
@@ -44,9 +47,57 @@ extension SpecParser {
       fields["mode"].map { reader.choice($0, "promotion.mode", as: StudySpec.PromotionMode.self) } ?? .afterSearch
     let margin = fields["margin"].map { reader.double($0, "promotion.margin") } ?? 0
     let maxFull = reader.int(fields["max_full_trainings"], "promotion.max_full_trainings", atLeast: 1)
+    let significance = fields["significance"].flatMap { node -> Double? in
+      guard let value = reader.double(node, "promotion.significance") else { return nil }
+      guard value > 0, value < 1 else {
+        reader.report(at: node, "promotion.significance", "expected a p-value threshold between 0 and 1, such as 0.05")
+        return nil
+      }
+      return value
+    }
+    let repeats = reader.int(fields["repeats"], "promotion.repeats", atLeast: 1, atMost: 100)
+    let candidates = reader.int(fields["candidates"], "promotion.candidates", atLeast: 1, atMost: 1000)
     guard let topK, let mode, let margin else { return nil }
-    return StudySpec.Promotion(
+    var promotion = StudySpec.Promotion(
       topK: topK, minValue: minValue, mode: mode, margin: margin, maxFullTrainings: maxFull ?? topK)
+    promotion.significance = significance
+    // Evidence needs repeats to weigh: three each, and two candidates beyond the promoted.
+    promotion.repeats = repeats ?? (significance == nil ? 1 : 3)
+    promotion.candidates = max(candidates ?? (significance == nil ? topK : topK + 2), topK)
+    if let node = fields["candidates"], let candidates, candidates < topK {
+      reader.report(
+        at: node, "promotion.candidates", "expected at least top_k (\(topK)) candidates, found \(candidates)")
+    }
+    if significance != nil, promotion.repeats < 2 {
+      reader.report(
+        at: fields["repeats"] ?? node, "promotion.repeats",
+        "significance needs at least 2 repeats of each candidate to test; set promotion.repeats to 3 or more")
+    }
+    if significance != nil, mode == .continuous {
+      reader.report(
+        at: fields["mode"] ?? node, "promotion.mode",
+        "significance weighs the candidates against each other once the search is done; use mode: after_search")
+    }
+    return promotion
+  }
+
+  /// `repeats: 3` (every tier) or `repeats: {quick_test: 1, full_training: 3}`.
+  func parseRepeats(_ node: Node, tiers: [Tier: [String: ParameterValue]]) -> [Tier: Int] {
+    if case .scalar = node {
+      guard let count = reader.int(node, "repeats", atLeast: 1, atMost: 100) else { return [:] }
+      return Dictionary(uniqueKeysWithValues: Tier.allCases.map { ($0, count) })
+    }
+    guard let fields = reader.fields(node, "repeats", allowed: Tier.allCases.map(\.rawValue)) else { return [:] }
+    var repeats: [Tier: Int] = [:]
+    for tier in Tier.allCases {
+      guard let tierNode = fields[tier.rawValue] else { continue }
+      if tier == .fullTraining, tiers[.fullTraining] == nil {
+        reader.report(
+          at: tierNode, "repeats.full_training", "the study has no full training: add `tiers: {full_training: {...}}`")
+      }
+      repeats[tier] = reader.int(tierNode, "repeats.\(tier.rawValue)", atLeast: 1, atMost: 100)
+    }
+    return repeats
   }
 
   static let ruleKeys: [String: [String]] = [

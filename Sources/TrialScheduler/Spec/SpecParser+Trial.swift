@@ -82,7 +82,8 @@ extension SpecParser {
       for piece in CommandTemplate.pieces(of: scalar.string) {
         switch piece {
         case .literal: break
-        case .parameter(let name) where space != nil && !names.contains(name):
+        case .parameter(let name)
+        where space != nil && !names.contains(name) && !CommandTemplate.trialKeys.contains(name):
           var message = "placeholder {\(name)} names no parameter"
           if let near = DidYouMean.nearest(to: name, in: names) { message += "; did you mean {\(near)}?" }
           reader.report(at: item, path, message)

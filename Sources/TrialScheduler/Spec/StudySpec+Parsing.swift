@@ -7,7 +7,7 @@ import Yams
 extension StudySpec {
   static let topLevelKeys = [
     "name", "description", "objective", "search", "parameters", "trial", "tiers", "promotion", "early_stopping",
-    "registration", "tracking", "executor", "resources",
+    "registration", "tracking", "executor", "resources", "repeats",
   ]
   /// Larger documents than this are refused before parsing (a spec is a page, not a data set).
   static let maximumBytes = 1 << 20
@@ -141,6 +141,7 @@ struct SpecParser {
     // Without `trial`, the study's trials run outside hpod (ask and tell).
     let trial = top["trial"].map { parseTrial($0, space: space, tiers: tiers) } ?? Self.askAndTellTrial(baseDirectory)
     let promotion = top["promotion"].flatMap { parsePromotion($0, hasFullTraining: tiers[.fullTraining] != nil) }
+    let repeats = top["repeats"].map { parseRepeats($0, tiers: tiers) } ?? [:]
     let earlyStopping = top["early_stopping"].flatMap { parseEarlyStopping($0, objective: objective) }
     let registration = top["registration"].flatMap { parseRegistration($0, tiers: tiers) }
     let tracking = parseTracking(top["tracking"], studyName: name)
@@ -162,6 +163,7 @@ struct SpecParser {
       tiers: tiers, promotion: promotion, earlyStopping: earlyStopping, registration: registration, tracking: tracking)
     spec.executor = executor
     spec.resourcesByTier = resources
+    spec.repeatsByTier = repeats
     return spec
   }
 

@@ -20,6 +20,9 @@ public struct StudySpec: Sendable, Hashable {
   public var executor: Executor = .local
   /// `resources:` per tier (the search tier's apply to a tier that declares none).
   public var resourcesByTier: [Tier: Resources] = [:]
+  /// `repeats:` per tier: how many times each configuration runs, each repeat with its own
+  /// seed (1 for a tier not listed).
+  public var repeatsByTier: [Tier: Int] = [:]
 
   public struct Objective: Sendable, Hashable {
     public var metric: String
@@ -73,6 +76,14 @@ public struct StudySpec: Sendable, Hashable {
     public var mode: PromotionMode
     public var margin: Double
     public var maxFullTrainings: Int
+    /// The best quick tests are run up to this many repeats before any is promoted (at
+    /// least the search tier's repeats).
+    public var repeats: Int = 1
+    /// How many of the best quick tests get those repeats and are weighed against each other.
+    public var candidates: Int = 1
+    /// Promote only a candidate better than each of the other candidates (and than the
+    /// registered model's quick test) with Welch's p below this; nil: promote by the mean alone.
+    public var significance: Double?
   }
 
   public enum StoppingRule: Sendable, Hashable {
@@ -131,6 +142,13 @@ public struct StudySpec: Sendable, Hashable {
 
   /// The tier the search runs in.
   public var searchTier: Tier { .quickTest }
+
+  /// How many times each configuration of `tier` runs.
+  public func repeats(for tier: Tier) -> Int { repeatsByTier[tier] ?? 1 }
+
+  /// The seed of a configuration's repeat: `search.seed` plus the repeat's index, the same for
+  /// every configuration, so repeat k of two configurations shares its seed (and fold).
+  public func seed(repeat index: Int) -> Int64 { Int64(truncatingIfNeeded: search.seed &+ UInt64(index)) }
 
   /// A study without a trial command: its trials run outside hpod, through ask and tell.
   public var isAskAndTell: Bool { trial.command.isEmpty }

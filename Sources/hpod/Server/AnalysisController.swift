@@ -1,21 +1,25 @@
 import Foundation
 import HPODAPI
 import Hummingbird
+import NIOCore
 import SearchStrategies
 import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 
-/// /api/v1/studies/{id}/compare, /importance and /trials/{number}/promote: the dashboard's
-/// analysis as JSON, and the full training requested by hand.
+/// /api/v1/studies/{id}/compare, /importance, /trials/{number}/promote and /repeats: the
+/// dashboard's analysis as JSON, and the full trainings and repeats requested by hand.
 struct AnalysisController {
   let service: StudyService
   let snapshots: SnapshotCache
+  var maxBodyBytes = 1 << 20
 
   func add(to group: RouterGroup<AppRequestContext>) {
     group.get("studies/:id/compare", use: compare)
+    group.post("studies/:id/compare", use: compareBody)
     group.get("studies/:id/importance", use: importance)
     group.post("studies/:id/trials/:number/promote", use: promote)
+    group.post("studies/:id/trials/:number/repeats", use: repeats)
   }
 
   func snapshot(_ context: AppRequestContext) async throws -> StudySnapshot {
@@ -27,6 +31,40 @@ struct AnalysisController {
     let snapshot = try await snapshot(context)
     let runs = try ComparePage.runs(DashboardQuery(request).all("trials"), in: snapshot)
     return JSONBody(try ComparePage.compare(runs, in: snapshot))
+  }
+
+  /// `{"trials": [3, 7]}`.
+  struct CompareRequest: Codable, Sendable {
+    var trials: [Int]
+  }
+
+  @Sendable func compareBody(request: Request, context: AppRequestContext) async throws -> JSONBody<RunComparison> {
+    let snapshot = try await snapshot(context)
+    var request = request
+    let body = try await request.collectBody(limit: maxBodyBytes)
+    let asked = try API.decoder.decode(CompareRequest.self, from: Data(buffer: body))
+    let runs = try ComparePage.runs(asked.trials.map(String.init), in: snapshot)
+    return JSONBody(try ComparePage.compare(runs, in: snapshot))
+  }
+
+  /// `{"repeats": 5}`: how many repeats the configuration should have in all; without a body,
+  /// two more than it has.
+  struct RepeatsRequest: Codable, Sendable {
+    var repeats: Int?
+  }
+
+  @Sendable func repeats(request: Request, context: AppRequestContext) async throws -> JSONBody<API.RepeatRequest> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    let number = try context.parameters.require("number", as: Int.self)
+    var request = request
+    let body = try await request.collectBody(limit: maxBodyBytes)
+    let asked =
+      body.readableBytes == 0 ? RepeatsRequest() : try API.decoder.decode(RepeatsRequest.self, from: Data(buffer: body))
+    return try await mapped {
+      let answer = API.RepeatRequest(
+        try await service.requestRepeats(id, trialNumber: number, repeats: asked.repeats))
+      return JSONBody(answer, status: answer.requested ? .accepted : .ok)
+    }
   }
 
   struct Importance: Codable, Sendable {

@@ -120,7 +120,10 @@ struct StudiesController {
       let trials = try service.database.trials(
         studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == "maximize",
         descending: direction == "desc", limit: limit)
-      return JSONBody(API.TrialList(trials: trials.map(API.Trial.init)))
+      let summaries = try service.database.repeatSummaries(studyId: id)
+      return JSONBody(
+        API.TrialList(
+          trials: trials.map { API.Trial($0, configurationValue: $0.configurationId.flatMap { summaries[$0] }) }))
     }
   }
 

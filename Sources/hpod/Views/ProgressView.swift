@@ -125,6 +125,8 @@ final class ProgressView: Sendable {
       note(line)
     case .registrationSkipped(let trial, let reason):
       note("trial \(trial.number) not registered: \(reason)")
+    case .promotionJudged(_, _, let reason):
+      note(reason)
     case .studyPaused(let reason):
       note("paused: \(reason)")
     case .studyResumed:

@@ -1,4 +1,5 @@
 import Foundation
+import Significance
 import TrackingBridge
 import TrialScheduler
 
@@ -31,24 +32,26 @@ struct Summary {
     )
     if let reason = study.stateReason { out.append("  \(reason)") }
 
-    let direction = spec.objective.direction
-    let ranked = trials.filter { $0.state == .completed && $0.value != nil }
-      .sorted { direction.isBetter($0.value!, than: $1.value!) || ($0.value! == $1.value! && $0.number < $1.number) }
+    let ranked = rankedConfigurations()
     guard let best = ranked.first else {
       out.append("No trial completed. Look at a trial's logs in \(home.path)/runs/\(study.id!)/<trial>/stderr.log")
       return out.joined(separator: "\n")
     }
     out.append("")
-    let header = ["trial", "tier", spec.objective.metric, "duration", "parameters"]
+    let repeated = ranked.contains { $0.summary.count > 1 }
+    let header = ["trial", "tier", spec.objective.metric] + (repeated ? ["repeats"] : []) + ["duration", "parameters"]
     var table = [header]
-    for trial in ranked.prefix(rows) {
-      table.append([
-        String(trial.number), trial.tier.rawValue, ProgressView.format(trial.value!),
-        trial.duration.map { String(format: "%.1fs", $0) } ?? "-", ProgressView.params(trial.paramsJSON),
-      ])
+    for (trial, summary) in ranked.prefix(rows) {
+      table.append(
+        [String(trial.number), trial.tier.rawValue, Self.describe(summary)]
+          + (repeated ? [String(summary.count)] : []) + [
+            trial.duration.map { String(format: "%.1fs", $0) } ?? "-", ProgressView.params(trial.paramsJSON),
+          ])
     }
     out += Self.align(table)
-    if ranked.count > rows { out.append("  … \(ranked.count - rows) more completed trials") }
+    if ranked.count > rows {
+      out.append("  … \(ranked.count - rows) more completed \(repeated ? "configurations" : "trials")")
+    }
     out.append("")
     let fullTrainings = trials.filter { $0.tier == .fullTraining }
     if !fullTrainings.isEmpty {
@@ -74,13 +77,36 @@ struct Summary {
       )
     }
     out.append(
-      "Best: trial \(best.number) (\(best.tier.rawValue)), \(spec.objective.metric) = \(ProgressView.format(best.value!))"
+      "Best: trial \(best.trial.number) (\(best.trial.tier.rawValue)), \(spec.objective.metric) = \(Self.describe(best.summary))"
     )
-    out.append("  \(ProgressView.params(best.paramsJSON))")
+    out.append("  \(ProgressView.params(best.trial.paramsJSON))")
     out.append(
-      "  artifacts: \(best.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.number))/artifacts")
+      "  artifacts: \(best.trial.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.trial.number))/artifacts"
+    )
     out.append("Store: \(home.databasePath)")
     return out.joined(separator: "\n")
+  }
+
+  /// Completed configurations best first, each as its first completed trial and its value
+  /// over its repeats (one value for a configuration run once).
+  func rankedConfigurations() -> [(trial: TrialRecord, summary: SampleSummary)] {
+    let direction = spec.objective.direction
+    let summaries = RepeatGroups.summaries(trials)
+    var seen: Set<Int64> = []
+    var ranked: [(trial: TrialRecord, summary: SampleSummary)] = []
+    for trial in trials.sorted(by: { $0.number < $1.number }) where trial.state == .completed {
+      guard let id = trial.configurationId, let summary = summaries[id], seen.insert(id).inserted else { continue }
+      ranked.append((trial, summary))
+    }
+    return ranked.sorted { a, b in
+      a.summary.mean == b.summary.mean
+        ? a.trial.number < b.trial.number : direction.isBetter(a.summary.mean, than: b.summary.mean)
+    }
+  }
+
+  /// The value, or "0.9132 ± 0.0041 (n = 3)" over repeats.
+  static func describe(_ summary: SampleSummary) -> String {
+    summary.count > 1 ? RepeatGroups.describe(summary) : ProgressView.format(summary.mean)
   }
 
   static func align(_ rows: [[String]]) -> [String] {

@@ -166,31 +166,48 @@ struct Trials: AsyncParsableCommand {
       let data = try await client.send("GET", "api/v1/studies/\(study)/trials", query: query.joined(separator: "&"))
       let list = try API.decoder.decode(API.TrialList.self, from: data)
       if options.json { return try options.printJSON(list) }
-      Self.table(list.trials.map(TrialRecord.init), runsOn: list.trials.map(\.executor)).forEach { print($0) }
+      Self.table(
+        list.trials.map(TrialRecord.init), runsOn: list.trials.map(\.executor),
+        repeats: list.trials.map { $0.configurationValue.map(Self.describe) }
+      ).forEach { print($0) }
     }
   }
 
   /// Trials as a table: number, tier, state, value, duration, where it ran (when given),
   /// and the parameters of a completed trial or why another one ended.
+  ///   - repeats: each trial's configuration value over its repeats ("0.91 ± 0.004 (n = 3)"),
+  ///     shown with the repeat's index when any trial has one.
   static func table(
-    _ trials: [TrialRecord], valueHeader: String = "value", values: [Double?]? = nil, runsOn: [String?]? = nil
+    _ trials: [TrialRecord], valueHeader: String = "value", values: [Double?]? = nil, runsOn: [String?]? = nil,
+    repeats: [String?]? = nil
   ) -> [String] {
     let showRunsOn = runsOn?.contains { $0 != nil } == true
+    let showRepeats = repeats?.contains { $0 != nil } == true
     var rows = [
-      ["trial", "tier", "state", valueHeader, "duration"] + (showRunsOn ? ["runs on"] : []) + ["parameters / reason"]
+      ["trial", "tier", "state", valueHeader, "duration"] + (showRepeats ? ["repeat", "configuration"] : [])
+        + (showRunsOn ? ["runs on"] : []) + ["parameters / reason"]
     ]
     for (index, trial) in trials.enumerated() {
       let value = values.map { $0[index] } ?? trial.value
-      rows.append(
-        [
-          String(trial.number), trial.tier.rawValue, trial.state.rawValue, value.map(ProgressView.format) ?? "-",
-          trial.duration.map { String(format: "%.1fs", $0) } ?? "-",
-        ] + (showRunsOn ? [runsOn?[index] ?? "-"] : []) + [
-          trial.state == .completed
-            ? ProgressView.params(trial.paramsJSON) : (trial.reason ?? ProgressView.params(trial.paramsJSON))
-        ])
+      var row = [
+        String(trial.number), trial.tier.rawValue, trial.state.rawValue, value.map(ProgressView.format) ?? "-",
+        trial.duration.map { String(format: "%.1fs", $0) } ?? "-",
+      ]
+      if showRepeats { row += [String(trial.repeatIndex + 1), repeats?[index] ?? "-"] }
+      if showRunsOn { row.append(runsOn?[index] ?? "-") }
+      row.append(
+        trial.state == .completed
+          ? ProgressView.params(trial.paramsJSON) : (trial.reason ?? ProgressView.params(trial.paramsJSON)))
+      rows.append(row)
     }
     return Summary.align(rows)
+  }
+}
+
+extension Trials {
+  /// "0.9132 ± 0.0041 (n = 3)".
+  static func describe(_ value: API.ValueSummary) -> String {
+    RepeatGroups.describe(mean: value.mean, deviation: value.std, count: value.count)
   }
 }
 
@@ -206,7 +223,8 @@ struct Best: AsyncParsableCommand {
     try await options.perform { client in
       let best: API.Trial = try await client.get("api/v1/studies/\(study)/best")
       if options.json { return try options.printJSON(best) }
-      print("trial \(best.number) (\(best.tier)): value \(best.value.map(ProgressView.format) ?? "-")")
+      let value = best.configurationValue.map { "\(Trials.describe($0)) over its repeats" }
+      print("trial \(best.number) (\(best.tier)): value \(value ?? best.value.map(ProgressView.format) ?? "-")")
       print("  \(ProgressView.params(HPODClient.json(best.params)))")
     }
   }

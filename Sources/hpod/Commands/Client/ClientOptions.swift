@@ -57,7 +57,9 @@ extension TrialRecord {
     self.init(
       studyId: trial.studyId, number: trial.number, tier: Tier(rawValue: trial.tier) ?? .quickTest,
       state: TrialState(rawValue: trial.state) ?? .pending, paramsJSON: HPODClient.json(trial.params),
-      value: trial.value, retryOf: trial.retryOf, sourceTrialId: trial.sourceTrialId, createdAt: trial.createdAt)
+      value: trial.value, retryOf: trial.retryOf, sourceTrialId: trial.sourceTrialId,
+      repeatOf: trial.configurationId == trial.id ? nil : trial.configurationId, repeatIndex: trial.repeatIndex,
+      seed: trial.seed, createdAt: trial.createdAt)
     id = trial.id
     startedAt = trial.startedAt
     finishedAt = trial.finishedAt

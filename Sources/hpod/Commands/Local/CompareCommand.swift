@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SearchStrategies
+import Significance
 import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
@@ -61,6 +62,18 @@ struct CompareCommand: AsyncParsableCommand {
     lines += Summary.align(
       [header]
         + comparison.parameters.map { row in [(row.differs ? "* " : "  ") + row.name] + row.values.map { $0 ?? "-" } })
+    if !comparison.significance.isEmpty {
+      lines += ["", "Differences over repeats (95% interval; Welch's t-test, and the rank test):"]
+      lines += Summary.align(
+        [["metric", "pair", "difference", "interval", "p (Welch)", "p (rank)", "n"]]
+          + comparison.significance.map { test in
+            [
+              test.metric, "\(test.first) − \(test.second)", String(format: "%+.4g", test.difference),
+              String(format: "[%.4g, %.4g]", test.lower, test.upper), Improvement.pText(test.pValue),
+              test.rankPValue.map(Improvement.pText) ?? "-", test.counts.map(String.init).joined(separator: " vs "),
+            ]
+          })
+    }
     lines += ["", "Recommendation: \(comparison.recommendation)"]
     return lines
   }

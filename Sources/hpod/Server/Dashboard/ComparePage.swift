@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SearchStrategies
+import Significance
 import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
@@ -40,25 +41,58 @@ struct ComparePage {
     do {
       return try RunComparison.compute(
         runs: runs, finalMetrics: snapshot.finalMetrics, objective: snapshot.objective, direction: snapshot.direction,
-        bestFullTraining: snapshot.best(tier: .fullTraining))
+        bestFullTraining: snapshot.best(tier: .fullTraining),
+        repeats: RunComparison.repeats(of: runs, among: snapshot.trials))
     } catch {
       throw HTTPError(.badRequest, message: error.description)
     }
   }
 
-  /// The run the recommendation would train in full: the best completed quick test of these,
-  /// when it beats the best full training (or there is none).
+  /// The run the recommendation would train in full.
   var recommended: TrialRecord? {
-    let valued = runs.filter { $0.state == .completed && $0.value?.isFinite == true }
-    guard let best = valued.min(by: { snapshot.direction.isBetter($0.value!, than: $1.value!) }),
-      best.tier == .quickTest
-    else { return nil }
-    if let full = snapshot.best(tier: .fullTraining), let value = full.value,
-      !snapshot.direction.isBetter(best.value!, than: value)
-    {
-      return nil
+    guard comparison.action == .trainInFull, let number = comparison.recommendedTrial else { return nil }
+    return runs.first { $0.number == number }
+  }
+
+  /// "Run more repeats" for each compared quick test whose configuration hpod runs.
+  func repeatButtons() -> HTML {
+    guard snapshot.spec?.isAskAndTell == false, snapshot.study.state != .failed else { return .empty }
+    let quickTests = runs.filter { $0.tier == .quickTest && $0.state.isFinished }
+    let buttons: [HTML] = quickTests.map { trial in
+      let output = "repeat-\(trial.number)"
+      return """
+        <form method="post" action="/studies/\(snapshot.id)/runs/\(trial.number)/repeats" class="controls">
+        <button type="submit" data-promote="/api/v1/studies/\(snapshot.id)/trials/\(trial.number)/repeats" \
+        data-output="\(output)">Run more repeats of trial \(trial.number)</button>\
+        <span id="\(output)" class="message" role="status" aria-live="polite"></span></form>
+        """
     }
-    return best
+    return "\(buttons)"
+  }
+
+  /// Each metric of each pair of configurations with repeats: the difference, its interval
+  /// and both tests' p-values.
+  func significanceTable() -> HTML {
+    guard !comparison.significance.isEmpty else { return .empty }
+    let rows: [HTML] = comparison.significance.map { test in
+      let significant = test.pValue < 0.05
+      return """
+        <tr\(significant ? HTML(raw: " class=\"differs\"") : .empty)><th scope="row">\(test.metric)</th>\
+        <td>trial \(test.first) − trial \(test.second)</td><td class="num">\(String(format: "%+.4g", test.difference))</td>\
+        <td class="num">[\(String(format: "%.4g", test.lower)), \(String(format: "%.4g", test.upper))]</td>\
+        <td class="num">\(Improvement.pText(test.pValue))</td><td class="num">\(test.rankPValue.map(Improvement.pText) ?? "–")</td>\
+        <td class="num">\(test.counts.map(String.init).joined(separator: " vs "))</td></tr>
+        """
+    }
+    return """
+      <section aria-labelledby="significance-title"><h2 id="significance-title">Differences over repeats</h2>
+      <table class="compare-significance"><caption>Mean difference with its 95% confidence interval; Welch's \
+      t-test and the Mann-Whitney rank test (two-sided); highlighted rows have p &lt; 0.05</caption><thead><tr>\
+      <th scope="col">metric</th><th scope="col">pair</th><th scope="col" class="num">difference</th>\
+      <th scope="col" class="num">95% interval</th><th scope="col" class="num">p (Welch)</th>\
+      <th scope="col" class="num">p (rank)</th><th scope="col" class="num">repeats</th></tr></thead>\
+      <tbody>\(rows)</tbody></table></section>
+      """
   }
 
   func page() -> Page {
@@ -112,7 +146,8 @@ struct ComparePage {
     }
     return """
       <section aria-labelledby="rec-title"><h2 id="rec-title">Recommendation</h2>
-      <p class="recommendation">\(comparison.recommendation)</p>\(button)</section>
+      <p class="recommendation">\(comparison.recommendation)</p>\(button)\(repeatButtons())</section>
+      \(significanceTable())
       <section aria-labelledby="metrics-title"><h2 id="metrics-title">Metrics</h2>
       <table class="compare-metrics"><caption>Final values; the change is against the first trial \
       (green: better, red: worse)</caption><thead><tr><th scope="col">metric</th>\(header)</tr></thead><tbody>\(metricRows)</tbody></table></section>

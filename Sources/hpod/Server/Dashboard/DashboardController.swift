@@ -20,6 +20,7 @@ struct DashboardController {
     group.get("studies/:id/runs/:number", use: run)
     group.get("studies/:id/runs/:number/artifacts/**", use: artifact)
     group.post("studies/:id/runs/:number/promote", use: promote)
+    group.post("studies/:id/runs/:number/repeats", use: repeats)
     group.get("studies/:id/compare", use: compare)
     group.get("login", use: loginForm)
     group.post("login", use: login)
@@ -79,11 +80,24 @@ struct DashboardController {
   @Sendable func promote(request: Request, context: AppRequestContext) async throws -> Response {
     let id = try context.parameters.require("id", as: Int64.self)
     let number = try context.parameters.require("number", as: Int.self)
+    return try await backToRun(id, number) { try await service.promote(id, trialNumber: number).message }
+  }
+
+  /// "Run more repeats" without JavaScript: two more repeats of the run's configuration.
+  @Sendable func repeats(request: Request, context: AppRequestContext) async throws -> Response {
+    let id = try context.parameters.require("id", as: Int64.self)
+    let number = try context.parameters.require("number", as: Int.self)
+    return try await backToRun(id, number) {
+      try await service.requestRepeats(id, trialNumber: number, repeats: nil).message
+    }
+  }
+
+  /// Runs a request by hand and goes back to the run's page with what it answered.
+  private func backToRun(_ id: Int64, _ number: Int, _ request: () async throws -> String) async throws -> Response {
     do {
-      let answer = API.Promotion(try await service.promote(id, trialNumber: number))
+      let message = try await request()
       return Response(
-        status: .seeOther,
-        headers: [.location: "/studies/\(id)/runs/\(number)" + HTML.query([("message", answer.message)])])
+        status: .seeOther, headers: [.location: "/studies/\(id)/runs/\(number)" + HTML.query([("message", message)])])
     } catch let error as ServiceError {
       throw error.http
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SearchStrategies
+import Significance
 import TrackingBridge
 
 /// The runs table of a study: every column sortable, filtered by tier and state, searched
@@ -47,7 +48,8 @@ struct RunsTable {
   let keep: [(String, String?)]
 
   var columns: [String] {
-    ["number", "tier", "state", "value", "duration", "source"] + snapshot.parameterNames.map { "param.\($0)" }
+    ["number", "tier", "state", "value"] + (snapshot.repeatSummaries.isEmpty ? [] : ["repeats"])
+      + ["duration", "source"] + snapshot.parameterNames.map { "param.\($0)" }
       + snapshot.metricNames.dropFirst().map { "metric.\($0)" }
   }
 
@@ -102,6 +104,10 @@ struct RunsTable {
       // Best first when ascending.
       let sign = snapshot.direction == .maximize ? -1.0 : 1.0
       return { $0.value.flatMap { $0.isFinite ? .number(sign * $0) : nil } }
+    case "repeats":
+      // The configuration's mean, best first when ascending.
+      let sign = snapshot.direction == .maximize ? -1.0 : 1.0
+      return { trial in snapshot.repeatSummary(of: trial).map { .number(sign * $0.mean) } }
     case "duration": return { $0.duration.map { .number($0) } }
     case "source":
       return { trial in trial.sourceTrialId.flatMap { snapshot.trial(id: $0) }.map { .number(Double($0.number)) } }
@@ -168,6 +174,13 @@ struct RunsTable {
         "<td>\(trial.tier.rawValue)</td>",
         "<td><span class=\"badge \(trial.state.rawValue)\">\(trial.state.rawValue)</span></td>",
         "<td class=\"num\">\(Format.value(trial.value))</td>",
+      ]
+      if !snapshot.repeatSummaries.isEmpty {
+        let summary = snapshot.repeatSummary(of: trial)
+        cells.append(
+          "<td class=\"num\">\(summary.map { "#\(trial.repeatIndex + 1) · \(Format.repeats($0))" } ?? "")</td>")
+      }
+      cells += [
         "<td class=\"num\">\(Format.duration(trial.duration))</td>",
         source.map { "<td class=\"num\"><a href=\"/studies/\(snapshot.id)/runs/\($0.number)\">\($0.number)</a></td>" }
           ?? "<td></td>",
@@ -196,6 +209,9 @@ struct RunsTable {
 }
 
 extension Format {
+  /// "0.9132 ± 0.0041 (n = 3)".
+  static func repeats(_ summary: SampleSummary) -> String { RepeatGroups.describe(summary) }
+
   static func parameter(_ value: ParameterValue) -> String {
     if case .double(let number) = value { return Format.value(number) }
     return value.description

@@ -94,7 +94,8 @@ struct StudyPage {
       let params: [HTML] = configuration.map { "<dt>\($0.key)</dt><dd>\(Format.parameter($0.value))</dd>" }
       cards.append(
         """
-        <div class="card best-card"><h3>Best \(snapshot.objective)</h3><div class="big">\(Format.value(best.value))</div>
+        <div class="card best-card"><h3>Best \(snapshot.objective)</h3><div class="big">\(Format.value(snapshot.rankedValue(best)))</div>\
+        \(snapshot.repeatSummary(of: best).map { "<p>\(Format.repeats($0))</p>" } ?? HTML.empty)
         <p><a href="/studies/\(id)/runs/\(best.number)">trial \(best.number)</a> · \(best.tier.rawValue)</p><dl>\(params)</dl></div>
         """)
     } else {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SearchStrategies
+import Significance
 import StudyAnalysis
 import Synchronization
 import TrackingBridge
@@ -27,6 +28,8 @@ struct StudySnapshot: Sendable {
   /// Quick test id → its full training.
   let fullTrainingOf: [Int64: TrialRecord]
   let pendingPromotions: Set<Int64>
+  /// The value over its repeats of each configuration that has repeats, by configuration id.
+  let repeatSummaries: [Int64: SampleSummary]
   private let indexByNumber: [Int: Int]
   private let indexById: [Int64: Int]
   /// Analyses of this snapshot, computed once each.
@@ -95,7 +98,18 @@ struct StudySnapshot: Sendable {
     self.pendingPromotions = pendingPromotions
     self.indexByNumber = indexByNumber
     self.indexById = indexById
+    let repeated = Set(trials.filter { $0.repeatIndex > 0 }.compactMap(\.repeatOf))
+    self.repeatSummaries =
+      repeated.isEmpty ? [:] : RepeatGroups.summaries(trials).filter { repeated.contains($0.key) }
   }
+
+  /// The value over repeats of a trial's configuration, when it has repeats.
+  func repeatSummary(of trial: TrialRecord) -> SampleSummary? {
+    trial.configurationId.flatMap { repeatSummaries[$0] }
+  }
+
+  /// A trial's value as the study ranks it: its configuration's mean over repeats, else its own.
+  func rankedValue(_ trial: TrialRecord) -> Double? { repeatSummary(of: trial)?.mean ?? trial.value }
 
   /// The trials' configurations, decoded on every core for large studies.
   static func decode(_ trials: [TrialRecord]) -> [Configuration] {
@@ -119,7 +133,8 @@ struct StudySnapshot: Sendable {
     for tier in tiers {
       let candidates = trials.filter { $0.tier == tier && $0.state == .completed && $0.value?.isFinite == true }
       if let best = candidates.min(by: { a, b in
-        a.value! == b.value! ? a.number < b.number : direction.isBetter(a.value!, than: b.value!)
+        let (x, y) = (rankedValue(a)!, rankedValue(b)!)
+        return x == y ? a.number < b.number : direction.isBetter(x, than: y)
       }) {
         return best
       }
@@ -127,16 +142,14 @@ struct StudySnapshot: Sendable {
     return nil
   }
 
-  /// Configurations the search has finished with: quick tests (a crashed one and its re-runs
-  /// count once) none of whose attempts is still pending or running.
+  /// Configurations the search has finished with: quick tests (a configuration's repeats,
+  /// a crashed one and its re-runs count once) none of whose attempts is still pending or running.
   var finishedSearchTrials: Int {
-    var rootOf: [Int64: Int64] = [:]
-    var roots: [Int64] = []
+    var roots = Set<Int64>()
     var open = Set<Int64>()
     for trial in trials where trial.tier == .quickTest {
-      let root = trial.retryOf.flatMap { rootOf[$0] } ?? trial.id!
-      rootOf[trial.id!] = root
-      if root == trial.id! { roots.append(root) }
+      let root = trial.configurationId!
+      roots.insert(root)
       if !trial.state.isFinished { open.insert(root) }
     }
     return roots.count - open.count
