@@ -41,3 +41,54 @@ struct RunComparisonTests {
     }
   }
 }
+
+@Suite("Run comparison over repeats")
+struct RepeatedComparisonTests {
+  /// A configuration's trials: the first, then its repeats, with their accuracies.
+  func configuration(first id: Int64, _ accuracies: [Double], params: String) -> [TrialRecord] {
+    accuracies.enumerated().map { index, accuracy in
+      var trial = TrialRecord(
+        studyId: 1, number: Int(id) + index, tier: .quickTest, state: .completed, paramsJSON: params, value: accuracy,
+        repeatOf: index == 0 ? nil : id, repeatIndex: index)
+      trial.id = id + Int64(index)
+      return trial
+    }
+  }
+
+  func compare(_ a: [TrialRecord], _ b: [TrialRecord]) throws -> RunComparison {
+    let metrics = Dictionary(uniqueKeysWithValues: (a + b).map { ($0.id!, ["acc": $0.value!]) })
+    return try RunComparison.compute(
+      runs: [a[0], b[0]], finalMetrics: metrics, objective: "acc", direction: .maximize, bestFullTraining: nil,
+      repeats: RunComparison.repeats(of: [a[0], b[0]], among: a + b))
+  }
+
+  @Test(
+    "configurations with repeats show mean ± sd, the difference with its interval and p-values, and a worded verdict")
+  func significantDifference() throws {
+    // The accuracies of scipy's known Welch case (t = 4.0038, p = 0.005194)
+    let a = configuration(first: 10, [0.912, 0.918, 0.915, 0.921, 0.909], params: #"{"lr":0.1}"#)
+    let b = configuration(first: 20, [0.905, 0.899, 0.908, 0.902], params: #"{"lr":0.3}"#)
+    let comparison = try compare(a, b)
+    #expect(comparison.metrics[0].values[0] == "0.915 ± 0.0047 (n = 5)")
+    #expect(comparison.metrics[0].summaries[1]?.count == 4)
+    let test = try #require(comparison.significance.first)
+    #expect(test.metric == "acc" && test.first == 10 && test.second == 20 && test.counts == [5, 4])
+    #expect(abs(test.pValue - 0.005194223807713698) < 1e-8)
+    #expect(abs(test.lower - 0.00470433915473937) < 1e-8 && abs(test.upper - 0.01829566084526054) < 1e-8)
+    #expect(test.rankPValue != nil)
+    #expect(comparison.action == .trainInFull && comparison.recommendedTrial == 10)
+    #expect(
+      comparison.recommendation == "trial 10 beats trial 20 by 0.0115 ± 0.0068, p = 0.0052 on acc: train it in full")
+  }
+
+  @Test("a difference within noise says so and asks for more repeats")
+  func withinNoise() throws {
+    let a = configuration(first: 10, [1, 2, 3], params: #"{"lr":0.1}"#)
+    let b = configuration(first: 20, [1.5, 2.5, 9], params: #"{"lr":0.3}"#)
+    let comparison = try compare(a, b)
+    #expect(abs(comparison.significance[0].pValue - 0.4273367389662567) < 1e-8)
+    #expect(comparison.action == .runMoreRepeats && comparison.recommendedTrial == 20)
+    #expect(comparison.recommendation.hasPrefix("the difference between trial 20 and trial 10 is within noise"))
+    #expect(comparison.recommendation.hasSuffix("run more repeats"))
+  }
+}
