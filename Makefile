@@ -10,8 +10,10 @@ MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := $(CURDIR)/.venv/mlflow
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV := $(CURDIR)/.venv/schemathesis
+SKLEARN_VERSION := 1.9.1
+EXAMPLES_VENV := $(CURDIR)/.venv/examples
 
-.PHONY: deps slurm mlflow schemathesis build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
+.PHONY: deps slurm mlflow schemathesis examples-venv build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -54,6 +56,14 @@ schemathesis: deps
 	  echo "==> installing schemathesis $(SCHEMATHESIS_VERSION) into .venv/schemathesis"; \
 	  rm -rf $(SCHEMATHESIS_VENV) && python3 -m venv $(SCHEMATHESIS_VENV) && \
 	  $(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION); }
+
+## Installs scikit-learn into .venv/examples for the sklearn-digits example (make example and
+## make test run it with that venv first on PATH).
+examples-venv: deps
+	@$(EXAMPLES_VENV)/bin/python -c "import sklearn, sys; sys.exit(sklearn.__version__ != '$(SKLEARN_VERSION)')" 2>/dev/null || { \
+	  echo "==> installing scikit-learn $(SKLEARN_VERSION) into .venv/examples"; \
+	  rm -rf $(EXAMPLES_VENV) && python3 -m venv $(EXAMPLES_VENV) && \
+	  $(EXAMPLES_VENV)/bin/pip install --quiet --disable-pip-version-check scikit-learn==$(SKLEARN_VERSION); }
 
 build: deps
 	$(SWIFT) build
@@ -106,14 +116,15 @@ mlflow-stop:
 ## Runs one example study on its own store: make example NAME=rag-config (see examples/README.md).
 example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
-	@# mlflow-script's trainer imports mlflow: it runs with .venv/mlflow first on PATH.
+	@# mlflow-script's trainer imports mlflow, sklearn-digits' scikit-learn: each runs with its venv first on PATH.
 	@if [ "$(NAME)" = mlflow-script ]; then $(MAKE) -s mlflow; fi
-	$(if $(filter mlflow-script,$(NAME)),PATH=$(MLFLOW_VENV)/bin:$$PATH) HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
+	@if [ "$(NAME)" = sklearn-digits ]; then $(MAKE) -s examples-venv; fi
+	$(if $(filter mlflow-script,$(NAME)),PATH=$(MLFLOW_VENV)/bin:$$PATH) $(if $(filter sklearn-digits,$(NAME)),PATH=$(EXAMPLES_VENV)/bin:$$PATH) HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
 ## One single-node Slurm cluster serves every Slurm test of the run; it is stopped by its
 ## pids afterwards, whether the tests pass or not.
 SLURM_TEST := $(CURDIR)/.build/slurm-test
-test: deps slurm mlflow schemathesis
+test: deps slurm mlflow schemathesis examples-venv
 	$(SWIFT) build --build-tests
 	@scripts/slurm-cluster start $(SLURM_TEST) >/dev/null
 	@status=0; \
@@ -121,7 +132,7 @@ test: deps slurm mlflow schemathesis
 	if [ $$status = 0 ]; then \
 	  echo "# End to end (real hpod processes, daemons, Chromium) one at a time: run side by side on"; \
 	  echo "# 2 cores they measure the machine's load, not hpod."; \
-	  SLURM_CONF=$(SLURM_TEST)/slurm.conf HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow $(SWIFT) test --skip-build --no-parallel --filter hpodTests || status=$$?; \
+	  SLURM_CONF=$(SLURM_TEST)/slurm.conf HPOD_MLFLOW=$(MLFLOW_VENV)/bin/mlflow HPOD_EXAMPLES_PYTHON=$(EXAMPLES_VENV)/bin/python3 $(SWIFT) test --skip-build --no-parallel --filter hpodTests || status=$$?; \
 	fi; \
 	scripts/slurm-cluster stop $(SLURM_TEST); exit $$status
 	Tests/API/schemathesis.sh 60

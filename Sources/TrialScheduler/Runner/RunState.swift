@@ -52,11 +52,17 @@ struct RunState {
   }
 
   /// The quick-test configurations as the promotion sees them: each one's first trial, valued
-  /// by the mean of its completed repeats (completed once any repeat completed).
-  func quickTestConfigurations() -> [(trial: TrialRecord, values: [Double])] {
+  /// by the mean of its completed repeats (completed once any repeat completed), and by the
+  /// mean of the repeats the search itself ran (the first `searchRepeats`), which picks the
+  /// promotion's candidates once, however their later repeats turn out.
+  func quickTestConfigurations(searchRepeats: Int) -> [(trial: TrialRecord, values: [Double], searchValue: Double?)] {
     search.configurations.map { group in
       let members = search.chains(of: group)
       let values = search.values(of: group)
+      let searchValues = members.filter { $0.root.repeatIndex < searchRepeats }.compactMap { chain -> Double? in
+        guard chain.latest.state == .completed, let value = chain.latest.value, value.isFinite else { return nil }
+        return value
+      }
       var first = members[0].root
       if values.isEmpty {
         first.state = members[0].latest.state
@@ -65,7 +71,8 @@ struct RunState {
         first.state = .completed
         first.value = values.reduce(0, +) / Double(values.count)
       }
-      return (first, values)
+      let searchValue = searchValues.isEmpty ? nil : searchValues.reduce(0, +) / Double(searchValues.count)
+      return (first, values, searchValue)
     }
   }
 

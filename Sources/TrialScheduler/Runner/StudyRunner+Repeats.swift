@@ -28,21 +28,31 @@ extension StudyRunner {
   {
     let requested = Set(state.requestedPromotions.map { state.search.configuration(containing: $0)?.id ?? $0 })
     guard spec.promotion != nil || !requested.isEmpty else { return nil }
-    let configurations = state.quickTestConfigurations()
+    let searchRepeats = spec.repeats(for: spec.searchTier)
+    let configurations = state.quickTestConfigurations(searchRepeats: searchRepeats)
     let policy = PromotionPolicy(promotion: spec.promotion, direction: spec.objective.direction)
     let searchDone = state.searchDone(spec)
     var withheld: Set<Int64> = []
-    if let promotion = spec.promotion, promotion.mode == .afterSearch, searchDone {
-      let contenders = Array(policy.ranked(configurations.map(\.trial)).prefix(promotion.candidates))
-      if promotion.repeats > spec.repeats(for: spec.searchTier) {
-        for trial in contenders { state.candidateRepeats[trial.id!] = promotion.repeats }
-        if let next = try await nextRepeat(studyId, &state, lifecycle: lifecycle) { return next }
+    if let promotion = spec.promotion, promotion.mode == .afterSearch, searchDone,
+      promotion.repeats > searchRepeats || promotion.significance != nil
+    {
+      // The candidates: the best by what the search measured, chosen once.
+      let bySearch = configurations.map { configuration in
+        var trial = configuration.trial
+        trial.value = configuration.searchValue
+        if configuration.searchValue == nil, trial.state == .completed { trial.state = .failed }
+        return trial
       }
+      let candidateIds = Set(policy.ranked(bySearch).prefix(promotion.candidates).map { $0.id! })
+      for id in candidateIds where promotion.repeats > searchRepeats { state.candidateRepeats[id] = promotion.repeats }
+      if let next = try await nextRepeat(studyId, &state, lifecycle: lifecycle) { return next }
+      // Only candidates are promoted automatically, ranked by all their repeats.
+      withheld = Set(configurations.map { $0.trial.id! }).subtracting(candidateIds)
+      let contenders = policy.ranked(configurations.map(\.trial).filter { candidateIds.contains($0.id!) })
       if let significance = promotion.significance {
         let values = Dictionary(uniqueKeysWithValues: configurations.map { ($0.trial.id!, $0.values) })
         let contender = { (trial: TrialRecord) in
-          PromotionEvidence.Contender(
-            id: trial.id!, label: "trial \(trial.number)", values: values[trial.id!] ?? [])
+          PromotionEvidence.Contender(id: trial.id!, label: "trial \(trial.number)", values: values[trial.id!] ?? [])
         }
         let top = contenders.prefix(promotion.topK).filter { !state.promotedSources.contains($0.id!) }
         let verdicts = PromotionEvidence(significance: significance, direction: spec.objective.direction).judge(
@@ -50,7 +60,7 @@ extension StudyRunner {
           baseline: try registeredBaseline())
         for verdict in verdicts {
           if !verdict.promote { withheld.insert(verdict.id) }
-          try publish(verdict, &state, configurations: configurations)
+          try publish(verdict, &state, configurations: configurations.map { ($0.trial, $0.values) })
         }
       }
     }

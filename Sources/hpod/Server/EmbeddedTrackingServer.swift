@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TrackingBridge
 import TrialScheduler
 
@@ -32,9 +33,12 @@ enum EmbeddedTrackingServer {
         portSink.yield(channel.localAddress?.port ?? 0)
         portSink.finish()
       }, logger: quiet)
+    // A service group, so the server shuts down gracefully when `body` is done (a cancelled
+    // `run()` would log its open child channels as an error).
+    let services = ServiceGroup(configuration: .init(services: [app], logger: quiet))
     return try await withThrowingTaskGroup(of: T?.self) { group in
       group.addTask {
-        try await app.run()
+        try await services.run()
         return nil
       }
       var port = 0
@@ -45,9 +49,14 @@ enum EmbeddedTrackingServer {
           "the MLflow API for the trials could not listen on a loopback port; set tracking.mlflow.uri to use an MLflow server instead"
         )
       }
-      let result = try await body(TrackingEndpoint(uri: "http://127.0.0.1:\(port)", token: token))
-      group.cancelAll()
-      return result
+      do {
+        let result = try await body(TrackingEndpoint(uri: "http://127.0.0.1:\(port)", token: token))
+        await services.triggerGracefulShutdown()
+        return result
+      } catch {
+        await services.triggerGracefulShutdown()
+        throw error
+      }
     }
   }
 }

@@ -71,10 +71,13 @@ struct Summary {
       )
       if let path = version.artifactPath { out.append("  model file: \(path)") }
     }
-    if spec.registration != nil, models.isEmpty {
+    if let registration = spec.registration, models.isEmpty {
+      let ran = trials.contains { $0.tier == registration.tier && $0.state == .completed }
+      let conditions = registration.conditions.map(\.description).joined(separator: " and ")
       out.append(
-        "Registered: nothing; no \(spec.registration!.tier.rawValue) run met \(spec.registration!.conditions.map(\.description).joined(separator: " and "))"
-      )
+        ran
+          ? "Registered: nothing; no \(registration.tier.rawValue) run met \(conditions)"
+          : "Registered: nothing; no \(registration.tier.rawValue) run completed")
     }
     out.append(
       "Best: trial \(best.trial.number) (\(best.trial.tier.rawValue)), \(spec.objective.metric) = \(Self.describe(best.summary))"
