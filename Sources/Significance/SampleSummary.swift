@@ -6,6 +6,11 @@ public struct SampleSummary: Sendable, Hashable, Codable {
   public var standardDeviation: Double?
   public var count: Int
 
+  enum CodingKeys: String, CodingKey {
+    case mean, count
+    case standardDeviation = "std"
+  }
+
   /// Nil for an empty sample.
   public init?(_ values: [Double]) {
     guard !values.isEmpty else { return nil }

@@ -34,6 +34,12 @@ public struct RunComparison: Codable, Sendable, Hashable {
     /// The Mann-Whitney test's, two-sided (exact for small samples without ties).
     public var rankPValue: Double?
     public var counts: [Int]
+
+    enum CodingKeys: String, CodingKey {
+      case metric, first, second, difference, lower, upper, counts
+      case pValue = "p_value"
+      case rankPValue = "rank_p_value"
+    }
   }
 
   /// What the recommendation asks for.
@@ -55,6 +61,11 @@ public struct RunComparison: Codable, Sendable, Hashable {
   public var action: Action = .none
   /// The trial the action is about (the one to train in full, or the best to repeat).
   public var recommendedTrial: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case trials, tiers, metrics, parameters, significance, recommendation, action
+    case recommendedTrial = "recommended_trial"
+  }
 
   public struct Failure: Error, Sendable, CustomStringConvertible {
     public var description: String

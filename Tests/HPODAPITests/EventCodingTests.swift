@@ -28,6 +28,8 @@ struct EventCodingTests {
     .trialPromoted(quickTest: trial, fullTraining: trial),
     .modelRegistered(model: "m", version: 3, conditions: "f1 >= 0.5", trial: trial),
     .registrationSkipped(trial, reason: "f1 0.4 < 0.5"),
+    .promotionJudged(
+      trial, promoted: false, reason: "not promoted: trial 2 is ahead of trial 5 by 0.01 ± 0.02, p = 0.4"),
     .studyPaused(reason: "the disk is full"),
     .studyResumed(pausedFor: "the disk is full"),
     .studyFinished(study),

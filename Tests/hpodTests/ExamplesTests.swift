@@ -107,6 +107,54 @@ struct ExamplesTests {
     #expect(trials.contains { FileManager.default.fileExists(atPath: "\($0.runDirectory!)/artifacts/model.json") })
   }
 
+  /// The examples' venv (scikit-learn): make test names it; by hand, the one make examples-venv makes.
+  static var examplesPython: String {
+    ProcessInfo.processInfo.environment["HPOD_EXAMPLES_PYTHON"]
+      ?? URL(fileURLWithPath: examples).deletingLastPathComponent().appendingPathComponent(".venv/examples/bin/python3")
+      .path
+  }
+
+  @Test("sklearn-digits: folds as repeats, candidates weighed by Welch's test, the verdict recorded with its p-value")
+  func sklearnDigits() async throws {
+    let python = Self.examplesPython
+    try #require(
+      FileManager.default.isExecutableFile(atPath: python), "no scikit-learn venv at \(python): run make examples-venv")
+    let venv = (python as NSString).deletingLastPathComponent
+    let (database, trials, output) = try await run(
+      "sklearn-digits",
+      [
+        ("max_trials: 16, parallelism: 2, startup_trials: 6", "max_trials: 4, parallelism: 2, startup_trials: 3"),
+        ("candidates: 3", "candidates: 2"), ("repeats: 5", "repeats: 3"),
+      ],
+      environment: ["PATH": "\(venv):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"])
+    #expect(trials.allSatisfy { $0.state == .completed }, "\(trials.map(\.reason)) \(output)")
+    let quick = trials.filter { $0.tier == .quickTest }
+    // 4 configurations on one fold each, then the 2 best by that fold on 3 folds
+    #expect(quick.count == 4 + 2 * 2)
+    let repeated = Dictionary(grouping: quick) { $0.configurationId! }.filter { $0.value.count == 3 }
+    #expect(repeated.count == 2)
+    // The best of the two has its verdict, worded by the test, and it decided the promotion
+    let verdicts = try repeated.keys.compactMap { try database.tags(trialId: $0)["hpod.promotion"] }
+    let verdict = try #require(verdicts.first, "\(output)")
+    #expect(verdict.contains("p = ") || verdict.contains("p < 0.001"), "\(verdict)")
+    let full = trials.filter { $0.tier == .fullTraining }
+    if verdict.hasPrefix("promoted") {
+      #expect(full.count == 1 && full.first.map { repeated.keys.contains($0.sourceTrialId!) } == true)
+      #expect(full.first.map { artifacts($0).contains("model.pkl") } == true)
+    } else {
+      #expect(verdict.hasSuffix("run more repeats") && full.isEmpty)
+    }
+    #expect(output.contains(verdict))
+    // And hpod compare shows the two candidates' difference with its interval and p-values
+    let numbers = repeated.keys.compactMap { id in quick.first { $0.id == id }?.number }.sorted()
+    let (status, compared) = try await HPODProcess.runProgram(
+      HPODProcess.binary, ["compare", "1"] + numbers.map(String.init),
+      environment: ["HPOD_HOME": "\(folder)/home-sklearn-digits"])
+    #expect(status == 0, "\(compared)")
+    #expect(compared.contains("Differences over repeats") && compared.contains("p (Welch)"), "\(compared)")
+    #expect(compared.contains("(n = 3)"))
+  }
+
   @Test("recsys two-tower: recall metrics per epoch, best quick test promoted, its full training registered")
   func recsys() async throws {
     let (database, trials, _) = try await run(

@@ -109,7 +109,7 @@ struct Page {
         source.onopen = function () { if (status) status.textContent = '● live'; };
         source.onerror = function () { if (status) status.textContent = '○ reconnecting'; };
         ['study_started', 'trial_started', 'trial_finished', 'trial_pruned', 'trial_promoted', 'model_registered',
-         'registration_skipped', 'study_finished'].forEach(function (type) {
+         'registration_skipped', 'promotion_judged', 'study_finished'].forEach(function (type) {
           source.addEventListener(type, function () { schedule(words(body.dataset.liveParts), 800); });
         });
         source.addEventListener('trial_metrics', function () { schedule(words(body.dataset.metricParts), 2500); });
