@@ -135,6 +135,38 @@ struct RepeatedStudyTests {
     #expect(judged.all.contains { $0.trial == best.id && !$0.promoted })
   }
 
+  @Test("a full training with repeats is registered once, on the mean of its repeats")
+  func fullTrainingRepeatsRegisterOnce() async throws {
+    let script = try noisyTrial(spread: 0.02)
+    let yaml = """
+      name: full-repeats
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: grid}
+      parameters:
+        x: {values: [0.3, 0.9]}
+      trial:
+        command: [\(script), "{x}", "{seed}"]
+      tiers:
+        quick_test: {}
+        full_training: {}
+      repeats: {full_training: 3}
+      promotion: {top_k: 1}
+      registration: {model: repeated-model, when: ["score >= 0.5"]}
+      """
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let full = trials.filter { $0.tier == .fullTraining }
+    #expect(trials.filter { $0.tier == .quickTest }.count == 2)
+    #expect(full.count == 3 && Set(full.map(\.sourceTrialId)).count == 1)
+    #expect(full.map(\.repeatIndex).sorted() == [0, 1, 2])
+    let versions = try sandbox.database.modelVersions(named: "repeated-model")
+    #expect(versions.count == 1)
+    #expect(versions.first.map { abs(($0.value ?? 0) - 0.9) < 1e-5 } == true)
+    for run in full {
+      #expect(try sandbox.database.tags(trialId: run.id!)["hpod.registration"] == "registered as repeated-model v1")
+    }
+  }
+
   @Test("a request for more repeats runs them when the study resumes")
   func requestedRepeatsRun() async throws {
     let script = try noisyTrial(spread: 0.02)

@@ -236,6 +236,27 @@ struct SpecValidationTests {
       "promotion without full training tier", "  full_training: {epochs: 30, data_fraction: 1.0}\n", with: "", line: 24,
       message: "promotion: promotion launches full-training trials"),
     .replacing(
+      "significance out of range", "{top_k: 1, min_value: 0.80}", with: "{top_k: 1, significance: 5}", line: 25,
+      message: "promotion.significance: expected a p-value threshold between 0 and 1, such as 0.05"),
+    .replacing(
+      "significance without repeats to test", "{top_k: 1, min_value: 0.80}",
+      with: "{top_k: 1, significance: 0.05, repeats: 1}", line: 25,
+      message: "promotion.repeats: significance needs at least 2 repeats of each candidate to test"),
+    .replacing(
+      "significance in continuous promotion", "{top_k: 1, min_value: 0.80}",
+      with: "{top_k: 1, significance: 0.05, mode: continuous}", line: 25,
+      message: "promotion.mode: significance weighs the candidates against each other once the search is done"),
+    .replacing(
+      "fewer candidates than top_k", "{top_k: 1, min_value: 0.80}", with: "{top_k: 2, candidates: 1}", line: 25,
+      message: "promotion.candidates: expected at least top_k (2) candidates, found 1"),
+    .replacing(
+      "zero repeats", "promotion: {top_k: 1", with: "repeats: 0\npromotion: {top_k: 1", line: 25,
+      message: "repeats: expected a whole number of at least 1, found 0"),
+    .replacing(
+      "repeats of an unknown tier", "promotion: {top_k: 1",
+      with: "repeats: {quick: 2}\npromotion: {top_k: 1", line: 25,
+      message: "repeats.quick: unknown key 'quick'; did you mean 'quick_test'?"),
+    .replacing(
       "grid over a continuous parameter", "algorithm: random", with: "algorithm: grid", line: 5,
       message: "search.algorithm: grid search needs the values of continuous parameter 'lr'"),
     .replacing(

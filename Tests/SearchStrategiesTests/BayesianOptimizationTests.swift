@@ -91,6 +91,29 @@ struct BayesianOptimizationTests {
     #expect(data.best == data.y[0])
   }
 
+  @Test func repeatsEnterAsNoisySamplesOfOnePoint() throws {
+    // Given a configuration run three times (mean 2) beside one run once, and a failed one
+    let space = SearchSpace([.float("x", 0, 1)])
+    var repeated = Observation.completed(Configuration(["x": .double(0.2)]), 2)
+    repeated.samples = [1.5, 2, 2.5]
+    let context = SearchContext(
+      space: space,
+      observations: [
+        repeated, .completed(Configuration(["x": .double(0.7)]), 4),
+        Observation(configuration: Configuration(["x": .double(0.9)]), state: .failed, value: nil),
+      ])
+    // When the training data is built
+    let data = BayesianOptimization().trainingData(context, encoding: SpaceEncoding(space))
+    // Then each repeat is a row at the same input, the failed one gets the worst loss
+    #expect(data.losses == [1.5, 2, 2.5, 4, 4])
+    #expect(data.x == [0.2, 0.2, 0.2, 0.7, 0.9])
+    // And a suggestion over that history works (the GP fits the spread as noise)
+    var strategy = BayesianOptimization.bayes(seed: 2, startupTrials: 2)
+    strategy.outputWarping = false
+    let next = try #require(try strategy.suggest(1, in: context).first)
+    #expect(next["x"]?.numericValue.map { (0...1).contains($0) } == true)
+  }
+
   @Test func failedRegionIsAvoided() throws {
     // Given a history where x > 0.6 always failed and the loss decreases towards 0.6
     let space = SearchSpace([.float("x", 0, 1)])

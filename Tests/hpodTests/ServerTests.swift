@@ -107,7 +107,10 @@ struct ServerTests {
         $0.text
       }
       let lines = csv.split(separator: "\n")
-      #expect(lines.first == "number,tier,state,value,duration_seconds,source_trial,param.x,metric.score")
+      #expect(
+        lines.first
+          == "number,tier,state,value,duration_seconds,source_trial,configuration,repeat,seed,value_mean,value_std,value_count,param.x,metric.score"
+      )
       #expect(lines.count == 5)
       let metrics = try await client.execute(uri: "/metrics", method: .get) { $0.text }
       #expect(metrics.contains("hpod_trials{state=\"completed\",tier=\"quick_test\"} 4"))

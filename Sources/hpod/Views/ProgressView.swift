@@ -99,7 +99,12 @@ final class ProgressView: Sendable {
       let improved = state.withLock { state -> Bool in
         state.running[trial.id] = nil
         state.finished[trial.state, default: 0] += 1
-        if trial.tier == Tier.fullTraining.rawValue { state.fullTrainings.done += 1 } else { state.quickTestsDone += 1 }
+        // The budget counts configurations: a repeat or a re-run does not move the bar.
+        if trial.tier == Tier.fullTraining.rawValue {
+          state.fullTrainings.done += 1
+        } else if trial.repeatIndex == 0 && trial.retryOf == nil {
+          state.quickTestsDone += 1
+        }
         guard trial.state == TrialState.completed.rawValue, let value = trial.value else { return false }
         if let best = state.best[trial.tier]?.value, !header.direction.isBetter(value, than: best) { return false }
         state.best[trial.tier] = trial

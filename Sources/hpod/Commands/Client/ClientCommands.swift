@@ -65,7 +65,7 @@ struct Status: AsyncParsableCommand {
           rows.append([
             String(study.id), study.name, study.state,
             "\(study.quickTests)/\(study.maxTrials.map(String.init) ?? "grid")\(full)",
-            study.best?.value.map(ProgressView.format) ?? "-", ISO8601DateFormatter().string(from: study.updatedAt),
+            study.best.map(Trials.value) ?? "-", ISO8601DateFormatter().string(from: study.updatedAt),
           ])
         }
         Summary.align(rows).forEach { print($0) }
@@ -84,7 +84,7 @@ struct Status: AsyncParsableCommand {
     )
     if let best = study.best {
       lines.append(
-        "  best: trial \(best.number) (\(best.tier)) \(study.objective.metric)=\(best.value.map(ProgressView.format) ?? "-"): \(ProgressView.params(HPODClient.json(best.params)))"
+        "  best: trial \(best.number) (\(best.tier)) \(study.objective.metric)=\(Trials.value(best)): \(ProgressView.params(HPODClient.json(best.params)))"
       )
     }
     return lines.joined(separator: "\n")
@@ -209,6 +209,11 @@ extension Trials {
   static func describe(_ value: API.ValueSummary) -> String {
     RepeatGroups.describe(mean: value.mean, deviation: value.std, count: value.count)
   }
+
+  /// A trial's value as its study ranks it: its configuration's over repeats, else its own.
+  static func value(_ trial: API.Trial) -> String {
+    trial.configurationValue.map(describe) ?? trial.value.map(ProgressView.format) ?? "-"
+  }
 }
 
 struct Best: AsyncParsableCommand {
@@ -223,8 +228,8 @@ struct Best: AsyncParsableCommand {
     try await options.perform { client in
       let best: API.Trial = try await client.get("api/v1/studies/\(study)/best")
       if options.json { return try options.printJSON(best) }
-      let value = best.configurationValue.map { "\(Trials.describe($0)) over its repeats" }
-      print("trial \(best.number) (\(best.tier)): value \(value ?? best.value.map(ProgressView.format) ?? "-")")
+      let repeats = best.configurationValue.map { _ in " over its repeats" } ?? ""
+      print("trial \(best.number) (\(best.tier)): value \(Trials.value(best))\(repeats)")
       print("  \(ProgressView.params(HPODClient.json(best.params)))")
     }
   }

@@ -53,6 +53,14 @@ struct RunPage {
       links.append(
         "full training of quick test <a href=\"/studies/\(id)/runs/\(source.number)\">trial \(source.number)</a>")
     }
+    if let summary = snapshot.repeatSummary(of: trial) {
+      let first = trial.repeatOf.flatMap { snapshot.trial(id: $0) } ?? trial
+      let others = snapshot.trials.filter { $0.configurationId == trial.configurationId && $0.id != trial.id }
+        .map { "<a href=\"/studies/\(id)/runs/\($0.number)\">\($0.number)</a>" as HTML }
+      links.append(
+        "repeat \(trial.repeatIndex + 1) (seed \(trial.seed.map(String.init) ?? "–")) of the configuration of trial \(first.number): \(snapshot.objective) \(Format.repeats(summary)) over repeats \(HTML(raw: others.map(\.description).joined(separator: ", ")))"
+      )
+    }
     if let full = snapshot.fullTrainingOf[trial.id!] {
       links.append(
         "trained in full as <a href=\"/studies/\(id)/runs/\(full.number)\">trial \(full.number)</a> (\(full.state.rawValue))"
