@@ -113,7 +113,9 @@ struct ServerTests {
       )
       #expect(lines.count == 5)
       let metrics = try await client.execute(uri: "/metrics", method: .get) { $0.text }
-      #expect(metrics.contains("hpod_trials{state=\"completed\",tier=\"quick_test\"} 4"))
+      #expect(metrics.contains("hpod_trials{state=\"completed\",tier=\"quick_test\"} 4.0\n"))
+      // HTTP requests, through swift-metrics and Hummingbird's middleware
+      #expect(metrics.contains("hb_requests{"), "\(metrics)")
       // the daemon's own suggestion timings: one per trial of the study it ran
       #expect(metrics.contains("hpod_suggestion_seconds_count 4\n"), "\(metrics)")
     }
@@ -142,7 +144,7 @@ struct ServerTests {
       let backlog = metrics.split(separator: "\n").first {
         $0.hasPrefix("hpod_mlflow_backlog{study=\"\(created.id)\"}")
       }
-      #expect(backlog.flatMap { Int($0.split(separator: " ").last!) } ?? 0 >= 6, "2 runs, 2 ends, 2 uploads, points")
+      #expect(backlog.flatMap { Double($0.split(separator: " ").last!) } ?? 0 >= 6, "2 runs, 2 ends, 2 uploads, points")
       #expect(metrics.contains("hpod_mlflow_refused_writes{study=\"\(created.id)\"} 0"))
     }
   }

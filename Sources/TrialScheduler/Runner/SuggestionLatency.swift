@@ -1,16 +1,19 @@
 import Synchronization
 
-/// Running totals of how long strategies take to suggest, for the daemon's /metrics: one per
-/// daemon (its `StudyService` owns it and hands it to each study's runner).
+/// Where the time of each suggestion goes: the daemon's `StudyService` owns one and hands it to
+/// each study's runner; whoever wants the timings (the daemon's /metrics) observes it. The
+/// scheduler knows nothing of how they are exported.
 public final class SuggestionLatency: Sendable {
-  private let totals = Mutex<(sum: Double, count: Int)>((0, 0))
+  private let observers = Mutex<[@Sendable (Duration) -> Void]>([])
 
   public init() {}
 
-  public func record(_ duration: Duration) {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    totals.withLock { $0 = ($0.sum + seconds, $0.count + 1) }
+  /// Calls `observer` with every suggestion's duration from now on.
+  public func observe(_ observer: @escaping @Sendable (Duration) -> Void) {
+    observers.withLock { $0.append(observer) }
   }
 
-  public func snapshot() -> (sum: Double, count: Int) { totals.withLock { $0 } }
+  public func record(_ duration: Duration) {
+    for observer in observers.withLock({ $0 }) { observer(duration) }
+  }
 }

@@ -45,12 +45,14 @@ func buildApplication(
 /// Every route of the daemon: the API, the operations endpoints and the dashboard.
 func buildRouter(service: StudyService, events: EventBus, settings: ServerSettings) -> Router<AppRequestContext> {
   let router = Router(context: AppRequestContext.self)
+  let metrics = DaemonMetrics(service: service)
+  router.add(middleware: MetricsMiddleware())
   router.add(middleware: JSONErrorMiddleware())
   if let token = settings.token, !token.isEmpty {
     router.add(middleware: BearerTokenMiddleware(token: token, open: ["/healthz", "/readyz"]))
   }
   let snapshots = SnapshotCache()
-  OpsController(service: service).add(to: router)
+  OpsController(service: service, metrics: metrics).add(to: router)
   DashboardController(service: service, snapshots: snapshots).add(to: router)
   let api = router.group("api/v1")
   StudiesController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
