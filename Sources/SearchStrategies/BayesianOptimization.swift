@@ -27,16 +27,16 @@ import Synchronization
 ///   believer: they join the training data with the posterior mean as their value (the
 ///   hyperparameters stay), which collapses the variance there so parallel suggestions spread.
 ///
-/// Warm start: each fit is kept (hyperparameters and L-BFGS curvature pairs) in a small
-/// process-wide cache keyed by a fingerprint of the training data. A call whose data extends a
+/// Warm start: each fit is kept (hyperparameters and L-BFGS curvature pairs) in a small cache
+/// of the strategy instance (its copies share it), keyed by a fingerprint of the training data. A call whose data extends a
 /// cached fit's data continues L-BFGS from there (plus the default start while n ≤ 100), for
 /// at most `warmIterations(n)` iterations: 60 for small histories, 1 from n = 275 on, so the
 /// hyperparameters keep converging over the study while a large-history suggestion stays
 /// cheap. A call with exactly the cached data reuses the fit, so repeated calls on one history
 /// agree. A cold fit (first call, or a restarted process) runs up to 200 iterations from up to
-/// three starts. Consequently suggestions are deterministic for a seed and history within a
-/// process; after a restart the first fit is cold and may settle on slightly different
-/// hyperparameters than the long-running process had, so the suggestions can differ.
+/// three starts. Consequently suggestions are deterministic for a seed and history within one
+/// instance; a new instance (a restarted process) fits cold first and may settle on slightly
+/// different hyperparameters than the long-running one had, so the suggestions can differ.
 public struct BayesianOptimization: SearchStrategy {
   public var seed: UInt64
   public var startupTrials: Int
@@ -48,6 +48,9 @@ public struct BayesianOptimization: SearchStrategy {
   var warpReuse = WarpChoices.Policy()
   /// This instance's decisions, shared by its copies.
   let warpChoices = WarpChoices()
+  /// This instance's fits for warm starts, shared by its copies (one strategy per study, so
+  /// studies in one process neither share nor evict each other's fits).
+  let fitCache = FitCache()
 
   public init(seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 2048) {
     self.seed = seed
@@ -140,7 +143,7 @@ public struct BayesianOptimization: SearchStrategy {
             x: all.x, y: all.y, dimension: d, isCategorical: encoding.isCategorical, size: DataSubset.size),
           dimension: d) : all
       let (entry, model) = Self.fit(
-        used, cacheKey: all, encoding: encoding, warmStart: warmStart, iterationScale: iterationScale)
+        used, cacheKey: all, encoding: encoding, cache: fitCache, warmStart: warmStart, iterationScale: iterationScale)
       let gp =
         try model
         ?? GaussianProcess(
@@ -264,14 +267,14 @@ public struct BayesianOptimization: SearchStrategy {
   /// same, up to `DataSubset.exactLimit` observations), whose prefixes key the cache. A warm
   /// fit runs `iterationScale` times `warmIterations` iterations (at most 60).
   static func fit(
-    _ data: TrainingData, cacheKey: TrainingData, encoding: SpaceEncoding, warmStart: FitCache.Entry? = nil,
-    iterationScale: Int = 1
+    _ data: TrainingData, cacheKey: TrainingData, encoding: SpaceEncoding, cache: FitCache,
+    warmStart: FitCache.Entry? = nil, iterationScale: Int = 1
   ) -> (fit: FitCache.Entry, model: GaussianProcess?) {
     let d = encoding.dimension
     let n = cacheKey.count
     let prefixes = FitCache.prefixFingerprints(
       cacheKey, dimension: d, salt: encoding.space.hashValue ^ (cacheKey.warped ? 0x5A5A_5A5A : 0))
-    var cached = FitCache.shared.lookup(prefixes)
+    var cached = cache.lookup(prefixes)
     if let warmStart, warmStart.count < prefixes.count, prefixes[warmStart.count] == warmStart.fingerprint,
       warmStart.count > cached?.count ?? -1
     {
@@ -294,15 +297,14 @@ public struct BayesianOptimization: SearchStrategy {
       maxIterations: cached == nil ? 200 : Swift.min(Self.warmIterations(data.count) * iterationScale, 60),
       curvature: cached?.curvature ?? LBFGS.Curvature())
     let entry = FitCache.Entry(fingerprint: prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
-    FitCache.shared.store(entry)
+    cache.store(entry)
     return (entry, model)
   }
 }
 
-/// Fitted hyperparameters by training-data fingerprint, for warm starts (a few dozen entries).
+/// Fitted hyperparameters by training-data fingerprint, for warm starts (a few dozen entries),
+/// one per strategy instance.
 final class FitCache: Sendable {
-  static let shared = FitCache()
-
   struct Entry: Sendable {
     var fingerprint: UInt64
     var count: Int

@@ -17,7 +17,7 @@
 //           10 observations at n = 200, every 15 at 300, every 50 at 1,000).
 //
 // The losing GP's fit is not refreshed while a decision is reused. At the next decision it
-// continues from its fit at c (kept here, so that a busy process-wide `FitCache` cannot have
+// continues from its fit at c (kept here, so that a busy `FitCache` cannot have
 // evicted it) with the L-BFGS iterations it missed, up to `catchUp` (3) suggestions' worth, so
 // the comparison is not biased towards the incumbent choice by a stale fit. From a nearby
 // optimum a few iterations mostly suffice: Branin's decisions at 200–300 observations come out
