@@ -91,6 +91,8 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
       ],
+      // The dashboard's stylesheet and script, served at /assets/ (DashboardAssets).
+      resources: [.copy("Server/Dashboard/Assets")],
       swiftSettings: swiftSettings
     ),
     .executableTarget(

@@ -46,6 +46,27 @@ struct DashboardTests {
     }
   }
 
+  @Test("the stylesheet and script are files served at versioned paths, to a browser not logged in too")
+  func assets() async throws {
+    let daemon = try TestDaemon()
+    try await daemon.test(token: "s3cret") { client in
+      // The login page links them by their content's digest
+      let (_, login, _) = try await client.get("/login")
+      #expect(login.contains("<link rel=\"stylesheet\" href=\"\(DashboardAssets.stylesheetPath)\">"))
+      #expect(login.contains("<script src=\"\(DashboardAssets.scriptPath)\"></script>"))
+      #expect(!DashboardAssets.stylesheetPath.hasSuffix("=missing"))
+      // And they are served without the token, as the files in Assets/
+      let (status, css, headers) = try await client.get(DashboardAssets.stylesheetPath)
+      #expect(status == .ok && headers[.contentType] == "text/css; charset=utf-8")
+      let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/hpod/Server/Dashboard/Assets")
+      #expect(css == (try String(contentsOf: source.appendingPathComponent("dashboard.css"), encoding: .utf8)))
+      let (scriptStatus, script, scriptHeaders) = try await client.get("/assets/dashboard.js")
+      #expect(scriptStatus == .ok && scriptHeaders[.contentType] == "text/javascript; charset=utf-8")
+      #expect(script.contains("new EventSource(events)"))
+    }
+  }
+
   @Test("the heatmap, runs table and importance parts answer their pickers")
   func partsFollowTheirControls() async throws {
     let daemon = try TestDaemon()

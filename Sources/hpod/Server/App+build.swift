@@ -49,10 +49,13 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   router.add(middleware: MetricsMiddleware())
   router.add(middleware: JSONErrorMiddleware())
   if let token = settings.token, !token.isEmpty {
-    router.add(middleware: BearerTokenMiddleware(token: token, open: ["/healthz", "/readyz"]))
+    router.add(
+      middleware: BearerTokenMiddleware(
+        token: token, open: Set(["/healthz", "/readyz"]).union(DashboardAssets.openPaths)))
   }
   let snapshots = SnapshotCache()
   OpsController(service: service, metrics: metrics).add(to: router)
+  DashboardAssets.add(to: router)
   DashboardController(service: service, snapshots: snapshots).add(to: router)
   let api = router.group("api/v1")
   StudiesController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
