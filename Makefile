@@ -138,10 +138,10 @@ test: deps slurm mlflow schemathesis examples-venv
 	Tests/API/schemathesis.sh 60
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift bench/Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift Package.swift bench/Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
 bench: bench-scheduler bench-strategies bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm

@@ -95,24 +95,6 @@ let package = Package(
       resources: [.copy("Server/Dashboard/Assets")],
       swiftSettings: swiftSettings
     ),
-    .executableTarget(
-      name: "bench-tracking",
-      dependencies: ["TrackingBridge"],
-      path: "bench/tracking/swift",
-      swiftSettings: swiftSettings
-    ),
-    .executableTarget(
-      name: "bench-strategies",
-      dependencies: ["SearchStrategies"],
-      path: "bench/strategies/swift",
-      swiftSettings: swiftSettings
-    ),
-    .executableTarget(
-      name: "bench-dashboard",
-      dependencies: ["TrialScheduler", "StudyAnalysis", "TrackingBridge", "SearchStrategies"],
-      path: "bench/dashboard/swift",
-      swiftSettings: swiftSettings
-    ),
     // A real MLflow server for the tests of every module that talks to one.
     .target(
       name: "MLflowTestServer",

@@ -109,18 +109,26 @@ extension AppDatabase {
     retryOf: Int64? = nil, sourceTrialId: Int64? = nil, repeatOf: Int64? = nil, repeatIndex: Int = 0,
     seed: Int64? = nil
   ) throws -> TrialRecord {
-    try writer.write { db in
-      let number =
+    try perform(
+      creatingTrial(
+        TrialRecord(
+          studyId: studyId, number: 0, tier: tier, paramsJSON: paramsJSON, retryOf: retryOf,
+          sourceTrialId: sourceTrialId, repeatOf: repeatOf, repeatIndex: repeatIndex, seed: seed),
+        params: params.map { ParamRecord(trialId: 0, name: $0.name, value: $0.value, numericValue: $0.numeric) }))
+  }
+
+  /// The write that creates `trial` (numbered after the study's last trial) with its parameters.
+  public func creatingTrial(_ trial: TrialRecord, params: [ParamRecord]) -> StoreWrite<TrialRecord> {
+    StoreWrite { db in
+      var trial = trial
+      trial.number =
         try Int.fetchOne(
-          db, sql: "SELECT COALESCE(MAX(number) + 1, 0) FROM trial WHERE studyId = ?", arguments: [studyId])
+          db, sql: "SELECT COALESCE(MAX(number) + 1, 0) FROM trial WHERE studyId = ?", arguments: [trial.studyId])
         ?? 0
-      var trial = TrialRecord(
-        studyId: studyId, number: number, tier: tier, paramsJSON: paramsJSON, retryOf: retryOf,
-        sourceTrialId: sourceTrialId, repeatOf: repeatOf, repeatIndex: repeatIndex, seed: seed)
       try trial.insert(db)
-      for param in params {
-        try ParamRecord(trialId: trial.id!, name: param.name, value: param.value, numericValue: param.numeric).insert(
-          db)
+      for var param in params {
+        param.trialId = trial.id!
+        try param.insert(db)
       }
       try enqueueMirrorWrite(.createRun, trialId: trial.id!, db)
       return trial
@@ -133,7 +141,14 @@ extension AppDatabase {
   public func startTrial(_ trial: TrialRecord, handle: String, runDirectory: String, at date: Date = Date()) throws
     -> TrialRecord?
   {
-    try writer.write { db in
+    try perform(startingTrial(trial, handle: handle, runDirectory: runDirectory, at: date))
+  }
+
+  /// The write that marks a pending trial running.
+  public func startingTrial(_ trial: TrialRecord, handle: String, runDirectory: String, at date: Date = Date())
+    -> StoreWrite<TrialRecord?>
+  {
+    StoreWrite { db in
       let statement = try db.cachedStatement(
         sql: """
           UPDATE trial SET state = 'running', startedAt = ?, handle = ?, runDirectory = ?
@@ -153,7 +168,11 @@ extension AppDatabase {
   /// Saves where the executor runs an unfinished trial (a job submitted but not yet running,
   /// or a file offset it has read up to), so a restarted hpod finds it again.
   public func setHandle(trialId: Int64, _ handle: String, runDirectory: String) throws {
-    try writer.write { db in
+    try perform(settingHandle(trialId: trialId, handle, runDirectory: runDirectory))
+  }
+
+  public func settingHandle(trialId: Int64, _ handle: String, runDirectory: String) -> StoreWrite<Void> {
+    StoreWrite { db in
       try db.execute(
         sql: "UPDATE trial SET handle = ?, runDirectory = ? WHERE id = ? AND state IN ('pending', 'running')",
         arguments: [handle, runDirectory, trialId])
@@ -188,8 +207,15 @@ extension AppDatabase {
   public func finishTrial(id: Int64, _ outcome: TrialOutcome, metrics: [MetricPoint] = [], at date: Date = Date())
     throws -> TrialRecord?
   {
+    try perform(finishingTrial(id: id, outcome, metrics: metrics, at: date))
+  }
+
+  /// The write that records how a trial ended (see `finishTrial`).
+  public func finishingTrial(id: Int64, _ outcome: TrialOutcome, metrics: [MetricPoint] = [], at date: Date = Date())
+    -> StoreWrite<TrialRecord?>
+  {
     precondition(outcome.state.isFinished, "finishTrial needs a finished state, got \(outcome.state)")
-    return try writer.write { db in
+    return StoreWrite { db in
       try insert(metrics, db)
       let statement = try db.cachedStatement(
         sql: """
@@ -227,7 +253,18 @@ extension AppDatabase {
     studyId: Int64, state: TrialState? = nil, tier: Tier? = nil, order: TrialOrder = .number,
     higherIsBetter: Bool = false, descending: Bool = false, limit: Int? = nil
   ) throws -> [TrialRecord] {
-    try writer.read { db in
+    try perform(
+      readingTrials(
+        studyId: studyId, state: state, tier: tier, order: order, higherIsBetter: higherIsBetter,
+        descending: descending, limit: limit))
+  }
+
+  /// The read behind `trials(studyId:state:tier:order:higherIsBetter:descending:limit:)`.
+  public func readingTrials(
+    studyId: Int64, state: TrialState? = nil, tier: Tier? = nil, order: TrialOrder = .number,
+    higherIsBetter: Bool = false, descending: Bool = false, limit: Int? = nil
+  ) -> StoreRead<[TrialRecord]> {
+    StoreRead { db in
       var request = TrialRecord.filter(TrialRecord.Columns.studyId == studyId)
       if let state { request = request.filter(TrialRecord.Columns.state == state.rawValue) }
       if let tier { request = request.filter(TrialRecord.Columns.tier == tier.rawValue) }
@@ -342,19 +379,27 @@ extension AppDatabase {
   /// Appends metric points in one transaction.
   public func appendMetrics(_ points: [MetricPoint]) throws {
     guard !points.isEmpty else { return }
-    try writer.write { db in try insert(points, db) }
+    try perform(appendingMetrics(points))
   }
 
-  /// Appends the points and saves the trial's handle in one transaction: a handle that
-  /// records how far the trial's output was read never runs ahead of, or behind, the points
-  /// read from it.
-  public func appendMetrics(_ points: [MetricPoint], trialId: Int64, handle: String) throws {
-    try writer.write { db in
+  /// The write that appends the points and, with a handle, saves the trial's handle in the
+  /// same transaction: a handle that records how far the trial's output was read never runs
+  /// ahead of, or behind, the points read from it.
+  public func appendingMetrics(_ points: [MetricPoint], trialId: Int64? = nil, handle: String? = nil)
+    -> StoreWrite<Void>
+  {
+    StoreWrite { db in
       try insert(points, db)
-      try db.execute(
-        sql: "UPDATE trial SET handle = ? WHERE id = ? AND state IN ('pending', 'running')",
-        arguments: [handle, trialId])
+      if let trialId, let handle {
+        try db.execute(
+          sql: "UPDATE trial SET handle = ? WHERE id = ? AND state IN ('pending', 'running')",
+          arguments: [handle, trialId])
+      }
     }
+  }
+
+  public func appendMetrics(_ points: [MetricPoint], trialId: Int64, handle: String) throws {
+    try perform(appendingMetrics(points, trialId: trialId, handle: handle))
   }
 
   /// Inserts up to `rowsPerStatement` points per statement: one multi-row INSERT costs about

@@ -32,11 +32,11 @@ final class StoreOutage: Sendable {
   func abandon() { state.withLock { $0.abandoned = true } }
 
   /// Runs `write` until it succeeds; `what` names it for the user ("saving trial 4's metrics").
-  func retrying<T>(_ what: String, _ write: () throws -> T) async throws -> T {
+  func retrying<T>(_ what: String, _ write: () async throws -> T) async throws -> T {
     var pause = Self.firstPause
     while true {
       do {
-        let result = try write()
+        let result = try await write()
         recovered()
         return result
       } catch {

@@ -26,21 +26,22 @@ struct TrialLifecycle: Sendable {
     studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64? = nil, source: Int64? = nil,
     placement: Placement = Placement()
   ) async throws -> TrialRecord {
-    let params = configuration.map { (name: $0.key, value: $0.value.description, numeric: $0.value.numericValue) }
-    return try await write("creating a trial") {
-      try database.createTrial(
-        studyId: studyId, tier: tier, params: params, paramsJSON: StudyRunner.json(configuration), retryOf: retryOf,
-        sourceTrialId: source, repeatOf: placement.repeatOf, repeatIndex: placement.repeatIndex, seed: placement.seed)
+    let params = configuration.map {
+      ParamRecord(trialId: 0, name: $0.key, value: $0.value.description, numericValue: $0.value.numericValue)
     }
+    let trial = TrialRecord(
+      studyId: studyId, number: 0, tier: tier, paramsJSON: StudyRunner.json(configuration), retryOf: retryOf,
+      sourceTrialId: source, repeatOf: placement.repeatOf, repeatIndex: placement.repeatIndex, seed: placement.seed)
+    return try await write("creating a trial", database.creatingTrial(trial, params: params))
   }
 
   /// Records the trial as running (an external handle and no folder for a trial run outside hpod).
   func start(_ trial: TrialRecord, handle: TrialHandle = .external, runDirectory: String = "", at date: Date = Date())
     async throws -> TrialRecord?
   {
-    let started = try await write("recording the start of trial \(trial.number)") {
-      try database.startTrial(trial, handle: handle.json, runDirectory: runDirectory, at: date)
-    }
+    let started = try await write(
+      "recording the start of trial \(trial.number)",
+      database.startingTrial(trial, handle: handle.json, runDirectory: runDirectory, at: date))
     if let started { emit(.trialStarted(started)) }
     return started
   }
@@ -49,15 +50,15 @@ struct TrialLifecycle: Sendable {
   func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome, metrics: [MetricPoint] = []) async throws
     -> TrialRecord?
   {
-    let finished = try await write("recording the outcome of trial \(trialId)") {
-      try database.finishTrial(id: trialId, outcome, metrics: metrics)
-    }
+    let finished = try await write(
+      "recording the outcome of trial \(trialId)", database.finishingTrial(id: trialId, outcome, metrics: metrics))
     if let finished { emit(.trialFinished(finished)) }
     return finished
   }
 
-  private func write<T>(_ what: String, _ body: () throws -> T) async throws -> T {
-    guard let outage else { return try body() }
-    return try await outage.retrying(what, body)
+  /// Runs the write through GRDB's asynchronous API (no cooperative thread waits on SQLite).
+  private func write<T>(_ what: String, _ write: StoreWrite<T>) async throws -> T {
+    guard let outage else { return try await database.perform(write) }
+    return try await outage.retrying(what) { try await database.perform(write) }
   }
 }

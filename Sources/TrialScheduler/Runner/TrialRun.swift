@@ -142,9 +142,8 @@ struct TrialRun {
     }
     // Saved before anything else, so a restarted hpod finds a job that is still queued.
     do {
-      try await outage.retrying("saving where trial \(trial.number) runs") {
-        try database.setHandle(trialId: trialId, process.handle.json, runDirectory: workspace.directory)
-      }
+      let write = database.settingHandle(trialId: trialId, process.handle.json, runDirectory: workspace.directory)
+      try await outage.retrying("saving where trial \(trial.number) runs") { try await database.perform(write) }
     } catch {
       // A trial the store cannot find again would be run again blindly: end it.
       process.kill()
@@ -238,13 +237,8 @@ struct TrialRun {
       // While the store is full the loop waits here; the trial's further lines wait in its
       // output stream (or its file), and nothing it printed is dropped.
       do {
-        try await outage.retrying("saving the metrics of trial \(trial.number)") {
-          if let handle {
-            try database.appendMetrics(points, trialId: trialId, handle: handle.json)
-          } else {
-            try database.appendMetrics(points)
-          }
-        }
+        let write = database.appendingMetrics(points, trialId: trialId, handle: handle?.json)
+        try await outage.retrying("saving the metrics of trial \(trial.number)") { try await database.perform(write) }
       } catch {
         collector.unsaved(points.count, error)
       }
