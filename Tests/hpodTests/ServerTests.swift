@@ -149,6 +149,44 @@ struct ServerTests {
     }
   }
 
+  @Test("32 trial listings at once all answer: the store's reads never starve the daemon's threads")
+  func concurrentListingsAnswer() async throws {
+    let daemon = try TestDaemon()
+    let trial = try daemon.script("t.sh", #"echo "hpod {\"score\": $1}""#)
+    let yaml = """
+      name: busy-study
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 1, max_trials: 40, parallelism: 4}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+      trial: {command: [\(trial), "{x}"]}
+      """
+    try await daemon.test { client in
+      let created = try await client.execute(uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml)) {
+        try $0.decode(API.Study.self)
+      }
+      #expect(try await waitForStudy(client, created.id).state == "completed")
+      let started = Date()
+      let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<32 {
+          group.addTask {
+            var answered = 0
+            for _ in 0..<10 {
+              let count = try await client.execute(
+                uri: "/api/v1/studies/\(created.id)/trials?sort=value&limit=20", method: .get
+              ) { try $0.decode(API.TrialList.self).trials.count }
+              if count == 20 { answered += 1 }
+            }
+            return answered
+          }
+        }
+        return try await group.reduce(0, +)
+      }
+      #expect(answered == 320)
+      #expect(Date().timeIntervalSince(started) < 20, "320 listings took \(Date().timeIntervalSince(started)) s")
+    }
+  }
+
   @Test("an invalid spec is a 422 listing every located problem")
   func rejectsInvalidSpec() async throws {
     let daemon = try TestDaemon()

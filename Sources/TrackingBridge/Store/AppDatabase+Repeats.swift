@@ -43,13 +43,18 @@ extension AppDatabase {
   /// configuration id (configurations run once are left out).
   public func repeatSummaries(studyId: Int64) throws -> [Int64: SampleSummary] {
     try writer.read { db in
+      // Configurations with a second repeat, through the (studyId, repeatIndex) index: none in
+      // a study without repeats, so its listings pay one index probe.
+      let repeated = try Int64.fetchSet(
+        db, sql: "SELECT repeatOf FROM trial WHERE studyId = ? AND repeatIndex > 0", arguments: [studyId])
+      guard !repeated.isEmpty else { return [:] }
       let rows = try Row.fetchAll(
         db,
         sql: """
           SELECT COALESCE(repeatOf, id) AS configuration, value FROM trial
           WHERE studyId = ? AND state = 'completed' AND value IS NOT NULL
-            AND COALESCE(repeatOf, id) IN (SELECT repeatOf FROM trial WHERE studyId = ? AND repeatIndex > 0)
-          """, arguments: [studyId, studyId])
+            AND (id IN (SELECT value FROM json_each(?)) OR repeatOf IN (SELECT value FROM json_each(?)))
+          """, arguments: [studyId, "\(repeated.sorted())", "\(repeated.sorted())"])
       var values: [Int64: [Double]] = [:]
       for row in rows {
         let value: Double = row["value"]

@@ -253,18 +253,7 @@ extension AppDatabase {
     studyId: Int64, state: TrialState? = nil, tier: Tier? = nil, order: TrialOrder = .number,
     higherIsBetter: Bool = false, descending: Bool = false, limit: Int? = nil
   ) throws -> [TrialRecord] {
-    try perform(
-      readingTrials(
-        studyId: studyId, state: state, tier: tier, order: order, higherIsBetter: higherIsBetter,
-        descending: descending, limit: limit))
-  }
-
-  /// The read behind `trials(studyId:state:tier:order:higherIsBetter:descending:limit:)`.
-  public func readingTrials(
-    studyId: Int64, state: TrialState? = nil, tier: Tier? = nil, order: TrialOrder = .number,
-    higherIsBetter: Bool = false, descending: Bool = false, limit: Int? = nil
-  ) -> StoreRead<[TrialRecord]> {
-    StoreRead { db in
+    try writer.read { db in
       var request = TrialRecord.filter(TrialRecord.Columns.studyId == studyId)
       if let state { request = request.filter(TrialRecord.Columns.state == state.rawValue) }
       if let tier { request = request.filter(TrialRecord.Columns.tier == tier.rawValue) }

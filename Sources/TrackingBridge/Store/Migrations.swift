@@ -228,6 +228,10 @@ enum Migrations {
           WHERE retryOf IS NOT NULL
           """)
     }
+    migrator.registerMigration("v10: repeats found by study in the index") { db in
+      // Listing a study's trials asks whether it has repeats: one index probe, not a scan.
+      try db.create(index: "trial_on_study_repeat", on: "trial", columns: ["studyId", "repeatIndex"])
+    }
     return migrator
   }
 }

@@ -5,6 +5,13 @@ public import GRDB
 /// `await perform(_:)`, GRDB's asynchronous write, which waits for the writer without holding
 /// one of the few threads of Swift's cooperative pool (a trial's metrics and its end are written
 /// from async tasks, many at once).
+///
+/// Reads stay synchronous. GRDB's asynchronous read holds its reader connection until the
+/// awaiting task resumes, so beside synchronous reads of the same pool it can starve: with 2
+/// cores, 32 concurrent trial listings left both cooperative threads blocked waiting for a
+/// reader that only a suspended task could give back, and the daemon stopped answering
+/// (bench/api, 2026-12-02). A write runs on the writer's own queue and gives it back before
+/// it resumes the task, so writes do not have that cycle.
 public struct StoreWrite<Result: Sendable>: Sendable {
   let body: @Sendable (Database) throws -> Result
 
@@ -13,25 +20,7 @@ public struct StoreWrite<Result: Sendable>: Sendable {
   }
 }
 
-/// One read of the store (a consistent snapshot, in parallel with other reads), run as
-/// `StoreWrite` is: `perform(_:)` from synchronous code, `await perform(_:)` from async code.
-public struct StoreRead<Result: Sendable>: Sendable {
-  let body: @Sendable (Database) throws -> Result
-
-  init(_ body: @escaping @Sendable (Database) throws -> Result) {
-    self.body = body
-  }
-}
-
 extension AppDatabase {
-  public func perform<Result>(_ read: StoreRead<Result>) throws -> Result {
-    try writer.read(read.body)
-  }
-
-  public func perform<Result>(_ read: StoreRead<Result>) async throws -> Result {
-    try await writer.read(read.body)
-  }
-
   public func perform<Result>(_ write: StoreWrite<Result>) throws -> Result {
     try writer.write(write.body)
   }

@@ -117,10 +117,9 @@ struct StudiesController {
       guard ["asc", "desc"].contains(direction) else {
         throw ServiceError.badRequest("order must be asc or desc, found \"\(direction)\"")
       }
-      let trials = try await service.database.perform(
-        service.database.readingTrials(
-          studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == "maximize",
-          descending: direction == "desc", limit: limit))
+      let trials = try service.database.trials(
+        studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == "maximize",
+        descending: direction == "desc", limit: limit)
       let summaries = try service.database.repeatSummaries(studyId: id)
       return JSONBody(
         API.TrialList(
