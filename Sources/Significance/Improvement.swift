@@ -1,19 +1,16 @@
 import Foundation
 
-/// How much one configuration's repeated values improve on another's, and how sure that is:
-/// Welch's test of the difference (what decides), the rank test beside it (the check where
-/// counts are small), in the direction the metric improves.
+/// How much one configuration's repeated values improve on another's, and how sure that is by
+/// Welch's test of the difference, in the direction the metric improves.
 public struct Improvement: Sendable, Hashable, Codable {
   /// Of the first sample minus the second.
   public var welch: WelchTest
-  public var rank: MannWhitneyTest?
   public var higherIsBetter: Bool
 
   /// Nil when either sample has fewer than two values.
   public init?(_ first: [Double], over second: [Double], higherIsBetter: Bool, confidenceLevel: Double = 0.95) {
     guard let welch = WelchTest(first, second, confidenceLevel: confidenceLevel) else { return nil }
     self.welch = welch
-    rank = MannWhitneyTest(first, second)
     self.higherIsBetter = higherIsBetter
   }
 

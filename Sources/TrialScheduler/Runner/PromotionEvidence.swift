@@ -34,7 +34,7 @@ struct PromotionEvidence {
         return Verdict(
           id: candidate.id, promote: false,
           reason:
-            "not promoted: \(candidate.label) has \(candidate.values.count) completed repeat(s); two are needed to test it"
+            "not promoted: \(candidate.label) has \(candidate.values.count) completed repeat(s), and two are needed to test it: look at why its repeats failed, or run more repeats"
         )
       }
       guard !rivals.isEmpty else {

@@ -59,10 +59,7 @@ struct RunState {
     search.configurations.map { group in
       let members = search.chains(of: group)
       let values = search.values(of: group)
-      let searchValues = members.filter { $0.root.repeatIndex < searchRepeats }.compactMap { chain -> Double? in
-        guard chain.latest.state == .completed, let value = chain.latest.value, value.isFinite else { return nil }
-        return value
-      }
+      let searchValues = search.values(of: group, repeatsBelow: searchRepeats)
       var first = members[0].root
       if values.isEmpty {
         first.state = members[0].latest.state

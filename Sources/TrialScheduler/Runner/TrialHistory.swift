@@ -72,9 +72,10 @@ struct TrialHistory {
     return configurations.first { $0.chainIndices.contains(chain) }
   }
 
-  /// The completed values of a configuration's repeats that finished for good, in repeat order.
-  func values(of configuration: ConfigurationGroup) -> [Double] {
-    chains(of: configuration).compactMap { chain in
+  /// The completed values of a configuration's repeats, in repeat order; with `below`, only
+  /// those of the repeats whose index is below it.
+  func values(of configuration: ConfigurationGroup, repeatsBelow below: Int = .max) -> [Double] {
+    chains(of: configuration).filter { $0.root.repeatIndex < below }.compactMap { chain in
       guard chain.latest.state == .completed, let value = chain.latest.value, value.isFinite else { return nil }
       return value
     }
