@@ -6,6 +6,12 @@ public import TrialScheduler
 extension API.Study {
   public init(_ described: StudyDescription) {
     self.init(described.study, spec: described.spec, summary: described.summary)
+    warmStart = described.warmStart.map {
+      WarmStart(
+        studyId: $0.source.id ?? 0, study: $0.source.name, observations: $0.observations.count,
+        outsideSpace: $0.outsideSpace)
+    }
+    enqueued = described.spec.map { $0.search.enqueue.count }
     if let reason = described.pausedFor {
       state = "paused"
       stateReason = reason

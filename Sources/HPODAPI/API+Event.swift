@@ -8,6 +8,9 @@ extension API {
   public struct Event: Sendable, Hashable {
     public enum Body: Sendable, Hashable {
       case studyStarted(study: Study, keptTrials: Int, rerunTrials: Int)
+      /// The search starts from `observations` finished configurations of another study
+      /// (`search.warm_start`); `outsideSpace` more lay outside this study's space.
+      case warmStarted(sourceStudyId: Int64, sourceStudy: String, observations: Int, outsideSpace: Int)
       case trialStarted(Trial)
       case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])
       /// Completed, failed, timed out or cancelled.
@@ -44,6 +47,7 @@ extension API {
     public var type: String {
       switch body {
       case .studyStarted: "study_started"
+      case .warmStarted: "warm_started"
       case .trialStarted: "trial_started"
       case .trialMetrics: "trial_metrics"
       case .trialFinished: "trial_finished"
@@ -85,6 +89,10 @@ extension API.Event.Body {
     switch event {
     case .studyStarted(let study, let kept, let reruns):
       self = .studyStarted(study: API.Study(study, spec: nil, summary: nil), keptTrials: kept, rerunTrials: reruns)
+    case .warmStarted(let history):
+      self = .warmStarted(
+        sourceStudyId: history.source.id ?? 0, sourceStudy: history.source.name,
+        observations: history.observations.count, outsideSpace: history.outsideSpace)
     case .trialStarted(let trial): self = .trialStarted(API.Trial(trial))
     case .trialMetrics(let trialId, let number, let step, let values):
       self = .trialMetrics(trialId: trialId, number: number, step: step, values: values)
@@ -125,6 +133,10 @@ private struct Fields: Codable {
   var promoted: Bool?
   var pausedFor: String?
   var dropped: Int?
+  var sourceStudyId: Int64?
+  var sourceStudy: String?
+  var observations: Int?
+  var outsideSpace: Int?
 
   enum CodingKeys: String, CodingKey {
     case studyId = "study_id"
@@ -139,6 +151,10 @@ private struct Fields: Codable {
     case model, version, conditions, reason, promoted
     case pausedFor = "paused_for"
     case dropped
+    case sourceStudyId = "source_study_id"
+    case sourceStudy = "source_study"
+    case observations
+    case outsideSpace = "outside_space"
   }
 
   init(_ event: API.Event) {
@@ -148,6 +164,11 @@ private struct Fields: Codable {
       self.study = study
       keptTrials = kept
       rerunTrials = reruns
+    case .warmStarted(let sourceStudyId, let sourceStudy, let observations, let outsideSpace):
+      self.sourceStudyId = sourceStudyId
+      self.sourceStudy = sourceStudy
+      self.observations = observations
+      self.outsideSpace = outsideSpace
     case .trialStarted(let trial), .trialFinished(let trial), .trialPruned(let trial): self.trial = trial
     case .trialMetrics(let trialId, let number, let step, let values):
       self.trialId = trialId
@@ -189,6 +210,10 @@ private struct Fields: Codable {
     case "study_started":
       return .studyStarted(
         study: try need(study, .study), keptTrials: keptTrials ?? 0, rerunTrials: rerunTrials ?? 0)
+    case "warm_started":
+      return .warmStarted(
+        sourceStudyId: try need(sourceStudyId, .sourceStudyId), sourceStudy: try need(sourceStudy, .sourceStudy),
+        observations: try need(observations, .observations), outsideSpace: outsideSpace ?? 0)
     case "trial_started": return .trialStarted(try need(trial, .trial))
     case "trial_metrics":
       return .trialMetrics(

@@ -103,6 +103,24 @@ public enum API {
     public var quickTests: Int
     public var fullTrainings: Int
     public var best: Trial?
+    /// The other study whose finished trials the search started from (`search.warm_start`).
+    public var warmStart: WarmStart?
+    /// How many configurations the spec queued to run first (`search.enqueue`).
+    public var enqueued: Int?
+
+    /// `{"study_id": 3, "study": "mnist-wide", "observations": 40, "outside_space": 2}`.
+    public struct WarmStart: Codable, Sendable, Hashable {
+      public var studyId: Int64
+      public var study: String
+      public var observations: Int
+      public var outsideSpace: Int
+
+      enum CodingKeys: String, CodingKey {
+        case studyId = "study_id"
+        case study, observations
+        case outsideSpace = "outside_space"
+      }
+    }
 
     enum CodingKeys: String, CodingKey {
       case id
@@ -120,6 +138,8 @@ public enum API {
       case quickTests = "quick_tests"
       case fullTrainings = "full_trainings"
       case best
+      case warmStart = "warm_start"
+      case enqueued
     }
 
     public init(_ record: StudyRecord, spec: StudySpec?, summary: AppDatabase.StudySummary?) {

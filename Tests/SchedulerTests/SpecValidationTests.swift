@@ -52,6 +52,13 @@ struct MalformedSpec: CustomTestStringConvertible, Sendable {
 
   var testDescription: String { label }
 
+  /// The valid spec with `entries` (YAML list lines) as `search.enqueue`; the first entry is
+  /// on line 10.
+  static func enqueueing(_ label: String, _ entries: String, line: Int = 10, message: String) -> MalformedSpec {
+    replacing(
+      label, "parallelism: 4\n", with: "parallelism: 4\n  enqueue:\n  \(entries)\n", line: line, message: message)
+  }
+
   /// The valid spec with one line replaced (or removed when `with` is empty).
   static func replacing(_ label: String, _ old: String, with new: String, line: Int, message: String) -> MalformedSpec {
     precondition(validSpec.contains(old), "\(label): the base spec has no \(old)")
@@ -256,6 +263,28 @@ struct SpecValidationTests {
       "repeats of an unknown tier", "promotion: {top_k: 1",
       with: "repeats: {quick: 2}\npromotion: {top_k: 1", line: 25,
       message: "repeats.quick: unknown key 'quick'; did you mean 'quick_test'?"),
+    .enqueueing(
+      "a queued value outside its range", "- {lr: 0.5}",
+      message: "search.enqueue[0].lr: expected a number from 0.0001 to 0.3, found 0.5"),
+    .enqueueing(
+      "a queued parameter the space lacks", "- {lrr: 0.01}",
+      message: "search.enqueue[0].lrr: unknown parameter 'lrr'; did you mean 'lr'?"),
+    .enqueueing(
+      "a queued category the space lacks", "- {lr: 0.01}\n  - {optimizer: rmsprop}", line: 11,
+      message: "search.enqueue[1].optimizer: expected one of sgd, adam, found \"rmsprop\""),
+    .enqueueing(
+      "a queued conditional parameter its parent rules out", "- {optimizer: adam, momentum: 0.9}",
+      message: "search.enqueue[0].momentum: 'momentum' applies only when optimizer in [sgd]"),
+    .enqueueing(
+      "a queued configuration twice", "- {lr: 0.01, hidden: 32}\n  - {hidden: 32.0, lr: 0.01}", line: 11,
+      message: "search.enqueue[1]: the same configuration as search.enqueue[0]"),
+    .replacing(
+      "more queued configurations than the budget", "max_trials: 40\n  parallelism: 4\n",
+      with: "max_trials: 1\n  parallelism: 4\n  enqueue: [{lr: 0.01}, {lr: 0.02}]\n", line: 9,
+      message: "search.enqueue: 2 configurations are queued but search.max_trials is 1"),
+    .replacing(
+      "a warm start without a study", "parallelism: 4\n", with: "parallelism: 4\n  warm_start: {from: old}\n",
+      line: 9, message: "search.warm_start.from: unknown key 'from'"),
     .replacing(
       "grid over a continuous parameter", "algorithm: random", with: "algorithm: grid", line: 5,
       message: "search.algorithm: grid search needs the values of continuous parameter 'lr'"),

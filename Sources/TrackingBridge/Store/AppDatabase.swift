@@ -79,10 +79,13 @@ extension AppDatabase {
     try writer.read { db in try StudyRecord.fetchOne(db, key: id) }
   }
 
-  /// The most recently created study with this name.
-  public func latestStudy(named name: String) throws -> StudyRecord? {
+  /// The most recently created study with this name; with `before`, the most recent one
+  /// created before the study of that id.
+  public func latestStudy(named name: String, before id: Int64? = nil) throws -> StudyRecord? {
     try writer.read { db in
-      try StudyRecord.filter(StudyRecord.Columns.name == name).order(StudyRecord.Columns.id.desc).fetchOne(db)
+      var request = StudyRecord.filter(StudyRecord.Columns.name == name)
+      if let id { request = request.filter(StudyRecord.Columns.id < id) }
+      return try request.order(StudyRecord.Columns.id.desc).fetchOne(db)
     }
   }
 

@@ -19,6 +19,8 @@ struct RunState {
   var candidateRepeats: [Int64: Int] = [:]
   /// Configurations whose promotion verdict was already published by this runner.
   var judged: Set<Int64> = []
+  /// The warm start's observations (`search.warm_start`), which the strategy sees first.
+  var warmStart: [Observation] = []
 
   init(spec: StudySpec, trials: [TrialRecord]) {
     tier = spec.searchTier

@@ -5,6 +5,8 @@ public enum StudyEvent: Sendable {
   /// A study starts or resumes: `keptTrials` finished trials are kept, `rerunTrials`
   /// interrupted or crashed ones will run again.
   case studyStarted(StudyRecord, keptTrials: Int, rerunTrials: Int)
+  /// The search starts from another study's finished trials (`search.warm_start`).
+  case warmStarted(WarmStartHistory)
   case trialStarted(TrialRecord)
   /// New values of a running trial's metrics (the latest value of each, per batch).
   case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])

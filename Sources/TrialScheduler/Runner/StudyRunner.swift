@@ -103,11 +103,21 @@ public struct StudyRunner: Sendable {
       })
 
     var state = RunState(spec: spec, trials: all)
+    let warmStart = try spec.search.warmStart.map {
+      try WarmStartHistory.load($0, for: spec, study: study, database: database)
+    }
+    state.warmStart = warmStart?.observations ?? []
     state.requestedPromotions = try database.promotionRequests(studyId: studyId)
     state.requestedRepeats = try database.repeatRequests(studyId: studyId)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
     onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: max(kept, 0), rerunTrials: reruns))
+    if let history = warmStart {
+      logger.info(
+        "warm start: \(history.observations.count) configurations of study '\(history.source.name)' (id \(history.source.id!)) feed the search\(history.outsideSpace > 0 ? "; \(history.outsideSpace) outside this space are left out" : "")",
+        metadata: ["study": "\(spec.name)"])
+      onEvent(.warmStarted(history))
+    }
     try registerPendingRuns(all, history: spec.registration?.tier == spec.searchTier ? state.search : state.full)
 
     var endState: (StudyState, String?) = (.completed, nil)
@@ -209,21 +219,24 @@ public struct StudyRunner: Sendable {
     if let trial = try await nextPromotion(studyId, &state, lifecycle: lifecycle) { return trial }
     let budget = (spec.search.maxTrials ?? Int.max) - state.search.configurations.count
     guard !state.exhausted, budget > 0 else { return nil }
-    let context = state.search.searchContext(
-      space: spec.space, direction: spec.objective.direction, retries: spec.trial.retries)
-    let started = ContinuousClock.now
-    let suggestions = try strategy.suggest(1, in: context)
-    let elapsed = ContinuousClock.now - started
-    suggestionLatency?.record(elapsed)
-    logger.debug("suggested in \(elapsed)", metadata: ["study": "\(spec.name)"])
-    guard let configuration = suggestions.first else {
+    guard
+      let suggestion = try SearchSuggestion.next(
+        spec: spec, strategy: strategy, history: state.search, warmStart: state.warmStart,
+        retries: spec.trial.retries, latency: suggestionLatency)
+    else {
       guard state.inFlight.isEmpty else { return nil }
       // The space is exhausted: what follows the search (promotion) may start now.
       state.exhausted = true
       return try await nextTrial(studyId, &state, outage: outage)
     }
+    let configuration = suggestion.configuration
     let trial = try await lifecycle.create(
       studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)))
+    if let index = suggestion.queuedIndex {
+      try await outage.retrying("tagging trial \(trial.number) as queued") {
+        try database.setTags(trialId: trial.id!, [SearchSuggestion.queuedTag: "search.enqueue[\(index)]"])
+      }
+    }
     state.start(trial, configuration: configuration)
     return (trial, configuration)
   }

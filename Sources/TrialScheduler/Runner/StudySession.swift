@@ -33,6 +33,9 @@ public enum StudySession {
         return existing.state.isFinished ? .alreadyFinished(existing) : .resume(existing)
       }
     }
+    if let warmStart = spec.search.warmStart {
+      _ = try WarmStartHistory.load(warmStart, for: spec, study: nil, database: database)
+    }
     let study = try database.createStudy(
       StudyRecord(
         name: spec.name, specYAML: yaml, specPath: path, specHash: hash, objectiveMetric: spec.objective.metric,

@@ -40,7 +40,10 @@ public actor StudyService {
   /// own: what it learnt fitting the last history (a GP's hyperparameters, its choice of
   /// output warping) speeds up the next suggestion.
   var askStrategies: [Int64: any SearchStrategy] = [:]
+  /// The warm start's observations of each ask-and-tell study (fixed once the study exists).
+  var askWarmStarts: [Int64: [Observation]] = [:]
   let specs = SpecCache()
+  let warmStarts = WarmStartCache()
   /// Study summaries, dropped whenever one of the study's trials changes (every change is
   /// published as an event), so status reads of idle and finished studies cost no query.
   private let summaries = SummaryCache()
@@ -167,8 +170,19 @@ public actor StudyService {
     let summary = try summaries.summary(of: study.id!) {
       try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
     }
-    return StudyDescription(
+    var description = StudyDescription(
       study: study, spec: spec, summary: summary, pausedFor: pauses.reasons.withLock { $0[study.id!] })
+    if let spec { description.warmStart = try? warmStart(of: study, spec: spec) }
+    return description
+  }
+
+  /// The other study's trials a study's search started from (`search.warm_start`), read once
+  /// and kept: the set is fixed when the study is created. Nil for a study without one.
+  nonisolated public func warmStart(of study: StudyRecord, spec: StudySpec) throws -> WarmStartHistory? {
+    guard let warmStart = spec.search.warmStart else { return nil }
+    return try warmStarts.history(of: study.id!) {
+      try WarmStartHistory.load(warmStart, for: spec, study: study, database: database)
+    }
   }
 
   /// Why each paused study waits, by id.
@@ -319,14 +333,25 @@ extension StudyService {
     guard history.chains.count < spec.search.maxTrials ?? Int.max else {
       throw ServiceError.conflict("study \(studyId) has used its budget of \(spec.search.maxTrials!) trials")
     }
-    let context = history.searchContext(space: spec.space, direction: spec.objective.direction, retries: 0)
     let strategy = try askStrategies[studyId] ?? spec.makeStrategy()
     askStrategies[studyId] = strategy
-    guard let configuration = try strategy.suggest(1, in: context).first else {
+    let warmStart =
+      try askWarmStarts[studyId]
+      ?? spec.search.warmStart.map { try WarmStartHistory.load($0, for: spec, study: study, database: database) }?
+      .observations ?? []
+    askWarmStarts[studyId] = warmStart
+    guard
+      let suggestion = try SearchSuggestion.next(
+        spec: spec, strategy: strategy, history: history, warmStart: warmStart, retries: 0,
+        latency: suggestionLatency)
+    else {
       throw ServiceError.conflict("study \(studyId): the search space is exhausted")
     }
     let lifecycle = lifecycle(of: studyId)
-    let trial = try await lifecycle.create(studyId: studyId, configuration, tier: spec.searchTier)
+    let trial = try await lifecycle.create(studyId: studyId, suggestion.configuration, tier: spec.searchTier)
+    if let index = suggestion.queuedIndex {
+      try database.setTags(trialId: trial.id!, [SearchSuggestion.queuedTag: "search.enqueue[\(index)]"])
+    }
     return try await lifecycle.start(trial) ?? trial
   }
 
@@ -388,6 +413,18 @@ final class SpecCache: Sendable {
     let spec = try StudyService.spec(of: study)
     specs.withLock { $0[study.id!] = spec }
     return spec
+  }
+}
+
+/// Warm-start histories by study id, kept once read (they never change).
+final class WarmStartCache: Sendable {
+  private let histories = Mutex<[Int64: WarmStartHistory]>([:])
+
+  func history(of id: Int64, load: () throws -> WarmStartHistory) rethrows -> WarmStartHistory {
+    if let history = histories.withLock({ $0[id] }) { return history }
+    let history = try load()
+    histories.withLock { $0[id] = history }
+    return history
   }
 }
 

@@ -135,7 +135,7 @@ struct SpecParser {
     let name = parseName(top)
     let description = reader.string(top["description"], "description")
     let objective = top["objective"].flatMap(parseObjective)
-    let search = parseSearch(top["search"])
+    var search = parseSearch(top["search"])
     let space = top["parameters"].flatMap(parseParameters)
     let tiers = top["tiers"].map(parseTiers) ?? [:]
     // Without `trial`, the study's trials run outside hpod (ask and tell).
@@ -146,6 +146,10 @@ struct SpecParser {
     let registration = top["registration"].flatMap { parseRegistration($0, tiers: tiers) }
     let tracking = parseTracking(top["tracking"], studyName: name)
     checkSearchAgainstSpace(search, space: space, searchNode: top["search"])
+    if var parsed = search, let space, let node = top["search"] {
+      parsed.enqueue = parseEnqueue(node, space: space, maxTrials: parsed.maxTrials)
+      search = parsed
+    }
     if let search, search.algorithm != .grid, search.maxTrials == nil {
       reader.report(
         at: top["search"] ?? root, "search", "missing required key 'max_trials' (only grid search may leave it out)")
@@ -185,52 +189,5 @@ struct SpecParser {
     let direction = reader.choice(fields["direction"], "objective.direction", as: Direction.self)
     guard let metric, let direction else { return nil }
     return StudySpec.Objective(metric: metric, direction: direction)
-  }
-
-  func parseSearch(_ node: Node?) -> StudySpec.Search? {
-    guard let node else {
-      return StudySpec.Search(algorithm: .random, seed: 0, maxTrials: nil, parallelism: 1, startupTrials: nil)
-    }
-    guard
-      let fields = reader.fields(
-        node, "search", allowed: ["algorithm", "seed", "max_trials", "parallelism", "startup_trials"])
-    else { return nil }
-    let algorithm =
-      fields["algorithm"].map { reader.choice($0, "search.algorithm", as: StudySpec.Algorithm.self) } ?? .random
-    let seed = fields["seed"].map { reader.int($0, "search.seed", atLeast: 0) } ?? 0
-    let maxTrials = reader.int(fields["max_trials"], "search.max_trials", atLeast: 1, atMost: 10_000_000)
-    let parallelism =
-      fields["parallelism"].map { reader.int($0, "search.parallelism", atLeast: 1, atMost: 10_000) } ?? 1
-    let startupTrials = reader.int(fields["startup_trials"], "search.startup_trials", atLeast: 1)
-    if let parallelism, parallelism > 256 {
-      reader.report(
-        at: fields["parallelism"], "search.parallelism", "at most 256 trials can run at once, found \(parallelism)")
-    }
-    if fields["startup_trials"] != nil, let algorithm, algorithm != .bayes {
-      reader.report(
-        at: fields.keys["startup_trials"], "search.startup_trials",
-        "startup_trials applies to bayes search only (algorithm is \(algorithm.rawValue))")
-    }
-    guard let algorithm, let seed, let parallelism else { return nil }
-    if fields["max_trials"] != nil, maxTrials == nil { return nil }
-    return StudySpec.Search(
-      algorithm: algorithm, seed: UInt64(seed), maxTrials: maxTrials, parallelism: parallelism,
-      startupTrials: startupTrials)
-  }
-
-  func checkSearchAgainstSpace(_ search: StudySpec.Search?, space: SearchSpace?, searchNode: Node?) {
-    guard let search, let space, search.algorithm == .grid else { return }
-    for parameter in space.parameters where parameter.gridValues == nil && parameter.gridPoints == nil {
-      if case .float = parameter.domain {
-        let algorithmNode = searchNode.flatMap { node -> Node? in
-          if case .mapping(let mapping) = node { return mapping["algorithm"] }
-          return nil
-        }
-        reader.report(
-          at: algorithmNode ?? searchNode, "search.algorithm",
-          "grid search needs the values of continuous parameter '\(parameter.name)': add `values: [...]` or `grid_points: N` to parameters.\(parameter.name)"
-        )
-      }
-    }
   }
 }

@@ -43,6 +43,21 @@ public struct StudySpec: Sendable, Hashable {
     public var maxTrials: Int?
     public var parallelism: Int
     public var startupTrials: Int?
+    /// `search.enqueue`: configurations to run first, in order, before the strategy's own
+    /// (Optuna's `enqueue_trial`). Each counts against `max_trials`; a parameter an entry
+    /// leaves out takes the strategy's value.
+    public var enqueue: [Configuration] = []
+    /// `search.warm_start`: another study whose finished trials feed the model.
+    public var warmStart: WarmStart?
+  }
+
+  /// `search.warm_start: {study: NAME}`: the completed search trials of the latest study of
+  /// that name in the same store (as it stood when this study was created) are the strategy's
+  /// first observations. They are not this study's trials: they use none of its budget.
+  public struct WarmStart: Sendable, Hashable {
+    public var study: String
+    /// Where the spec names it, for errors found against the store (`file:line:column`).
+    public var site: SpecIssue
   }
 
   public struct TrialTemplate: Sendable, Hashable {

@@ -87,6 +87,11 @@ final class ProgressView: Sendable {
       emit(
         "study '\(study.name)' (id \(study.id)): \(header.algorithm) search, \(budgetText) trials, \(header.parallelism) at a time\(resume)"
       )
+    case .warmStarted(let sourceId, let source, let observations, let outside):
+      let left = outside > 0 ? "; \(outside) outside this study's space left out" : ""
+      note(
+        "warm start: \(observations) finished configuration(s) of study '\(source)' (id \(sourceId)) feed the search, outside the budget\(left)"
+      )
     case .trialStarted(let trial):
       state.withLock { $0.running[trial.id] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
       if !live { emit("trial \(trial.number) started: \(Self.params(trial.params))") }

@@ -102,6 +102,7 @@ struct StudyPage {
       cards.append(
         "<div class=\"card\"><h3>Best \(snapshot.objective)</h3><p class=\"empty\">no completed trial yet</p></div>")
     }
+    if let warmStart = snapshot.warmStart { cards.append(Self.warmStartCard(warmStart)) }
     if let (version, alias) = snapshot.currentModel {
       let trial = snapshot.trial(id: version.trialId)
       let link: HTML =
@@ -122,6 +123,25 @@ struct StudyPage {
         """)
     }
     return "<div class=\"cards\">\(cards)</div>"
+  }
+
+  /// The other study's trials the search started from: they feed the model, but are not this
+  /// study's runs and used none of its budget.
+  static func warmStartCard(_ warmStart: Result<WarmStartHistory, WarmStartUnreadable>) -> HTML {
+    switch warmStart {
+    case .success(let history):
+      let source = history.source
+      let outside: HTML =
+        history.outsideSpace > 0
+        ? "<dt>outside this space</dt><dd>\(history.outsideSpace), left out</dd>" : HTML.empty
+      return """
+        <div class="card warm-start"><h3>Warm start</h3><div class="big">\(history.observations.count)</div>
+        <p>finished configurations of <a href="/studies/\(source.id ?? 0)">study \(source.name)</a> feed the search; \
+        they are not this study's runs and use none of its budget</p><dl>\(outside)</dl></div>
+        """
+    case .failure(let problem):
+      return "<div class=\"card warm-start\"><h3>Warm start</h3><p class=\"empty\">\(problem.description)</p></div>"
+    }
   }
 
   // MARK: Curve

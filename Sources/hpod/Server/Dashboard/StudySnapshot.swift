@@ -30,6 +30,9 @@ struct StudySnapshot: Sendable {
   let pendingPromotions: Set<Int64>
   /// The value over its repeats of each configuration that has repeats, by configuration id.
   let repeatSummaries: [Int64: SampleSummary]
+  /// The other study's trials the search started from (`search.warm_start`), or why they
+  /// cannot be read now.
+  var warmStart: Result<WarmStartHistory, WarmStartUnreadable>?
   private let indexByNumber: [Int: Int]
   private let indexById: [Int64: Int]
   /// Analyses of this snapshot, computed once each.
@@ -197,7 +200,11 @@ final class SnapshotCache: Sendable {
       return entry.snapshot
     }
     let spec = try? service.spec(of: study)
-    let snapshot = try StudySnapshot.load(study, spec: spec, database: service.database)
+    var snapshot = try StudySnapshot.load(study, spec: spec, database: service.database)
+    if let spec, spec.search.warmStart != nil {
+      snapshot.warmStart = Result { try service.warmStart(of: study, spec: spec)! }
+        .mapError { WarmStartUnreadable(description: "\($0)") }
+    }
     entries.withLock { entries in
       if entries.count >= Self.capacity, entries[id] == nil, let victim = entries.keys.first {
         entries[victim] = nil
@@ -206,4 +213,9 @@ final class SnapshotCache: Sendable {
     }
     return snapshot
   }
+}
+
+/// Why the dashboard cannot show a study's warm start (its source's spec no longer parses).
+struct WarmStartUnreadable: Error, Sendable {
+  var description: String
 }
