@@ -49,6 +49,8 @@ let package = Package(
     .target(name: "DidYouMean", swiftSettings: swiftSettings),
     // Summaries and tests of repeated measurements: Welch's t-test, the Mann-Whitney test.
     .target(name: "Significance", swiftSettings: swiftSettings),
+    // Pareto dominance, non-dominated sorting, crowding and the hypervolume indicator.
+    .target(name: "MultiObjective", swiftSettings: swiftSettings),
     .target(
       name: "StudyAnalysis",
       dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean", "Significance"],
@@ -61,6 +63,7 @@ let package = Package(
         "TrackingBridge",
         "DidYouMean",
         "Significance",
+        "MultiObjective",
         "CProcessSpawn",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
@@ -114,6 +117,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "MultiObjectiveTests",
+      dependencies: ["MultiObjective"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "SignificanceTests",
       dependencies: ["Significance"],
       swiftSettings: swiftSettings
@@ -140,7 +148,10 @@ let package = Package(
     ),
     .testTarget(
       name: "SchedulerTests",
-      dependencies: ["TrialScheduler", "SearchStrategies", "TrackingBridge", "MLflowTestServer", "SlurmTestCluster"],
+      dependencies: [
+        "TrialScheduler", "SearchStrategies", "TrackingBridge", "MultiObjective", "MLflowTestServer",
+        "SlurmTestCluster",
+      ],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -19,6 +19,16 @@ extension API.Study {
   }
 }
 
+extension API.Front {
+  public init(_ front: ParetoFront) {
+    self.init(
+      objectives: front.objectives.map { API.Objective(metric: $0.metric, direction: $0.direction.rawValue) },
+      constraints: front.constraints.map(\.description), tier: front.tier.rawValue,
+      front: front.members.map { Member(trial: API.Trial($0.trial), metrics: $0.metrics) },
+      infeasible: front.infeasible)
+  }
+}
+
 extension API.Promotion {
   public init(_ outcome: PromotionOutcome) {
     self.init(

@@ -161,6 +161,23 @@ public enum API {
     }
   }
 
+  /// A study of several objectives' best: its Pareto front (`GET /api/v1/studies/{id}/best`).
+  public struct Front: Codable, Sendable, Hashable {
+    public var objectives: [Objective]
+    public var constraints: [String]
+    public var tier: String
+    /// Feasible configurations no other beats in every objective, by the first objective.
+    public var front: [Member]
+    /// Completed configurations left off for breaking a constraint.
+    public var infeasible: Int
+
+    public struct Member: Codable, Sendable, Hashable {
+      public var trial: Trial
+      /// Every final metric's value (the mean over the configuration's completed repeats).
+      public var metrics: [String: Double]
+    }
+  }
+
   public struct Point: Codable, Sendable, Hashable {
     public var step: Int
     public var value: Double

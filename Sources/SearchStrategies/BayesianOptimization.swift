@@ -64,7 +64,8 @@ public struct BayesianOptimization: SearchStrategy {
   /// the jitter escalation (e.g. non-finite objective values).
   public func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration] {
     do {
-      return try suggestOrThrow(count, in: context)
+      // Several objectives or constraints: one scalarized loss per suggestion (ParEGO).
+      return try suggestOrThrow(count, in: Scalarization.scalarized(context, seed: seed))
     } catch let error as LinearAlgebraError {
       throw SearchStrategyError(.numerical, "Gaussian process failed: \(error)")
     }

@@ -34,6 +34,12 @@ public struct Observation: Sendable, Hashable {
   /// Each repeat's value, when the configuration ran more than once: noisy observations of
   /// one point, which the Gaussian process fits as such. Empty for a single run.
   public var samples: [Double] = []
+  /// Every objective's value as a loss (minimized), for a study of several objectives; empty
+  /// for one (`value` is the objective).
+  public var losses: [Double] = []
+  /// How far a completed observation breaks the study's constraints: 0 when it meets them all
+  /// (or there are none), more the further it is from meeting them.
+  public var violation: Double = 0
 
   public init(configuration: Configuration, state: ObservationState, value: Double?) {
     self.configuration = configuration

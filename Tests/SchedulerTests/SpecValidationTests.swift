@@ -286,6 +286,31 @@ struct SpecValidationTests {
       "a warm start without a study", "parallelism: 4\n", with: "parallelism: 4\n  warm_start: {from: old}\n",
       line: 9, message: "search.warm_start.from: unknown key 'from'"),
     .replacing(
+      "one objective in objectives", "objective: {metric: val_accuracy, direction: maximize}",
+      with: "objectives: [{metric: val_accuracy, direction: maximize}]", line: 3,
+      message: "objectives: expected at least 2 objectives; for one, write objective:"),
+    .replacing(
+      "an objective twice", "objective: {metric: val_accuracy, direction: maximize}",
+      with: "objectives:\n- {metric: val_accuracy, direction: maximize}\n- {metric: val_accuracy, direction: minimize}",
+      line: 5, message: "objectives[1].metric: val_accuracy is already an objective"),
+    .replacing(
+      "objective and objectives", "objective: {metric: val_accuracy, direction: maximize}",
+      with:
+        "objective: {metric: val_accuracy, direction: maximize}\nobjectives: [{metric: a, direction: maximize}, {metric: b, direction: minimize}]",
+      line: 4, message: "objectives: give either objective (one) or objectives (several), not both"),
+    .replacing(
+      "an objective without a direction", "objective: {metric: val_accuracy, direction: maximize}",
+      with: "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms}]", line: 3,
+      message: "objectives[1]: missing required key 'direction'"),
+    .replacing(
+      "a constraint that is not an inequality", "objective: {metric: val_accuracy, direction: maximize}",
+      with: "objective: {metric: val_accuracy, direction: maximize}\nconstraints: [\"latency_ms == 5\"]", line: 4,
+      message: "constraints[0]: expected an inequality like \"latency_ms <= 5\""),
+    .replacing(
+      "promotion with several objectives", "objective: {metric: val_accuracy, direction: maximize}",
+      with: "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms, direction: minimize}]",
+      line: 25, message: "promotion: promotion picks full trainings by one objective's value"),
+    .replacing(
       "grid over a continuous parameter", "algorithm: random", with: "algorithm: grid", line: 5,
       message: "search.algorithm: grid search needs the values of continuous parameter 'lr'"),
     .replacing(

@@ -21,6 +21,9 @@ struct RunState {
   var judged: Set<Int64> = []
   /// The warm start's observations (`search.warm_start`), which the strategy sees first.
   var warmStart: [Observation] = []
+  /// Final metrics by trial id, kept only when the search reads them (several objectives or
+  /// constraints).
+  var finalMetrics: [Int64: [String: Double]] = [:]
 
   init(spec: StudySpec, trials: [TrialRecord]) {
     tier = spec.searchTier

@@ -3,7 +3,8 @@ import TrackingBridge
 
 /// The search's next configuration, for the runner and for ask and tell alike: the spec's
 /// queued configurations (`search.enqueue`) first, in order, then the strategy's. The strategy
-/// sees the warm start's observations before the study's own.
+/// sees the warm start's observations before the study's own; in a study of several objectives
+/// or with constraints, `finalMetrics` (by trial id) gives each configuration's outcome.
 struct SearchSuggestion {
   var configuration: Configuration
   /// The `search.enqueue` entry it comes from, if any.
@@ -15,9 +16,11 @@ struct SearchSuggestion {
   /// nil when the strategy has nothing more to suggest (an exhausted space).
   static func next(
     spec: StudySpec, strategy: any SearchStrategy, history: TrialHistory, warmStart: [Observation], retries: Int,
-    latency: SuggestionLatency? = nil
+    finalMetrics: [Int64: [String: Double]] = [:], latency: SuggestionLatency? = nil
   ) throws -> SearchSuggestion? {
-    var context = history.searchContext(space: spec.space, direction: spec.objective.direction, retries: retries)
+    var context = history.searchContext(
+      space: spec.space, direction: spec.objective.direction, retries: retries,
+      outcome: spec.needsFinalMetrics ? { spec.outcome(of: $0, finalMetrics: finalMetrics) } : nil)
     context.observations = warmStart + context.observations
     let index = history.configurations.count
     let queued = index < spec.search.enqueue.count ? spec.search.enqueue[index] : nil

@@ -107,6 +107,7 @@ public struct StudyRunner: Sendable {
       try WarmStartHistory.load($0, for: spec, study: study, database: database)
     }
     state.warmStart = warmStart?.observations ?? []
+    if spec.needsFinalMetrics { state.finalMetrics = try database.finalMetricValues(studyId: studyId) }
     state.requestedPromotions = try database.promotionRequests(studyId: studyId)
     state.requestedRepeats = try database.repeatRequests(studyId: studyId)
     let reruns = state.chainsToRerun().count
@@ -180,6 +181,13 @@ public struct StudyRunner: Sendable {
         }
         active -= 1
         state.finish(finished)
+        if spec.needsFinalMetrics, finished.state == .completed, let id = finished.id {
+          do { try judgeConstraints(finished, id: id, &state) } catch {
+            logger.error(
+              "reading the final metrics of trial \(finished.number) failed: \(error)",
+              metadata: ["study": "\(spec.name)"])
+          }
+        }
         if finished.state == .failed || finished.state == .timedOut {
           logger.warning(
             "trial \(finished.number) \(finished.state.rawValue): \(finished.reason ?? "no reason")",
@@ -222,7 +230,7 @@ public struct StudyRunner: Sendable {
     guard
       let suggestion = try SearchSuggestion.next(
         spec: spec, strategy: strategy, history: state.search, warmStart: state.warmStart,
-        retries: spec.trial.retries, latency: suggestionLatency)
+        retries: spec.trial.retries, finalMetrics: state.finalMetrics, latency: suggestionLatency)
     else {
       guard state.inFlight.isEmpty else { return nil }
       // The space is exhausted: what follows the search (promotion) may start now.
@@ -289,6 +297,20 @@ public struct StudyRunner: Sendable {
       onEvent(.modelRegistered(version, trial: judged))
     }
   }
+
+  /// Keeps a completed trial's final metrics for the search and, with constraints, tags it
+  /// feasible or not (`hpod.feasible`: `yes`, or `no: latency_ms = 7.2 breaks latency_ms <= 5.0`).
+  private func judgeConstraints(_ trial: TrialRecord, id: Int64, _ state: inout RunState) throws {
+    let metrics = try database.finalMetrics(trialId: id)
+    state.finalMetrics[id] = metrics
+    guard !spec.constraints.isEmpty else { return }
+    let broken = spec.brokenConstraints(metrics)
+    try database.setTags(
+      trialId: id, [Self.feasibleTag: broken.isEmpty ? "yes" : "no: " + broken.joined(separator: "; ")])
+  }
+
+  /// The tag that says whether a completed trial meets the study's constraints.
+  public static let feasibleTag = "hpod.feasible"
 
   /// Each metric's mean over the runs that reported it.
   static func meanMetrics(_ runs: [[String: Double]]) -> [String: Double] {

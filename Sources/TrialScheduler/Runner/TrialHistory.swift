@@ -26,6 +26,12 @@ struct TrialHistory {
     var chainIndices: [Int]
   }
 
+  /// A configuration's objectives as losses, and how far it breaks the constraints.
+  struct Outcome {
+    var losses: [Double]
+    var violation: Double
+  }
+
   private(set) var chains: [Chain] = []
   private var chainIndexByTrialId: [Int64: Int] = [:]
   /// Configurations in the order their first trial was created.
@@ -103,7 +109,13 @@ struct TrialHistory {
   /// What the strategy sees, one entry per configuration: once a repeat of it finished for
   /// good, an observation (valued by the mean of its completed repeats, each repeat's value a
   /// sample); until then it is pending (running, or queued for a re-run).
-  func searchContext(space: SearchSpace, direction: Direction, retries: Int) -> SearchContext {
+  ///
+  /// With `outcome` (a study of several objectives or with constraints), a completed
+  /// configuration also carries its objectives' losses and constraint violation, from its
+  /// completed repeats; one `outcome` cannot value (an objective never reported) is failed.
+  func searchContext(
+    space: SearchSpace, direction: Direction, retries: Int, outcome: ((_ completed: [TrialRecord]) -> Outcome?)? = nil
+  ) -> SearchContext {
     var context = SearchContext(space: space, direction: direction)
     for configuration in configurations {
       let members = chains(of: configuration)
@@ -118,6 +130,15 @@ struct TrialHistory {
         observation = Observation(
           configuration: first.configuration, state: .completed, value: values.reduce(0, +) / Double(values.count))
         if values.count > 1 { observation.samples = values }
+        if let outcome {
+          let completed = members.map(\.latest).filter { $0.state == .completed }
+          if let valued = outcome(completed) {
+            observation.losses = valued.losses
+            observation.violation = valued.violation
+          } else {
+            observation.state = .failed
+          }
+        }
       } else if let pruned = finished.first(where: { $0.latest.state == .pruned }) {
         observation = Observation(configuration: first.configuration, state: .pruned, value: pruned.latest.value)
       } else {

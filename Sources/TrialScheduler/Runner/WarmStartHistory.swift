@@ -61,8 +61,10 @@ public struct WarmStartHistory: Sendable {
     if let created = study?.createdAt {
       trials.removeAll { ($0.finishedAt ?? .distantFuture) > created }
     }
+    let finalMetrics = spec.needsFinalMetrics ? try database.finalMetricValues(studyId: source.id!) : [:]
     let context = TrialHistory(trials: trials).searchContext(
-      space: spec.space, direction: spec.objective.direction, retries: sourceSpec.trial.retries)
+      space: spec.space, direction: spec.objective.direction, retries: sourceSpec.trial.retries,
+      outcome: spec.needsFinalMetrics ? { spec.outcome(of: $0, finalMetrics: finalMetrics) } : nil)
     var history = WarmStartHistory(source: source, observations: [], outsideSpace: 0)
     for var observation in context.observations where observation.state == .completed {
       observation.configuration = spec.space.canonical(observation.configuration)

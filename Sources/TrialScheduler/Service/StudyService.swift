@@ -343,6 +343,7 @@ extension StudyService {
     guard
       let suggestion = try SearchSuggestion.next(
         spec: spec, strategy: strategy, history: history, warmStart: warmStart, retries: 0,
+        finalMetrics: spec.needsFinalMetrics ? try database.finalMetricValues(studyId: studyId) : [:],
         latency: suggestionLatency)
     else {
       throw ServiceError.conflict("study \(studyId): the search space is exhausted")

@@ -7,7 +7,7 @@ import Yams
 extension StudySpec {
   static let topLevelKeys = [
     "name", "description", "objective", "search", "parameters", "trial", "tiers", "promotion", "early_stopping",
-    "registration", "tracking", "executor", "resources", "repeats",
+    "registration", "tracking", "executor", "resources", "repeats", "objectives", "constraints",
   ]
   /// Larger documents than this are refused before parsing (a spec is a page, not a data set).
   static let maximumBytes = 1 << 20
@@ -130,11 +130,14 @@ struct SpecParser {
   func parse(_ root: Node) -> StudySpec? {
     guard
       let top = reader.fields(
-        root, "", allowed: StudySpec.topLevelKeys, required: ["name", "objective", "parameters"])
+        root, "", allowed: StudySpec.topLevelKeys, required: ["name", "parameters"])
     else { return nil }
     let name = parseName(top)
     let description = reader.string(top["description"], "description")
-    let objective = top["objective"].flatMap(parseObjective)
+    let objectives = parseObjectives(top, root: root)
+    let objective = objectives?.first
+    let constraints = top["constraints"].map(parseConstraints) ?? []
+    checkMultiObjective(objectives, top: top)
     var search = parseSearch(top["search"])
     let space = top["parameters"].flatMap(parseParameters)
     let tiers = top["tiers"].map(parseTiers) ?? [:]
@@ -165,6 +168,8 @@ struct SpecParser {
     var spec = StudySpec(
       name: name, description: description, objective: objective, search: search, space: space, trial: trial,
       tiers: tiers, promotion: promotion, earlyStopping: earlyStopping, registration: registration, tracking: tracking)
+    spec.objectives = objectives ?? [objective]
+    spec.constraints = constraints
     spec.executor = executor
     spec.resourcesByTier = resources
     spec.repeatsByTier = repeats
@@ -178,16 +183,5 @@ struct SpecParser {
       return nil
     }
     return name
-  }
-
-  func parseObjective(_ node: Node) -> StudySpec.Objective? {
-    guard
-      let fields = reader.fields(
-        node, "objective", allowed: ["metric", "direction"], required: ["metric", "direction"])
-    else { return nil }
-    let metric = reader.nonEmptyString(fields["metric"], "objective.metric")
-    let direction = reader.choice(fields["direction"], "objective.direction", as: Direction.self)
-    guard let metric, let direction else { return nil }
-    return StudySpec.Objective(metric: metric, direction: direction)
   }
 }

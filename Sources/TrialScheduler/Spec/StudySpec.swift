@@ -7,7 +7,13 @@ public import TrackingBridge
 public struct StudySpec: Sendable, Hashable {
   public var name: String
   public var description: String?
+  /// The objective, or with several (`objectives:`) the first, which orders trials where one
+  /// order is needed (a trial's `value`, the alias).
   public var objective: Objective
+  /// Every objective, `objective` first; one for a single-objective study.
+  public var objectives: [Objective] = []
+  /// `constraints:` on final metrics; a completed trial that breaks one is infeasible.
+  public var constraints: [Threshold] = []
   public var search: Search
   public var space: SearchSpace
   public var trial: TrialTemplate
@@ -154,6 +160,9 @@ public struct StudySpec: Sendable, Hashable {
     public var experiment: String
     public var mlflowURI: String?
   }
+
+  /// Whether the study trades several objectives off (a Pareto front rather than one best).
+  public var isMultiObjective: Bool { objectives.count > 1 }
 
   /// The tier the search runs in.
   public var searchTier: Tier { .quickTest }

@@ -127,13 +127,24 @@ struct StudiesController {
     }
   }
 
-  @Sendable func best(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Trial> {
+  /// The best trial; for a study of several objectives, its Pareto front (`API.Front`).
+  @Sendable func best(request: Request, context: AppRequestContext) async throws -> Response {
     let id = try context.parameters.require("id", as: Int64.self)
     return try await mapped {
-      guard let best = API.Study(try await service.describe(id)).best else {
+      let described = try await service.describe(id)
+      if described.spec?.isMultiObjective == true {
+        let front = try service.front(of: id)
+        guard !front.members.isEmpty else {
+          throw ServiceError.notFound(
+            "study \(id) has no completed feasible trial yet\(front.infeasible > 0 ? " (\(front.infeasible) broke a constraint)" : "")"
+          )
+        }
+        return try JSONBody(API.Front(front)).response(from: request, context: context)
+      }
+      guard let best = API.Study(described).best else {
         throw ServiceError.notFound("study \(id) has no completed trial yet")
       }
-      return JSONBody(best)
+      return try JSONBody(best).response(from: request, context: context)
     }
   }
 

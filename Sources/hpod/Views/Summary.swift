@@ -1,4 +1,5 @@
 import Foundation
+import HPODAPI
 import Significance
 import TrackingBridge
 import TrialScheduler
@@ -13,6 +14,8 @@ struct Summary {
   /// The model versions this study registered, and the aliases of those models.
   var models: [ModelVersion] = []
   var aliases: [ModelAlias] = []
+  /// The Pareto front, for a study of several objectives.
+  var front: ParetoFront?
   var rows = 10
 
   static func load(spec: StudySpec, study: StudyRecord, trials: [TrialRecord], home: HpodHome, database: AppDatabase)
@@ -20,7 +23,12 @@ struct Summary {
   {
     let models = try database.modelVersions().filter { $0.studyId == study.id }
     let aliases = try database.modelAliases().filter { alias in models.contains { $0.modelName == alias.modelName } }
-    return Summary(spec: spec, study: study, trials: trials, home: home, models: models, aliases: aliases)
+    var summary = Summary(spec: spec, study: study, trials: trials, home: home, models: models, aliases: aliases)
+    if spec.isMultiObjective {
+      summary.front = ParetoFront.of(
+        spec: spec, trials: trials, finalMetrics: try database.finalMetricValues(studyId: study.id!))
+    }
+    return summary
   }
 
   func render() -> String {
@@ -79,13 +87,23 @@ struct Summary {
           ? "Registered: nothing; no \(registration.tier.rawValue) run met \(conditions)"
           : "Registered: nothing; no \(registration.tier.rawValue) run completed")
     }
-    out.append(
-      "Best: trial \(best.trial.number) (\(best.trial.tier.rawValue)), \(spec.objective.metric) = \(Self.describe(best.summary))"
-    )
-    out.append("  \(ProgressView.params(best.trial.paramsJSON))")
-    out.append(
-      "  artifacts: \(best.trial.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.trial.number))/artifacts"
-    )
+    if let front {
+      // Several objectives: no one best, the trade-offs (the front's trials' folders hold
+      // their artifacts).
+      out.append(
+        front.members.isEmpty
+          ? "Pareto front: empty; no completed trial met \(spec.constraints.map(\.description).joined(separator: " and "))"
+          : Best.describe(API.Front(front)))
+      out.append("  artifacts: \(home.path)/runs/\(study.id!)/<trial>/artifacts")
+    } else {
+      out.append(
+        "Best: trial \(best.trial.number) (\(best.trial.tier.rawValue)), \(spec.objective.metric) = \(Self.describe(best.summary))"
+      )
+      out.append("  \(ProgressView.params(best.trial.paramsJSON))")
+      out.append(
+        "  artifacts: \(best.trial.runDirectory ?? home.runDirectory(studyId: study.id!, trialNumber: best.trial.number))/artifacts"
+      )
+    }
     out.append("Store: \(home.databasePath)")
     return out.joined(separator: "\n")
   }

@@ -217,7 +217,8 @@ extension Trials {
 }
 
 struct Best: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print a study's best trial (full trainings first).")
+  static let configuration = CommandConfiguration(
+    abstract: "Print a study's best trial (full trainings first), or its Pareto front with several objectives.")
 
   @Argument(help: "A study id.")
   var study: Int64
@@ -226,12 +227,35 @@ struct Best: AsyncParsableCommand {
 
   func run() async throws {
     try await options.perform { client in
-      let best: API.Trial = try await client.get("api/v1/studies/\(study)/best")
+      let data = try await client.send("GET", "api/v1/studies/\(study)/best")
+      if let front = try? API.decoder.decode(API.Front.self, from: data) {
+        if options.json { return try options.printJSON(front) }
+        return print(Self.describe(front))
+      }
+      let best = try API.decoder.decode(API.Trial.self, from: data)
       if options.json { return try options.printJSON(best) }
       let repeats = best.configurationValue.map { _ in " over its repeats" } ?? ""
       print("trial \(best.number) (\(best.tier)): value \(Trials.value(best))\(repeats)")
       print("  \(ProgressView.params(HPODClient.json(best.params)))")
     }
+  }
+
+  /// The front as a table: one row per member, its objectives first.
+  static func describe(_ front: API.Front) -> String {
+    let metrics = front.objectives.map(\.metric)
+    let header = front.objectives.map { "\($0.metric) (\($0.direction == "maximize" ? "max" : "min"))" }
+    var rows = [["trial"] + header + ["params"]]
+    for member in front.front {
+      rows.append(
+        ["\(member.trial.number)"] + metrics.map { member.metrics[$0].map(ProgressView.format) ?? "-" }
+          + [ProgressView.params(HPODClient.json(member.trial.params))])
+    }
+    var lines = [
+      "Pareto front (\(front.tier), \(front.front.count) configuration(s))\(front.constraints.isEmpty ? "" : " meeting \(front.constraints.joined(separator: " and "))"):"
+    ]
+    lines += Summary.align(rows)
+    if front.infeasible > 0 { lines.append("\(front.infeasible) more broke a constraint") }
+    return lines.joined(separator: "\n")
   }
 }
 

@@ -1,0 +1,47 @@
+import SearchStrategies
+import TrackingBridge
+
+// What a search needs of a trial beyond its objective value, in a study of several objectives
+// or with constraints: every objective's final value and the constraints' verdict.
+extension StudySpec {
+  /// Whether the search reads trials' final metrics, not only their objective value.
+  var needsFinalMetrics: Bool { isMultiObjective || !constraints.isEmpty }
+
+  /// A configuration's objectives as losses (for several objectives) and its constraint
+  /// violation, from the mean final metrics of its completed trials; nil when one of them
+  /// never reported an objective.
+  func outcome(of completed: [TrialRecord], finalMetrics: [Int64: [String: Double]]) -> TrialHistory.Outcome? {
+    let metrics = StudyRunner.meanMetrics(completed.compactMap { $0.id.flatMap { finalMetrics[$0] } })
+    var losses: [Double] = []
+    if isMultiObjective {
+      for objective in objectives {
+        guard let value = metrics[objective.metric], value.isFinite else { return nil }
+        losses.append(objective.direction.loss(value))
+      }
+    }
+    return TrialHistory.Outcome(losses: losses, violation: violation(of: metrics))
+  }
+
+  /// How far final metrics are from meeting every constraint: for each one broken, its
+  /// shortfall over the bound's size (at least 1), and 1 for a constraint whose metric is
+  /// missing; 0 when all hold.
+  func violation(of metrics: [String: Double]) -> Double {
+    constraints.reduce(0) { total, constraint in
+      guard let value = metrics[constraint.metric], value.isFinite else { return total + 1 }
+      guard !constraint.holds(for: value) else { return total }
+      return total + Swift.max(abs(value - constraint.value) / Swift.max(abs(constraint.value), 1), 1e-9)
+    }
+  }
+
+  /// The constraints final metrics break, worded for a user: `latency_ms = 7.2 breaks
+  /// latency_ms <= 5.0`, or `latency_ms was not reported`.
+  func brokenConstraints(_ metrics: [String: Double]) -> [String] {
+    constraints.compactMap { constraint in
+      guard let value = metrics[constraint.metric], value.isFinite else {
+        return "\(constraint.metric) was not reported (constraint \(constraint))"
+      }
+      return constraint.holds(for: value)
+        ? nil : "\(constraint.metric) = \(ParameterValue.double(value)) breaks \(constraint)"
+    }
+  }
+}

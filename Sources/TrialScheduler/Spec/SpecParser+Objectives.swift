@@ -1,0 +1,106 @@
+import Foundation
+import SearchStrategies
+import Yams
+
+// `objective:` or `objectives:`, and `constraints:` on final metrics.
+extension SpecParser {
+  /// The most objectives a study may trade off: the hypervolume of a front costs
+  /// O(n^(m−1) log n) in m objectives.
+  static let maximumObjectives = 4
+
+  /// The study's objectives, the first one ordering trials where one order is needed.
+  func parseObjectives(_ top: Fields, root: Node) -> [StudySpec.Objective]? {
+    switch (top["objective"], top["objectives"]) {
+    case (nil, nil):
+      reader.report(
+        at: root, "",
+        "missing required key 'objective' (or 'objectives: [{metric: ..., direction: ...}, ...]' for several)")
+      return nil
+    case (.some, .some):
+      reader.report(
+        at: top.keys["objectives"], "objectives",
+        "give either objective (one) or objectives (several), not both")
+      return nil
+    case (let node?, nil):
+      return parseObjective(node, path: "objective").map { [$0] }
+    case (nil, let node?):
+      guard
+        let items = reader.list(
+          node, "objectives", of: "objectives such as {metric: val_accuracy, direction: maximize}")
+      else { return nil }
+      guard items.count >= 2 else {
+        reader.report(
+          at: node, "objectives",
+          "expected at least 2 objectives; for one, write objective: {metric: ..., direction: ...}")
+        return nil
+      }
+      guard items.count <= Self.maximumObjectives else {
+        reader.report(
+          at: node, "objectives", "expected at most \(Self.maximumObjectives) objectives, found \(items.count)")
+        return nil
+      }
+      var objectives: [StudySpec.Objective] = []
+      var failed = false
+      for (index, item) in items.enumerated() {
+        let path = "objectives[\(index)]"
+        guard let objective = parseObjective(item, path: path) else {
+          failed = true
+          continue
+        }
+        if objectives.contains(where: { $0.metric == objective.metric }) {
+          reader.report(at: item, "\(path).metric", "\(objective.metric) is already an objective")
+          failed = true
+        }
+        objectives.append(objective)
+      }
+      return failed ? nil : objectives
+    }
+  }
+
+  func parseObjective(_ node: Node, path: String) -> StudySpec.Objective? {
+    guard
+      let fields = reader.fields(node, path, allowed: ["metric", "direction"], required: ["metric", "direction"])
+    else { return nil }
+    let metric = reader.nonEmptyString(fields["metric"], fields.path("metric"))
+    let direction = reader.choice(fields["direction"], fields.path("direction"), as: Direction.self)
+    guard let metric, let direction else { return nil }
+    return StudySpec.Objective(metric: metric, direction: direction)
+  }
+
+  /// `constraints: ["latency_ms <= 5", "cost_usd < 0.1"]`: inequalities on final metrics.
+  func parseConstraints(_ node: Node) -> [StudySpec.Threshold] {
+    guard let items = reader.list(node, "constraints", of: "inequalities such as \"latency_ms <= 5\"") else {
+      return []
+    }
+    var constraints: [StudySpec.Threshold] = []
+    for (index, item) in items.enumerated() {
+      let path = "constraints[\(index)]"
+      guard let text = reader.string(item, path) else { continue }
+      guard let constraint = Self.parseThreshold(text), constraint.comparison != .equal else {
+        reader.report(
+          at: item, path,
+          "expected an inequality like \"latency_ms <= 5\" (metric, one of <= < >= >, number), found \"\(text)\"")
+        continue
+      }
+      constraints.append(constraint)
+    }
+    return constraints
+  }
+
+  /// What a study of several objectives cannot have yet, reported where the spec asks for it.
+  func checkMultiObjective(_ objectives: [StudySpec.Objective]?, top: Fields) {
+    guard let objectives, objectives.count > 1 else { return }
+    if let node = top.keys["promotion"] {
+      reader.report(
+        at: node, "promotion",
+        "promotion picks full trainings by one objective's value; with several objectives, run full trainings by hand (hpod promote) or use one objective"
+      )
+    }
+    if let node = top.keys["early_stopping"] {
+      reader.report(
+        at: node, "early_stopping",
+        "the stopping rules compare one metric's curves; with several objectives, remove early_stopping or use one objective"
+      )
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import MultiObjective
+import SearchStrategies
+import Testing
+import TrackingBridge
+
+@testable import TrialScheduler
+
+@Suite("Studies of several objectives with constraints, end to end")
+struct MultiObjectiveStudyTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  /// score = x (maximized) against latency = x² + y (minimized): the front is y = 0.
+  func tradeOffYAML(algorithm: String, trials: Int, constraint: String = "latency <= 0.5") throws -> String {
+    let script = try sandbox.script(
+      "tradeoff.sh",
+      #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }")}""#)
+    return """
+      name: tradeoff-\(algorithm)
+      objectives:
+        - {metric: score, direction: maximize}
+        - {metric: latency, direction: minimize}
+      constraints: ["\(constraint)"]
+      search: {algorithm: \(algorithm), seed: 3, max_trials: \(trials), parallelism: 2\(algorithm == "bayes" ? ", startup_trials: 6" : "")}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+        y: {type: float, min: 0, max: 1}
+      trial:
+        command: [\(script), "{x}", "{y}"]
+      """
+  }
+
+  @Test(
+    "trials are tagged feasible or not, and the front holds the feasible trade-offs no trial beats",
+    arguments: ["random", "bayes"])
+  func frontOfFeasibleTradeOffs(algorithm: String) async throws {
+    let (study, trials) = try await sandbox.run(try tradeOffYAML(algorithm: algorithm, trials: 16))
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    #expect(trials.count == 16 && trials.allSatisfy { $0.state == .completed })
+    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
+    var infeasible = 0
+    for trial in trials {
+      let latency = try #require(finals[trial.id!]?["latency"])
+      let tag = try sandbox.database.tags(trialId: trial.id!)["hpod.feasible"]
+      if latency <= 0.5 {
+        #expect(tag == "yes")
+      } else {
+        infeasible += 1
+        #expect(
+          tag?.hasPrefix("no: latency = ") == true && tag?.hasSuffix("breaks latency <= 0.5") == true, "\(tag ?? "")")
+      }
+    }
+
+    let spec = try sandbox.spec(try tradeOffYAML(algorithm: algorithm, trials: 16))
+    let front = ParetoFront.of(spec: spec, trials: trials, finalMetrics: finals)
+    #expect(front.infeasible == infeasible)
+    #expect(front.members.count >= 2)
+    let losses = { (metrics: [String: Double]) in [-metrics["score"]!, metrics["latency"]!] }
+    let feasible = trials.compactMap { finals[$0.id!] }.filter { $0["latency"]! <= 0.5 }
+    for member in front.members {
+      #expect(member.metrics["latency"]! <= 0.5)
+      #expect(!feasible.contains { Dominance.dominates(losses($0), losses(member.metrics)) })
+    }
+    // Ordered by the first objective, best first.
+    #expect(front.members.map { $0.metrics["score"]! } == front.members.map { $0.metrics["score"]! }.sorted(by: >))
+  }
+
+  @Test("the GP's suggestions after its start move toward the feasible front")
+  func bayesSearchesTheFront() async throws {
+    let (_, trials) = try await sandbox.run(try tradeOffYAML(algorithm: "bayes", trials: 20))
+    let finals = try sandbox.database.finalMetricValues(studyId: trials[0].studyId)
+    // Distance to the front y = 0 (latency − score²), before and after the 6 startup trials.
+    let gap = { (trial: TrialRecord) -> Double in finals[trial.id!]!["latency"]! - pow(finals[trial.id!]!["score"]!, 2)
+    }
+    let sorted = trials.sorted { $0.number < $1.number }
+    let startup = sorted.prefix(6).map(gap).sorted()[3]
+    let guided = sorted.suffix(10).map(gap).sorted()[5]
+    #expect(guided < startup / 2, "median gap to the front: startup \(startup), guided \(guided)")
+  }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HPODAPI
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import hpod
+
+/// A study of two objectives with a constraint, as a user runs and queries it.
+@Suite("Several objectives: the front in hpod run, hpod best and GET best")
+struct MultiObjectiveCommandTests {
+  func spec(_ folder: String, name: String) throws -> String {
+    let script = "\(folder)/tradeoff.sh"
+    try #"""
+    #!/bin/sh
+    echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }")}"
+    """#.write(toFile: script, atomically: true, encoding: .utf8)
+    chmod(script, 0o755)
+    let path = "\(folder)/\(name).yaml"
+    try """
+    name: \(name)
+    objectives:
+      - {metric: score, direction: maximize}
+      - {metric: latency, direction: minimize}
+    constraints: ["latency <= 0.5"]
+    search: {algorithm: random, seed: 2, max_trials: 12, parallelism: 2}
+    parameters:
+      x: {type: float, min: 0, max: 1}
+      y: {type: float, min: 0, max: 1}
+    trial: {command: [\(script), "{x}", "{y}"]}
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  func folder() throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-mo-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+  }
+
+  @Test("hpod run ends with the feasible front, its objectives as columns")
+  func runPrintsTheFront() async throws {
+    let folder = try folder()
+    let (status, output) = try await HPODProcess.run(["run", try spec(folder, name: "mo-run")], home: "\(folder)/home")
+    #expect(status == 0, "\(output)")
+    #expect(output.contains("Pareto front (quick_test, "), "\(output)")
+    #expect(output.contains("meeting latency <= 0.5:"))
+    #expect(output.contains("score (max)") && output.contains("latency (min)"))
+    #expect(!output.contains("Best: trial"), "several objectives have no one best")
+  }
+
+  @Test("GET best answers the front of feasible, mutually non-dominated configurations")
+  func bestIsTheFront() async throws {
+    let daemon = try TestDaemon()
+    let folder = try folder()
+    let yaml = try String(contentsOfFile: try spec(folder, name: "mo-api"), encoding: .utf8)
+    try await daemon.test { client in
+      let created = try await client.execute(uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml)) {
+        try $0.decode(API.Study.self)
+      }
+      _ = try await waitForStudy(client, created.id)
+      let front = try await client.execute(uri: "/api/v1/studies/\(created.id)/best", method: .get) {
+        try $0.decode(API.Front.self)
+      }
+      #expect(front.objectives.map(\.metric) == ["score", "latency"])
+      #expect(front.constraints == ["latency <= 0.5"])
+      #expect(!front.front.isEmpty)
+      for member in front.front {
+        #expect(member.metrics["latency"]! <= 0.5)
+        let others = front.front.filter { $0.trial.id != member.trial.id }
+        #expect(
+          !others.contains {
+            $0.metrics["score"]! >= member.metrics["score"]! && $0.metrics["latency"]! <= member.metrics["latency"]!
+          })
+      }
+      #expect(front.front.count + front.infeasible <= 12)
+    }
+  }
+}
