@@ -64,6 +64,27 @@ struct ExamplesTests {
     #expect(try database.modelVersions(named: "spirals-mlp").map(\.trialId) == [full.id!])
   }
 
+  @Test("spirals-tradeoff: accuracy against latency within a size budget, the front at the end")
+  func spiralsTradeOff() async throws {
+    let (database, trials, output) = try await run(
+      "spirals",
+      [
+        ("max_trials: 20, parallelism: 2, startup_trials: 8", "max_trials: 6, parallelism: 2, startup_trials: 3"),
+        (
+          "hidden:    {type: int, min: 4, max: 256, log: true}", "hidden:    {type: int, min: 100, max: 256, log: true}"
+        ),
+      ], file: "study-tradeoff.yaml")
+    #expect(trials.count == 6 && trials.allSatisfy { $0.state == .completed })
+    // hidden from 140: 2 layers break the 20,000-weight budget (140² + 7·140 + 3), 1 layer does not.
+    for trial in trials {
+      let weights = try #require(try database.finalMetrics(trialId: trial.id!)["weights"])
+      let feasible = try database.tags(trialId: trial.id!)["hpod.feasible"]
+      #expect((weights <= 20000) == (feasible == "yes"), "\(weights) weights: \(feasible ?? "untagged")")
+    }
+    #expect(output.contains("Pareto front (quick_test, "), "\(output)")
+    #expect(output.contains("val_accuracy (max)") && output.contains("latency_ms (min)"))
+  }
+
   @Test("spirals on Slurm: every trial a job on the test cluster, the best promoted and registered")
   func spiralsOnSlurm() async throws {
     setenv("SLURM_CONF", try await SlurmCluster.shared.slurmConf(), 1)

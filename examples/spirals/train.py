@@ -21,7 +21,8 @@ Where hyperparameters come from, first match wins:
 Output (the hpod trial protocol): one metric line per epoch on stdout,
     hpod {"step": 1, "loss": ..., "val_loss": ..., "val_accuracy": ...}
 and at the end
-    hpod {"final": true, "val_accuracy": ..., "latency_ms": ...}
+    hpod {"final": true, "val_accuracy": ..., "latency_ms": ..., "weights": ...}
+(`weights`: the model's parameter count, a deterministic measure of its size).
 Other lines are plain log lines. The model is written to model.json in
 $HPOD_ARTIFACT_DIR (created if missing), or in the current directory.
 
@@ -434,13 +435,15 @@ def main(argv=None):
 
     train_seconds = time.perf_counter() - t0
     latency_ms = measure_latency_ms(model, X_val)
+    weights = int(sum(p.size for p in model.params))
     metrics = {"val_accuracy": val_accuracy, "val_loss": val_loss, "latency_ms": latency_ms,
-               "epochs": params["epochs"], "train_seconds": train_seconds}
+               "weights": weights, "epochs": params["epochs"], "train_seconds": train_seconds}
     path = write_model(model, params, metrics, mean, std)
     print(f"done: val_accuracy={val_accuracy:.4f} val_loss={val_loss:.4f} "
           f"latency={latency_ms:.4f} ms train_time={train_seconds:.2f}s model={path}", flush=True)
     log_to_own_mlflow_run(metrics)
-    emit({"final": True, "val_accuracy": round(val_accuracy, 6), "latency_ms": round(latency_ms, 6)})
+    emit({"final": True, "val_accuracy": round(val_accuracy, 6), "latency_ms": round(latency_ms, 6),
+          "weights": weights})
     return 0
 
 
