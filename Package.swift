@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "TrialScheduler", targets: ["TrialScheduler"]),
     .library(name: "TrackingBridge", targets: ["TrackingBridge"]),
     .library(name: "StudyAnalysis", targets: ["StudyAnalysis"]),
+    .library(name: "MultiObjective", targets: ["MultiObjective"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,6 +84,7 @@ let package = Package(
         "HPODAPI",
         "TrialScheduler",
         "StudyAnalysis",
+        "MultiObjective",
         "Significance",
         "SearchStrategies",
         "TrackingBridge",

@@ -29,6 +29,15 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .executableTarget(
+      name: "bench-multi-objective",
+      dependencies: [
+        .product(name: "SearchStrategies", package: "hpod"),
+        .product(name: "MultiObjective", package: "hpod"),
+      ],
+      path: "multi_objective/swift",
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
       name: "bench-dashboard",
       dependencies: [
         .product(name: "TrialScheduler", package: "hpod"),

@@ -8,7 +8,7 @@ import Testing
 @testable import hpod
 
 /// A study of two objectives with a constraint, as a user runs and queries it.
-@Suite("Several objectives: the front in hpod run, hpod best and GET best")
+@Suite("Several objectives: the front in hpod run, hpod best, GET best and the dashboard")
 struct MultiObjectiveCommandTests {
   func spec(_ folder: String, name: String) throws -> String {
     let script = "\(folder)/tradeoff.sh"
@@ -75,6 +75,16 @@ struct MultiObjectiveCommandTests {
           })
       }
       #expect(front.front.count + front.infeasible <= 12)
+
+      // The dashboard draws the same front in the plane of the two objectives, and the
+      // hypervolume by trial
+      let (status, page, _) = try await client.get("/studies/\(created.id)")
+      #expect(status == .ok)
+      #expect(page.contains("<h2 id=\"front-title\">Pareto front</h2>"))
+      #expect(page.contains("aria-label=\"latency (minimize) against score (maximize)\""))
+      #expect(page.contains("Pareto front (\(front.front.count))</li>"), "\(page)")
+      if front.infeasible > 0 { #expect(page.contains("infeasible (\(front.infeasible))</li>")) }
+      #expect(page.contains("aria-label=\"hypervolume of the feasible trials by trial number\""))
     }
   }
 }

@@ -1,4 +1,4 @@
-import SearchStrategies
+public import SearchStrategies
 import TrackingBridge
 
 // What a search needs of a trial beyond its objective value, in a study of several objectives
@@ -25,7 +25,7 @@ extension StudySpec {
   /// How far final metrics are from meeting every constraint: for each one broken, its
   /// shortfall over the bound's size (at least 1), and 1 for a constraint whose metric is
   /// missing; 0 when all hold.
-  func violation(of metrics: [String: Double]) -> Double {
+  public func violation(of metrics: [String: Double]) -> Double {
     constraints.reduce(0) { total, constraint in
       guard let value = metrics[constraint.metric], value.isFinite else { return total + 1 }
       guard !constraint.holds(for: value) else { return total }
@@ -35,7 +35,7 @@ extension StudySpec {
 
   /// The constraints final metrics break, worded for a user: `latency_ms = 7.2 breaks
   /// latency_ms <= 5.0`, or `latency_ms was not reported`.
-  func brokenConstraints(_ metrics: [String: Double]) -> [String] {
+  public func brokenConstraints(_ metrics: [String: Double]) -> [String] {
     constraints.compactMap { constraint in
       guard let value = metrics[constraint.metric], value.isFinite else {
         return "\(constraint.metric) was not reported (constraint \(constraint))"

@@ -20,33 +20,49 @@ struct StudyPage {
       ("x", query["x"]), ("y", query["y"]), ("metric", query["metric"]), ("view", query["view"]),
     ]
     let study = snapshot.study
-    let parts: [(name: String, render: () throws -> HTML)] = [
-      // Parts that depend on the study alone are rendered once per snapshot.
-      ("cards", { snapshot.memo.value("part cards") { cards() } }),
-      ("curve", { snapshot.memo.value("part curve") { curve() } }),
-      ("importance", { snapshot.memo.value("part importance") { importance() } }),
-      ("heatmap", { heatmap(heatmapChoice) }),
-      (
-        "parallel",
-        {
-          snapshot.memo.value("part parallel \(heatmapChoice.tier?.rawValue ?? "all")") {
-            ParallelCoordinates(snapshot: snapshot, tier: heatmapChoice.tier).render()
+    let front = snapshot.spec.flatMap {
+      $0.isMultiObjective ? FrontView(snapshot: snapshot, spec: $0, query: query) : nil
+    }
+    let frontParts: [(name: String, render: () throws -> HTML)] =
+      front.map { front in
+        [
+          ("front", { snapshot.memo.value("part front \(front.x.metric) \(front.y.metric)") { front.plane() } }),
+          ("hypervolume", { snapshot.memo.value("part hypervolume") { front.hypervolumeCurve() } }),
+        ]
+      } ?? []
+    let parts: [(name: String, render: () throws -> HTML)] =
+      frontParts + [
+        // Parts that depend on the study alone are rendered once per snapshot.
+        ("cards", { snapshot.memo.value("part cards") { cards() } }),
+        ("curve", { snapshot.memo.value("part curve") { curve() } }),
+        ("importance", { snapshot.memo.value("part importance") { importance() } }),
+        ("heatmap", { heatmap(heatmapChoice) }),
+        (
+          "parallel",
+          {
+            snapshot.memo.value("part parallel \(heatmapChoice.tier?.rawValue ?? "all")") {
+              ParallelCoordinates(snapshot: snapshot, tier: heatmapChoice.tier).render()
+            }
           }
-        }
-      ),
-      ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
-    ]
-    let live = ["cards", "curve", "importance", "heatmap", "parallel", "runs"]
+        ),
+        ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
+      ]
+    let live = frontParts.map(\.name) + ["cards", "curve", "importance", "heatmap", "parallel", "runs"]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
       events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"]
     ) { part in
       """
       <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
-      <p>Study \(id) · \(snapshot.spec?.search.algorithm.rawValue ?? "") search · objective: \(snapshot.direction.rawValue) \
-      <strong>\(snapshot.objective)</strong> · started \(Format.date(study.createdAt))\
+      <p>Study \(id) · \(snapshot.spec?.search.algorithm.rawValue ?? "") search · \(objectivesText()) · started \(Format.date(study.createdAt))\
       \(study.stateReason.map { " · " + $0 } ?? "")</p>
       \(try part("cards"))
+      \(try front.map { front in
+        """
+        <div class="two"><section aria-labelledby="front-title"><h2 id="front-title">Pareto front</h2>\(front.controls())\(try part("front"))</section>
+        <section aria-labelledby="hypervolume-title"><h2 id="hypervolume-title">Hypervolume</h2>\(try part("hypervolume"))</section></div>
+        """
+      } ?? HTML.empty)
       <div class="two"><section aria-labelledby="curve-title"><h2 id="curve-title">Best so far</h2>\(try part("curve"))</section>
       <section aria-labelledby="importance-title"><h2 id="importance-title">Parameter importance</h2>\(try part("importance"))</section></div>
       <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap</h2>\(heatmapControls(heatmapChoice))\(try part("heatmap"))</section>
@@ -89,7 +105,11 @@ struct StudyPage {
       <div class="card"><h3>Full trainings</h3><div class="big">\(full.count)</div><dl>\(fullList)</dl>\
       \(snapshot.pendingPromotions.isEmpty ? HTML.empty : "<p>\(snapshot.pendingPromotions.count) requested, waiting for a slot</p>")</div>
       """)
-    if let best = snapshot.best() {
+    if let spec = snapshot.spec, spec.isMultiObjective {
+      cards.append(
+        Self.frontCard(
+          ParetoFront.of(spec: spec, trials: snapshot.trials, finalMetrics: snapshot.finalMetrics), study: id))
+    } else if let best = snapshot.best() {
       let configuration = snapshot.configurations[best.id!] ?? Configuration()
       let params: [HTML] = configuration.map { "<dt>\($0.key)</dt><dd>\(Format.parameter($0.value))</dd>" }
       cards.append(
@@ -123,6 +143,33 @@ struct StudyPage {
         """)
     }
     return "<div class=\"cards\">\(cards)</div>"
+  }
+
+  /// "objective: maximize val_accuracy", or every objective and the constraints.
+  func objectivesText() -> HTML {
+    guard let spec = snapshot.spec, spec.isMultiObjective || !spec.constraints.isEmpty else {
+      return "objective: \(snapshot.direction.rawValue) <strong>\(snapshot.objective)</strong>"
+    }
+    let objectives: [HTML] = spec.objectives.enumerated().map { index, objective in
+      "\(index > 0 ? ", " : "")\(objective.direction.rawValue) <strong>\(objective.metric)</strong>"
+    }
+    let constraints = spec.constraints.map(\.description).joined(separator: " and ")
+    return
+      "objective\(spec.objectives.count > 1 ? "s" : ""): \(objectives)\(constraints.isEmpty ? "" : " · constraints: " + constraints)"
+  }
+
+  /// A study of several objectives has no one best: the front's size and its first members.
+  static func frontCard(_ front: ParetoFront, study: Int64) -> HTML {
+    let members: [HTML] = front.members.prefix(4).map { member in
+      let values = front.objectives.map { "\($0.metric) \(Format.value(member.metrics[$0.metric]))" }
+      return
+        "<dt><a href=\"/studies/\(study)/runs/\(member.trial.number)\">trial \(member.trial.number)</a></dt><dd>\(values.joined(separator: " · "))</dd>"
+    }
+    let infeasible: HTML = front.infeasible > 0 ? "<p>\(front.infeasible) infeasible, left off</p>" : HTML.empty
+    return """
+      <div class="card best-card"><h3>Pareto front</h3><div class="big">\(front.members.count)</div>\
+      <p>feasible \(front.tier.rawValue) configurations no other beats on every objective</p>\(infeasible)<dl>\(members)</dl></div>
+      """
   }
 
   /// The other study's trials the search started from: they feed the model, but are not this

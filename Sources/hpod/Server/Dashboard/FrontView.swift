@@ -1,0 +1,115 @@
+import MultiObjective
+import SearchStrategies
+import TrackingBridge
+import TrialScheduler
+
+/// A study of several objectives on the dashboard: the trials in the plane of two chosen
+/// objectives (the Pareto front over all objectives drawn and joined, dominated trials faded,
+/// infeasible ones apart, the registered one marked) and the hypervolume by trial.
+struct FrontView {
+  let snapshot: StudySnapshot
+  let spec: StudySpec
+  /// The two objectives to draw (`?fx=...&fy=...`); the first two by default.
+  let x: StudySpec.Objective
+  let y: StudySpec.Objective
+
+  init(snapshot: StudySnapshot, spec: StudySpec, query: [String: String]) {
+    self.snapshot = snapshot
+    self.spec = spec
+    let pick = { (key: String, fallback: Int) in
+      spec.objectives.first { $0.metric == query[key] } ?? spec.objectives[fallback]
+    }
+    let x = pick("fx", 0)
+    var y = pick("fy", 1)
+    if y == x { y = spec.objectives.first { $0 != x } ?? y }
+    self.x = x
+    self.y = y
+  }
+
+  var front: ParetoFront {
+    ParetoFront.of(spec: spec, trials: snapshot.trials, finalMetrics: snapshot.finalMetrics)
+  }
+
+  func controls() -> HTML {
+    guard spec.objectives.count > 2 else { return HTML.empty }
+    let options = { (chosen: StudySpec.Objective) -> [HTML] in
+      spec.objectives.map { objective in
+        "<option\(objective == chosen ? " selected" : "")>\(objective.metric)</option>"
+      }
+    }
+    return """
+      <form class="pickers" method="get"><label>x <select name="fx">\(options(x))</select></label> \
+      <label>y <select name="fy">\(options(y))</select></label> <button type="submit">Show</button></form>
+      """
+  }
+
+  func plane() -> HTML {
+    let front = self.front
+    let members = Set(front.members.compactMap(\.trial.id))
+    var dominated: [(x: Double, y: Double)] = []
+    var infeasible: [(x: Double, y: Double)] = []
+    var registered: [(x: Double, y: Double)] = []
+    var frontPoints: [(x: Double, y: Double)] = []
+    for trial in snapshot.trials where trial.tier == front.tier && trial.state == .completed {
+      guard let id = trial.id, let metrics = snapshot.finalMetrics[id], let a = metrics[x.metric],
+        let b = metrics[y.metric]
+      else { continue }
+      if snapshot.registeredTrialIds.contains(id) { registered.append((a, b)) }
+      if spec.violation(of: metrics) > 0 {
+        infeasible.append((a, b))
+      } else if !members.contains(id) {
+        dominated.append((a, b))
+      }
+    }
+    for member in front.members {
+      if let a = member.metrics[x.metric], let b = member.metrics[y.metric] { frontPoints.append((a, b)) }
+    }
+    frontPoints.sort { $0.x < $1.x }
+    var series = [
+      SVGLineChart.Series(name: "dominated", points: dominated, style: .points, colour: 6),
+      SVGLineChart.Series(name: "Pareto front (\(front.members.count))", points: frontPoints, style: .line, colour: 0),
+    ]
+    if !infeasible.isEmpty {
+      series.append(.init(name: "infeasible (\(infeasible.count))", points: infeasible, style: .points, colour: 1))
+    }
+    if !registered.isEmpty { series.append(.init(name: "registered", points: registered, style: .points, colour: 4)) }
+    return SVGLineChart(
+      title: "\(y.metric) (\(y.direction.rawValue)) against \(x.metric) (\(x.direction.rawValue))",
+      xLabel: "\(x.metric) (\(x.direction.rawValue))", yLabel: "\(y.metric) (\(y.direction.rawValue))",
+      series: series
+    ).render()
+  }
+
+  /// The hypervolume of the feasible trials so far, after each of up to 200 trials, with
+  /// every objective scaled to [0, 1] over the study's feasible trials and the reference
+  /// point at 1.1.
+  func hypervolumeCurve() -> HTML {
+    let tier = front.tier
+    var points: [(number: Int, losses: [Double])] = []
+    for trial in snapshot.trials where trial.tier == tier && trial.state == .completed {
+      guard let id = trial.id, let metrics = snapshot.finalMetrics[id], spec.violation(of: metrics) == 0 else {
+        continue
+      }
+      let losses = spec.objectives.compactMap { objective in metrics[objective.metric].map(objective.direction.loss) }
+      if losses.count == spec.objectives.count, losses.allSatisfy(\.isFinite) { points.append((trial.number, losses)) }
+    }
+    guard !points.isEmpty else { return "<p class=\"empty\">Hypervolume: no feasible completed trial yet.</p>" }
+    let m = spec.objectives.count
+    let low = (0..<m).map { i in points.map { $0.losses[i] }.min()! }
+    let high = (0..<m).map { i in points.map { $0.losses[i] }.max()! }
+    let scaled = points.map { point in
+      (0..<m).map { i in high[i] > low[i] ? (point.losses[i] - low[i]) / (high[i] - low[i]) : 0 }
+    }
+    let stride = max(1, points.count / 200)
+    var curve: [(x: Double, y: Double)] = []
+    for end in Swift.stride(from: 0, to: points.count, by: stride) + [points.count - 1]
+    where curve.last?.x != Double(points[end].number) {
+      let volume = Hypervolume.of(Array(scaled[...end]), reference: [Double](repeating: 1.1, count: m))
+      curve.append((Double(points[end].number), volume))
+    }
+    return SVGLineChart(
+      title: "hypervolume of the feasible trials by trial number", xLabel: "trial", yLabel: "hypervolume (scaled)",
+      series: [.init(name: "hypervolume", points: curve, style: .steps, colour: 2)]
+    ).render()
+  }
+}
