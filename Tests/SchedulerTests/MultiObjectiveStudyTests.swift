@@ -82,3 +82,45 @@ struct MultiObjectiveStudyTests {
     #expect(guided < startup / 2, "median gap to the front: startup \(startup), guided \(guided)")
   }
 }
+
+@Suite("Pruning a study of several objectives, end to end")
+struct MultiObjectivePruningTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  @Test("asha stops trials behind the rung's fronts, and says which rule and why")
+  func ashaPrunesDominatedTrials() async throws {
+    // Each step reports both objectives: score rises with x, latency with y.
+    let script = try sandbox.script(
+      "curves.sh",
+      #"""
+      for s in 1 2 3 4 5 6 7 8 9; do
+        echo "hpod {\"step\": $s, \"score\": $(awk "BEGIN { print $1 * $s / 9 }"), \"latency\": $(awk "BEGIN { print $2 + 0.01 * $s }")}"
+      done
+      """#)
+    let yaml = """
+      name: pruned-tradeoff
+      objectives:
+        - {metric: score, direction: maximize}
+        - {metric: latency, direction: minimize}
+      search: {algorithm: random, seed: 8, max_trials: 18, parallelism: 1}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+        y: {type: float, min: 0, max: 1}
+      trial:
+        command: [\(script), "{x}", "{y}"]
+      early_stopping: {rule: asha, min_resource: 1, reduction_factor: 3}
+      """
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let pruned = trials.filter { $0.state == .pruned }
+    #expect(!pruned.isEmpty && pruned.count < trials.count)
+    for trial in pruned {
+      #expect(trial.reason?.contains("asha") == true, "\(trial.reason ?? "")")
+      #expect(trial.reason?.contains("by non-dominated sorting and crowding") == true, "\(trial.reason ?? "")")
+    }
+  }
+}

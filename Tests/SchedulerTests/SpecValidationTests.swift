@@ -311,6 +311,11 @@ struct SpecValidationTests {
       with: "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms, direction: minimize}]",
       line: 25, message: "promotion: promotion picks full trainings by one objective's value"),
     .replacing(
+      "median stopping with several objectives", "objective: {metric: val_accuracy, direction: maximize}\n",
+      with:
+        "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms, direction: minimize}]\n",
+      line: 26, message: "early_stopping.rule: with several objectives only asha can stop trials"),
+    .replacing(
       "grid over a continuous parameter", "algorithm: random", with: "algorithm: grid", line: 5,
       message: "search.algorithm: grid search needs the values of continuous parameter 'lr'"),
     .replacing(

@@ -35,16 +35,20 @@ final class CurveBoard: Sendable {
   }
 }
 
-/// An early-stopping rule with the board it judges against.
+/// An early-stopping rule with the board it judges against; with several objectives, the
+/// Pareto rule with one board per objective.
 struct EarlyStopper: Sendable {
   let rule: any EarlyStoppingRule
   let metric: String
   let direction: Direction
   let board: CurveBoard
+  /// Several objectives: the rule that ranks trials by all of them, and their boards.
+  var pareto: (rule: ParetoSuccessiveHalvingRule, metrics: [String], boards: [CurveBoard])?
 
   /// Records the reported values and asks the rule about each new step, in order; the first
   /// stop wins.
   func judge(trialId: Int64, number: Int, points: [MetricPoint]) -> (step: Int, reason: String)? {
+    if let pareto { return judgeAll(pareto, trialId: trialId, number: number, points: points) }
     let reported = points.filter { $0.name == metric && $0.value.isFinite }.map { (step: $0.step, value: $0.value) }
     guard !reported.isEmpty else { return nil }
     let (curve, peers) = board.report(trialId: trialId, number: number, values: reported)
@@ -54,5 +58,31 @@ struct EarlyStopper: Sendable {
       }
     }
     return nil
+  }
+
+  private func judgeAll(
+    _ pareto: (rule: ParetoSuccessiveHalvingRule, metrics: [String], boards: [CurveBoard]), trialId: Int64,
+    number: Int, points: [MetricPoint]
+  ) -> (step: Int, reason: String)? {
+    var curves: [LearningCurve] = []
+    var peersByTrial: [Int: [LearningCurve]] = [:]
+    var steps = Set<Int>()
+    for (metric, board) in zip(pareto.metrics, pareto.boards) {
+      let reported = points.filter { $0.name == metric && $0.value.isFinite }.map { (step: $0.step, value: $0.value) }
+      steps.formUnion(reported.map(\.step))
+      let (curve, peers) = board.report(trialId: trialId, number: number, values: reported)
+      curves.append(curve)
+      for peer in peers { peersByTrial[peer.trialNumber, default: []].append(peer) }
+    }
+    let peers = peersByTrial.values.filter { $0.count == pareto.metrics.count }
+    for step in steps.sorted() {
+      if case .stop(let reason) = pareto.rule.decide(curves, at: step, peers: Array(peers)) { return (step, reason) }
+    }
+    return nil
+  }
+
+  func finish(trialId: Int64, completed: Bool) {
+    board.finish(trialId: trialId, completed: completed)
+    for board in pareto?.boards ?? [] { board.finish(trialId: trialId, completed: completed) }
   }
 }

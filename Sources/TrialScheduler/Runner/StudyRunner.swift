@@ -86,11 +86,18 @@ public struct StudyRunner: Sendable {
         running.killAll()
       })
     let all = try database.trials(studyId: studyId)
+    let searchTrials = all.filter { $0.tier == spec.searchTier }
     let stopper = try spec.earlyStopping.map { earlyStopping in
-      EarlyStopper(
+      var stopper = EarlyStopper(
         rule: earlyStopping.makeRule(), metric: earlyStopping.metric, direction: spec.objective.direction,
-        board: try CurveBoard(
-          trials: all.filter { $0.tier == spec.searchTier }, metric: earlyStopping.metric, database: database))
+        board: try CurveBoard(trials: searchTrials, metric: earlyStopping.metric, database: database))
+      if let rule = earlyStopping.makeParetoRule(spec.objectives) {
+        let metrics = spec.objectives.map(\.metric)
+        stopper.pareto = (
+          rule, metrics, try metrics.map { try CurveBoard(trials: searchTrials, metric: $0, database: database) }
+        )
+      }
+      return stopper
     }
     let tracking = tracking
     let trialRun = TrialRun(

@@ -269,7 +269,7 @@ struct TrialRun {
         outcome.reason = (outcome.reason ?? "") + " (its prune tags could not be saved: \(error))"
       }
     }
-    stopper?.board.finish(trialId: trialId, completed: outcome.state == .completed)
+    stopper?.finish(trialId: trialId, completed: outcome.state == .completed)
     return await finish(trialId, outcome)
   }
 

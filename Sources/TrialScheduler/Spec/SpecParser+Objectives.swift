@@ -96,11 +96,22 @@ extension SpecParser {
         "promotion picks full trainings by one objective's value; with several objectives, run full trainings by hand (hpod promote) or use one objective"
       )
     }
-    if let node = top.keys["early_stopping"] {
-      reader.report(
-        at: node, "early_stopping",
-        "the stopping rules compare one metric's curves; with several objectives, remove early_stopping or use one objective"
-      )
+    if let node = top["early_stopping"], case .mapping(let mapping) = node {
+      let rule = mapping["rule"].flatMap { node -> String? in
+        if case .scalar(let scalar) = node { return scalar.string }
+        return nil
+      }
+      if let rule, rule != "asha" {
+        reader.report(
+          at: mapping["rule"], "early_stopping.rule",
+          "with several objectives only asha can stop trials (it ranks them at each rung by non-dominated sorting and crowding); found \(rule)"
+        )
+      }
+      if let metric = mapping["metric"] {
+        reader.report(
+          at: metric, "early_stopping.metric", "with several objectives the rule watches every objective; remove metric"
+        )
+      }
     }
   }
 }

@@ -16,3 +16,16 @@ extension StudySpec.EarlyStopping {
     }
   }
 }
+
+extension StudySpec.EarlyStopping {
+  /// With several objectives, ASHA ranking trials by all of them (the only rule the spec
+  /// accepts there); nil for one objective.
+  func makeParetoRule(_ objectives: [StudySpec.Objective]) -> ParetoSuccessiveHalvingRule? {
+    guard objectives.count > 1, case .asha(let minResource, let maxResource, let reductionFactor) = rule else {
+      return nil
+    }
+    return ParetoSuccessiveHalvingRule(
+      minResource: minResource, maxResource: maxResource, reductionFactor: reductionFactor,
+      directions: objectives.map(\.direction))
+  }
+}
