@@ -93,7 +93,7 @@ extension SpecParser {
     if let node = top.keys["promotion"] {
       reader.report(
         at: node, "promotion",
-        "promotion picks full trainings by one objective's value; with several objectives, run full trainings by hand (hpod promote) or use one objective"
+        "promotion picks full trainings by one objective's value; with several objectives, remove promotion and train a front member in full by hand (the run page's button, or POST /api/v1/studies/{id}/trials/{number}/promote)"
       )
     }
     if let node = top["early_stopping"], case .mapping(let mapping) = node {
