@@ -124,3 +124,46 @@ struct MultiObjectivePruningTests {
     }
   }
 }
+
+@Suite("Promotion along the Pareto front, end to end")
+struct FrontPromotionTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  @Test("pick {best: score, where: [latency <= 0.3]} trains the most accurate fast-enough front member in full")
+  func promotesThePreferredMember() async throws {
+    let script = try sandbox.script(
+      "tiered.sh", #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }"), \"epochs\": $3}""#)
+    let yaml = """
+      name: front-promotion
+      objectives:
+        - {metric: score, direction: maximize}
+        - {metric: latency, direction: minimize}
+      search: {algorithm: random, seed: 5, max_trials: 12, parallelism: 2}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+        y: {type: float, min: 0, max: 0.2}
+      trial:
+        command: [\(script), "{x}", "{y}", "{tier.epochs}"]
+      tiers:
+        quick_test: {epochs: 1}
+        full_training: {epochs: 5}
+      promotion: {top_k: 1, pick: {best: score, where: ["latency <= 0.3"]}}
+      """
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let full = trials.filter { $0.tier == .fullTraining }
+    #expect(full.count == 1)
+    // By hand: among the quick tests on the front with latency <= 0.3, the highest score.
+    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
+    let quick = trials.filter { $0.tier == .quickTest }
+    let spec = try sandbox.spec(yaml)
+    let members = ParetoFront.of(spec: spec, trials: quick, finalMetrics: finals).members
+    let expected = members.filter { $0.metrics["latency"]! <= 0.3 }.max { $0.metrics["score"]! < $1.metrics["score"]! }
+    #expect(full.first?.sourceTrialId == expected?.trial.id, "expected trial \(expected?.trial.number ?? -1)")
+    #expect(try finals[full[0].id!]?["epochs"] == 5)
+  }
+}

@@ -306,10 +306,27 @@ struct SpecValidationTests {
       "a constraint that is not an inequality", "objective: {metric: val_accuracy, direction: maximize}",
       with: "objective: {metric: val_accuracy, direction: maximize}\nconstraints: [\"latency_ms == 5\"]", line: 4,
       message: "constraints[0]: expected an inequality like \"latency_ms <= 5\""),
+    .init(
+      label: "a front pick by a metric that is no objective",
+      yaml: validSpec.replacingOccurrences(
+        of: "objective: {metric: val_accuracy, direction: maximize}",
+        with: "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms, direction: minimize}]"
+      ).replacingOccurrences(of: "{top_k: 1, min_value: 0.80}", with: "{top_k: 1, pick: {best: accuracy}}"),
+      line: 25, message: "promotion.pick.best: accuracy is not an objective (objectives: val_accuracy, latency_ms)"),
+    .init(
+      label: "significance along a front",
+      yaml: validSpec.replacingOccurrences(
+        of: "objective: {metric: val_accuracy, direction: maximize}",
+        with: "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms, direction: minimize}]"
+      ).replacingOccurrences(of: "{top_k: 1, min_value: 0.80}", with: "{top_k: 1, significance: 0.05}"),
+      line: 25,
+      message: "promotion.significance: with several objectives promotion picks from the quick tests' Pareto front"),
     .replacing(
-      "promotion with several objectives", "objective: {metric: val_accuracy, direction: maximize}",
-      with: "objectives: [{metric: val_accuracy, direction: maximize}, {metric: latency_ms, direction: minimize}]",
-      line: 25, message: "promotion: promotion picks full trainings by one objective's value"),
+      "pick with one objective", "{top_k: 1, min_value: 0.80}", with: "{top_k: 1, pick: knee}", line: 25,
+      message: "promotion.pick: pick orders a Pareto front: it needs several objectives"),
+    .replacing(
+      "an unknown pick", "{top_k: 1, min_value: 0.80}", with: "{top_k: 1, pick: middle}", line: 25,
+      message: "promotion.pick: expected hypervolume, knee or {best: METRIC"),
     .replacing(
       "median stopping with several objectives", "objective: {metric: val_accuracy, direction: maximize}\n",
       with:

@@ -10,6 +10,9 @@ import TrackingBridge
 struct PromotionPolicy {
   let promotion: StudySpec.Promotion?
   let direction: Direction
+  /// With several objectives: the quick tests' Pareto front in `promotion.pick`'s order, as
+  /// configuration ids; only they are promoted automatically, in that order.
+  var frontOrder: [Int64]?
 
   /// Completed quick tests whose full training was requested by hand and does not exist yet,
   /// in trial order.
@@ -39,7 +42,13 @@ struct PromotionPolicy {
 
   /// The completed quick tests that meet `min_value`, best first (ties by trial number).
   func ranked(_ quickTests: [TrialRecord]) -> [TrialRecord] {
-    quickTests.filter { trial in
+    if let frontOrder {
+      return frontOrder.compactMap { id in quickTests.first { $0.id == id && $0.state == .completed } }.filter {
+        trial in
+        promotion?.minValue.map { trial.value == $0 || direction.isBetter(trial.value ?? .nan, than: $0) } ?? true
+      }
+    }
+    return quickTests.filter { trial in
       guard trial.state == .completed, let value = trial.value, value.isFinite else { return false }
       guard let minimum = promotion?.minValue else { return true }
       return value == minimum || direction.isBetter(value, than: minimum)

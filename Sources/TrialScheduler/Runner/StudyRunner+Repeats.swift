@@ -30,7 +30,15 @@ extension StudyRunner {
     guard spec.promotion != nil || !requested.isEmpty else { return nil }
     let searchRepeats = spec.repeats(for: spec.searchTier)
     let configurations = state.quickTestConfigurations(searchRepeats: searchRepeats)
-    let policy = PromotionPolicy(promotion: spec.promotion, direction: spec.objective.direction)
+    var policy = PromotionPolicy(promotion: spec.promotion, direction: spec.objective.direction)
+    if spec.isMultiObjective, let promotion = spec.promotion {
+      let front = ParetoFront.of(
+        spec: spec, trials: state.search.chains.flatMap(\.attempts), finalMetrics: state.finalMetrics,
+        tier: spec.searchTier)
+      policy.frontOrder = front.ordered(by: promotion.pick).compactMap {
+        state.search.configuration(containing: $0.trial.id!)?.id
+      }
+    }
     let searchDone = state.searchDone(spec)
     var withheld: Set<Int64> = []
     if let promotion = spec.promotion, promotion.mode == .afterSearch, searchDone,

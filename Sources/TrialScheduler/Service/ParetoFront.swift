@@ -22,11 +22,14 @@ public struct ParetoFront: Sendable {
   public var infeasible: Int
   public var tier: Tier
 
-  /// The front of a study's completed trials; `finalMetrics` by trial id.
-  public static func of(spec: StudySpec, trials: [TrialRecord], finalMetrics: [Int64: [String: Double]]) -> ParetoFront
-  {
+  /// The front of a study's completed trials; `finalMetrics` by trial id. `tier` picks the
+  /// tier (by default full trainings once one completed, else the search's).
+  public static func of(
+    spec: StudySpec, trials: [TrialRecord], finalMetrics: [Int64: [String: Double]], tier chosen: Tier? = nil
+  ) -> ParetoFront {
     let tier: Tier =
-      trials.contains { $0.tier == .fullTraining && $0.state == .completed } ? .fullTraining : spec.searchTier
+      chosen
+      ?? (trials.contains { $0.tier == .fullTraining && $0.state == .completed } ? .fullTraining : spec.searchTier)
     let history = TrialHistory(trials: trials.filter { $0.tier == tier })
     var candidates: [Member] = []
     var infeasible = 0
@@ -48,6 +51,42 @@ public struct ParetoFront: Sendable {
     }
     return ParetoFront(
       objectives: spec.objectives, constraints: spec.constraints, members: members, infeasible: infeasible, tier: tier)
+  }
+}
+
+extension ParetoFront {
+  /// The members in the order `pick` gives (see `StudySpec.FrontPick`); `.best` leaves out
+  /// the members that miss its conditions.
+  public func ordered(by pick: StudySpec.FrontPick) -> [Member] {
+    let losses = members.map { member in objectives.map { $0.direction.loss(member.metrics[$0.metric]!) } }
+    let m = objectives.count
+    let low = (0..<m).map { i in losses.map { $0[i] }.min() ?? 0 }
+    let high = (0..<m).map { i in losses.map { $0[i] }.max() ?? 1 }
+    let scaled = losses.map { point in
+      (0..<m).map { i in high[i] > low[i] ? (point[i] - low[i]) / (high[i] - low[i]) : 0 }
+    }
+    let byScore = { (score: [Double], largestFirst: Bool) -> [Member] in
+      members.indices.sorted { a, b in
+        score[a] == score[b]
+          ? members[a].trial.number < members[b].trial.number
+          : (largestFirst ? score[a] > score[b] : score[a] < score[b])
+      }.map { members[$0] }
+    }
+    switch pick {
+    case .hypervolume:
+      return byScore(Hypervolume.contributions(scaled, reference: [Double](repeating: 1.1, count: m)), true)
+    case .knee:
+      return byScore(scaled.map { point in point.reduce(0) { $0 + $1 * $1 }.squareRoot() }, false)
+    case .best(let metric, let conditions):
+      let direction = objectives.first { $0.metric == metric }?.direction ?? .maximize
+      return members.filter { member in
+        conditions.allSatisfy { condition in member.metrics[condition.metric].map(condition.holds) ?? false }
+      }.sorted { a, b in
+        let x = a.metrics[metric] ?? .nan
+        let y = b.metrics[metric] ?? .nan
+        return x == y ? a.trial.number < b.trial.number : direction.isBetter(x, than: y)
+      }
+    }
   }
 }
 

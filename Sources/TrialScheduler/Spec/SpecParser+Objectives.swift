@@ -88,13 +88,31 @@ extension SpecParser {
   }
 
   /// What a study of several objectives cannot have yet, reported where the spec asks for it.
-  func checkMultiObjective(_ objectives: [StudySpec.Objective]?, top: Fields) {
-    guard let objectives, objectives.count > 1 else { return }
-    if let node = top.keys["promotion"] {
-      reader.report(
-        at: node, "promotion",
-        "promotion picks full trainings by one objective's value; with several objectives, remove promotion and train a front member in full by hand (the run page's button, or POST /api/v1/studies/{id}/trials/{number}/promote)"
-      )
+  func checkMultiObjective(_ objectives: [StudySpec.Objective]?, promotion: StudySpec.Promotion?, top: Fields) {
+    guard let objectives else { return }
+    guard objectives.count > 1 else {
+      if case .mapping(let mapping) = top["promotion"], let node = mapping["pick"] {
+        reader.report(at: node, "promotion.pick", "pick orders a Pareto front: it needs several objectives")
+      }
+      return
+    }
+    if let promotion, case .mapping(let mapping) = top["promotion"] {
+      for key in ["repeats", "significance", "candidates", "margin"] where mapping[key] != nil {
+        reader.report(
+          at: mapping[key], "promotion.\(key)",
+          "with several objectives promotion picks from the quick tests' Pareto front (promotion.pick); \(key) weighs one objective"
+        )
+      }
+      if promotion.mode == .continuous {
+        reader.report(
+          at: mapping["mode"], "promotion.mode",
+          "with several objectives the front is known once the search is done; use mode: after_search")
+      }
+      if case .best(let metric, _) = promotion.pick, !objectives.contains(where: { $0.metric == metric }) {
+        reader.report(
+          at: mapping["pick"], "promotion.pick.best",
+          "\(metric) is not an objective (objectives: \(objectives.map(\.metric).joined(separator: ", ")))")
+      }
     }
     if let node = top["early_stopping"], case .mapping(let mapping) = node {
       let rule = mapping["rule"].flatMap { node -> String? in

@@ -35,6 +35,7 @@ extension SpecParser {
         node, "promotion",
         allowed: [
           "top_k", "min_value", "mode", "margin", "max_full_trainings", "repeats", "candidates", "significance",
+          "pick",
         ])
     else { return nil }
     if !hasFullTraining {
@@ -61,6 +62,7 @@ extension SpecParser {
     var promotion = StudySpec.Promotion(
       topK: topK, minValue: minValue, mode: mode, margin: margin, maxFullTrainings: maxFull ?? topK)
     promotion.significance = significance
+    if let node = fields["pick"], let pick = parsePick(node) { promotion.pick = pick }
     // Evidence needs repeats to weigh: three each, and two candidates beyond the promoted.
     promotion.repeats = repeats ?? (significance == nil ? 1 : 3)
     promotion.candidates = max(candidates ?? (significance == nil ? topK : topK + 2), topK)
@@ -107,4 +109,33 @@ extension SpecParser {
     "asha": ["min_resource", "max_resource", "reduction_factor"],
     "hyperband": ["min_resource", "max_resource", "reduction_factor"],
   ]
+
+  /// `pick: hypervolume`, `pick: knee`, or `pick: {best: val_accuracy, where: ["latency_ms <= 3"]}`.
+  func parsePick(_ node: Node) -> StudySpec.FrontPick? {
+    if case .scalar(let scalar) = node {
+      switch scalar.string {
+      case "hypervolume": return .hypervolume
+      case "knee": return .knee
+      default:
+        reader.report(
+          at: node, "promotion.pick",
+          "expected hypervolume, knee or {best: METRIC, where: [\"latency_ms <= 3\"]}, found \"\(scalar.string)\"")
+        return nil
+      }
+    }
+    guard let fields = reader.fields(node, "promotion.pick", allowed: ["best", "where"], required: ["best"]),
+      let metric = reader.nonEmptyString(fields["best"], "promotion.pick.best")
+    else { return nil }
+    var conditions: [StudySpec.Threshold] = []
+    for (index, item) in (reader.list(fields["where"], "promotion.pick.where", of: "conditions") ?? []).enumerated() {
+      let path = "promotion.pick.where[\(index)]"
+      guard let text = reader.string(item, path) else { continue }
+      guard let condition = Self.parseThreshold(text) else {
+        reader.report(at: item, path, "expected a condition like \"latency_ms <= 3\", found \"\(text)\"")
+        continue
+      }
+      conditions.append(condition)
+    }
+    return .best(metric: metric, where: conditions)
+  }
 }

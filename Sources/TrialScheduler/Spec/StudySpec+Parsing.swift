@@ -137,13 +137,13 @@ struct SpecParser {
     let objectives = parseObjectives(top, root: root)
     let objective = objectives?.first
     let constraints = top["constraints"].map(parseConstraints) ?? []
-    checkMultiObjective(objectives, top: top)
     var search = parseSearch(top["search"])
     let space = top["parameters"].flatMap(parseParameters)
     let tiers = top["tiers"].map(parseTiers) ?? [:]
     // Without `trial`, the study's trials run outside hpod (ask and tell).
     let trial = top["trial"].map { parseTrial($0, space: space, tiers: tiers) } ?? Self.askAndTellTrial(baseDirectory)
     let promotion = top["promotion"].flatMap { parsePromotion($0, hasFullTraining: tiers[.fullTraining] != nil) }
+    checkMultiObjective(objectives, promotion: promotion, top: top)
     let repeats = top["repeats"].map { parseRepeats($0, tiers: tiers) } ?? [:]
     let earlyStopping = top["early_stopping"].flatMap { parseEarlyStopping($0, objective: objective) }
     let registration = top["registration"].flatMap { parseRegistration($0, tiers: tiers) }

@@ -105,6 +105,20 @@ public struct StudySpec: Sendable, Hashable {
     /// Promote only a candidate better than each of the other candidates (and than the
     /// registered model's quick test) with Welch's p below this; nil: promote by the mean alone.
     public var significance: Double?
+    /// With several objectives: which of the quick tests' Pareto front to train in full first.
+    public var pick: FrontPick = .hypervolume
+  }
+
+  /// How `promotion` orders the quick tests' Pareto front (several objectives).
+  public enum FrontPick: Sendable, Hashable {
+    /// By each member's share of the front's hypervolume, largest first: the members that
+    /// cover most of the trade-off.
+    case hypervolume
+    /// By distance to the ideal point (every objective at its best over the front), with
+    /// objectives scaled to [0, 1]: the balanced compromises first.
+    case knee
+    /// The members that meet `where`, by `metric` in its objective's direction.
+    case best(metric: String, where: [Threshold])
   }
 
   public enum StoppingRule: Sendable, Hashable {
