@@ -65,6 +65,12 @@ struct MultiObjectiveStudyTests {
       #expect(member.metrics["latency"]! <= 0.5)
       #expect(!feasible.contains { Dominance.dominates(losses($0), losses(member.metrics)) })
     }
+    // Each completed trial is tagged with whether it ended on the front (mirrored to MLflow).
+    let members = Set(front.members.map(\.trial.id!))
+    for trial in trials {
+      let tag = try sandbox.database.tags(trialId: trial.id!)["hpod.pareto_front"]
+      #expect(tag == (members.contains(trial.id!) ? "yes" : "no"))
+    }
     // Ordered by the first objective, best first.
     #expect(front.members.map { $0.metrics["score"]! } == front.members.map { $0.metrics["score"]! }.sorted(by: >))
   }

@@ -207,6 +207,10 @@ public struct StudyRunner: Sendable {
       group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
+    if spec.isMultiObjective {
+      let ended = state
+      try await outage.retrying("tagging the Pareto front") { try tagFront(ended) }
+    }
     try await outage.retrying("recording the end of the study") {
       try database.setStudyState(id: studyId, endState.0, reason: endState.1)
     }
