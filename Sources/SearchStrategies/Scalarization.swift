@@ -13,9 +13,13 @@ import Foundation
 ///   and the suggestion's index, so a resumed study draws the same weights;
 /// - sₖ = maxᵢ λᵢ f̃ₖᵢ + ρ Σᵢ λᵢ f̃ₖᵢ, ρ = 0.05 (the augmentation keeps weakly dominated
 ///   points from tying with the points that dominate them);
-/// - an infeasible observation: sₖ = 1 + ρ + min(vₖ, 1), worse than any feasible one (whose
-///   s ≤ 1 + ρ) and ordered by how far it breaks the constraints, so the model learns where
-///   feasibility starts.
+/// - an infeasible observation: sₖ = max(s̃ₖ, s_worst) + min(vₖ, 1), where s̃ₖ is the same
+///   formula over its own (normalized) losses and s_worst the largest s of a feasible one:
+///   worse than every feasible observation, ordered by how far it breaks the constraints and,
+///   among the nearly feasible, by how good its objectives are, so the model learns both where
+///   feasibility starts and where along it the front lies. (A flat penalty, 1 + ρ + min(vₖ, 1),
+///   gave C2-DTLZ2 a median hypervolume of 0.166 over 10 seeds; this one 0.225.)
+/// - an observation missing an objective: s = 2 + ρ.
 public enum Scalarization {
   static let augmentation = 0.05
 
@@ -36,18 +40,24 @@ public enum Scalarization {
     let high = (0..<m).map { i in basis.map { $0[i] }.max() ?? 1 }
     let weights = self.weights(m, seed: seed, index: context.suggestedCount)
 
+    let scalar = { (own: [Double]) -> Double in
+      let normalized = (0..<m).map { i in high[i] > low[i] ? (own[i] - low[i]) / (high[i] - low[i]) : 0 }
+      let weighted = zip(weights, normalized).map { $0 * $1 }
+      return weighted.max()! + augmentation * weighted.reduce(0, +)
+    }
+    let worstFeasible = feasible.map(scalar).max() ?? (1 + augmentation)
     var scalarized = context
     scalarized.direction = .minimize
     for index in scalarized.observations.indices where scalarized.observations[index].state == .completed {
       var observation = scalarized.observations[index]
       let own =
         observation.losses.isEmpty ? observation.value.map { [context.direction.loss($0)] } ?? [] : observation.losses
-      if observation.violation > 0 || own.count != m {
-        observation.value = 1 + augmentation + Swift.min(observation.violation > 0 ? observation.violation : 1, 1)
+      if own.count != m {
+        observation.value = 2 + augmentation
+      } else if observation.violation > 0 {
+        observation.value = Swift.max(scalar(own), worstFeasible) + Swift.min(observation.violation, 1)
       } else {
-        let normalized = (0..<m).map { i in high[i] > low[i] ? (own[i] - low[i]) / (high[i] - low[i]) : 0 }
-        let weighted = zip(weights, normalized).map { $0 * $1 }
-        observation.value = weighted.max()! + augmentation * weighted.reduce(0, +)
+        observation.value = scalar(own)
       }
       observation.samples = []
       scalarized.observations[index] = observation

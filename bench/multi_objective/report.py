@@ -73,7 +73,9 @@ def main(paths):
     print()
     print("Target: hpod bayes's median hypervolume at least the best peer's")
     for problem, hpod, peer, value, met in verdicts:
-        print(f"{problem:10} hpod-bayes {hpod:.4f}  best peer {peer} {value:.4f}  {'MET' if met else 'NOT MET'}")
+        ratio = hpod / value if value > 0 else float("inf")
+        print(f"{problem:10} hpod-bayes {hpod:.4f}  best peer {peer} {value:.4f}  ratio {ratio:.3f}x  "
+              f"{'MET' if met else 'NOT MET'}")
     print(f"  -> met on {sum(v[4] for v in verdicts)} of {len(verdicts)} problems")
     print(f"hpod's own hypervolume agrees with Optuna's on every hpod row: {'yes' if disagreements == 0 else 'NO'}")
 
