@@ -22,7 +22,9 @@ import Synchronization
 ///   `DataSubset`), so that a suggestion costs about the same at 1,000 or 10,000 observations.
 /// - Kernel hyperparameters and noise maximize the log marginal likelihood plus a weak prior
 ///   (analytic gradients, L-BFGS, multi-start; see `fitHyperparameters`).
-/// - The next configuration maximizes log expected improvement (see `AcquisitionOptimizer`).
+/// - The next configuration minimizes the lower confidence bound μ − 1.96σ of the GP's
+///   posterior (see `Acquisition`, `AcquisitionOptimizer`): on the benchmark suite's
+///   multimodal functions it beat log expected improvement over 20 seeds.
 /// - Pending trials, and the ones already chosen in the same call, are handled by the kriging
 ///   believer: they join the training data with the posterior mean as their value (the
 ///   hyperparameters stay), which collapses the variance there so parallel suggestions spread.
@@ -44,6 +46,9 @@ public struct BayesianOptimization: SearchStrategy {
   public var candidates: Int
   /// Power-transform the losses before the GP fit (see `OutputWarping`).
   public var outputWarping = true
+  /// What the next configuration maximizes (see `Acquisition`): the lower confidence bound
+  /// μ − 1.96σ, negated; `.logEI` was the default before (kept for comparison).
+  var acquisition = Acquisition.lowerConfidenceBound
   /// When a warped-or-plain decision is reused instead of fitting both GPs (see `WarpChoices`).
   var warpReuse = WarpChoices.Policy()
   /// This instance's decisions, shared by its copies.
@@ -105,6 +110,7 @@ public struct BayesianOptimization: SearchStrategy {
         best = Swift.min(best, mean.min() ?? best)
       }
       var optimizer = AcquisitionOptimizer(gp: model, encoding: encoding, best: best)
+      optimizer.acquisition = acquisition
       let n = model.count
       // Scoring costs n² per candidate and a refinement step 2n²: fewer of both for large n.
       optimizer.candidateCount =
