@@ -291,7 +291,10 @@ public struct BayesianOptimization: SearchStrategy {
     if let cached { starts.append(cached.hyperparameters) }
     let initial = GPHyperparameters.initial(dimension: d)
     if cached == nil || n <= 100 { starts.append(initial) }
-    if cached == nil && n <= 200 {
+    // Short and long lengthscales as further starts: on a cold fit, and from 6 dimensions on
+    // at every fit up to 100 observations, where d + 2 hyperparameters on few points leave
+    // several optima of the likelihood (Levy-10: see bench/strategies/README.md).
+    if (cached == nil && n <= 200) || (d >= 6 && n <= 100) {
       for factor in [0.1, 10.0] {
         var start = initial
         start.inverseSquaredLengthscales = start.inverseSquaredLengthscales.map { $0 * factor }
