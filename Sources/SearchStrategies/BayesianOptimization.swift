@@ -36,8 +36,9 @@ import Synchronization
 /// hyperparameters keep converging over the study while a large-history suggestion stays
 /// cheap. A call with exactly the cached data reuses the fit, so repeated calls on one history
 /// agree. A cold fit (first call, or a restarted process) runs up to 200 iterations from up to
-/// three starts. Consequently suggestions are deterministic for a seed and history within one
-/// instance; a new instance (a restarted process) fits cold first and may settle on slightly
+/// three starts; from 6 dimensions on, every fit up to 100 observations also restarts from
+/// short and long lengthscales (×0.1, ×10 of the default). Consequently suggestions are
+/// deterministic for a seed and history within one instance; a new instance (a restarted process) fits cold first and may settle on slightly
 /// different hyperparameters than the long-running one had, so the suggestions can differ.
 public struct BayesianOptimization: SearchStrategy {
   public var seed: UInt64
