@@ -79,7 +79,8 @@ struct SpaceEncoding: Sendable {
   }
 }
 
-/// Maximizes log expected improvement over the search space (like Optuna's `optim_mixed`):
+/// Maximizes an acquisition function (`acquisition`, see `Acquisition`; log expected
+/// improvement by default) over the search space (like Optuna's `optim_mixed`):
 ///
 /// 1. scores `candidateCount` scrambled-Halton points plus Gaussian perturbations of the best
 ///    observed configurations, every one rounded onto its grid before it is scored, so integer,
@@ -99,15 +100,18 @@ struct AcquisitionOptimizer {
   var candidateCount = 2048
   var localSearches = 5
   var localIterations = 40
+  /// What is maximized (see `Acquisition`).
+  var acquisition = Acquisition.logEI
 
-  func logEI(_ inputs: [[Double]]) throws -> [Double] {
+  /// The acquisition's values at GP inputs.
+  func scores(_ inputs: [[Double]]) throws -> [Double] {
     var scores: [Double] = []
     scores.reserveCapacity(inputs.count)
     let chunk = 256
     for start in stride(from: 0, to: inputs.count, by: chunk) {
       let batch = Array(inputs[start..<Swift.min(start + chunk, inputs.count)])
       let (mean, variance) = try gp.posterior(batch.flatMap { $0 })
-      for c in 0..<batch.count { scores.append(LogEI.value(mean: mean[c], variance: variance[c], best: best)) }
+      for c in 0..<batch.count { scores.append(acquisition.value(mean: mean[c], variance: variance[c], best: best)) }
     }
     return scores
   }
@@ -146,7 +150,7 @@ struct AcquisitionOptimizer {
       }
     }
     guard !inputs.isEmpty else { return nil }
-    let scores = try logEI(inputs)
+    let scores = try self.scores(inputs)
     let order = scores.indices.sorted { scores[$0] > scores[$1] }
     var winner = (input: inputs[order[0]], value: scores[order[0]])
 
@@ -169,7 +173,7 @@ struct AcquisitionOptimizer {
         guard let posterior = try? gp.posteriorWithGradient(input) else {
           return (.infinity, Array(repeating: 0, count: movable.count))
         }
-        let ei = LogEI.valueWithGradient(mean: posterior.mean, variance: posterior.variance, best: best)
+        let ei = acquisition.valueWithGradient(mean: posterior.mean, variance: posterior.variance, best: best)
         return (
           -ei.value,
           movable.map { -(ei.dMean * posterior.meanGradient[$0] + ei.dVariance * posterior.varianceGradient[$0]) }
@@ -179,7 +183,7 @@ struct AcquisitionOptimizer {
       for (k, value) in zip(movable, result.point) { input[k] = value }
       let rounded = encoding.encode(encoding.configuration(of: input))
       guard !excludedInputs.contains(rounded) else { continue }
-      let value = try logEI([rounded])[0]
+      let value = try self.scores([rounded])[0]
       if value > winner.value { winner = (rounded, value) }
     }
 
@@ -210,7 +214,7 @@ struct AcquisitionOptimizer {
         }
       }
       guard !neighbours.isEmpty else { break }
-      let neighbourScores = try logEI(neighbours)
+      let neighbourScores = try self.scores(neighbours)
       guard let top = neighbourScores.indices.max(by: { neighbourScores[$0] < neighbourScores[$1] }),
         neighbourScores[top] > winner.value
       else { break }
