@@ -70,8 +70,13 @@ public struct BayesianOptimization: SearchStrategy {
   /// the jitter escalation (e.g. non-finite objective values).
   public func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration] {
     do {
-      // Several objectives or constraints: one scalarized loss per suggestion (ParEGO).
-      return try suggestOrThrow(count, in: Scalarization.scalarized(context, seed: seed))
+      // Several objectives or constraints: one scalarized loss per suggestion (ParEGO). With
+      // constraints broken, log EI: the penalized losses are steep at the feasibility boundary,
+      // where the confidence bound keeps buying uncertainty in infeasible regions (C2-DTLZ2's
+      // median hypervolume over 10 seeds: 0.106 with it, 0.225 with log EI; bench/multi_objective).
+      var strategy = self
+      if Scalarization.hasViolations(context) { strategy.acquisition = .logEI }
+      return try strategy.suggestOrThrow(count, in: Scalarization.scalarized(context, seed: seed))
     } catch let error as LinearAlgebraError {
       throw SearchStrategyError(.numerical, "Gaussian process failed: \(error)")
     }

@@ -65,6 +65,11 @@ public enum Scalarization {
     return scalarized
   }
 
+  /// Whether a completed observation breaks a constraint.
+  static func hasViolations(_ context: SearchContext) -> Bool {
+    context.observations.contains { $0.state == .completed && $0.violation > 0 }
+  }
+
   /// Weights uniform on the simplex for suggestion `index`.
   static func weights(_ m: Int, seed: UInt64, index: Int) -> [Double] {
     guard m > 1 else { return [1] }
