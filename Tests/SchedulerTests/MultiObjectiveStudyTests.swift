@@ -173,3 +173,49 @@ struct FrontPromotionTests {
     #expect(try finals[full[0].id!]?["epochs"] == 5)
   }
 }
+
+@Suite("Registration along the Pareto front, end to end")
+struct FrontRegistrationTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  @Test("every full training that meets the thresholds is registered; the alias goes to the one pick prefers")
+  func aliasFollowsThePick() async throws {
+    let script = try sandbox.script(
+      "tiered.sh", #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }")}""#)
+    let yaml = """
+      name: front-registration
+      objectives:
+        - {metric: score, direction: maximize}
+        - {metric: latency, direction: minimize}
+      search: {algorithm: random, seed: 9, max_trials: 12, parallelism: 2}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+        y: {type: float, min: 0, max: 0.1}
+      trial:
+        command: [\(script), "{x}", "{y}", "{tier.epochs}"]
+      tiers:
+        quick_test: {epochs: 1}
+        full_training: {epochs: 2}
+      promotion: {top_k: 3, pick: {best: latency, where: []}}
+      registration: {model: tradeoff, when: ["score >= 0"], alias: champion}
+      """
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let full = trials.filter { $0.tier == .fullTraining && $0.state == .completed }
+    #expect(full.count >= 2, "the quick tests' front had \(full.count) member(s)")
+    let versions = try sandbox.database.modelVersions(named: "tradeoff")
+    #expect(Set(versions.map(\.trialId)) == Set(full.map(\.id!)))
+    // The pick prefers the lowest latency; by the first objective alone the alias would go
+    // to the highest score, the other end of the front.
+    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
+    let fastest = try #require(full.min { finals[$0.id!]!["latency"]! < finals[$1.id!]!["latency"]! })
+    let alias = try #require(try sandbox.database.modelAliases(named: "tradeoff").first { $0.alias == "champion" })
+    #expect(versions.first { $0.version == alias.version }?.trialId == fastest.id)
+    let mostAccurate = try #require(full.max { finals[$0.id!]!["score"]! < finals[$1.id!]!["score"]! })
+    #expect(mostAccurate.id != fastest.id, "the test needs the two ends to differ")
+  }
+}

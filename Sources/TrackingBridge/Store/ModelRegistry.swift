@@ -54,8 +54,12 @@ public struct ModelAlias: Sendable, Hashable, Codable, FetchableRecord, Persista
 extension AppDatabase {
   /// Registers a new version of `version.modelName` (numbered after the last one) and, when
   /// `alias` is given, points it at the best registered version of the model: the highest
-  /// `value` when `higherIsBetter`, else the lowest. One transaction.
-  public func registerModel(_ version: ModelVersion, alias: String?, higherIsBetter: Bool) throws -> ModelVersion {
+  /// `value` when `higherIsBetter`, else the lowest; or, with `aliasTrialId`, the version
+  /// registered from that trial (a study's own choice, such as the Pareto front's pick), when
+  /// there is one. One transaction.
+  public func registerModel(
+    _ version: ModelVersion, alias: String?, higherIsBetter: Bool, aliasTrialId: Int64? = nil
+  ) throws -> ModelVersion {
     try writer.write { db in
       var version = version
       version.version =
@@ -66,8 +70,14 @@ extension AppDatabase {
       try enqueueMirrorWrite(.registerModel, trialId: version.trialId, payload: String(version.id!), db)
       if let alias {
         let order = higherIsBetter ? "DESC" : "ASC"
-        let best =
+        let chosen = try aliasTrialId.flatMap { trialId in
           try Int.fetchOne(
+            db, sql: "SELECT MAX(version) FROM modelVersion WHERE modelName = ? AND trialId = ?",
+            arguments: [version.modelName, trialId])
+        }
+        let best =
+          try chosen
+          ?? Int.fetchOne(
             db,
             sql: """
               SELECT version FROM modelVersion WHERE modelName = ? AND value IS NOT NULL

@@ -20,4 +20,19 @@ extension StudyRunner {
       }
     }
   }
+
+  /// With several objectives and an alias: the trial whose version the alias should point at,
+  /// the first of the registered runs' Pareto front (with `trial`, being registered) in the
+  /// order of `promotion.pick` (hypervolume share without one). Nil with one objective.
+  func frontPick(registering trial: TrialRecord, history: TrialHistory) throws -> Int64? {
+    guard spec.isMultiObjective, let registration = spec.registration, registration.alias != nil else { return nil }
+    let registered = Set(
+      try database.modelVersions(named: registration.model).filter { $0.studyId == trial.studyId }.map(\.trialId)
+    ).union([trial.id!])
+    let trials = history.chains.flatMap(\.attempts).filter { registered.contains($0.id!) }
+    let front = ParetoFront.of(
+      spec: spec, trials: trials, finalMetrics: try database.finalMetricValues(studyId: trial.studyId),
+      tier: registration.tier)
+    return front.ordered(by: spec.promotion?.pick ?? .hypervolume).first?.trial.id
+  }
 }

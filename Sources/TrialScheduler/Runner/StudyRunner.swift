@@ -300,7 +300,8 @@ public struct StudyRunner: Sendable {
           modelName: registration.model, trialId: judged.id!, studyId: judged.studyId, value: judged.value,
           metricsJSON: Self.json(metrics), paramsJSON: judged.paramsJSON,
           conditions: registration.conditions.map(\.description).joined(separator: " and "), artifactPath: artifactPath),
-        alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize)
+        alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize,
+        aliasTrialId: try frontPick(registering: judged, history: history))
       for member in members {
         try database.setTags(
           trialId: member.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
