@@ -131,7 +131,7 @@ struct MultiObjectivePruningTests {
   }
 }
 
-@Suite("Promotion along the Pareto front, end to end")
+@Suite("Promotion and registration along the Pareto front, end to end")
 struct FrontPromotionTests {
   let sandbox: Sandbox
 
@@ -139,59 +139,17 @@ struct FrontPromotionTests {
     sandbox = try Sandbox()
   }
 
-  @Test("pick {best: score, where: [latency <= 0.3]} trains the most accurate fast-enough front member in full")
-  func promotesThePreferredMember() async throws {
+  /// A tiered study of score = x (maximized) against latency = x² + y (minimized), with
+  /// `tail` (promotion, registration) appended; trials report their tier's epochs too.
+  func tieredYAML(name: String, seed: Int, tail: String) throws -> String {
     let script = try sandbox.script(
       "tiered.sh", #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }"), \"epochs\": $3}""#)
-    let yaml = """
-      name: front-promotion
+    return """
+      name: \(name)
       objectives:
         - {metric: score, direction: maximize}
         - {metric: latency, direction: minimize}
-      search: {algorithm: random, seed: 5, max_trials: 12, parallelism: 2}
-      parameters:
-        x: {type: float, min: 0, max: 1}
-        y: {type: float, min: 0, max: 0.2}
-      trial:
-        command: [\(script), "{x}", "{y}", "{tier.epochs}"]
-      tiers:
-        quick_test: {epochs: 1}
-        full_training: {epochs: 5}
-      promotion: {top_k: 1, pick: {best: score, where: ["latency <= 0.3"]}}
-      """
-    let (study, trials) = try await sandbox.run(yaml)
-    #expect(study.state == .completed, "\(study.stateReason ?? "")")
-    let full = trials.filter { $0.tier == .fullTraining }
-    #expect(full.count == 1)
-    // By hand: among the quick tests on the front with latency <= 0.3, the highest score.
-    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
-    let quick = trials.filter { $0.tier == .quickTest }
-    let spec = try sandbox.spec(yaml)
-    let members = ParetoFront.of(spec: spec, trials: quick, finalMetrics: finals).members
-    let expected = members.filter { $0.metrics["latency"]! <= 0.3 }.max { $0.metrics["score"]! < $1.metrics["score"]! }
-    #expect(full.first?.sourceTrialId == expected?.trial.id, "expected trial \(expected?.trial.number ?? -1)")
-    #expect(try finals[full[0].id!]?["epochs"] == 5)
-  }
-}
-
-@Suite("Registration along the Pareto front, end to end")
-struct FrontRegistrationTests {
-  let sandbox: Sandbox
-
-  init() throws {
-    sandbox = try Sandbox()
-  }
-
-  @Test("every full training that meets the thresholds is registered; the alias goes to the one pick prefers")
-  func aliasFollowsThePick() async throws {
-    let script = try sandbox.script(
-      "tiered.sh", #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }")}""#)
-    let yaml = """
-      name: front-registration
-      objectives:
-        - {metric: score, direction: maximize}
-        - {metric: latency, direction: minimize}
-      search: {algorithm: random, seed: 9, max_trials: 12, parallelism: 2}
+      search: {algorithm: random, seed: \(seed), max_trials: 12, parallelism: 2}
       parameters:
         x: {type: float, min: 0, max: 1}
         y: {type: float, min: 0, max: 0.1}
@@ -199,10 +157,36 @@ struct FrontRegistrationTests {
         command: [\(script), "{x}", "{y}", "{tier.epochs}"]
       tiers:
         quick_test: {epochs: 1}
-        full_training: {epochs: 2}
-      promotion: {top_k: 3, pick: {best: latency, where: []}}
-      registration: {model: tradeoff, when: ["score >= 0"], alias: champion}
+        full_training: {epochs: 5}
+      \(tail)
       """
+  }
+
+  @Test("pick {best: score, where: [latency <= 0.3]} trains the most accurate fast-enough front member in full")
+  func promotesThePreferredMember() async throws {
+    let yaml = try tieredYAML(
+      name: "front-promotion", seed: 5, tail: #"promotion: {top_k: 1, pick: {best: score, where: ["latency <= 0.3"]}}"#)
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let full = trials.filter { $0.tier == .fullTraining }
+    #expect(full.count == 1)
+    // By hand: among the quick tests on the front with latency <= 0.3, the highest score.
+    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
+    let quick = trials.filter { $0.tier == .quickTest }
+    let members = ParetoFront.of(spec: try sandbox.spec(yaml), trials: quick, finalMetrics: finals).members
+    let expected = members.filter { $0.metrics["latency"]! <= 0.3 }.max { $0.metrics["score"]! < $1.metrics["score"]! }
+    #expect(full.first?.sourceTrialId == expected?.trial.id, "expected trial \(expected?.trial.number ?? -1)")
+    #expect(try finals[full[0].id!]?["epochs"] == 5)
+  }
+
+  @Test("every full training that meets the thresholds is registered; the alias goes to the one pick prefers")
+  func aliasFollowsThePick() async throws {
+    let yaml = try tieredYAML(
+      name: "front-registration", seed: 9,
+      tail: """
+        promotion: {top_k: 3, pick: {best: latency, where: []}}
+        registration: {model: tradeoff, when: ["score >= 0"], alias: champion}
+        """)
     let (study, trials) = try await sandbox.run(yaml)
     #expect(study.state == .completed, "\(study.stateReason ?? "")")
     let full = trials.filter { $0.tier == .fullTraining && $0.state == .completed }
