@@ -75,6 +75,21 @@ struct MultiObjectiveStudyTests {
     #expect(front.members.map { $0.metrics["score"]! } == front.members.map { $0.metrics["score"]! }.sorted(by: >))
   }
 
+  @Test("with one objective and a constraint, the study's best is the best feasible trial")
+  func bestIsFeasible() async throws {
+    let yaml = try tradeOffYAML(algorithm: "random", trials: 14).replacingOccurrences(
+      of: "objectives:\n  - {metric: score, direction: maximize}\n  - {metric: latency, direction: minimize}",
+      with: "objective: {metric: score, direction: maximize}")
+    #expect(!yaml.contains("objectives"))
+    let (study, trials) = try await sandbox.run(yaml)
+    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
+    let feasible = trials.filter { finals[$0.id!]!["latency"]! <= 0.5 }
+    #expect(feasible.count < trials.count, "the test needs an infeasible trial")
+    let expected = try #require(feasible.max { $0.value! < $1.value! })
+    let best = try sandbox.database.summary(studyId: study.id!, higherIsBetter: true).best
+    #expect(best?.id == expected.id, "the best infeasible trial scored \(trials.map(\.value!).max()!)")
+  }
+
   @Test("the GP's suggestions after its start move toward the feasible front")
   func bayesSearchesTheFront() async throws {
     let (_, trials) = try await sandbox.run(try tradeOffYAML(algorithm: "bayes", trials: 20))

@@ -74,8 +74,9 @@ extension AppDatabase {
       sql: """
         SELECT COALESCE(repeatOf, id) AS configuration, value FROM trial
         WHERE studyId = ? AND tier = ? AND state = 'completed' AND value IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.trialId = trial.id AND tag.key = ? AND tag.value LIKE 'no%')
         ORDER BY number
-        """, arguments: [studyId, tier.rawValue])
+        """, arguments: [studyId, tier.rawValue, TagRecord.feasibleKey])
     var values: [Int64: [Double]] = [:]
     var order: [Int64] = []
     for row in rows {

@@ -307,7 +307,8 @@ extension AppDatabase {
         if let state = TrialState(rawValue: row["state"]) { counts[state, default: 0] += n }
         if let tier = Tier(rawValue: row["tier"]) { tiers[tier, default: 0] += n }
       }
-      // The best full training, else the best quick test: each one index lookup.
+      // The best full training, else the best quick test: each one index lookup (a trial
+      // tagged infeasible is skipped).
       let order = higherIsBetter ? "DESC" : "ASC"
       var best: TrialRecord?
       var bestValue: SampleSummary?
@@ -321,8 +322,10 @@ extension AppDatabase {
           db,
           sql: """
             SELECT * FROM trial WHERE studyId = ? AND tier = ? AND state = 'completed' AND value IS NOT NULL
+              AND NOT EXISTS (
+                SELECT 1 FROM tag WHERE tag.trialId = trial.id AND tag.key = ? AND tag.value LIKE 'no%')
             ORDER BY value \(order), number ASC LIMIT 1
-            """, arguments: [studyId, tier.rawValue])
+            """, arguments: [studyId, tier.rawValue, TagRecord.feasibleKey])
       }
       return StudySummary(
         counts: counts, quickTests: tiers[.quickTest] ?? 0, fullTrainings: tiers[.fullTraining] ?? 0, best: best,

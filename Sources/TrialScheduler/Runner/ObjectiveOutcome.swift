@@ -5,7 +5,7 @@ import TrackingBridge
 // or with constraints: every objective's final value and the constraints' verdict.
 extension StudySpec {
   /// Whether the search reads trials' final metrics, not only their objective value.
-  var needsFinalMetrics: Bool { isMultiObjective || !constraints.isEmpty }
+  public var needsFinalMetrics: Bool { isMultiObjective || !constraints.isEmpty }
 
   /// A configuration's objectives as losses (for several objectives) and its constraint
   /// violation, from the mean final metrics of its completed trials; nil when one of them

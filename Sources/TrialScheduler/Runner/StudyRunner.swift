@@ -322,7 +322,7 @@ public struct StudyRunner: Sendable {
   }
 
   /// The tag that says whether a completed trial meets the study's constraints.
-  public static let feasibleTag = "hpod.feasible"
+  public static let feasibleTag = TagRecord.feasibleKey
 
   /// Each metric's mean over the runs that reported it.
   static func meanMetrics(_ runs: [[String: Double]]) -> [String: Double] {

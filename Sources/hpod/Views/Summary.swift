@@ -16,6 +16,8 @@ struct Summary {
   var aliases: [ModelAlias] = []
   /// The Pareto front, for a study of several objectives.
   var front: ParetoFront?
+  /// Trials that broke a constraint: never the best.
+  var infeasible: Set<Int64> = []
   var rows = 10
 
   static func load(spec: StudySpec, study: StudyRecord, trials: [TrialRecord], home: HpodHome, database: AppDatabase)
@@ -24,9 +26,13 @@ struct Summary {
     let models = try database.modelVersions().filter { $0.studyId == study.id }
     let aliases = try database.modelAliases().filter { alias in models.contains { $0.modelName == alias.modelName } }
     var summary = Summary(spec: spec, study: study, trials: trials, home: home, models: models, aliases: aliases)
-    if spec.isMultiObjective {
-      summary.front = ParetoFront.of(
-        spec: spec, trials: trials, finalMetrics: try database.finalMetricValues(studyId: study.id!))
+    if spec.needsFinalMetrics {
+      let finals = try database.finalMetricValues(studyId: study.id!)
+      summary.infeasible = Set(
+        trials.compactMap { trial in
+          trial.id.flatMap { finals[$0] }.flatMap { spec.violation(of: $0) > 0 ? trial.id : nil }
+        })
+      if spec.isMultiObjective { summary.front = ParetoFront.of(spec: spec, trials: trials, finalMetrics: finals) }
     }
     return summary
   }
@@ -115,7 +121,8 @@ struct Summary {
     let summaries = RepeatGroups.summaries(trials)
     var seen: Set<Int64> = []
     var ranked: [(trial: TrialRecord, summary: SampleSummary)] = []
-    for trial in trials.sorted(by: { $0.number < $1.number }) where trial.state == .completed {
+    for trial in trials.sorted(by: { $0.number < $1.number })
+    where trial.state == .completed && !infeasible.contains(trial.id ?? -1) {
       guard let id = trial.configurationId, let summary = summaries[id], seen.insert(id).inserted else { continue }
       ranked.append((trial, summary))
     }

@@ -134,7 +134,9 @@ struct StudySnapshot: Sendable {
   func best(tier: Tier? = nil) -> TrialRecord? {
     let tiers: [Tier] = tier.map { [$0] } ?? [.fullTraining, .quickTest]
     for tier in tiers {
-      let candidates = trials.filter { $0.tier == tier && $0.state == .completed && $0.value?.isFinite == true }
+      let candidates = trials.filter {
+        $0.tier == tier && $0.state == .completed && $0.value?.isFinite == true && isFeasible($0)
+      }
       if let best = candidates.min(by: { a, b in
         let (x, y) = (rankedValue(a)!, rankedValue(b)!)
         return x == y ? a.number < b.number : direction.isBetter(x, than: y)
@@ -143,6 +145,12 @@ struct StudySnapshot: Sendable {
       }
     }
     return nil
+  }
+
+  /// Whether a trial meets the study's constraints (always, without constraints).
+  func isFeasible(_ trial: TrialRecord) -> Bool {
+    guard let spec, !spec.constraints.isEmpty else { return true }
+    return trial.id.flatMap { finalMetrics[$0] }.map { spec.violation(of: $0) == 0 } ?? false
   }
 
   /// Configurations the search has finished with: quick tests (a configuration's repeats,
