@@ -90,6 +90,29 @@ struct MultiObjectiveStudyTests {
     #expect(best?.id == expected.id, "the best infeasible trial scored \(trials.map(\.value!).max()!)")
   }
 
+  @Test("a told trial of an ask-and-tell study is judged against the constraints too")
+  func toldTrialsAreJudged() async throws {
+    let service = StudyService(database: sandbox.database, home: sandbox.home, maxConcurrentTrials: 1)
+    try await service.start()
+    let study = try await service.submit(
+      yaml: """
+        name: told-constrained
+        objective: {metric: score, direction: maximize}
+        constraints: ["latency <= 0.5"]
+        search: {algorithm: random, seed: 2, max_trials: 2}
+        parameters: {x: {type: float, min: 0, max: 1}}
+        """)
+    var tags: [String?] = []
+    for latency in [0.2, 0.7] {
+      let trial = try await service.ask(study.id!)
+      _ = try await service.tell(
+        trial.id!, TrialReport(value: 1, metrics: [TrialReport.Point(name: "latency", step: 1, value: latency)]))
+      tags.append(try sandbox.database.tags(trialId: trial.id!)["hpod.feasible"])
+    }
+    await service.shutdown()
+    #expect(tags == ["yes", "no: latency = 0.7 breaks latency <= 0.5"])
+  }
+
   @Test("the GP's suggestions after its start move toward the feasible front")
   func bayesSearchesTheFront() async throws {
     let (_, trials) = try await sandbox.run(try tradeOffYAML(algorithm: "bayes", trials: 20))

@@ -33,6 +33,13 @@ extension StudySpec {
     }
   }
 
+  /// The `hpod.feasible` tag of a completed trial with these final metrics: `yes`, or `no: `
+  /// and the constraints it breaks.
+  func feasibilityTag(_ metrics: [String: Double]) -> [String: String] {
+    let broken = brokenConstraints(metrics)
+    return [TagRecord.feasibleKey: broken.isEmpty ? "yes" : "no: " + broken.joined(separator: "; ")]
+  }
+
   /// The constraints final metrics break, worded for a user: `latency_ms = 7.2 breaks
   /// latency_ms <= 5.0`, or `latency_ms was not reported`.
   public func brokenConstraints(_ metrics: [String: Double]) -> [String] {

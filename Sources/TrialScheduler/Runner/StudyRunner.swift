@@ -316,9 +316,7 @@ public struct StudyRunner: Sendable {
     let metrics = try database.finalMetrics(trialId: id)
     state.finalMetrics[id] = metrics
     guard !spec.constraints.isEmpty else { return }
-    let broken = spec.brokenConstraints(metrics)
-    try database.setTags(
-      trialId: id, [Self.feasibleTag: broken.isEmpty ? "yes" : "no: " + broken.joined(separator: "; ")])
+    try database.setTags(trialId: id, spec.feasibilityTag(metrics))
   }
 
   /// The tag that says whether a completed trial meets the study's constraints.

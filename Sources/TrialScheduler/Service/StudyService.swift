@@ -394,6 +394,9 @@ extension StudyService {
     else { throw ServiceError.conflict("trial \(trialId) already finished") }
     let study = try existing(trial.studyId)
     let spec = try specs.spec(of: study)
+    if !spec.constraints.isEmpty, finished.state == .completed {
+      try database.setTags(trialId: trialId, spec.feasibilityTag(try database.finalMetrics(trialId: trialId)))
+    }
     let trials = try database.trials(studyId: trial.studyId)
     if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
       try database.setStudyState(id: trial.studyId, .completed)
