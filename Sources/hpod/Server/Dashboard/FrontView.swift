@@ -12,6 +12,8 @@ struct FrontView {
   /// The two objectives to draw (`?fx=...&fy=...`); the first two by default.
   let x: StudySpec.Objective
   let y: StudySpec.Objective
+  /// The study's front, computed once for both charts.
+  let front: ParetoFront
 
   init(snapshot: StudySnapshot, spec: StudySpec, query: [String: String]) {
     self.snapshot = snapshot
@@ -24,10 +26,7 @@ struct FrontView {
     if y == x { y = spec.objectives.first { $0 != x } ?? y }
     self.x = x
     self.y = y
-  }
-
-  var front: ParetoFront {
-    ParetoFront.of(spec: spec, trials: snapshot.trials, finalMetrics: snapshot.finalMetrics)
+    front = ParetoFront.of(spec: spec, trials: snapshot.trials, finalMetrics: snapshot.finalMetrics)
   }
 
   func controls() -> HTML {
@@ -44,7 +43,6 @@ struct FrontView {
   }
 
   func plane() -> HTML {
-    let front = self.front
     let members = Set(front.members.compactMap(\.trial.id))
     var dominated: [(x: Double, y: Double)] = []
     var infeasible: [(x: Double, y: Double)] = []
