@@ -179,9 +179,13 @@ struct FrontPromotionTests {
 
   /// A tiered study of score = x (maximized) against latency = x² + y (minimized), with
   /// `tail` (promotion, registration) appended; trials report their tier's epochs too.
-  func tieredYAML(name: String, seed: Int, tail: String) throws -> String {
+  /// With `flatFullLatency`, full trainings report latency 0.5 whatever x and y are, so only
+  /// the most accurate of them stays on the full trainings' front.
+  func tieredYAML(name: String, seed: Int, tail: String, flatFullLatency: Bool = false) throws -> String {
+    let latency = flatFullLatency ? "$3 == 5 ? 0.5 : $1 * $1 + $2" : "$1 * $1 + $2"
     let script = try sandbox.script(
-      "tiered.sh", #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print $1 * $1 + $2 }"), \"epochs\": $3}""#)
+      "tiered-\(name).sh",
+      #"echo "hpod {\"score\": $1, \"latency\": $(awk "BEGIN { print \#(latency) }"), \"epochs\": $3}""#)
     return """
       name: \(name)
       objectives:
@@ -239,5 +243,32 @@ struct FrontPromotionTests {
     #expect(versions.first { $0.version == alias.version }?.trialId == fastest.id)
     let mostAccurate = try #require(full.max { finals[$0.id!]!["score"]! < finals[$1.id!]!["score"]! })
     #expect(mostAccurate.id != fastest.id, "the test needs the two ends to differ")
+  }
+  @Test("only full trainings on the final front are registered; the others are told why")
+  func registersOnlyTheFinalFront() async throws {
+    let yaml = try tieredYAML(
+      name: "final-front-registration", seed: 9,
+      tail: """
+        promotion: {top_k: 3}
+        registration: {model: flat, when: ["score >= 0"], alias: champion}
+        """, flatFullLatency: true)
+    let (study, trials) = try await sandbox.run(yaml)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let full = trials.filter { $0.tier == .fullTraining && $0.state == .completed }
+    #expect(full.count == 3)
+    // Every full training reports latency 0.5: the most accurate one dominates the others.
+    let finals = try sandbox.database.finalMetricValues(studyId: study.id!)
+    let best = try #require(full.max { finals[$0.id!]!["score"]! < finals[$1.id!]!["score"]! })
+    let versions = try sandbox.database.modelVersions(named: "flat")
+    #expect(versions.map(\.trialId) == [best.id!])
+    let alias = try #require(try sandbox.database.modelAliases(named: "flat").first { $0.alias == "champion" })
+    #expect(alias.version == versions.first?.version)
+    for trial in full where trial.id != best.id {
+      let tag = try sandbox.database.tags(trialId: trial.id!)["hpod.registration"]
+      #expect(
+        tag
+          == "not registered: not on the final Pareto front of the full_training runs; trial \(best.number) is at least as good in every objective and better in one"
+      )
+    }
   }
 }

@@ -1,3 +1,4 @@
+import MultiObjective
 import TrackingBridge
 
 extension StudyRunner {
@@ -19,6 +20,50 @@ extension StudyRunner {
         try database.setTags(trialId: trial.id!, [Self.frontTag: onFront ? "yes" : "no"])
       }
     }
+  }
+
+  /// With several objectives, registration waits for the study to complete: then every run of
+  /// the registration tier's final Pareto front that meets the thresholds is registered (the
+  /// alias going to the one `promotion.pick` prefers, see `frontPick`), and every other
+  /// completed run is tagged with why it is not: the constraint it breaks, or a front member
+  /// that beats it. Runs judged at an earlier end (a study resumed for more trainings) keep
+  /// their verdict.
+  func registerFront(_ state: RunState) throws {
+    guard spec.isMultiObjective, let registration = spec.registration else { return }
+    let history = registration.tier == spec.searchTier ? state.search : state.full
+    let front = ParetoFront.of(
+      spec: spec, trials: history.chains.flatMap(\.attempts), finalMetrics: state.finalMetrics, tier: registration.tier)
+    let onFront = Set(front.members.compactMap(\.trial.id))
+    for configuration in history.configurations {
+      let completed = history.chains(of: configuration).map(\.latest).filter { $0.state == .completed }
+      guard let first = completed.first, try database.tags(trialId: first.id!)["hpod.registration"] == nil else {
+        continue
+      }
+      if onFront.contains(first.id!) {
+        try register(first, history: history, onFinalFront: true)
+        continue
+      }
+      let metrics = Self.meanMetrics(completed.compactMap { $0.id.flatMap { state.finalMetrics[$0] } })
+      let reason = offFrontReason(metrics, front: front)
+      for member in completed {
+        try database.setTags(trialId: member.id!, ["hpod.registration": "not registered: \(reason)"])
+      }
+      onEvent(.registrationSkipped(first, reason: reason))
+    }
+  }
+
+  /// Why a completed run with these (mean) final metrics is not on the final front.
+  private func offFrontReason(_ metrics: [String: Double], front: ParetoFront) -> String {
+    let broken = spec.brokenConstraints(metrics)
+    guard broken.isEmpty else { return "it breaks a constraint (\(broken.joined(separator: "; ")))" }
+    guard spec.objectives.allSatisfy({ metrics[$0.metric]?.isFinite == true }) else {
+      return "it did not report every objective (\(spec.objectives.map(\.metric).joined(separator: ", ")))"
+    }
+    let losses = { (values: [String: Double]) in spec.objectives.map { $0.direction.loss(values[$0.metric]!) } }
+    let own = losses(metrics)
+    let beaten = front.members.first { Dominance.dominates(losses($0.metrics), own) }
+    return "not on the final Pareto front of the \(front.tier.rawValue) runs"
+      + (beaten.map { "; trial \($0.trial.number) is at least as good in every objective and better in one" } ?? "")
   }
 
   /// With several objectives and an alias: the trial whose version the alias should point at,

@@ -210,6 +210,9 @@ public struct StudyRunner: Sendable {
     if spec.isMultiObjective {
       let ended = state
       try await outage.retrying("tagging the Pareto front") { try tagFront(ended) }
+      if endState.0 == .completed {
+        try await outage.retrying("registering the final Pareto front") { try registerFront(ended) }
+      }
     }
     try await outage.retrying("recording the end of the study") {
       try database.setStudyState(id: studyId, endState.0, reason: endState.1)
@@ -263,8 +266,12 @@ public struct StudyRunner: Sendable {
   /// Registers a finished run that meets the thresholds; records why one does not. A
   /// configuration with repeats is judged once all of them finished for good, by the mean
   /// of each final metric over its completed repeats (the first completed one's artifact).
-  private func register(_ trial: TrialRecord, history: TrialHistory) throws {
-    guard let registration = spec.registration, trial.tier == registration.tier, trial.state.isFinished else {
+  /// With several objectives a run is judged only when the study completed and only if it is
+  /// on its tier's final Pareto front (`onFinalFront`, from `registerFront`).
+  func register(_ trial: TrialRecord, history: TrialHistory, onFinalFront: Bool = false) throws {
+    guard let registration = spec.registration, trial.tier == registration.tier, trial.state.isFinished,
+      !spec.isMultiObjective || onFinalFront
+    else {
       return
     }
     var judged = trial
@@ -323,7 +330,7 @@ public struct StudyRunner: Sendable {
   public static let feasibleTag = TagRecord.feasibleKey
 
   /// Each metric's mean over the runs that reported it.
-  static func meanMetrics(_ runs: [[String: Double]]) -> [String: Double] {
+  public static func meanMetrics(_ runs: [[String: Double]]) -> [String: Double] {
     var sums: [String: (Double, Int)] = [:]
     for run in runs {
       for (name, value) in run {

@@ -1,5 +1,6 @@
 import Foundation
 import HPODAPI
+import MultiObjective
 import Significance
 import TrackingBridge
 import TrialScheduler
@@ -18,6 +19,8 @@ struct Summary {
   var front: ParetoFront?
   /// Trials that broke a constraint: never the best.
   var infeasible: Set<Int64> = []
+  /// Final metrics by trial id, for a study of several objectives or with constraints.
+  var finalMetrics: [Int64: [String: Double]] = [:]
   var rows = 10
 
   static func load(spec: StudySpec, study: StudyRecord, trials: [TrialRecord], home: HpodHome, database: AppDatabase)
@@ -28,6 +31,7 @@ struct Summary {
     var summary = Summary(spec: spec, study: study, trials: trials, home: home, models: models, aliases: aliases)
     if spec.needsFinalMetrics {
       let finals = try database.finalMetricValues(studyId: study.id!)
+      summary.finalMetrics = finals
       summary.infeasible = Set(
         trials.compactMap { trial in
           trial.id.flatMap { finals[$0] }.flatMap { spec.violation(of: $0) > 0 ? trial.id : nil }
@@ -53,16 +57,21 @@ struct Summary {
     }
     out.append("")
     let repeated = ranked.contains { $0.summary.count > 1 }
-    let header = ["trial", "tier", spec.objective.metric] + (repeated ? ["repeats"] : []) + ["duration", "parameters"]
-    var table = [header]
-    for (trial, summary) in ranked.prefix(rows) {
-      table.append(
-        [String(trial.number), trial.tier.rawValue, Self.describe(summary)]
-          + (repeated ? [String(summary.count)] : []) + [
-            trial.duration.map { String(format: "%.1fs", $0) } ?? "-", ProgressView.params(trial.paramsJSON),
-          ])
+    if front != nil {
+      out += Self.align(tradeOffTable(ranked))
+    } else {
+      let header =
+        ["trial", "tier", spec.objective.metric] + (repeated ? ["repeats"] : []) + ["duration", "parameters"]
+      var table = [header]
+      for (trial, summary) in ranked.prefix(rows) {
+        table.append(
+          [String(trial.number), trial.tier.rawValue, Self.describe(summary)]
+            + (repeated ? [String(summary.count)] : []) + [
+              trial.duration.map { String(format: "%.1fs", $0) } ?? "-", ProgressView.params(trial.paramsJSON),
+            ])
+      }
+      out += Self.align(table)
     }
-    out += Self.align(table)
     if ranked.count > rows {
       out.append("  … \(ranked.count - rows) more completed \(repeated ? "configurations" : "trials")")
     }
@@ -130,6 +139,36 @@ struct Summary {
       a.summary.mean == b.summary.mean
         ? a.trial.number < b.trial.number : direction.isBetter(a.summary.mean, than: b.summary.mean)
     }
+  }
+
+  /// Several objectives: the completed feasible configurations, full trainings first, each
+  /// tier by non-dominated sorting (front 1 is its Pareto front) and within a front by the
+  /// first objective, with every objective's value (the mean over repeats).
+  func tradeOffTable(_ ranked: [(trial: TrialRecord, summary: SampleSummary)]) -> [[String]] {
+    let groups = Dictionary(grouping: trials.filter { $0.state == .completed }, by: \.configurationId)
+    let rowsByTier = Dictionary(grouping: ranked, by: \.trial.tier)
+    var table = [["trial", "tier"] + spec.objectives.map(\.metric) + ["front", "duration", "parameters"]]
+    for tier in [Tier.fullTraining, .quickTest] {
+      let entries = (rowsByTier[tier] ?? []).compactMap { entry -> (TrialRecord, [String: Double])? in
+        let members = groups[entry.trial.configurationId] ?? [entry.trial]
+        let metrics = StudyRunner.meanMetrics(members.compactMap { $0.id.flatMap { finalMetrics[$0] } })
+        guard spec.objectives.allSatisfy({ metrics[$0.metric]?.isFinite == true }) else { return nil }
+        return (entry.trial, metrics)
+      }
+      let losses = entries.map { _, metrics in spec.objectives.map { $0.direction.loss(metrics[$0.metric]!) } }
+      // `entries` keeps `ranked`'s order (the first objective's), so each front stays in it.
+      for (rank, front) in Dominance.sortedFronts(losses).enumerated() {
+        for index in front.sorted() {
+          guard table.count <= rows else { break }
+          let (trial, metrics) = entries[index]
+          let values: [String] = spec.objectives.map { ProgressView.format(metrics[$0.metric]!) }
+          let duration = trial.duration.map { String(format: "%.1fs", $0) } ?? "-"
+          let row: [String] = [String(trial.number), trial.tier.rawValue] + values
+          table.append(row + [String(rank + 1), duration, ProgressView.params(trial.paramsJSON)])
+        }
+      }
+    }
+    return table
   }
 
   /// The value, or "0.9132 ± 0.0041 (n = 3)" over repeats.
