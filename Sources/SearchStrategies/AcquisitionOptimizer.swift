@@ -87,7 +87,8 @@ struct SpaceEncoding: Sendable {
 ///    step and categorical parameters are evaluated where a trial would actually run;
 /// 2. refines `localSearches` of them (the best half overall, the rest the best quasi-random
 ///    ones, so that distant basins get refined too) with projected L-BFGS along the numeric
-///    coordinates inside the unit box (categorical ones held), then rounds again;
+///    coordinates inside the unit box (categorical ones held), then rounds again; the
+///    refinements run concurrently, one per core, and are compared in a fixed order;
 /// 3. sweeps the winner's discrete parameters: every category of each categorical parameter
 ///    (exhaustive, small sets) and the two nearest grid neighbours of each int or step one.
 ///
@@ -100,6 +101,9 @@ struct AcquisitionOptimizer {
   var candidateCount = 2048
   var localSearches = 5
   var localIterations = 40
+  /// Gaussian perturbations of each anchor (best observed configuration) at each of three
+  /// scales, scored beside the quasi-random candidates.
+  var perturbationsPerScale = 16
   /// What is maximized (see `Acquisition`).
   var acquisition = Acquisition.logEI
 
@@ -116,6 +120,31 @@ struct AcquisitionOptimizer {
     return scores
   }
 
+  /// Projected L-BFGS on the acquisition along the active numeric coordinates from `start`,
+  /// rounded onto the grids; nil when no coordinate can move.
+  private func refine(_ start: [Double], active: [Bool]) -> [Double]? {
+    let movable = (0..<encoding.dimension).filter { k in !encoding.isCategorical[k] && active[k] }
+    guard !movable.isEmpty else { return nil }
+    let result = LBFGS.minimize(
+      start: movable.map { start[$0] }, lower: Array(repeating: 0, count: movable.count),
+      upper: Array(repeating: 1, count: movable.count), maxIterations: localIterations, gradientTolerance: 1e-4
+    ) { coordinates in
+      var input = start
+      for (k, value) in zip(movable, coordinates) { input[k] = value }
+      guard let posterior = try? gp.posteriorWithGradient(input) else {
+        return (.infinity, Array(repeating: 0, count: movable.count))
+      }
+      let ei = acquisition.valueWithGradient(mean: posterior.mean, variance: posterior.variance, best: best)
+      return (
+        -ei.value,
+        movable.map { -(ei.dMean * posterior.meanGradient[$0] + ei.dVariance * posterior.varianceGradient[$0]) }
+      )
+    }
+    var input = start
+    for (k, value) in zip(movable, result.point) { input[k] = value }
+    return encoding.encode(encoding.configuration(of: input))
+  }
+
   /// The best configuration found, or nil when every candidate was excluded.
   func optimize(
     halton: ScrambledHalton, haltonOffset: Int, anchors: [[Double]], rng: inout SplitMix64,
@@ -126,7 +155,7 @@ struct AcquisitionOptimizer {
     var units = halton.points(haltonOffset..<(haltonOffset + candidateCount), dimension: d)
     for anchor in anchors {
       for scale in [0.2, 0.05, 0.01] {
-        for _ in 0..<16 {
+        for _ in 0..<perturbationsPerScale {
           units.append(
             anchor.enumerated().map { k, u in
               if encoding.isCategorical[k] { return rng.nextUnit() < 1 / Double(d) ? rng.nextUnit() : u }
@@ -160,29 +189,15 @@ struct AcquisitionOptimizer {
     for index in order where isGlobal[index] && starts.count < localSearches && !starts.contains(index) {
       starts.append(index)
     }
-    for index in starts {
-      let start = inputs[index]
-      let movable = (0..<d).filter { k in !encoding.isCategorical[k] && activity[index][k] }
-      guard !movable.isEmpty else { continue }
-      let result = LBFGS.minimize(
-        start: movable.map { start[$0] }, lower: Array(repeating: 0, count: movable.count),
-        upper: Array(repeating: 1, count: movable.count), maxIterations: localIterations, gradientTolerance: 1e-4
-      ) { coordinates in
-        var input = start
-        for (k, value) in zip(movable, coordinates) { input[k] = value }
-        guard let posterior = try? gp.posteriorWithGradient(input) else {
-          return (.infinity, Array(repeating: 0, count: movable.count))
-        }
-        let ei = acquisition.valueWithGradient(mean: posterior.mean, variance: posterior.variance, best: best)
-        return (
-          -ei.value,
-          movable.map { -(ei.dMean * posterior.meanGradient[$0] + ei.dVariance * posterior.varianceGradient[$0]) }
-        )
-      }
-      var input = start
-      for (k, value) in zip(movable, result.point) { input[k] = value }
-      let rounded = encoding.encode(encoding.configuration(of: input))
-      guard !excludedInputs.contains(rounded) else { continue }
+    // The refinements are independent (the GP is only read): one per core, combined in
+    // `starts`' order so the result does not depend on which finishes first.
+    let origins = starts.map { (inputs[$0], activity[$0]) }
+    let refined = ResultSlots<[Double]?>(count: origins.count)
+    DispatchQueue.concurrentPerform(iterations: origins.count) { slot in
+      refined[slot] = .success(refine(origins[slot].0, active: origins[slot].1))
+    }
+    for slot in origins.indices {
+      guard let rounded = try refined[slot]!.get(), !excludedInputs.contains(rounded) else { continue }
       let value = try self.scores([rounded])[0]
       if value > winner.value { winner = (rounded, value) }
     }

@@ -34,7 +34,9 @@ import Synchronization
 /// cached fit's data continues L-BFGS from there (plus the default start while n ≤ 100), for
 /// at most `warmIterations(n)` iterations: 60 for small histories, 1 from n = 275 on, so the
 /// hyperparameters keep converging over the study while a large-history suggestion stays
-/// cheap. A call with exactly the cached data reuses the fit, so repeated calls on one history
+/// cheap; from n = 275 on that iteration runs only once the history grew by 2% since the
+/// cached fit (`refitInterval`), the calls in between conditioning the GP with the cached
+/// hyperparameters. A call with exactly the cached data reuses the fit, so repeated calls on one history
 /// agree. A cold fit (first call, or a restarted process) runs up to 200 iterations from up to
 /// three starts; from 6 dimensions on, every fit up to 100 observations also restarts from
 /// short and long lengthscales (×0.1, ×10 of the default). Consequently suggestions are
@@ -121,7 +123,8 @@ public struct BayesianOptimization: SearchStrategy {
       let n = model.count
       // Scoring costs n² per candidate and a refinement step 2n²: fewer of both for large n.
       optimizer.candidateCount =
-        n > 200 ? Swift.min(candidates, 512) : n > 100 ? Swift.min(candidates, 1024) : candidates
+        n > 200 ? Swift.min(candidates, 256) : n > 100 ? Swift.min(candidates, 1024) : candidates
+      optimizer.perturbationsPerScale = n > 200 ? 8 : 16
       optimizer.localSearches = n > 600 ? 2 : n > 200 ? 3 : n > 100 ? 5 : 10
       optimizer.localIterations = n > 600 ? 10 : n > 200 ? 15 : n > 100 ? 25 : 40
       var rng = SplitMix64(seed: seed, stream: 3, index: UInt64(index))
@@ -273,6 +276,15 @@ public struct BayesianOptimization: SearchStrategy {
     n <= 100 ? 60 : Swift.max(1, 150_000 / (n * n))
   }
 
+  /// How much a long history must have grown since its last fit before the hyperparameters
+  /// are fitted again: every call below 275 observations, then every 2% (6 observations at
+  /// 300, 20 at 1,000); in between, the last fit's hyperparameters condition the GP on the
+  /// whole history. One observation more among hundreds hardly moves the likelihood's
+  /// optimum, and a fit step costs O(n³) where conditioning costs one Cholesky factorization.
+  static func refitInterval(_ n: Int) -> Int {
+    n < 275 ? 1 : n / 50
+  }
+
   /// Fits the hyperparameters, warm-starting from the cache (see the type's documentation)
   /// or from `warmStart` when that fit is of a longer prefix of the history. Returns the fit
   /// (also stored in the cache) and the conditioned GP when the fit built it at the optimum.
@@ -293,7 +305,7 @@ public struct BayesianOptimization: SearchStrategy {
     {
       cached = warmStart
     }
-    if let cached, cached.count == n { return (cached, nil) }
+    if let cached, cached.count == n || n - cached.count < refitInterval(n) { return (cached, nil) }
     var starts: [GPHyperparameters] = []
     if let cached { starts.append(cached.hyperparameters) }
     let initial = GPHyperparameters.initial(dimension: d)

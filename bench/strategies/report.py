@@ -48,11 +48,13 @@ def main(paths):
     rows = load(paths)
     quality = defaultdict(dict)  # (function, sampler, pending) -> {seed: best}
     speed = defaultdict(list)
+    improved = defaultdict(list)  # whether each timed suggestion beat the best before it
     for row in rows:
         if row["kind"] == "quality":
             quality[(row["function"], row["sampler"], row.get("pending", 0))][row["seed"]] = row["best"]
         else:
             speed[(row["dimension"], row["observations"], row["sampler"])] += row["seconds"]
+            improved[(row["dimension"], row["observations"], row["sampler"])] += row.get("improved", [])
 
     functions = [f for f in suite.NAMES if any(k[0] == f for k in quality)]
     # Every sampler of a function is compared on the seeds they all ran (a partial run of the
@@ -141,15 +143,17 @@ def main(paths):
         print(f"  -> met on {ok_count} of {total} functions")
 
     if speed:
-        print("\nSpeed: seconds per suggestion (median of timed suggestions after one warm-up)")
+        print("\nSpeed: seconds per suggestion (mean of the timed suggestions after one warm-up; hpod's")
+        print("span two hyperparameter refits from 275 observations on), and how many of hpod's beat")
+        print("the best value before them")
         print(f"{'dim':>4} {'observations':>12} {'hpod-bayes':>11} {'optuna-gp':>10} {'ratio':>8} "
-              f"{'optuna-tpe':>11} {'hpod, ref BLAS':>15}")
+              f"{'optuna-tpe':>11} {'hpod, ref BLAS':>15} {'hpod improved':>14}")
         keys = sorted({(d, n) for d, n, _ in speed})
         for d, n in keys:
-            def med(sampler):
+            def mean(sampler):
                 values = speed.get((d, n, sampler))
-                return statistics.median(values) if values else None
-            h, o, t, r = med("hpod-bayes"), med("optuna-gp"), med("optuna-tpe"), med("hpod-bayes-refblas")
+                return statistics.mean(values) if values else None
+            h, o, t, r = mean("hpod-bayes"), mean("optuna-gp"), mean("optuna-tpe"), mean("hpod-bayes-refblas")
             ratio = f"{o / h:>7.1f}x" if h and o else f"{'':>8}"
             fmt = lambda v, w: f"{v:>{w}.4f}" if v is not None else f"{'':>{w}}"  # noqa: E731
             notes = []
@@ -159,7 +163,9 @@ def main(paths):
                 notes.append("<= 0.1 s")
             if n >= 3000:
                 notes.append("target < 1 s")
-            print(f"{d:>4} {n:>12} {fmt(h, 11)} {fmt(o, 10)} {ratio} {fmt(t, 11)} {fmt(r, 15)}  "
+            better = improved.get((d, n, "hpod-bayes"), [])
+            count = f"{sum(better)} of {len(better)}" if better else ""
+            print(f"{d:>4} {n:>12} {fmt(h, 11)} {fmt(o, 10)} {ratio} {fmt(t, 11)} {fmt(r, 15)} {count:>14}  "
                   f"{', '.join(notes)}")
 
 
