@@ -145,9 +145,9 @@ def main(paths):
     if speed:
         print("\nSpeed: seconds per suggestion (mean of the timed suggestions after one warm-up; hpod's")
         print("span two hyperparameter refits from 275 observations on), and how many of hpod's beat")
-        print("the best value before them")
+        print("the best value before them (in brackets: how many random search would, in expectation)")
         print(f"{'dim':>4} {'observations':>12} {'hpod-bayes':>11} {'optuna-gp':>10} {'ratio':>8} "
-              f"{'optuna-tpe':>11} {'hpod, ref BLAS':>15} {'hpod improved':>14}")
+              f"{'optuna-tpe':>11} {'hpod, ref BLAS':>15} {'hpod improved':>20}")
         keys = sorted({(d, n) for d, n, _ in speed})
         for d, n in keys:
             def mean(sampler):
@@ -164,8 +164,11 @@ def main(paths):
             if n >= 3000:
                 notes.append("target < 1 s")
             better = improved.get((d, n, "hpod-bayes"), [])
-            count = f"{sum(better)} of {len(better)}" if better else ""
-            print(f"{d:>4} {n:>12} {fmt(h, 11)} {fmt(o, 10)} {ratio} {fmt(t, 11)} {fmt(r, 15)} {count:>14}  "
+            # A random suggestion beats the best of k i.i.d. values before it with probability
+            # 1/(k+1): random search's expected count over the same suggestions, for scale.
+            chance = sum(1 / (n + k + 1) for k in range(len(better)))
+            count = f"{sum(better)} of {len(better)} ({chance:.2g})" if better else ""
+            print(f"{d:>4} {n:>12} {fmt(h, 11)} {fmt(o, 10)} {ratio} {fmt(t, 11)} {fmt(r, 15)} {count:>20}  "
                   f"{', '.join(notes)}")
 
 
