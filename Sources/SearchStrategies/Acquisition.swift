@@ -17,6 +17,8 @@ import Foundation
 enum Acquisition: Sendable, Hashable {
   case logEI
   case lowerConfidenceBound
+  /// −(μ − κσ) with another κ: with pending trials (see `BayesianOptimization`).
+  case confidenceBound(kappa: Double)
 
   static let kappa = 1.96
 
@@ -26,6 +28,8 @@ enum Acquisition: Sendable, Hashable {
       return LogEI.value(mean: mean, variance: variance, best: best)
     case .lowerConfidenceBound:
       return -(mean - Self.kappa * Swift.max(variance, 0).squareRoot())
+    case .confidenceBound(let k):
+      return -(mean - k * Swift.max(variance, 0).squareRoot())
     }
   }
 
@@ -40,6 +44,10 @@ enum Acquisition: Sendable, Hashable {
       let sigma = Swift.max(variance, 0).squareRoot()
       let dVariance = sigma > 1e-10 ? Self.kappa / (2 * sigma) : 0
       return (-(mean - Self.kappa * sigma), -1, dVariance)
+    case .confidenceBound(let k):
+      let sigma = Swift.max(variance, 0).squareRoot()
+      let dVariance = sigma > 1e-10 ? k / (2 * sigma) : 0
+      return (-(mean - k * sigma), -1, dVariance)
     }
   }
 }
