@@ -26,10 +26,8 @@ enum Acquisition: Sendable, Hashable {
     switch self {
     case .logEI:
       return LogEI.value(mean: mean, variance: variance, best: best)
-    case .lowerConfidenceBound:
-      return -(mean - Self.kappa * Swift.max(variance, 0).squareRoot())
-    case .confidenceBound(let k):
-      return -(mean - k * Swift.max(variance, 0).squareRoot())
+    case .lowerConfidenceBound, .confidenceBound:
+      return valueWithGradient(mean: mean, variance: variance, best: best).value
     }
   }
 
@@ -41,13 +39,18 @@ enum Acquisition: Sendable, Hashable {
     case .logEI:
       return LogEI.valueWithGradient(mean: mean, variance: variance, best: best)
     case .lowerConfidenceBound:
-      let sigma = Swift.max(variance, 0).squareRoot()
-      let dVariance = sigma > 1e-10 ? Self.kappa / (2 * sigma) : 0
-      return (-(mean - Self.kappa * sigma), -1, dVariance)
-    case .confidenceBound(let k):
-      let sigma = Swift.max(variance, 0).squareRoot()
-      let dVariance = sigma > 1e-10 ? k / (2 * sigma) : 0
-      return (-(mean - k * sigma), -1, dVariance)
+      return Self.bound(mean: mean, variance: variance, kappa: Self.kappa)
+    case .confidenceBound(let kappa):
+      return Self.bound(mean: mean, variance: variance, kappa: kappa)
     }
+  }
+
+  /// −(μ − κσ) with its partial derivatives in μ and v.
+  private static func bound(mean: Double, variance: Double, kappa: Double) -> (
+    value: Double, dMean: Double, dVariance: Double
+  ) {
+    let sigma = Swift.max(variance, 0).squareRoot()
+    let dVariance = sigma > 1e-10 ? kappa / (2 * sigma) : 0
+    return (-(mean - kappa * sigma), -1, dVariance)
   }
 }
