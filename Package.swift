@@ -34,7 +34,7 @@ let package = Package(
     .target(name: "CProcessSpawn"),
     .target(
       name: "SearchStrategies",
-      dependencies: ["CLapack"],
+      dependencies: ["CLapack", "MultiObjective"],
       swiftSettings: swiftSettings
     ),
     .target(

@@ -79,12 +79,13 @@ struct SpaceEncoding: Sendable {
   }
 }
 
-/// Maximizes an acquisition function (`acquisition`, see `Acquisition`; log expected
-/// improvement by default) over the search space (like Optuna's `optim_mixed`):
+/// Maximizes an acquisition surface (`surface`, see `AcquisitionSurface`) over the search
+/// space (like Optuna's `optim_mixed`):
 ///
-/// 1. scores `candidateCount` scrambled-Halton points plus Gaussian perturbations of the best
-///    observed configurations, every one rounded onto its grid before it is scored, so integer,
-///    step and categorical parameters are evaluated where a trial would actually run;
+/// 1. scores `candidateCount` scrambled-Halton points plus Gaussian perturbations of the
+///    anchors (the best observed configurations), every one rounded onto its grid before it is
+///    scored, so integer, step and categorical parameters are evaluated where a trial would
+///    actually run;
 /// 2. refines `localSearches` of them (the best half overall, the rest the best quasi-random
 ///    ones, so that distant basins get refined too) with projected L-BFGS along the numeric
 ///    coordinates inside the unit box (categorical ones held), then rounds again; the
@@ -94,18 +95,14 @@ struct SpaceEncoding: Sendable {
 ///
 /// Configurations whose GP inputs are in `excluded` (observed or pending) are never returned.
 struct AcquisitionOptimizer {
-  var gp: GaussianProcess
+  var surface: any AcquisitionSurface
   var encoding: SpaceEncoding
-  /// Best standardized loss observed (f* of the improvement).
-  var best: Double
   var candidateCount = 2048
   var localSearches = 5
   var localIterations = 40
   /// Gaussian perturbations of each anchor (best observed configuration) at each of three
   /// scales, scored beside the quasi-random candidates.
   var perturbationsPerScale = 16
-  /// What is maximized (see `Acquisition`).
-  var acquisition = Acquisition.logEI
 
   /// The acquisition's values at GP inputs.
   func scores(_ inputs: [[Double]]) throws -> [Double] {
@@ -113,9 +110,7 @@ struct AcquisitionOptimizer {
     scores.reserveCapacity(inputs.count)
     let chunk = 256
     for start in stride(from: 0, to: inputs.count, by: chunk) {
-      let batch = Array(inputs[start..<Swift.min(start + chunk, inputs.count)])
-      let (mean, variance) = try gp.posterior(batch.flatMap { $0 })
-      for c in 0..<batch.count { scores.append(acquisition.value(mean: mean[c], variance: variance[c], best: best)) }
+      scores += try surface.values(Array(inputs[start..<Swift.min(start + chunk, inputs.count)]))
     }
     return scores
   }
@@ -131,14 +126,10 @@ struct AcquisitionOptimizer {
     ) { coordinates in
       var input = start
       for (k, value) in zip(movable, coordinates) { input[k] = value }
-      guard let posterior = try? gp.posteriorWithGradient(input) else {
+      guard let (value, gradient) = surface.valueWithGradient(input), value.isFinite else {
         return (.infinity, Array(repeating: 0, count: movable.count))
       }
-      let ei = acquisition.valueWithGradient(mean: posterior.mean, variance: posterior.variance, best: best)
-      return (
-        -ei.value,
-        movable.map { -(ei.dMean * posterior.meanGradient[$0] + ei.dVariance * posterior.varianceGradient[$0]) }
-      )
+      return (-value, movable.map { -gradient[$0] })
     }
     var input = start
     for (k, value) in zip(movable, result.point) { input[k] = value }
