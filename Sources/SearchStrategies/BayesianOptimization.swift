@@ -57,10 +57,17 @@ public struct BayesianOptimization: SearchStrategy {
   /// When a warped-or-plain decision is reused instead of fitting both GPs (see `WarpChoices`).
   var warpReuse = WarpChoices.Policy()
   /// This instance's decisions, shared by its copies.
-  let warpChoices = WarpChoices()
+  private(set) var warpChoices = WarpChoices()
   /// This instance's fits for warm starts, shared by its copies (one strategy per study, so
   /// studies in one process neither share nor evict each other's fits).
-  let fitCache = FitCache()
+  private(set) var fitCache = FitCache()
+  /// The caches of each model of a multi-objective search (see `slot(_:)`).
+  let slotCaches = SlotCaches()
+  /// How several objectives, or one under constraints, are searched: expected hypervolume
+  /// improvement weighted by the probability of feasibility (see `HypervolumeSearch.swift`),
+  /// or ParEGO's random scalarizations on one GP (`Scalarization`; also used beyond three
+  /// objectives, where the boxes of EHVI multiply).
+  public var multiObjectiveAcquisition = MultiObjectiveAcquisition.expectedHypervolume
 
   public init(seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 2048) {
     self.seed = seed
@@ -74,7 +81,13 @@ public struct BayesianOptimization: SearchStrategy {
   /// the jitter escalation (e.g. non-finite objective values).
   public func suggest(_ count: Int, in context: SearchContext) throws -> [Configuration] {
     do {
-      // Several objectives or constraints: one scalarized loss per suggestion (ParEGO). With
+      let objectives = Self.objectiveCount(context)
+      let constraints = Self.constraintCount(context)
+      if multiObjectiveAcquisition == .expectedHypervolume, objectives <= 3, objectives > 1 || constraints > 0 {
+        guard count > 0 else { return [] }
+        return try suggestByHypervolume(count, in: context, objectives: objectives, constraints: constraints)
+      }
+      // ParEGO (and beyond three objectives): one scalarized loss per suggestion. With
       // constraints broken, log EI: the penalized losses are steep at the feasibility boundary,
       // where the confidence bound keeps buying uncertainty in infeasible regions (C2-DTLZ2's
       // median hypervolume over 10 seeds: 0.106 with it, 0.225 with log EI; bench/multi_objective).
@@ -88,12 +101,7 @@ public struct BayesianOptimization: SearchStrategy {
 
   private func suggestOrThrow(_ count: Int, in context: SearchContext) throws -> [Configuration] {
     guard count > 0 else { return [] }
-    let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
-    let startup =
-      valued.count < 2 ? count : Swift.min(count, Swift.max(startupTrials - context.suggestedCount, 0))
-    // Startup: the quasi-random sequence of the same seed (deduplicated the same way). Past it,
-    // not even asked for none: it would canonicalize the whole history to deduplicate.
-    var result = startup > 0 ? try QuasiRandomSearch(seed: seed).suggest(startup, in: context) : []
+    var result = try startupSuggestions(count, in: context)
     guard result.count < count else { return result }
 
     let encoding = SpaceEncoding(context.space)
@@ -120,15 +128,15 @@ public struct BayesianOptimization: SearchStrategy {
           hyperparameters: hyperparameters, believed: inputs.count)
         best = Swift.min(best, mean.min() ?? best)
       }
-      var optimizer = AcquisitionOptimizer(gp: model, encoding: encoding, best: best)
-      optimizer.acquisition = acquisition
       // With pending trials the believer already spreads the batch: a smaller exploration
       // weight (κ = 1) keeps each suggestion nearer what sequential search would pick. Over
       // 20 seeds at 4 pending, median normalized regret 0.90 → 0.74 on Michalewicz-5, 0.73 →
       // 0.58 on Rastrigin-4, 0.38 → 0.35 on Levy-10 (bench/strategies/README.md).
-      if !believed.isEmpty, acquisition == .lowerConfidenceBound {
-        optimizer.acquisition = .confidenceBound(kappa: Self.pendingKappa)
-      }
+      let chosen =
+        !believed.isEmpty && acquisition == .lowerConfidenceBound
+        ? Acquisition.confidenceBound(kappa: Self.pendingKappa) : acquisition
+      var optimizer = AcquisitionOptimizer(
+        surface: PosteriorAcquisition(gp: model, acquisition: chosen, best: best), encoding: encoding)
       let n = model.count
       // Scoring costs n² per candidate and a refinement step 2n²: fewer of both for large n.
       optimizer.candidateCount =
@@ -147,6 +155,25 @@ public struct BayesianOptimization: SearchStrategy {
       believed.append(configuration)
     }
     return result
+  }
+
+  /// Startup: the quasi-random sequence of the same seed (deduplicated the same way), for the
+  /// first `startupTrials` suggestions and until two observations have values. Past it, not
+  /// even asked for none: it would canonicalize the whole history to deduplicate.
+  func startupSuggestions(_ count: Int, in context: SearchContext) throws -> [Configuration] {
+    let valued = context.observations.filter { $0.value?.isFinite == true && $0.state != .failed }
+    let startup =
+      valued.count < 2 ? count : Swift.min(count, Swift.max(startupTrials - context.suggestedCount, 0))
+    return startup > 0 ? try QuasiRandomSearch(seed: seed).suggest(startup, in: context) : []
+  }
+
+  /// This strategy with the fit and warp caches of model slot `index` (one per objective and
+  /// constraint of a multi-objective search), so the models' warm starts do not evict each
+  /// other.
+  func slot(_ index: Int) -> BayesianOptimization {
+    var copy = self
+    (copy.fitCache, copy.warpChoices) = slotCaches.caches(index)
+    return copy
   }
 
   /// The training data and fitted GP: on the standardized losses, or (with `outputWarping`)
@@ -336,6 +363,26 @@ public struct BayesianOptimization: SearchStrategy {
     let entry = FitCache.Entry(fingerprint: prefixes[n], count: n, hyperparameters: fitted, curvature: curvature)
     cache.store(entry)
     return (entry, model)
+  }
+}
+
+/// See `BayesianOptimization.multiObjectiveAcquisition`.
+public enum MultiObjectiveAcquisition: String, Sendable, Hashable, CaseIterable {
+  case expectedHypervolume = "ehvi"
+  case parEGO = "parego"
+}
+
+/// Fit and warp caches per model slot, created on first use.
+final class SlotCaches: Sendable {
+  private let slots = Mutex<[Int: (FitCache, WarpChoices)]>([:])
+
+  func caches(_ index: Int) -> (FitCache, WarpChoices) {
+    slots.withLock { slots in
+      if let existing = slots[index] { return existing }
+      let created = (FitCache(), WarpChoices())
+      slots[index] = created
+      return created
+    }
   }
 }
 

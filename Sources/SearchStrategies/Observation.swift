@@ -40,6 +40,10 @@ public struct Observation: Sendable, Hashable {
   /// How far a completed observation breaks the study's constraints: 0 when it meets them all
   /// (or there are none), more the further it is from meeting them.
   public var violation: Double = 0
+  /// Each constraint's signed value for a completed observation, ≤ 0 where it holds (its
+  /// shortfall or slack in the constraint's units); empty when there are none or only
+  /// `violation` is known. The search models each one to predict where constraints hold.
+  public var constraints: [Double] = []
 
   public init(configuration: Configuration, state: ObservationState, value: Double?) {
     self.configuration = configuration

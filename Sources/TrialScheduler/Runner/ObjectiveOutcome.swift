@@ -19,7 +19,8 @@ extension StudySpec {
         losses.append(objective.direction.loss(value))
       }
     }
-    return TrialHistory.Outcome(losses: losses, violation: violation(of: metrics))
+    return TrialHistory.Outcome(
+      losses: losses, violation: violation(of: metrics), constraints: constraints.map { $0.signedValue(metrics) })
   }
 
   /// How far final metrics are from meeting every constraint: for each one broken, its
@@ -49,6 +50,22 @@ extension StudySpec {
       }
       return constraint.holds(for: value)
         ? nil : "\(constraint.metric) = \(ParameterValue.double(value)) breaks \(constraint)"
+    }
+  }
+}
+
+extension StudySpec.Threshold {
+  /// The constraint's signed value for final metrics, ≤ 0 where it holds (up to the strict
+  /// comparisons' boundary): how far the metric is on the wrong side of the bound, over the
+  /// bound's size (at least 1), as in `violation(of:)`; 1 when the metric is missing. For `==`,
+  /// the distance from the bound.
+  func signedValue(_ metrics: [String: Double]) -> Double {
+    guard let actual = metrics[metric], actual.isFinite else { return 1 }
+    let scale = Swift.max(abs(value), 1)
+    switch comparison {
+    case .lessOrEqual, .less: return (actual - value) / scale
+    case .greaterOrEqual, .greater: return (value - actual) / scale
+    case .equal: return abs(actual - value) / scale
     }
   }
 }

@@ -26,10 +26,12 @@ struct TrialHistory {
     var chainIndices: [Int]
   }
 
-  /// A configuration's objectives as losses, and how far it breaks the constraints.
+  /// A configuration's objectives as losses, how far it breaks the constraints, and each
+  /// constraint's signed value (≤ 0 holds).
   struct Outcome {
     var losses: [Double]
     var violation: Double
+    var constraints: [Double] = []
   }
 
   private(set) var chains: [Chain] = []
@@ -135,6 +137,7 @@ struct TrialHistory {
           if let valued = outcome(completed) {
             observation.losses = valued.losses
             observation.violation = valued.violation
+            observation.constraints = valued.constraints
           } else {
             observation.state = .failed
           }
