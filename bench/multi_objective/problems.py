@@ -10,7 +10,8 @@ Every objective is minimized; every variable lies in [0, 1].
 
   python3 problems.py info <problem>     {"variables", "objectives", "reference", "best_hypervolume"}
   python3 problems.py serve <problem>    reads one JSON list x per line, answers
-                                         {"f": [...], "violation": v} (v = 0: feasible)
+                                         {"f": [...], "violation": v, "constraints": [c...]}
+                                         (v = 0: feasible; c <= 0: that constraint holds)
 """
 
 import json
@@ -39,11 +40,16 @@ def dtlz2_objectives(x, m):
     return f
 
 
-def c2_violation(f, r=0.2):
+def c2_constraint(f, r=0.2):
+    """C2's signed value: <= 0 inside one of the feasible arcs."""
     m = len(f)
     ends = min((f[i] - 1) ** 2 + sum(f[j] ** 2 for j in range(m) if j != i) - r * r for i in range(m))
     middle = sum((v - 1 / math.sqrt(m)) ** 2 for v in f) - r * r
-    return max(0.0, min(ends, middle))
+    return min(ends, middle)
+
+
+def c2_violation(f, r=0.2):
+    return max(0.0, c2_constraint(f, r))
 
 
 def c2dtlz2(x):
@@ -93,7 +99,8 @@ def main():
     for line in sys.stdin:
         x = json.loads(line)
         f, violation = evaluate(x)
-        print(json.dumps({"f": f, "violation": violation}), flush=True)
+        constraints = [c2_constraint(f)] if name == "c2dtlz2" else []
+        print(json.dumps({"f": f, "violation": violation, "constraints": constraints}), flush=True)
 
 
 if __name__ == "__main__":

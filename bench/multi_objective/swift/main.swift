@@ -47,7 +47,7 @@ final class ProblemProcess {
     process.waitUntilExit()
   }
 
-  func evaluate(_ x: [Double]) throws -> (f: [Double], violation: Double) {
+  func evaluate(_ x: [Double]) throws -> (f: [Double], violation: Double, constraints: [Double]) {
     input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: x) + Data("\n".utf8))
     while buffer.firstIndex(of: UInt8(ascii: "\n")) == nil {
       let chunk = output.fileHandleForReading.availableData
@@ -61,7 +61,7 @@ final class ProblemProcess {
     guard let f = (object["f"] as? [NSNumber])?.map(\.doubleValue), let v = object["violation"] as? NSNumber else {
       throw ProblemError(description: "problems.py answered \(String(decoding: line, as: UTF8.self))")
     }
-    return (f, v.doubleValue)
+    return (f, v.doubleValue, (object["constraints"] as? [NSNumber])?.map(\.doubleValue) ?? [])
   }
 }
 
@@ -75,14 +75,20 @@ func emit(_ object: [String: Any]) {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 5, let seed = UInt64(arguments[3]), let trials = Int(arguments[4]) else {
-  FileHandle.standardError.write(Data("usage: bench-multi-objective <problem> <bayes|random> <seed> <trials>\n".utf8))
+guard arguments.count == 5, ["bayes", "parego", "random"].contains(arguments[2]), let seed = UInt64(arguments[3]),
+  let trials = Int(arguments[4])
+else {
+  FileHandle.standardError.write(
+    Data("usage: bench-multi-objective <problem> <bayes|parego|random> <seed> <trials>\n".utf8))
   exit(2)
 }
 let problem = try ProblemProcess(problem: arguments[1])
 let space = SearchSpace((0..<problem.variables).map { .float("x\($0)", 0, 1) })
-let strategy: any SearchStrategy =
-  arguments[2] == "random" ? RandomSearch(seed: seed) : BayesianOptimization(seed: seed, startupTrials: 10)
+// bayes: hpod's default (EHVI weighted by the probability of feasibility); parego: its
+// scalarizations on one GP.
+var bayes = BayesianOptimization(seed: seed, startupTrials: 10)
+if arguments[2] == "parego" { bayes.multiObjectiveAcquisition = .parEGO }
+let strategy: any SearchStrategy = arguments[2] == "random" ? RandomSearch(seed: seed) : bayes
 var context = SearchContext(space: space)
 var points: [[Double]] = []
 var violations: [Double] = []
@@ -93,11 +99,12 @@ for _ in 0..<trials {
   let configuration = try strategy.suggest(1, in: context)[0]
   suggestSeconds += Date().timeIntervalSince(asked)
   let x = space.parameters.map { configuration[$0.name]!.numericValue! }
-  let (f, violation) = try problem.evaluate(x)
+  let (f, violation, constraints) = try problem.evaluate(x)
   // As hpod's runner does: the first objective is the value, all of them the losses.
   var observation = Observation.completed(configuration, f[0])
   observation.losses = f
   observation.violation = violation
+  observation.constraints = constraints
   context.observations.append(observation)
   points.append(f)
   violations.append(violation)
