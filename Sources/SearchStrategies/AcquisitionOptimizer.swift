@@ -136,6 +136,16 @@ struct AcquisitionOptimizer {
     return encoding.encode(encoding.configuration(of: input))
   }
 
+  /// The best configuration for the study's `index`-th suggestion: candidates from the scrambled
+  /// Halton sequence and random perturbations drawn for that suggestion, so a seed and history
+  /// give the same suggestions whichever order they are asked in.
+  func suggestion(seed: UInt64, index: Int, anchors: [[Double]], excluded: Set<[Double]>) throws -> Configuration? {
+    var rng = SplitMix64(seed: seed, stream: 3, index: UInt64(index))
+    let halton = ScrambledHalton(seed: seed &+ 0x9E37_79B9 &* UInt64(index + 1))
+    return try optimize(halton: halton, haltonOffset: 0, anchors: anchors, rng: &rng, excluded: excluded)?
+      .configuration
+  }
+
   /// The best configuration found, or nil when every candidate was excluded.
   func optimize(
     halton: ScrambledHalton, haltonOffset: Int, anchors: [[Double]], rng: inout SplitMix64,

@@ -144,11 +144,8 @@ public struct BayesianOptimization: SearchStrategy {
       optimizer.perturbationsPerScale = n > 200 ? 8 : 16
       optimizer.localSearches = n > 600 ? 2 : n > 200 ? 3 : n > 100 ? 5 : 10
       optimizer.localIterations = n > 600 ? 10 : n > 200 ? 15 : n > 100 ? 25 : 40
-      var rng = SplitMix64(seed: seed, stream: 3, index: UInt64(index))
-      let halton = ScrambledHalton(seed: seed &+ 0x9E37_79B9 &* UInt64(index + 1))
       guard
-        let (configuration, _) = try optimizer.optimize(
-          halton: halton, haltonOffset: 0, anchors: anchors, rng: &rng, excluded: excluded)
+        let configuration = try optimizer.suggestion(seed: seed, index: index, anchors: anchors, excluded: excluded)
       else { break }
       result.append(configuration)
       excluded.insert(encoding.encode(configuration))

@@ -118,11 +118,9 @@ extension BayesianOptimization {
       optimizer.perturbationsPerScale = n > 200 ? 8 : 16
       optimizer.localSearches = n > 200 ? 3 : n > 100 ? 4 : 6
       optimizer.localIterations = n > 200 ? 15 : n > 100 ? 25 : 40
-      var rng = SplitMix64(seed: seed, stream: 3, index: UInt64(index))
-      let halton = ScrambledHalton(seed: seed &+ 0x9E37_79B9 &* UInt64(index + 1))
       guard
-        let (configuration, _) = try optimizer.optimize(
-          halton: halton, haltonOffset: 0, anchors: anchorPoints, rng: &rng, excluded: excluded)
+        let configuration = try optimizer.suggestion(
+          seed: seed, index: index, anchors: anchorPoints, excluded: excluded)
       else { break }
       result.append(configuration)
       excluded.insert(encoding.encode(configuration))

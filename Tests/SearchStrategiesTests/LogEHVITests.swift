@@ -61,18 +61,18 @@ struct LogEHVITests {
     for (mean, variance) in [([0.45, 0.45, 0.45], [0.04, 0.01, 0.09]), ([1.5, 0.9, 2.0], [0.01, 0.25, 0.04])] {
       let (_, dMean, dVariance) = ehvi.valueWithGradient(mean: mean, variance: variance)
       let h = 1e-6
-      for j in 0..<3 {
-        var up = mean
-        var down = mean
+      // The central difference of f along coordinate j of x.
+      func difference(_ x: [Double], _ j: Int, _ f: ([Double]) -> Double) -> Double {
+        var up = x
+        var down = x
         up[j] += h
         down[j] -= h
-        let numeric = (ehvi.value(mean: up, variance: variance) - ehvi.value(mean: down, variance: variance)) / (2 * h)
+        return (f(up) - f(down)) / (2 * h)
+      }
+      for j in 0..<3 {
+        let numeric = difference(mean, j) { ehvi.value(mean: $0, variance: variance) }
         #expect(abs(numeric - dMean[j]) < 1e-4 * Swift.max(1, abs(numeric)), "∂μ\(j)")
-        var wide = variance
-        var narrow = variance
-        wide[j] += h
-        narrow[j] -= h
-        let numericV = (ehvi.value(mean: mean, variance: wide) - ehvi.value(mean: mean, variance: narrow)) / (2 * h)
+        let numericV = difference(variance, j) { ehvi.value(mean: mean, variance: $0) }
         #expect(abs(numericV - dVariance[j]) < 1e-4 * Swift.max(1, abs(numericV)), "∂v\(j)")
       }
     }
