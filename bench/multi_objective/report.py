@@ -53,6 +53,7 @@ def main(paths):
           "median [Q1, Q3] over seeds; share = median / the true front's")
     print(f"{'problem':10} {'sampler':14} {'seeds':>5} {'median':>9} {'Q1':>9} {'Q3':>9} {'share':>7} {'s/study':>8}")
     verdicts = []
+    parallel = []
     for problem in sorted(by_problem):
         samplers = by_problem[problem]
         common = set.intersection(*(set(seeds) for seeds in samplers.values()))
@@ -70,6 +71,9 @@ def main(paths):
             peer = max(peers, key=peers.get)
             met = medians["hpod-bayes"] >= peers[peer]
             verdicts.append((problem, medians["hpod-bayes"], peer, peers[peer], met))
+        for sampler in sorted(medians):
+            if sampler.startswith("hpod-bayes-p") and "hpod-bayes" in medians:
+                parallel.append((problem, sampler, medians[sampler], medians["hpod-bayes"]))
     print()
     print("Target: hpod bayes's median hypervolume at least the best peer's")
     for problem, hpod, peer, value, met in verdicts:
@@ -77,6 +81,12 @@ def main(paths):
         print(f"{problem:10} hpod-bayes {hpod:.4f}  best peer {peer} {value:.4f}  ratio {ratio:.3f}x  "
               f"{'MET' if met else 'NOT MET'}")
     print(f"  -> met on {sum(v[4] for v in verdicts)} of {len(verdicts)} problems")
+    if parallel:
+        print()
+        print("Parallel: hpod bayes with trials in flight (each suggestion sees the others pending) against sequential")
+        for problem, sampler, value, sequential in parallel:
+            ratio = value / sequential if sequential > 0 else float("inf")
+            print(f"{problem:10} {sampler} {value:.4f}  sequential {sequential:.4f}  ratio {ratio:.3f}x")
     print(f"hpod's own hypervolume agrees with Optuna's on every hpod row: {'yes' if disagreements == 0 else 'NO'}")
 
 

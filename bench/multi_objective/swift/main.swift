@@ -3,7 +3,7 @@
 // and prints one JSON line: every trial's objectives and constraint violation, and the
 // hypervolume of the feasible ones by hpod's own MultiObjective.Hypervolume.
 //
-//   bench-multi-objective <problem> <bayes|random> <seed> <trials>
+//   bench-multi-objective <problem> <bayes|parego|random> <seed> <trials> [parallelism]
 
 import Foundation
 import MultiObjective
@@ -75,11 +75,12 @@ func emit(_ object: [String: Any]) {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 5, ["bayes", "parego", "random"].contains(arguments[2]), let seed = UInt64(arguments[3]),
-  let trials = Int(arguments[4])
+guard 5...6 ~= arguments.count, ["bayes", "parego", "random"].contains(arguments[2]), let seed = UInt64(arguments[3]),
+  let trials = Int(arguments[4]), trials > 0, let parallelism = arguments.count == 6 ? Int(arguments[5]) : 1,
+  parallelism >= 1
 else {
   FileHandle.standardError.write(
-    Data("usage: bench-multi-objective <problem> <bayes|parego|random> <seed> <trials>\n".utf8))
+    Data("usage: bench-multi-objective <problem> <bayes|parego|random> <seed> <trials> [parallelism ≥ 1]\n".utf8))
   exit(2)
 }
 let problem = try ProblemProcess(problem: arguments[1])
@@ -94,10 +95,15 @@ var points: [[Double]] = []
 var violations: [Double] = []
 var suggestSeconds = 0.0
 let start = Date()
+// With parallelism p, p trials are in flight: each suggestion sees the other p − 1 pending,
+// and the oldest finishes next (equal trial durations).
 for _ in 0..<trials {
-  let asked = Date()
-  let configuration = try strategy.suggest(1, in: context)[0]
-  suggestSeconds += Date().timeIntervalSince(asked)
+  while context.pending.count < parallelism, context.suggestedCount < trials {
+    let asked = Date()
+    context.pending += try strategy.suggest(1, in: context)
+    suggestSeconds += Date().timeIntervalSince(asked)
+  }
+  let configuration = context.pending.removeFirst()
   let x = space.parameters.map { configuration[$0.name]!.numericValue! }
   let (f, violation, constraints) = try problem.evaluate(x)
   // As hpod's runner does: the first objective is the value, all of them the losses.
@@ -111,7 +117,9 @@ for _ in 0..<trials {
 }
 let feasible = zip(points, violations).filter { $0.1 == 0 }.map(\.0)
 emit([
-  "kind": "mo", "problem": arguments[1], "sampler": "hpod-\(arguments[2])", "seed": seed, "trials": trials,
+  "kind": "mo", "problem": arguments[1],
+  "sampler": parallelism > 1 ? "hpod-\(arguments[2])-p\(parallelism)" : "hpod-\(arguments[2])", "seed": seed,
+  "trials": trials,
   "points": points, "violations": violations,
   "hypervolume": Hypervolume.of(feasible, reference: problem.reference),
   "seconds": Date().timeIntervalSince(start), "suggest_seconds": suggestSeconds,
