@@ -14,9 +14,8 @@ import MultiObjective
 ///   10% of the objective's observed range. Close to the front, so the volume does not overvalue
 ///   its extremes (DTLZ2, 5 seeds: the worst loss of any observation as rⱼ sent most trials to
 ///   the corners, median hypervolume 0.39, 0.66 with this rule); set by infeasible trials too, so
-///   a disconnected feasible front keeps room to grow towards pieces not found yet (C2-DTLZ2, 8
-///   seeds: 0.13 from the feasible front alone, 0.37 with the front of all;
-///   bench/multi_objective).
+///   a disconnected feasible front keeps room to grow towards pieces not found yet (C2-DTLZ2:
+///   0.13 over 5 seeds from the feasible front alone, 0.37 over 10 with both; bench/README.md).
 /// - The next configuration maximizes log EHVI (`LogEHVI`) plus Σ_c log P(c ≤ τ_c)
 ///   (`FeasibleHypervolumeAcquisition`) with the acquisition optimizer. With one objective
 ///   this is log constrained EI below the best feasible loss; while nothing is feasible the
