@@ -50,6 +50,45 @@ struct MultiObjectiveCommandTests {
     #expect(!output.contains("Best: trial"), "several objectives have no one best")
   }
 
+  @Test("hpod run's progress marks the trials that join the feasible front, not a best by the first objective")
+  func progressFollowsTheFront() async throws {
+    let folder = try folder()
+    let (status, output) = try await HPODProcess.run(
+      ["run", try spec(folder, name: "mo-progress")], home: "\(folder)/home")
+    #expect(status == 0, "\(output)")
+    // Plain lines (stdout is a pipe): "trial 3 started: x=0.41 y=0.07", then
+    // "trial 3 completed score=0.41 in 0.1s  (on the front)".
+    var objectives: [Int: (score: Double, latency: Double)] = [:]
+    var marked: Set<Int> = []
+    for line in output.split(separator: "\n") {
+      let words = line.split(separator: " ")
+      guard words.count >= 3, words[0] == "trial", let number = Int(words[1]) else { continue }
+      if words[2] == "started:" {
+        let values = Dictionary(
+          uniqueKeysWithValues: words.dropFirst(3).compactMap { pair -> (String, Double)? in
+            let parts = pair.split(separator: "=")
+            return parts.count == 2 ? (String(parts[0]), Double(parts[1]) ?? .nan) : nil
+          })
+        if let x = values["x"], let y = values["y"] { objectives[number] = (x, x * x + y) }
+      }
+      if line.hasSuffix("(on the front)") { marked.insert(number) }
+    }
+    #expect(objectives.count == 12, "\(output)")
+    #expect(!output.contains("(new best)"), "several objectives have no one best")
+    // Every marked trial meets the constraint (params are shown to 4 digits: a small margin).
+    #expect(marked.allSatisfy { objectives[$0]!.latency <= 0.5 + 1e-3 }, "\(marked) in \(output)")
+    // Every trial on the final front joined the front when it finished.
+    let feasible = objectives.filter { $0.value.latency <= 0.5 - 1e-3 }
+    let front = feasible.filter { trial in
+      !feasible.contains {
+        $0.key != trial.key && $0.value.score >= trial.value.score + 1e-3
+          && $0.value.latency <= trial.value.latency - 1e-3
+      }
+    }
+    #expect(!front.isEmpty)
+    #expect(Set(front.keys).isSubset(of: marked), "front \(front.keys.sorted()), marked \(marked.sorted())")
+  }
+
   @Test("GET best answers the front of feasible, mutually non-dominated configurations")
   func bestIsTheFront() async throws {
     let daemon = try TestDaemon()

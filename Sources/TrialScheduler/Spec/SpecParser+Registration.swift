@@ -54,3 +54,12 @@ extension SpecParser {
     return nil
   }
 }
+
+extension StudySpec.Threshold {
+  /// A condition as the spec writes it (`latency_ms <= 5`); nil when the text is not a metric
+  /// name, a comparison and a finite number.
+  public init?(parsing text: String) {
+    guard let threshold = SpecParser.parseThreshold(text) else { return nil }
+    self = threshold
+  }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import HPODAPI
+import MultiObjective
 import SearchStrategies
 import Synchronization
 import TrackingBridge
@@ -7,7 +8,9 @@ import TrialScheduler
 
 /// The terminal view of a running study. Live (redrawn in place, at most 10 times a second):
 /// a progress bar of trials, the best so far with its parameters, and each running trial with
-/// its latest metrics. Plain (when stdout is not a terminal): one line per trial event.
+/// its latest metrics. Plain (when stdout is not a terminal): one line per trial event. With
+/// several objectives the best so far is each tier's Pareto front of feasible trials, from the
+/// metrics the trials reported.
 final class ProgressView: Sendable {
   private struct RunningTrial {
     var number: Int
@@ -25,10 +28,19 @@ final class ProgressView: Sendable {
     var fullTrainings = (started: 0, done: 0)
     /// By tier (`quick_test`, `full_training`).
     var best: [String: API.Trial] = [:]
+    /// With several objectives, by tier: the feasible trials no other beats in every objective.
+    var fronts: [String: [FrontMember]] = [:]
+    var infeasible = 0
     var registered: String?
     var drawnLines = 0
     var lastDraw = Date.distantPast
     var notes: [String] = []
+  }
+
+  private struct FrontMember {
+    var trial: API.Trial
+    var metrics: [String: Double]
+    var losses: [Double]
   }
 
   /// What the view shows of a study, from its spec (`hpod run`) or the API (`hpod watch`).
@@ -40,6 +52,9 @@ final class ProgressView: Sendable {
     var metric: String
     var direction: Direction
     var hasTiers: Bool
+    /// Every objective, the first as `metric` and `direction`; one for a single objective.
+    var objectives: [(metric: String, direction: Direction)]
+    var constraints: [StudySpec.Threshold]
 
     init(spec: StudySpec) {
       name = spec.name
@@ -49,9 +64,13 @@ final class ProgressView: Sendable {
       metric = spec.objective.metric
       direction = spec.objective.direction
       hasTiers = !spec.tiers.isEmpty
+      objectives = spec.objectives.map { ($0.metric, $0.direction) }
+      if objectives.isEmpty { objectives = [(metric, direction)] }
+      constraints = spec.constraints
     }
 
-    init(study: API.Study) {
+    /// `front` is the study's `best` when it has several objectives (`API.Front`).
+    init(study: API.Study, front: API.Front? = nil) {
       name = study.name
       algorithm = study.algorithm ?? "?"
       maxTrials = study.maxTrials
@@ -59,7 +78,15 @@ final class ProgressView: Sendable {
       metric = study.objective.metric
       direction = Direction(rawValue: study.objective.direction) ?? .minimize
       hasTiers = study.fullTrainings > 0
+      objectives = [(metric, direction)]
+      constraints = []
+      if let front, front.objectives.count > 1 {
+        objectives = front.objectives.map { ($0.metric, Direction(rawValue: $0.direction) ?? .minimize) }
+        constraints = front.constraints.compactMap(StudySpec.Threshold.init(parsing:))
+      }
     }
+
+    var isMultiObjective: Bool { objectives.count > 1 }
   }
 
   private let header: Header
@@ -102,6 +129,7 @@ final class ProgressView: Sendable {
       }
     case .trialFinished(let trial), .trialPruned(let trial):
       let improved = state.withLock { state -> Bool in
+        let metrics = state.running[trial.id]?.metrics ?? [:]
         state.running[trial.id] = nil
         state.finished[trial.state, default: 0] += 1
         // The budget counts configurations: a repeat or a re-run does not move the bar.
@@ -111,6 +139,7 @@ final class ProgressView: Sendable {
           state.quickTestsDone += 1
         }
         guard trial.state == TrialState.completed.rawValue, let value = trial.value else { return false }
+        if header.isMultiObjective { return joinFront(trial, metrics: metrics, state: &state) }
         if let best = state.best[trial.tier]?.value, !header.direction.isBetter(value, than: best) { return false }
         state.best[trial.tier] = trial
         return true
@@ -120,9 +149,8 @@ final class ProgressView: Sendable {
         let reason = trial.state == TrialState.completed.rawValue ? "" : ": \(trial.reason ?? "")"
         let duration = trial.durationSeconds.map { String(format: " in %.1fs", $0) } ?? ""
         let tier = trial.tier == Tier.fullTraining.rawValue ? " (full training)" : ""
-        emit(
-          "trial \(trial.number)\(tier) \(trial.state)\(value)\(duration)\(reason)\(improved ? "  (new best)" : "")"
-        )
+        let mark = !improved ? "" : header.isMultiObjective ? "  (on the front)" : "  (new best)"
+        emit("trial \(trial.number)\(tier) \(trial.state)\(value)\(duration)\(reason)\(mark)")
       }
     case .trialPromoted(let quickTest, let fullTraining):
       state.withLock { $0.fullTrainings.started += 1 }
@@ -193,19 +221,33 @@ final class ProgressView: Sendable {
     for trialState in [TrialState.failed, .timedOut, .pruned, .cancelled] {
       if let count = state.finished[trialState.rawValue], count > 0 { counts.append("\(count) \(trialState.rawValue)") }
     }
+    if state.infeasible > 0 { counts.append("\(state.infeasible) infeasible") }
     var lines = [
       "\(header.name)  \(bar)  \(done)/\(total) trials  \(counts.joined(separator: "  "))  \(String(format: "%02d:%02d", elapsed / 60, elapsed % 60))"
     ]
     if state.fullTrainings.started > 0 {
       lines[0] += "  full trainings \(state.fullTrainings.done)/\(state.fullTrainings.started)"
     }
-    for tier in [Tier.quickTest, .fullTraining] {
+    for tier in [Tier.quickTest, .fullTraining] where header.isMultiObjective {
+      guard let front = state.fronts[tier.rawValue], !front.isEmpty else { continue }
+      let label = !header.hasTiers ? "front" : "front of the \(tier == .quickTest ? "quick tests" : "full trainings")"
+      lines.append("  \(label): \(front.count) trial(s)")
+      for member in front.prefix(Self.frontLines) {
+        let values = header.objectives.map { "\($0.metric)=\(member.metrics[$0.metric].map(Self.format) ?? "-")" }
+        lines.append(
+          "    trial \(member.trial.number)  \(values.joined(separator: " "))  \(Self.params(member.trial.params))")
+      }
+      if front.count > Self.frontLines { lines.append("    … and \(front.count - Self.frontLines) more") }
+    }
+    for tier in [Tier.quickTest, .fullTraining] where !header.isMultiObjective {
       guard let best = state.best[tier.rawValue], let value = best.value else { continue }
       let label = !header.hasTiers ? "best" : "best \(tier == .quickTest ? "quick test" : "full training")"
       lines.append(
         "  \(label) \(header.metric)=\(Self.format(value)) (trial \(best.number)): \(Self.params(best.params))")
     }
-    if state.best.isEmpty { lines.append("  best: no completed trial yet") }
+    if header.isMultiObjective ? state.fronts.isEmpty : state.best.isEmpty {
+      lines.append("  best: no \(header.isMultiObjective ? "feasible " : "")completed trial yet")
+    }
     if let registered = state.registered { lines.append("  \(registered)") }
     for trial in state.running.values.sorted(by: { $0.number < $1.number }).prefix(12) {
       let metrics = trial.metrics.sorted { $0.key < $1.key }.prefix(4).map { "\($0.key)=\(Self.format($0.value))" }
@@ -216,6 +258,28 @@ final class ProgressView: Sendable {
     if state.running.count > 12 { lines.append("  … and \(state.running.count - 12) more running") }
     lines += state.notes.suffix(3).map { "  ! \($0)" }
     return lines
+  }
+
+  /// How many front members the live view lists, by the first objective.
+  static let frontLines = 5
+
+  /// Adds a completed trial to its tier's front if it reported every objective, meets every
+  /// constraint and no member beats it; drops the members it beats. True when it joined.
+  private func joinFront(_ trial: API.Trial, metrics: [String: Double], state: inout State) -> Bool {
+    var values: [Double] = []
+    for objective in header.objectives {
+      guard let value = metrics[objective.metric], value.isFinite else { return false }
+      values.append(value)
+    }
+    guard header.constraints.allSatisfy({ metrics[$0.metric].map($0.holds(for:)) ?? false }) else {
+      state.infeasible += 1
+      return false
+    }
+    let losses = zip(header.objectives, values).map { $0.direction.loss($1) }
+    let candidates = (state.fronts[trial.tier] ?? []) + [FrontMember(trial: trial, metrics: metrics, losses: losses)]
+    let front = Dominance.front(candidates.map(\.losses)).map { candidates[$0] }
+    state.fronts[trial.tier] = front.sorted { ($0.losses[0], $0.trial.number) < ($1.losses[0], $1.trial.number) }
+    return front.contains { $0.trial.id == trial.id }
   }
 
   static func params(_ json: String) -> String {

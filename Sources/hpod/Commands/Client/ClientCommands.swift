@@ -111,7 +111,11 @@ struct Watch: AsyncParsableCommand {
 
   static func follow(_ id: Int64, client: HPODClient, json: Bool, plain: Bool = false) async throws {
     let study: API.Study = try await client.get("api/v1/studies/\(id)")
-    let progress = ProgressView(header: .init(study: study), live: !plain && !json && isatty(STDOUT_FILENO) == 1)
+    // A study of several objectives answers `best` with its front, which names the objectives
+    // and constraints the view follows; any other answer (one objective) leaves the view as is.
+    let front: API.Front? = try? await client.get("api/v1/studies/\(id)/best")
+    let progress = ProgressView(
+      header: .init(study: study, front: front), live: !plain && !json && isatty(STDOUT_FILENO) == 1)
     if !json {
       progress.note("watching study \(id) '\(study.name)' (\(study.state)); Ctrl-C stops watching, not the study")
     }
