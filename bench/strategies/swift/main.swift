@@ -47,10 +47,18 @@ case "quality":
   if strategyName == "random" {
     strategy = RandomSearch(seed: seed)
   } else {
-    // `bayes`, or `bayes-<option>-…` for experiments (`nowarp`: no output warping).
+    // `bayes`, or `bayes-<option>-…` for experiments (`nowarp`: no output warping; `start<N>`:
+    // N quasi-random startup trials instead of 10).
     var bayes = BayesianOptimization(seed: seed, startupTrials: 10)
     let options = strategyName.split(separator: "-").dropFirst()
     if options.contains("nowarp") { bayes.outputWarping = false }
+    if let option = options.first(where: { $0.hasPrefix("start") }) {
+      guard let count = Int(option.dropFirst(5)), count >= 0 else {
+        FileHandle.standardError.write(Data("bench-strategies: '\(option)' needs a count, e.g. start15\n".utf8))
+        exit(2)
+      }
+      bayes.startupTrials = count
+    }
     strategy = bayes
   }
   var context = SearchContext(space: space)
