@@ -121,6 +121,14 @@ public protocol RunningTrial: Sendable {
   func detach() -> Bool
   /// The last lines of its error output, for a reason a user can act on.
   func diagnosticTail() -> String?
+  /// Whether its process is known to have exited already, whatever its output still holds.
+  /// A timeout that fires after that is no timeout: the trial ended within its limit, and
+  /// only the daemon was slow to read it.
+  var hasExited: Bool { get }
+}
+
+extension RunningTrial {
+  public var hasExited: Bool { false }
 }
 
 /// Starts trials (like a job-queue driver): locally, or on a cluster.

@@ -57,16 +57,20 @@ struct StudiesController {
     }
   }
 
+  /// Reads on blocking threads (`BlockingWork`): a reader waiting for one of SQLite's reader
+  /// connections holds no thread of the task pool, which stays free for /healthz and writes.
   @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONBody<API.StudyList> {
-    let studies = try service.database.studies()
-    var described: [API.Study] = []
-    for study in studies { described.append(API.Study(try await service.describe(study))) }
+    let service = service
+    let described = try await BlockingWork.run {
+      try service.database.studies().map { API.Study(try service.describe($0)) }
+    }
     return JSONBody(API.StudyList(studies: described))
   }
 
   @Sendable func get(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
     let id = try context.parameters.require("id", as: Int64.self)
-    return try await mapped { JSONBody(API.Study(try await service.describe(id))) }
+    let service = service
+    return try await mapped { JSONBody(try await BlockingWork.run { API.Study(try service.describe(id)) }) }
   }
 
   @Sendable func cancel(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {

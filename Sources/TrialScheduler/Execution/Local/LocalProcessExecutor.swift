@@ -11,8 +11,18 @@ import Synchronization
 public struct LocalProcessExecutor: TrialExecutor {
   public init() {}
 
+  /// Spawns on a blocking thread (`BlockingWork`): the child joins its cgroup before it execs,
+  /// and the spawning thread waits for that under the kernel's cgroup lock.
   public func launch(_ launch: TrialLaunch) async throws(TrialLaunchError) -> any RunningTrial {
-    try start(launch)
+    let result: Result<any RunningTrial, TrialLaunchError>
+    do {
+      result = try await BlockingWork.run {
+        do throws(TrialLaunchError) { return .success(try start(launch)) } catch { return .failure(error) }
+      }
+    } catch {
+      throw TrialLaunchError("the trial was not started: \(error)")
+    }
+    return try result.get()
   }
 
   /// A local trial's process tree cannot be followed by another hpod (its pipes ended with

@@ -71,11 +71,18 @@ final class LocalTrialProcess: RunningTrial {
 
   func diagnosticTail() -> String? { workspace.lastErrorLine() }
 
-  /// Sends a signal to the whole process group, unless the leader was already reaped.
+  /// Set by the pump thread as it reaps the leader, independently of any task.
+  var hasExited: Bool { processLock.withLock { $0 } }
+
+  /// Sends a signal to the whole process group, unless the leader was already reaped. On a
+  /// blocking thread, without waiting: the lock is held while a reaped trial's cgroup is
+  /// emptied, and listing a cgroup's members reads the kernel's files.
   private func signalGroup(_ signal: Int32) {
-    processLock.withLock { reaped in
-      if !reaped { _ = killpg(pid, signal) }
-      tree.signal(signal)
+    BlockingWork.submit { [self] in
+      processLock.withLock { reaped in
+        if !reaped { _ = killpg(pid, signal) }
+        tree.signal(signal)
+      }
     }
   }
 
