@@ -72,13 +72,13 @@ struct ManualPromotionTests {
     let database = sandbox.database
     let wakeup = Wakeup()
     // When trial 0 finishes, its full training is requested and the runner woken; the full
-    // training's start releases trial 1
+    // training's start (its process running) releases trial 1
     let (study, trials) = try await sandbox.run(yaml, wakeup: wakeup) { event in
       switch event {
       case .trialFinished(let trial) where trial.number == 0 && trial.tier == .quickTest:
         try? database.requestPromotion(trialId: trial.id!, studyId: trial.studyId, reopenStudy: false)
         wakeup.signal()
-      case .trialPromoted:
+      case .trialStarted(let trial) where trial.tier == .fullTraining:
         FileManager.default.createFile(atPath: release, contents: Data())
       default: break
       }

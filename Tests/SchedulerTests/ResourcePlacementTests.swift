@@ -85,15 +85,38 @@ struct ResourcePlacementTests {
   @Test("declared CPUs never add up to more than there are")
   func cpusAreCounted() async throws {
     let pool = ResourcePool(gpus: [], cpus: 4)
-    let first = try await pool.acquire(.init(cpus: 3))
+    let first = try #require(try await pool.acquire(.init(cpus: 3), for: 1))
     // A second trial of 2 CPUs waits for the first
-    let second = Task { try await pool.acquire(.init(cpus: 2)) }
+    let second = Task { try await pool.acquire(.init(cpus: 2), for: 2) }
     try await Task.sleep(for: .milliseconds(100))
-    #expect(await pool.cpusInUse == 3, "the second request must wait: 3 + 2 is more than 4")
-    await pool.release(first)
-    let placed = try await second.value
+    #expect(pool.cpusInUse == 3, "the second request must wait: 3 + 2 is more than 4")
+    pool.release(first)
+    let placed = try #require(try await second.value)
     #expect(placed.cpus == 2)
-    #expect(await pool.cpusInUse == 2)
-    await #expect(throws: ResourcePool.TooLarge.self) { try await pool.acquire(.init(cpus: 5)) }
+    #expect(pool.cpusInUse == 2)
+    await #expect(throws: ResourcePool.TooLarge.self) { try await pool.acquire(.init(cpus: 5), for: 3) }
+  }
+
+  @Test("a trial waiting for devices is withdrawn at once, and the next in line is served")
+  func waitsAreWithdrawn() async throws {
+    let pool = ResourcePool(gpus: ["0"], cpus: 4)
+    let first = try #require(try await pool.acquire(.init(gpus: 1), for: 1))
+    // Given a trial that waits for the GPU and one behind it that needs a CPU only
+    let waiting = Task { try await pool.acquire(.init(gpus: 1), for: 2) }
+    try await Task.sleep(for: .milliseconds(50))
+    let behind = Task { try await pool.acquire(.init(cpus: 1), for: 3) }
+    try await Task.sleep(for: .milliseconds(50))
+    // When the waiting trial's study is cancelled
+    let start = ContinuousClock.now
+    pool.withdraw(2)
+    // Then it returns at once without devices, and the one behind it is placed
+    #expect(try await waiting.value == nil)
+    #expect(ContinuousClock.now - start < .milliseconds(500))
+    #expect(try await behind.value?.cpus == 1)
+    // and a withdrawal that comes before the wait begins ends it before it waits
+    pool.withdraw(4)
+    #expect(try await pool.acquire(.init(gpus: 1), for: 4) == nil)
+    pool.release(first)
+    #expect(pool.gpusInUse == 0)
   }
 }

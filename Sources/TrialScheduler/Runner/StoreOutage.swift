@@ -12,7 +12,9 @@ import Synchronization
 final class StoreOutage: Sendable {
   private struct State {
     var reason: String?
-    /// Set by a forced stop: retries give up so that hpod can exit.
+    /// Set when the study is stopped (cancel, Ctrl-C, shutdown): retries give up so that the
+    /// stop is answered at once; what was not written stays unfinished in the store, and the
+    /// study's next run does it again (an unfinished trial runs again).
     var abandoned = false
   }
 
@@ -28,8 +30,11 @@ final class StoreOutage: Sendable {
   /// Why the study is paused, or nil when its writes go through.
   var reason: String? { state.withLock { $0.reason } }
 
-  /// Stops retrying (the user forced the stop): pending writes fail with their error.
+  /// Stops retrying (the study is stopping): pending writes fail with their error.
   func abandon() { state.withLock { $0.abandoned = true } }
+
+  /// Whether the study is stopping, so that retries give up.
+  var isStopped: Bool { state.withLock { $0.abandoned } }
 
   /// Runs `write` until it succeeds; `what` names it for the user ("saving trial 4's metrics").
   func retrying<T>(_ what: String, _ write: () async throws -> T) async throws -> T {
@@ -40,11 +45,20 @@ final class StoreOutage: Sendable {
         recovered()
         return result
       } catch {
-        guard Self.isEnvironmental(error), !state.withLock({ $0.abandoned }), !Task.isCancelled else { throw error }
-        began("\(what) failed: \(Self.describe(error)); retrying until the store can be written")
-        try? await Task.sleep(for: pause)
+        guard Self.isEnvironmental(error), !isStopped, !Task.isCancelled else { throw error }
+        let until = error is WorkspaceError ? "it can be made" : "the store can be written"
+        began("\(what) failed: \(Self.describe(error)); retrying until \(until)")
+        await sleep(pause)
         pause = min(pause * 2, Self.longestPause)
       }
+    }
+  }
+
+  /// Waits `pause`, or less when the study is stopped meanwhile.
+  private func sleep(_ pause: Duration) async {
+    let deadline = ContinuousClock.now + pause
+    while ContinuousClock.now < deadline, !isStopped, !Task.isCancelled {
+      try? await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
     }
   }
 

@@ -69,18 +69,26 @@ public struct StudyRunner: Sendable {
     let studyId = study.id!
     let lease = try lease ?? StudyLease.acquire(home: home, studyId: studyId, studyName: study.name)
     defer { lease.release() }
+    // Store writes from here on wait on a blocking thread (`BlockingWork`), not on the task pool.
+    let database = database
     if let uri = spec.tracking.mlflowURI {
-      try database.mirror(studyId: studyId, uri: uri, experimentName: spec.tracking.experiment)
+      let experiment = spec.tracking.experiment
+      try await BlockingWork.run { try database.mirror(studyId: studyId, uri: uri, experimentName: experiment) }
     }
     let outage = StoreOutage(emit: onEvent)
     let adopted = try await recoverInterruptedTrials(studyId: studyId, outage: outage)
-    try await outage.retrying("marking the study running") { try database.setStudyState(id: studyId, .running) }
+    try await outage.retrying("marking the study running") {
+      try await BlockingWork.run { try database.setStudyState(id: studyId, .running) }
+    }
 
     let running = RunningTrials()
     // A daemon that shuts down (and resumes the study when it restarts) leaves cluster jobs
     // running for its next start to adopt.
     stopSignal.observe(
-      stop: { running.stopAll(reason: $0, detaching: stopSignal.outcome == .running) },
+      stop: {
+        outage.abandon()
+        running.stopAll(reason: $0, detaching: stopSignal.outcome == .running)
+      },
       force: {
         outage.abandon()
         running.killAll()
@@ -149,6 +157,11 @@ public struct StudyRunner: Sendable {
             .failed, "more than \(limit) trials failed (max_failed_trials); see their reasons with the trials' logs"
           )
           running.stopAll(reason: "cancelled: the study failed")
+        } else if spec.trial.failFast,
+          let reason = FailFast.verdict(state.search, retries: spec.trial.retries, study: spec.name)
+        {
+          endState = (.failed, reason)
+          running.stopAll(reason: "cancelled: the study failed")
         } else {
           do {
             while active < spec.search.parallelism,
@@ -215,7 +228,8 @@ public struct StudyRunner: Sendable {
       }
     }
     try await outage.retrying("recording the end of the study") {
-      try database.setStudyState(id: studyId, endState.0, reason: endState.1)
+      let (state, reason) = endState
+      try await BlockingWork.run { try database.setStudyState(id: studyId, state, reason: reason) }
     }
     let final = try database.study(id: studyId) ?? study
     onEvent(.studyFinished(final))

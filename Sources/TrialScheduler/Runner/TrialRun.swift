@@ -70,43 +70,93 @@ struct TrialRun {
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
-    await slots?.acquire()
+    if let failed = await prepareFolder(trial, configuration: configuration) { return failed }
+    guard let ticket = await takeSlot(trial.id!, registry: registry) else {
+      return await finish(trial.id!, .init(state: .cancelled, reason: registry.stopReason ?? "stopped before it ran"))
+    }
     let result = await place(trial, configuration: configuration, registry: registry)
-    await slots?.release()
+    if let ticket { slots?.release(ticket) }
     return result
   }
 
+  /// Where the trial's files go.
+  private func workspace(of trial: TrialRecord) -> TrialWorkspace {
+    executor.workspace(
+      studyId: study.id!, trialNumber: trial.number,
+      defaultDirectory: home.runDirectory(studyId: study.id!, trialNumber: trial.number))
+  }
+
+  /// Makes the trial's folder and parameter file before it waits for a slot, so a folder that
+  /// cannot be made holds none of the daemon's slots. Such a folder is the machine's problem,
+  /// not the trial's: the study waits for it (paused, with the reason) rather than burning its
+  /// budget on trials that cannot start; a stop ends the wait. Nil when the folder is ready;
+  /// the trial's finished row otherwise.
+  private func prepareFolder(_ trial: TrialRecord, configuration: Configuration) async -> TrialRecord? {
+    let launch = makeLaunch(
+      trial, configuration: configuration, tierValues: spec.tiers[trial.tier] ?? [:], workspace: workspace(of: trial),
+      trackingEnvironment: [:])
+    let executor = executor
+    do {
+      try await outage.retrying("creating the folder of trial \(trial.number)") {
+        try await BlockingWork.run { try executor.prepare(launch) }
+      }
+      return nil
+    } catch {
+      let reason = "cannot prepare the trial's folder \(launch.workspace.directory): \(StoreOutage.describe(error))"
+      return await finish(trial.id!, .init(state: outage.isStopped ? .cancelled : .failed, reason: reason))
+    }
+  }
+
+  /// Waits for one of the daemon's trial slots, unless the study is stopped first (cancel,
+  /// shutdown): `.some(nil)` without a limit, nil when stopped while waiting.
+  private func takeSlot(_ trialId: Int64, registry: RunningTrials) async -> TrialSlots.Ticket?? {
+    guard let slots else { return .some(nil) }
+    let ticket = slots.ticket()
+    registry.add(trialId, stop: { _ in slots.withdraw(ticket) }, kill: { slots.withdraw(ticket) })
+    let granted = await slots.acquire(ticket)
+    registry.remove(trialId)
+    guard granted else { return nil }
+    return .some(ticket)
+  }
+
   /// Waits for the trial's GPUs and CPUs (local trials; a cluster places its jobs itself),
-  /// then runs it with its devices.
+  /// then runs it with its devices. A study stopped while it waits withdraws the wait.
   private func place(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async
     -> TrialRecord
   {
+    let trialId = trial.id!
     var placement: ResourcePool.Placement?
     if let pool = resources, !executor.placesTrialsItself {
+      registry.add(trialId, stop: { _ in pool.withdraw(trialId) }, kill: { pool.withdraw(trialId) })
       do {
-        placement = try await pool.acquire(spec.resources(for: trial.tier))
+        placement = try await pool.acquire(spec.resources(for: trial.tier), for: trialId)
       } catch {
-        return await finish(trial.id!, .init(state: .failed, reason: error.description))
+        registry.remove(trialId)
+        return await finish(trialId, .init(state: .failed, reason: error.description))
       }
+      registry.remove(trialId)
+      pool.forgetWithdrawal(trialId)
     }
     let result: TrialRecord
     if let reason = registry.stopReason {
       // Stopped while waiting for a slot or its devices: never started.
-      result = await finish(trial.id!, .init(state: .cancelled, reason: reason))
+      result = await finish(trialId, .init(state: .cancelled, reason: reason))
     } else {
       let devices = placement.map { placement in resources!.gpus.isEmpty ? nil : placement.gpus } ?? nil
       result = await launchAndFollow(trial, configuration: configuration, devices: devices, registry: registry)
     }
-    if let placement { await resources?.release(placement) }
+    if let placement { resources?.release(placement) }
     return result
   }
 
-  /// Follows a trial a previous hpod started and the executor re-adopted, to its end.
+  /// Follows a trial a previous hpod started and the executor re-adopted, to its end. It is
+  /// running already: it takes its slot without waiting for one to free up.
   func adopt(_ trial: TrialRecord, _ process: any RunningTrial, registry: RunningTrials) async -> TrialRecord {
-    await slots?.acquire()
+    let ticket = slots?.ticket()
+    if let ticket { _ = await slots?.acquire(ticket) }
     let workspace = TrialWorkspace(directory: trial.runDirectory ?? "")
     let result = await follow(trial, process, workspace: workspace, registry: registry)
-    await slots?.release()
+    if let ticket { slots?.release(ticket) }
     return result
   }
 
@@ -115,24 +165,13 @@ struct TrialRun {
     _ trial: TrialRecord, configuration: Configuration, devices: [String]?, registry: RunningTrials
   ) async -> TrialRecord {
     let trialId = trial.id!
-    let workspace = executor.workspace(
-      studyId: study.id!, trialNumber: trial.number,
-      defaultDirectory: home.runDirectory(studyId: study.id!, trialNumber: trial.number))
-    let tierValues = spec.tiers[trial.tier] ?? [:]
+    let workspace = workspace(of: trial)
     let trackingEnvironment = await tracking?.environment(for: trial) ?? [:]
     var launch = makeLaunch(
-      trial, configuration: configuration, tierValues: tierValues, workspace: workspace,
+      trial, configuration: configuration, tierValues: spec.tiers[trial.tier] ?? [:], workspace: workspace,
       trackingEnvironment: trackingEnvironment)
     // A trial that declared no GPUs sees none, rather than every device of the machine.
     if let devices { launch.environment["CUDA_VISIBLE_DEVICES"] = devices.joined(separator: ",") }
-    // A folder that cannot be created is the machine's problem, not the trial's: the study
-    // waits for it rather than burning its budget on trials that cannot start.
-    do {
-      try await outage.retrying("creating the folder of trial \(trial.number)") { try executor.prepare(launch) }
-    } catch {
-      return await finish(
-        trialId, .init(state: .failed, reason: "cannot prepare the trial's folder \(workspace.directory): \(error)"))
-    }
 
     let process: any RunningTrial
     do {
@@ -178,7 +217,7 @@ struct TrialRun {
     defer { timeoutTimer?.cancel() }
     func armTimeout(runningSince: Date) {
       guard let timeout = spec.trial.timeout else { return }
-      let timer = DispatchWorkItem { stop(.timeout) }
+      let timer = DispatchWorkItem { if !process.hasExited { stop(.timeout) } }
       let (seconds, attoseconds) = timeout.components
       let left = max(0, Double(seconds) + Double(attoseconds) / 1e18 - Date().timeIntervalSince(runningSince))
       DispatchQueue.global().asyncAfter(deadline: .now() + left, execute: timer)
@@ -263,7 +302,9 @@ struct TrialRun {
     if case .pruned(let rule, let step, _) = cause {
       do {
         try await outage.retrying("tagging pruned trial \(trial.number)") {
-          try database.setTags(trialId: trialId, ["hpod.prune_rule": rule, "hpod.prune_step": String(step)])
+          try await BlockingWork.run { [database] in
+            try database.setTags(trialId: trialId, ["hpod.prune_rule": rule, "hpod.prune_step": String(step)])
+          }
         }
       } catch {
         outcome.reason = (outcome.reason ?? "") + " (its prune tags could not be saved: \(error))"

@@ -1,16 +1,29 @@
 public import Foundation
+import Synchronization
 
 /// The GPUs and CPUs of this machine that local trials are placed on, shared by every study
 /// of an hpod (`--gpus`, `--cpus`). A trial that declares `resources:` waits, in arrival
 /// order, until what it needs is free, and gets its own devices: no two running trials share
 /// a GPU, and the CPUs they declare never add up to more than there are.
-public actor ResourcePool {
+public final class ResourcePool: Sendable {
   /// The GPU device ids trials are placed on, as CUDA_VISIBLE_DEVICES names them.
-  nonisolated public let gpus: [String]
-  nonisolated public let cpus: Int
-  private var freeGPUs: [String]
-  private var freeCPUs: Int
-  private var waiters: [(StudySpec.Resources, CheckedContinuation<Placement, Never>)] = []
+  public let gpus: [String]
+  public let cpus: Int
+  private struct State {
+    var freeGPUs: [String]
+    var freeCPUs: Int
+    var waiters: [Waiter] = []
+    /// Waits withdrawn before they were queued.
+    var withdrawn: Set<Int64> = []
+  }
+
+  private struct Waiter {
+    var trialId: Int64
+    var resources: StudySpec.Resources
+    var continuation: CheckedContinuation<Placement?, Never>
+  }
+
+  private let state: Mutex<State>
 
   /// What a running trial holds.
   public struct Placement: Sendable, Hashable {
@@ -26,8 +39,7 @@ public actor ResourcePool {
   public init(gpus: [String], cpus: Int) {
     self.gpus = gpus
     self.cpus = max(cpus, 1)
-    freeGPUs = gpus
-    freeCPUs = max(cpus, 1)
+    state = Mutex(State(freeGPUs: gpus, freeCPUs: max(cpus, 1)))
   }
 
   /// The devices `nvidia-smi -L` lists (`GPU 0: ...` lines), none where it is absent.
@@ -48,8 +60,11 @@ public actor ResourcePool {
     }
   }
 
-  /// Waits until `resources` are free and takes them.
-  public func acquire(_ resources: StudySpec.Resources) async throws(TooLarge) -> Placement {
+  /// Waits until `resources` are free and takes them for trial `trialId`; nil when the wait
+  /// was withdrawn (`withdraw`) before they were.
+  public func acquire(_ resources: StudySpec.Resources, for trialId: Int64 = 0) async throws(TooLarge)
+    -> Placement?
+  {
     guard resources.gpus <= gpus.count else {
       throw TooLarge(
         description:
@@ -60,31 +75,68 @@ public actor ResourcePool {
       throw TooLarge(
         description: "the trial needs \(resources.cpus) CPUs and this hpod has \(cpus) (--cpus); lower resources.cpus")
     }
-    if waiters.isEmpty, let placement = take(resources) { return placement }
-    return await withCheckedContinuation { waiters.append((resources, $0)) }
-  }
-
-  public func release(_ placement: Placement) {
-    freeGPUs.append(contentsOf: placement.gpus)
-    freeGPUs.sort { gpus.firstIndex(of: $0)! < gpus.firstIndex(of: $1)! }
-    freeCPUs += placement.cpus
-    // In arrival order: a large request at the head is not overtaken by smaller ones.
-    while let (resources, waiter) = waiters.first, let placement = take(resources) {
-      waiters.removeFirst()
-      waiter.resume(returning: placement)
+    return await withCheckedContinuation { continuation in
+      let ready: Placement?? = state.withLock { state in
+        if state.withdrawn.remove(trialId) != nil { return .some(nil) }
+        if state.waiters.isEmpty, let placement = Self.take(resources, from: &state) { return placement }
+        state.waiters.append(Waiter(trialId: trialId, resources: resources, continuation: continuation))
+        return nil
+      }
+      if let ready { continuation.resume(returning: ready) }
     }
   }
 
-  private func take(_ resources: StudySpec.Resources) -> Placement? {
-    guard freeGPUs.count >= resources.gpus, freeCPUs >= resources.cpus else { return nil }
-    let taken = Array(freeGPUs.prefix(resources.gpus))
-    freeGPUs.removeFirst(resources.gpus)
-    freeCPUs -= resources.cpus
+  /// Ends trial `trialId`'s wait: its `acquire` returns nil (at once if it has not begun).
+  public func withdraw(_ trialId: Int64) {
+    let waiter: CheckedContinuation<Placement?, Never>? = state.withLock { state in
+      guard let index = state.waiters.firstIndex(where: { $0.trialId == trialId }) else {
+        state.withdrawn.insert(trialId)
+        return nil
+      }
+      return state.waiters.remove(at: index).continuation
+    }
+    waiter?.resume(returning: nil)
+    // A withdrawn head may have held back smaller requests behind it.
+    serveWaiters()
+  }
+
+  /// Forgets a withdrawal that found no wait (the trial got its devices first).
+  public func forgetWithdrawal(_ trialId: Int64) {
+    state.withLock { _ = $0.withdrawn.remove(trialId) }
+  }
+
+  public func release(_ placement: Placement) {
+    state.withLock { state in
+      state.freeGPUs.append(contentsOf: placement.gpus)
+      state.freeGPUs.sort { gpus.firstIndex(of: $0)! < gpus.firstIndex(of: $1)! }
+      state.freeCPUs += placement.cpus
+    }
+    serveWaiters()
+  }
+
+  /// Places waiters in arrival order: a large request at the head is not overtaken by smaller ones.
+  private func serveWaiters() {
+    let served: [(CheckedContinuation<Placement?, Never>, Placement)] = state.withLock { state in
+      var served: [(CheckedContinuation<Placement?, Never>, Placement)] = []
+      while let waiter = state.waiters.first, let placement = Self.take(waiter.resources, from: &state) {
+        state.waiters.removeFirst()
+        served.append((waiter.continuation, placement))
+      }
+      return served
+    }
+    for (continuation, placement) in served { continuation.resume(returning: placement) }
+  }
+
+  private static func take(_ resources: StudySpec.Resources, from state: inout State) -> Placement? {
+    guard state.freeGPUs.count >= resources.gpus, state.freeCPUs >= resources.cpus else { return nil }
+    let taken = Array(state.freeGPUs.prefix(resources.gpus))
+    state.freeGPUs.removeFirst(resources.gpus)
+    state.freeCPUs -= resources.cpus
     return Placement(gpus: taken, cpus: resources.cpus)
   }
 
   /// The GPUs held by running trials now.
-  public var gpusInUse: Int { gpus.count - freeGPUs.count }
+  public var gpusInUse: Int { gpus.count - state.withLock { $0.freeGPUs.count } }
   /// The CPUs held by running trials now.
-  public var cpusInUse: Int { cpus - freeCPUs }
+  public var cpusInUse: Int { cpus - state.withLock { $0.freeCPUs } }
 }

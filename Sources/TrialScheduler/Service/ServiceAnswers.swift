@@ -9,6 +9,8 @@ public struct StudyDescription: Sendable {
   public var summary: AppDatabase.StudySummary?
   /// Set while the study is paused because the store cannot be written.
   public var pausedFor: String?
+  /// Set while a stopped study's trials finish stopping (their grace period).
+  public var stoppingFor: String?
   /// The other study's trials the search started from, when the spec warm-starts.
   public var warmStart: WarmStartHistory?
 }

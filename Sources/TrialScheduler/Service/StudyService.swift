@@ -35,7 +35,7 @@ public actor StudyService {
   /// Runs every study's trials when set (tests); nil: each study's spec chooses.
   private let executor: (any TrialExecutor)?
   let logger: Logger
-  var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal, wakeup: Wakeup)] = [:]
+  var runs: [Int64: (task: Task<Void, Never>, stop: StopSignal, wakeup: Wakeup, end: RunEnd)] = [:]
   /// The search strategy of each ask-and-tell study, kept between asks as a runner keeps its
   /// own: what it learnt fitting the last history (a GP's hyperparameters, its choice of
   /// output warping) speeds up the next suggestion.
@@ -49,6 +49,10 @@ public actor StudyService {
   private let summaries = SummaryCache()
   /// Studies waiting for a store that cannot be written, with why (the store cannot say so).
   private let pauses = PausedStudies()
+  /// Set once the daemon stops: writes that wait for the store give up.
+  private let shuttingDown = Mutex(false)
+  /// Studies asked to stop whose runners have not ended yet (trials in their grace period).
+  private let stopping = PausedStudies()
   public private(set) var isReady = false
 
   public init(
@@ -91,7 +95,24 @@ public actor StudyService {
   ///
   /// - Parameter baseDirectory: where the spec's relative paths (`trial.workdir`) start: the
   ///   folder the client read the spec from. Defaults to the daemon's working directory.
-  public func submit(yaml: String, file: String = "study.yaml", baseDirectory: String? = nil) throws -> StudyRecord {
+  public func submit(yaml: String, file: String = "study.yaml", baseDirectory: String? = nil) async throws
+    -> StudyRecord
+  {
+    // Parsing checks folders and the store writes the study: on a blocking thread, so twenty
+    // submits at once leave the daemon's tasks (and its /healthz) running.
+    let database = database
+    let (study, spec) = try await BlockingWork.run {
+      try Self.create(yaml: yaml, file: file, baseDirectory: baseDirectory, database: database)
+    }
+    if !spec.isAskAndTell { launch(study, spec: spec) }
+    logger.info("study \(study.id!) '\(study.name)' submitted")
+    return study
+  }
+
+  /// The new study's row for a submitted spec, and the spec.
+  private static func create(yaml: String, file: String, baseDirectory: String?, database: AppDatabase) throws
+    -> (StudyRecord, StudySpec)
+  {
     if let baseDirectory {
       var isDirectory: ObjCBool = false
       guard baseDirectory.hasPrefix("/"),
@@ -110,29 +131,31 @@ public actor StudyService {
       case .new(let study) = try StudySession.start(
         spec: spec, yaml: yaml, path: specPath, database: database, fresh: true)
     else { throw ServiceError.conflict("study '\(spec.name)' could not be created") }
-    if spec.isAskAndTell {
-      // No runner will start for it: mirror it now, so told trials reach MLflow too.
-      if let uri = spec.tracking.mlflowURI {
-        try database.mirror(studyId: study.id!, uri: uri, experimentName: spec.tracking.experiment)
-      }
-    } else {
-      launch(study, spec: spec)
+    // No runner will start for an ask-and-tell study: mirror it now, so told trials reach MLflow too.
+    if spec.isAskAndTell, let uri = spec.tracking.mlflowURI {
+      try database.mirror(studyId: study.id!, uri: uri, experimentName: spec.tracking.experiment)
     }
-    logger.info("study \(study.id!) '\(study.name)' submitted")
-    return study
+    return (study, spec)
   }
 
+  /// Stops a study and answers within a second: a study whose trials take longer to stop
+  /// (their grace period) is answered as `stopping`, and ends `cancelled` once they have.
   public func cancel(_ id: Int64) async throws -> StudyRecord {
     let study = try existing(id)
     try requireNotOwnedElsewhere(study)
     if let run = runs[id] {
       run.stop.stop(reason: "cancelled by the user", outcome: .cancelled)
-      await run.task.value
+      if await !run.end.wait(upTo: Self.cancelAnswerTime) {
+        stopping.reasons.withLock { $0[id] = "cancelled by the user; its running trials are stopping" }
+      }
     } else if !study.state.isFinished {
-      try database.setStudyState(id: id, .cancelled, reason: "cancelled by the user")
+      let database = database
+      try await BlockingWork.run { try database.setStudyState(id: id, .cancelled, reason: "cancelled by the user") }
     }
     return try existing(id)
   }
+
+  static let cancelAnswerTime: Duration = .milliseconds(800)
 
   /// Runs a study that is not running again: interrupted and cancelled trials run again,
   /// finished ones are kept.
@@ -154,6 +177,7 @@ public actor StudyService {
 
   /// Stops every running study for a restart (they resume when the daemon starts again).
   public func shutdown() async {
+    shuttingDown.withLock { $0 = true }
     let all = runs.values
     for run in all {
       run.stop.stop(reason: "the daemon is shutting down; the study resumes when it restarts", outcome: .running)
@@ -171,7 +195,8 @@ public actor StudyService {
       try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
     }
     var description = StudyDescription(
-      study: study, spec: spec, summary: summary, pausedFor: pauses.reasons.withLock { $0[study.id!] })
+      study: study, spec: spec, summary: summary, pausedFor: pauses.reasons.withLock { $0[study.id!] },
+      stoppingFor: stopping.reasons.withLock { $0[study.id!] })
     if let spec { description.warmStart = try? warmStart(of: study, spec: spec) }
     return description
   }
@@ -233,10 +258,13 @@ public actor StudyService {
       }
       return
     }
+    let end = RunEnd()
+    let database = database
     let task = Task {
       do {
-        guard let (lease, waited) = await self.waitForLease(study, stop: stop) else {
-          self.finished(studyId)
+        let (lease, waited) = try await self.waitForLease(study, stop: stop)
+        guard let lease else {
+          self.finished(studyId, end: end)
           return
         }
         // While it waited, the study's other owner may have finished or interrupted it: that
@@ -245,41 +273,72 @@ public actor StudyService {
         guard !waited || current.state == .running else {
           logger.info("study \(studyId) '\(study.name)' was left \(current.state.rawValue) by its previous owner")
           lease.release()
-          self.finished(studyId)
+          self.finished(studyId, end: end)
           return
         }
         let final = try await runner.run(current, stopSignal: stop, lease: lease)
         logger.info("study \(studyId) '\(study.name)' \(final.state.rawValue)")
       } catch {
+        // A stopped study ends as its stop says (cancelled, or running to resume at the next
+        // start); one that could not go on fails with why.
+        let (state, reason) = stop.reason.map { (stop.outcome, $0) } ?? (.failed, "\(error)")
         logger.error("study \(studyId) '\(study.name)' stopped: \(error)")
-        do { try self.database.setStudyState(id: studyId, .failed, reason: "\(error)") } catch let storeError {
-          logger.error("study \(studyId): cannot record that it failed: \(storeError)")
-        }
+        await self.record(studyId, state, reason: reason, stop: stop)
       }
-      self.finished(studyId)
+      self.finished(studyId, end: end)
     }
-    runs[studyId] = (task, stop, wakeup)
+    runs[studyId] = (task, stop, wakeup, end)
   }
 
-  /// The study's lease, once no other process holds it; nil when the study is stopped (or
-  /// the lease cannot be taken at all) first. `waited` says whether another process held it.
-  nonisolated private func waitForLease(_ study: StudyRecord, stop: StopSignal) async -> (StudyLease, waited: Bool)? {
+  /// Records how a study ended. While the store cannot take it (the disk is full) the daemon
+  /// keeps trying, once a second, until it can or the daemon stops: a cancel is never lost
+  /// while the daemon lives. A study left `running` by a shutdown needs no write: the next
+  /// start resumes it.
+  nonisolated private func record(_ studyId: Int64, _ state: StudyState, reason: String, stop: StopSignal) async {
+    if state == .running { return }
+    let database = database
+    while true {
+      do {
+        try await BlockingWork.run { try database.setStudyState(id: studyId, state, reason: reason) }
+        return
+      } catch {
+        guard !shuttingDown.withLock({ $0 }), StoreOutage.isEnvironmental(error) else {
+          logger.error("study \(studyId): cannot record that it ended \(state.rawValue): \(error)")
+          return
+        }
+        logger.warning("study \(studyId): waiting for the store to record that it ended \(state.rawValue): \(error)")
+        try? await Task.sleep(for: .seconds(1))
+      }
+    }
+  }
+
+  /// The study's lease, once no other process holds it; nil when the study is stopped first.
+  /// `waited` says whether another process held it. A lease that cannot be taken at all (its
+  /// folder cannot be written) throws, with where and why, and the study fails with that.
+  nonisolated private func waitForLease(_ study: StudyRecord, stop: StopSignal) async throws -> (
+    StudyLease?, waited: Bool
+  ) {
     var waited = false
+    let home = home
     while stop.reason == nil {
       do {
-        return (try StudyLease.acquire(home: home, studyId: study.id!, studyName: study.name), waited)
+        let lease = try await BlockingWork.run {
+          try StudyLease.acquire(home: home, studyId: study.id!, studyName: study.name)
+        }
+        return (lease, waited)
       } catch let held as StudyLease.Held {
         if !waited {
           logger.warning("\(held): leaving it alone; the daemon takes it over once that process lets it go")
           waited = true
         }
       } catch {
-        logger.error("study \(study.id!) '\(study.name)': cannot take its lease: \(error)")
-        return nil
+        throw ServiceError.conflict(
+          "cannot start: the study's lock in \(home.path) cannot be taken (\(error)); make the folder writable, then `hpod resume \(study.id!)`"
+        )
       }
       try? await Task.sleep(for: Self.leasePollInterval)
     }
-    return nil
+    return (nil, waited)
   }
 
   static let leasePollInterval: Duration = .seconds(1)
@@ -294,8 +353,10 @@ public actor StudyService {
 
   /// A study's runner ended. A full training requested by hand as it was ending (too late for
   /// it to see) runs the study again, for that full training alone.
-  private func finished(_ id: Int64) {
+  private func finished(_ id: Int64, end: RunEnd) {
     runs[id] = nil
+    stopping.reasons.withLock { _ = $0.removeValue(forKey: id) }
+    end.signal()
     guard let study = try? existing(id), study.state == .completed,
       (try? database.pendingPromotionRequests(studyId: id))?.isEmpty == false,
       let spec = try? specs.spec(of: study)
