@@ -339,6 +339,26 @@ struct SpecValidationTests {
       "grid value outside the bounds", "{type: float, min: 1.0e-4, max: 0.3, log: true}",
       with: "{type: float, min: 1.0e-4, max: 0.3, log: true, values: [0.01, 0.5]}", line: 10,
       message: "parameters.lr.values[1]: grid value 0.5 is outside [0.0001, 0.3]"),
+    .replacing(
+      "a negative promotion margin", "{top_k: 1, min_value: 0.80}", with: "{top_k: 1, margin: -0.1}", line: 25,
+      message: "promotion.margin: expected a margin of 0 or more"),
+    .replacing(
+      "contradictory constraints", "promotion: {top_k: 1, min_value: 0.80}\n",
+      with: "promotion: {top_k: 1, min_value: 0.80}\nconstraints: [\"latency_ms >= 10\", \"latency_ms < 10\"]\n",
+      line: 26,
+      message: "constraints[1]: no value of latency_ms can meet both \"latency_ms >= 10\" and \"latency_ms < 10\""),
+    .replacing(
+      "a NUL in the objective's metric", "objective: {metric: val_accuracy,",
+      with: "objective: {metric: \"val\\0acc\",",
+      line: 3, message: "objective.metric: a metric's name cannot contain control characters"),
+    .replacing(
+      "a NUL in the early-stopping metric", "{rule: median, min_steps: 3, min_trials: 5}",
+      with: "{rule: median, metric: \"lo\\0ss\", min_steps: 3, min_trials: 5}", line: 26,
+      message: "early_stopping.metric: a metric's name cannot contain control characters"),
+    .replacing(
+      "fail_fast that is not a boolean", "  cost_per_hour: 1.20\n",
+      with: "  cost_per_hour: 1.20\n  fail_fast: sometimes\n",
+      line: 22, message: "trial.fail_fast:"),
     .init(label: "duplicate key", yaml: "name: a\nname: b\n", line: 1, message: "duplicate key(s) name"),
     .init(
       label: "alias bomb",

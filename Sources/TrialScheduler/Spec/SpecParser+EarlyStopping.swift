@@ -24,7 +24,7 @@ extension SpecParser {
       return nil
     }
     guard let fields = reader.fields(node, "early_stopping", allowed: ["rule", "metric"] + keys) else { return nil }
-    let metric = reader.nonEmptyString(fields["metric"], "early_stopping.metric") ?? objective?.metric
+    let metric = reader.metricName(fields["metric"], "early_stopping.metric") ?? objective?.metric
     func int(_ key: String, _ fallback: Int?, atLeast minimum: Int) -> Int? {
       fields[key].map { reader.int($0, fields.path(key), atLeast: minimum) } ?? fallback
     }

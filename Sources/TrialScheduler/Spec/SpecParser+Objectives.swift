@@ -61,7 +61,7 @@ extension SpecParser {
     guard
       let fields = reader.fields(node, path, allowed: ["metric", "direction"], required: ["metric", "direction"])
     else { return nil }
-    let metric = reader.nonEmptyString(fields["metric"], fields.path("metric"))
+    let metric = reader.metricName(fields["metric"], fields.path("metric"))
     let direction = reader.choice(fields["direction"], fields.path("direction"), as: Direction.self)
     guard let metric, let direction else { return nil }
     return StudySpec.Objective(metric: metric, direction: direction)
@@ -73,6 +73,7 @@ extension SpecParser {
       return []
     }
     var constraints: [StudySpec.Threshold] = []
+    var texts: [String] = []
     for (index, item) in items.enumerated() {
       let path = "constraints[\(index)]"
       guard let text = reader.string(item, path) else { continue }
@@ -82,7 +83,14 @@ extension SpecParser {
           "expected an inequality like \"latency_ms <= 5\" (metric, one of <= < >= >, number), found \"\(text)\"")
         continue
       }
+      if let contradicted = constraints.indices.first(where: { !constraints[$0].canHoldTogether(with: constraint) }) {
+        reader.report(
+          at: item, path,
+          "no value of \(constraint.metric) can meet both \"\(texts[contradicted])\" and \"\(text)\"")
+        continue
+      }
       constraints.append(constraint)
+      texts.append(text)
     }
     return constraints
   }

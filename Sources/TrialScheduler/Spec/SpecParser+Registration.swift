@@ -47,6 +47,7 @@ extension SpecParser {
       guard parts.count == 2 else { continue }
       let metric = parts[0].trimmingCharacters(in: .whitespaces)
       guard !metric.isEmpty, !metric.contains(where: { "<>=!".contains($0) || $0.isWhitespace }),
+        SpecReader.metricNameProblem(metric) == nil,
         let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite
       else { return nil }
       return StudySpec.Threshold(metric: metric, comparison: comparison, value: value)
@@ -56,6 +57,20 @@ extension SpecParser {
 }
 
 extension StudySpec.Threshold {
+  /// Whether some value of the metric meets this condition and `other` (always, for
+  /// conditions on different metrics): `x >= 10` and `x <= 5` cannot both hold.
+  func canHoldTogether(with other: StudySpec.Threshold) -> Bool {
+    guard metric == other.metric else { return true }
+    let bounds = [self, other]
+    let lower = bounds.filter { $0.comparison == .greater || $0.comparison == .greaterOrEqual }
+      .max { $0.value < $1.value }
+    let upper = bounds.filter { $0.comparison == .less || $0.comparison == .lessOrEqual }
+      .min { $0.value < $1.value }
+    guard let lower, let upper else { return true }
+    if lower.value < upper.value { return true }
+    return lower.value == upper.value && lower.comparison == .greaterOrEqual && upper.comparison == .lessOrEqual
+  }
+
   /// A condition as the spec writes it (`latency_ms <= 5`); nil when the text is not a metric
   /// name, a comparison and a finite number.
   public init?(parsing text: String) {

@@ -46,7 +46,17 @@ extension SpecParser {
     let minValue = reader.double(fields["min_value"], "promotion.min_value")
     let mode =
       fields["mode"].map { reader.choice($0, "promotion.mode", as: StudySpec.PromotionMode.self) } ?? .afterSearch
-    let margin = fields["margin"].map { reader.double($0, "promotion.margin") } ?? 0
+    let margin =
+      fields["margin"].map { node -> Double? in
+        guard let value = reader.double(node, "promotion.margin") else { return nil }
+        guard value >= 0 else {
+          reader.report(
+            at: node, "promotion.margin",
+            "expected a margin of 0 or more (how much better than the best promoted quick test), found \(value)")
+          return nil
+        }
+        return value
+      } ?? 0
     let maxFull = reader.int(fields["max_full_trainings"], "promotion.max_full_trainings", atLeast: 1)
     let significance = fields["significance"].flatMap { node -> Double? in
       guard let value = reader.double(node, "promotion.significance") else { return nil }

@@ -8,7 +8,7 @@ import Yams
 extension SpecParser {
   static let trialKeys = [
     "command", "workdir", "env", "timeout", "retries", "max_failed_trials", "cost_per_hour", "log_limit",
-    "stop_grace_period",
+    "stop_grace_period", "fail_fast",
   ]
 
   func parseTrial(_ node: Node, space: SearchSpace?, tiers: [Tier: [String: ParameterValue]]) -> StudySpec
@@ -48,10 +48,12 @@ extension SpecParser {
     }
     let logLimit = fields["log_limit"].map { reader.byteSize($0, "trial.log_limit") } ?? 10_000_000
     let grace = fields["stop_grace_period"].map { reader.duration($0, "trial.stop_grace_period") } ?? .seconds(10)
-    guard let command, let retries, let logLimit, let grace else { return nil }
+    let failFast = fields["fail_fast"].map { reader.bool($0, "trial.fail_fast") } ?? true
+    guard let command, let retries, let logLimit, let grace, let failFast else { return nil }
     return StudySpec.TrialTemplate(
       command: command, workdir: workdir, environment: environment, timeout: timeout, retries: retries,
-      maxFailedTrials: maxFailed, costPerHour: cost, logLimitBytes: logLimit, stopGracePeriod: grace)
+      maxFailedTrials: maxFailed, costPerHour: cost, logLimitBytes: logLimit, stopGracePeriod: grace,
+      failFast: failFast)
   }
 
   static func askAndTellTrial(_ workdir: String) -> StudySpec.TrialTemplate {

@@ -123,6 +123,26 @@ final class SpecReader {
     return text
   }
 
+  /// A metric's name as trials report it and MLflow stores it: non-empty, at most 250
+  /// characters (MLflow's limit for a key), no control characters (a NUL ends a C string).
+  func metricName(_ node: Node?, _ path: String) -> String? {
+    guard let text = nonEmptyString(node, path) else { return nil }
+    if let problem = Self.metricNameProblem(text) {
+      report(at: node, path, problem)
+      return nil
+    }
+    return text
+  }
+
+  /// What is wrong with a metric's name, or nil.
+  static func metricNameProblem(_ name: String) -> String? {
+    if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+      return "a metric's name cannot contain control characters (such as NUL or a line break)"
+    }
+    if name.count > 250 { return "a metric's name is at most 250 characters, found \(name.count)" }
+    return nil
+  }
+
   func double(_ node: Node?, _ path: String) -> Double? {
     guard let node else { return nil }
     guard case .scalar(let scalar) = node, let value = Double(scalar.string.trimmingCharacters(in: .whitespaces))

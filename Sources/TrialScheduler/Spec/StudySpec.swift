@@ -82,6 +82,8 @@ public struct StudySpec: Sendable, Hashable {
     public var logLimitBytes: Int
     /// Time between SIGTERM and SIGKILL when a trial is stopped.
     public var stopGracePeriod: Duration
+    /// The study fails by itself when its trials cannot work (`FailFast`).
+    public var failFast = true
   }
 
   public enum PromotionMode: String, Sendable, Hashable, CaseIterable {

@@ -17,6 +17,14 @@ struct Run: AsyncParsableCommand {
       Running the same spec again resumes its unfinished study: finished trials are kept, \
       interrupted ones run again. Ctrl-C stops the running trials cleanly (a second Ctrl-C \
       kills them at once) and saves the study for later.
+
+      A study whose trials cannot work stops by itself (trial.fail_fast): a trial that cannot \
+      start before any completed, the first 3 trials all failed, or the last 5 failed the same \
+      way.
+
+      Exit codes: 0 the study completed with at least one completed trial; 2 the spec is \
+      invalid; 3 the study failed, or ended without a completed trial; 75 another process \
+      drives the study; 130 interrupted (run it again to resume).
       """)
 
   @Argument(help: "The study spec (YAML).")
@@ -132,6 +140,10 @@ struct Run: AsyncParsableCommand {
     switch final.state {
     case .failed: throw ExitCode(ExitCodes.studyFailed)
     case .interrupted: throw ExitCode(ExitCodes.interrupted)
+    case .completed where !trials.contains(where: { $0.state == .completed }):
+      // A study that spent its budget without one result has not succeeded.
+      FileHandle.standardError.write(Data("hpod: the study ended without a completed trial\n".utf8))
+      throw ExitCode(ExitCodes.studyFailed)
     default: return
     }
   }
