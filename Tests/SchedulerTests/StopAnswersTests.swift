@@ -120,6 +120,23 @@ struct StopAnswersTests {
     #expect(ContinuousClock.now - start < .seconds(1))
   }
 
+  @Test("a study whose lock cannot be taken fails at once, saying where and why")
+  func unwritableLockFolder() async throws {
+    let quick = try sandbox.script("quick.sh", "echo 'hpod {\"score\": 1}'")
+    // A file stands where the locks folder goes
+    try FileManager.default.createDirectory(atPath: sandbox.home.path, withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: "\(sandbox.home.path)/locks", contents: Data("x".utf8))
+    let service = StudyService(database: sandbox.database, home: sandbox.home, maxConcurrentTrials: 1)
+    let study = try await service.submit(
+      yaml: studyYAML(name: "unlocked", command: "[\(quick)]", maxTrials: 2, parallelism: 1),
+      baseDirectory: sandbox.root)
+    #expect(try await waitFor { try sandbox.database.study(id: study.id!)?.state == .failed })
+    let reason = try sandbox.database.study(id: study.id!)?.stateReason ?? ""
+    #expect(reason.contains("cannot start: the study's lock"), "\(reason)")
+    #expect(reason.contains("hpod resume \(study.id!)"), "\(reason)")
+    #expect(try sandbox.database.trials(studyId: study.id!).isEmpty)
+  }
+
   /// Polls `condition` every 50 ms for up to `seconds`.
   func waitFor(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
