@@ -18,7 +18,7 @@ struct ExecutorExitTests {
   ) {
     let executor = ScriptedExecutor(scripts)
     let yaml = studyYAML(
-      command: "[scripted]", maxTrials: maxTrials, parallelism: 1, extraTrial: "  retries: \(retries)")
+      command: "[true]", maxTrials: maxTrials, parallelism: 1, extraTrial: "  retries: \(retries)")
     let (study, trials) = try await sandbox.run(yaml, executor: executor)
     return (study, trials, executor)
   }

@@ -16,13 +16,47 @@ struct FailFastTests {
 
   @Test("a command that does not exist fails the study at its first trial, saying why")
   func missingCommand() async throws {
-    let (study, trials) = try await sandbox.run(
-      studyYAML(command: "[no-such-trainer, \"{x}\"]", maxTrials: 20, parallelism: 1))
-    #expect(study.state == .failed)
-    #expect(trials.count == 1, "\(trials.count) trials ran")
-    let reason = try #require(study.stateReason)
-    #expect(reason.contains("trial 0 could not start: command not found: no-such-trainer"), "\(reason)")
+    // Given a trainer that was there when the spec was checked, and is gone when trials start
+    let script = try sandbox.script("trainer.sh", "echo 'hpod {\"score\": 1}'")
+    let yaml = studyYAML(command: "[\(script), \"{x}\"]", maxTrials: 20, parallelism: 1)
+    let spec = try sandbox.spec(yaml)
+    try FileManager.default.removeItem(atPath: script)
+    guard
+      case .new(let study) = try StudySession.start(
+        spec: spec, yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    else { throw CancellationError() }
+    let runner = StudyRunner(
+      spec: spec, database: sandbox.database, home: sandbox.home, strategy: try spec.makeStrategy())
+    let final = try await runner.run(study)
+    #expect(final.state == .failed)
+    #expect(try sandbox.database.trials(studyId: study.id!).count == 1)
+    let reason = try #require(final.stateReason)
+    #expect(reason.contains("trial 0 could not start: command not found: \(script)"), "\(reason)")
     #expect(reason.contains("hpod resume test"), "\(reason)")
+  }
+
+  @Test("a program that is not there is refused when the spec is read, with what to write instead")
+  func missingProgramRefused() throws {
+    for (command, message) in [
+      ("[no-such-trainer, \"{x}\"]", "trial.command[0]: no-such-trainer is not on PATH"),
+      ("[./absent.sh]", "trial.command[0]: ./absent.sh does not exist (relative paths start at the workdir"),
+      ("[python3, train.py, \"--x=${x}\"]", "trial.command[2]: ${x} looks like shell syntax"),
+    ] {
+      do {
+        _ = try sandbox.spec(studyYAML(command: command))
+        Issue.record("\(command) was accepted")
+      } catch let error as SpecValidationError {
+        #expect(error.description.contains(message), "\(error)")
+      }
+    }
+    // A script in the workdir written without ./ is pointed at
+    try sandbox.script("train.sh", "true")
+    do {
+      _ = try sandbox.spec(studyYAML(command: "[train.sh]"))
+      Issue.record("train.sh was accepted")
+    } catch let error as SpecValidationError {
+      #expect(error.description.contains("train.sh is not on PATH; it is in the workdir: write ./train.sh"), "\(error)")
+    }
   }
 
   @Test("a script that never reports the objective fails the study after its first 3 trials")

@@ -409,7 +409,7 @@ struct SpecValidationTests {
       objective: {metric: score, direction: maximize}
       search: {algorithm: random, max_trials: 2}
       parameters: {x: {type: float, min: 0, max: 1}}
-      trial: {command: [./train.sh, "{x}"]}
+      trial: {command: [python3, train.py, "{x}"]}
       """
     let given = try StudySpec.parse(
       yaml: yaml, file: "study.yaml", baseDirectory: "/tmp", environment: ["MLFLOW_TRACKING_URI": "http://mlflow:5000"])

@@ -155,7 +155,7 @@ public actor StudyService {
     return try existing(id)
   }
 
-  static let cancelAnswerTime: Duration = .milliseconds(800)
+  static let cancelAnswerTime: Duration = .milliseconds(500)
 
   /// Runs a study that is not running again: interrupted and cancelled trials run again,
   /// finished ones are kept.

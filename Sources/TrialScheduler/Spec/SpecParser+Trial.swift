@@ -81,6 +81,7 @@ extension SpecParser {
         continue
       }
       argv.append(scalar.string)
+      checkShellSyntax(scalar.string, at: item, path)
       for piece in CommandTemplate.pieces(of: scalar.string) {
         switch piece {
         case .literal: break
@@ -94,7 +95,11 @@ extension SpecParser {
             reader.report(at: item, path, "placeholder {tier.\(key)} needs a `tiers:` section defining '\(key)'")
           }
           for (tier, values) in tiers.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where values[key] == nil {
-            reader.report(at: item, path, "placeholder {tier.\(key)}: tier \(tier.rawValue) has no key '\(key)'")
+            var message = "placeholder {tier.\(key)}: tier \(tier.rawValue) has no key '\(key)'"
+            if let near = DidYouMean.nearest(to: key, in: values.keys.sorted()) {
+              message += "; did you mean {tier.\(near)}?"
+            }
+            reader.report(at: item, path, message)
           }
         case .parameter: break
         }

@@ -158,6 +158,7 @@ struct SpecParser {
         at: top["search"] ?? root, "search", "missing required key 'max_trials' (only grid search may leave it out)")
     }
     let executor = parseExecutor(top["executor"], tiers: tiers)
+    checkProgram(top["trial"] == nil ? nil : trial, executor: executor, trialNode: top["trial"])
     let resources = parseResources(top["resources"], tiers: tiers)
     if top["trial"] == nil, let node = top["executor"] ?? top["resources"] {
       reader.report(
