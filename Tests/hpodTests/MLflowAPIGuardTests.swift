@@ -138,6 +138,28 @@ struct MLflowAPIGuardTests {
     }
   }
 
+  @Test("a trial's run names its study's experiment from its first read, and takes artifacts under it")
+  func trialRunExperimentIsStable() async throws {
+    let daemon = try TestDaemon()
+    try await daemon.test { client in
+      let study = try await client.execute(
+        uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: Self.askAndTell)
+      ) { try $0.decode(API.Study.self) }
+      let trial = try await Self.ask(client, study: study.id)
+      // The first call the trial's mlflow client makes: get its run
+      let run = try await Self.mlflow(client, "runs/get", ["run_id": "hpod-trial-\(trial.id)"])
+      let info = try #require((run.json["run"] as? [String: Any])?["info"] as? [String: Any])
+      let experimentId = try #require(info["experiment_id"] as? String)
+      #expect(experimentId != "0", "\(info)")
+      #expect(info["artifact_uri"] as? String == "mlflow-artifacts:/\(experimentId)/hpod-trial-\(trial.id)/artifacts")
+      let byName = try await Self.mlflow(client, "experiments/get-by-name", ["experiment_name": "told"])
+      #expect((byName.json["experiment"] as? [String: Any])?["experiment_id"] as? String == experimentId)
+      let path = "/api/2.0/mlflow-artifacts/artifacts/\(experimentId)/hpod-trial-\(trial.id)/artifacts/model.json"
+      try await client.execute(uri: path, method: .put, body: ByteBuffer(string: "{}")) { #expect($0.status == .ok) }
+      try await client.execute(uri: path, method: .get) { #expect($0.status == .ok && $0.text == "{}") }
+    }
+  }
+
   @Test("hpod.* tags of a trial's run cannot be set or deleted through the API")
   func reservedTags() async throws {
     let daemon = try TestDaemon()

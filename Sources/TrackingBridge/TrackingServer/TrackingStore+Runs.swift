@@ -61,8 +61,11 @@ extension TrackingStore {
     return try run(uuid)
   }
 
+  /// A run as the API shows it. Study experiments are made first, so that a trial's run
+  /// names the same experiment from its first read on (its artifact URI holds the id).
   public func run(_ runId: String) throws -> TrackingRun {
-    try run(of: try owner(runId))
+    try syncStudyExperiments()
+    return try run(of: try owner(runId))
   }
 
   /// A run made through the API takes the status and end time it is given; a trial's run keeps
