@@ -42,13 +42,24 @@ extension API.Promotion {
 }
 
 extension API.Tell {
-  /// The told result; a state that is not a finished one is a bad request that says which are.
+  /// The states a tell may give (docs/API.md): a trial run elsewhere is not timed out or
+  /// cancelled by hpod.
+  static let states: [TrialState] = [.completed, .failed, .pruned]
+
+  /// The told result; a state other than those, or a metric without a name, is a bad request
+  /// that says which.
   public func report() throws -> TrialReport {
     let state = try self.state.map { text -> TrialState in
-      guard let state = TrialState(rawValue: text), state.isFinished else {
+      guard let state = TrialState(rawValue: text), Self.states.contains(state) else {
         throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(text)\"")
       }
       return state
+    }
+    for (index, metric) in (metrics ?? []).enumerated() {
+      guard !metric.name.isEmpty, !metric.name.unicodeScalars.contains("\0") else {
+        throw ServiceError.badRequest(
+          "metrics[\(index)].name must be a name that is not empty and has no NUL character")
+      }
     }
     return TrialReport(
       value: value, state: state, reason: reason,

@@ -213,24 +213,28 @@ extension AppDatabase {
     try perform(finishingTrial(id: id, outcome, metrics: metrics, at: date))
   }
 
-  /// The write that records how a trial ended (see `finishTrial`).
-  public func finishingTrial(id: Int64, _ outcome: TrialOutcome, metrics: [MetricPoint] = [], at date: Date = Date())
-    -> StoreWrite<TrialRecord?>
-  {
+  /// The write that records how a trial ended (see `finishTrial`). With `whileStudyRuns`
+  /// (a tell), a trial whose study has finished (cancelled, say) is not finished either. The points are
+  /// written only once the trial is finished by this write: a refused finish writes nothing.
+  public func finishingTrial(
+    id: Int64, _ outcome: TrialOutcome, metrics: [MetricPoint] = [], at date: Date = Date(),
+    whileStudyRuns: Bool = false
+  ) -> StoreWrite<TrialRecord?> {
     precondition(outcome.state.isFinished, "finishTrial needs a finished state, got \(outcome.state)")
     return StoreWrite { db in
-      try insert(metrics, db)
       let statement = try db.cachedStatement(
         sql: """
           UPDATE trial SET state = ?, value = ?, exitCode = ?, signal = ?, reason = ?, malformedLines = ?,
             finishedAt = ?
           WHERE id = ? AND state IN ('pending', 'running')
+            AND (? = 0 OR (SELECT state FROM study WHERE study.id = trial.studyId) IN ('running', 'interrupted'))
           """)
       try statement.execute(arguments: [
         outcome.state.rawValue, outcome.value, outcome.exitCode, outcome.signal, outcome.reason,
-        outcome.malformedLines, date, id,
+        outcome.malformedLines, date, id, whileStudyRuns,
       ])
       guard db.changesCount > 0 else { return nil }
+      try insert(metrics, db)
       try enqueueMirrorWrite(.endRun, trialId: id, db)
       try enqueueMirrorWrite(.uploadArtifacts, trialId: id, db)
       let finished = try TrialRecord.fetchOne(db, key: id)

@@ -41,11 +41,25 @@ public struct RunFilter: Sendable, Hashable {
     "run_id", "run_name", "status", "artifact_uri", "user_id", "lifecycle_stage",
   ]
 
+  /// The longest filter read (any value up to MLflow's longest, a tag's 8,000 characters, fits
+  /// in a clause) and the most clauses in one: the filter comes from anyone who can reach the
+  /// API, and every run searched is matched against every clause.
+  public static let maxLength = 20_000
+  public static let maxClauses = 100
+
   public init(_ text: String) throws {
+    guard text.utf8.count <= Self.maxLength || text.count <= Self.maxLength else {
+      throw TrackingError.invalid(
+        "The filter is \(text.count) characters long; a filter may be at most \(Self.maxLength) characters")
+    }
     var scanner = FilterScanner(text)
     clauses = []
     guard !scanner.atEnd else { return }
     repeat {
+      guard clauses.count < Self.maxClauses else {
+        throw TrackingError.invalid(
+          "The filter has more than \(Self.maxClauses) clauses; a filter may have at most \(Self.maxClauses)")
+      }
       clauses.append(try scanner.clause())
     } while try scanner.and()
     guard scanner.atEnd else { throw scanner.error("expected AND or the end of the filter") }
@@ -136,25 +150,8 @@ public struct RunFilter: Sendable, Hashable {
     )
   }
 
-  /// SQL LIKE: `%` is any run of characters, `_` any one.
   static func like(_ text: String, _ pattern: String, caseSensitive: Bool) -> Bool {
-    let text = Array(caseSensitive ? text : text.lowercased())
-    let pattern = Array(caseSensitive ? pattern : pattern.lowercased())
-    var memo: [Int: Bool] = [:]
-    func match(_ t: Int, _ p: Int) -> Bool {
-      if let known = memo[t * (pattern.count + 1) + p] { return known }
-      let result: Bool
-      if p == pattern.count {
-        result = t == text.count
-      } else if pattern[p] == "%" {
-        result = match(t, p + 1) || (t < text.count && match(t + 1, p))
-      } else {
-        result = t < text.count && (pattern[p] == "_" || pattern[p] == text[t]) && match(t + 1, p + 1)
-      }
-      memo[t * (pattern.count + 1) + p] = result
-      return result
-    }
-    return match(0, 0)
+    LikePattern.matches(text, pattern, caseSensitive: caseSensitive)
   }
 }
 
@@ -308,7 +305,8 @@ struct FilterScanner {
 
   mutating func comparator() throws -> RunFilter.Comparator {
     skipSpaces()
-    for symbol in ["!=", ">=", "<=", "=", ">", "<"] where text.dropFirst(position).hasPrefix(symbol) {
+    for symbol in ["!=", ">=", "<=", "=", ">", "<"]
+    where characters[position...].starts(with: symbol) {
       position += symbol.count
       return RunFilter.Comparator(rawValue: symbol)!
     }

@@ -7,6 +7,8 @@ public struct TrackingError: Error, Sendable, CustomStringConvertible {
     case resourceAlreadyExists = "RESOURCE_ALREADY_EXISTS"
     case invalidState = "INVALID_STATE"
     case badRequest = "BAD_REQUEST"
+    /// A request larger than the API takes (answered 413).
+    case requestLimitExceeded = "REQUEST_LIMIT_EXCEEDED"
   }
 
   public var code: Code
@@ -18,7 +20,13 @@ public struct TrackingError: Error, Sendable, CustomStringConvertible {
   }
 
   /// The HTTP status MLflow answers with.
-  public var httpStatus: Int { code == .resourceDoesNotExist ? 404 : 400 }
+  public var httpStatus: Int {
+    switch code {
+    case .resourceDoesNotExist: 404
+    case .requestLimitExceeded: 413
+    default: 400
+    }
+  }
 
   public var description: String { "\(code.rawValue): \(message)" }
 

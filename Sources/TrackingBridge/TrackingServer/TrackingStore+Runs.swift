@@ -43,7 +43,7 @@ extension TrackingStore {
       throw TrackingError(
         .invalidState, "The experiment \(experimentId) must be in the 'active' state. Current state is deleted.")
     }
-    for (key, value) in tags { try Validation.tag(key, value) }
+    for (key, value) in tags { try Validation.userTag(key, value) }
     let uuid = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     let runName = name ?? tags["mlflow.runName"] ?? "run-\(uuid.prefix(8))"
     try database.writer.write { db in
@@ -61,8 +61,11 @@ extension TrackingStore {
     return try run(uuid)
   }
 
+  /// A run as the API shows it. Study experiments are made first, so that a trial's run
+  /// names the same experiment from its first read on (its artifact URI holds the id).
   public func run(_ runId: String) throws -> TrackingRun {
-    try run(of: try owner(runId))
+    try syncStudyExperiments()
+    return try run(of: try owner(runId))
   }
 
   /// A run made through the API takes the status and end time it is given; a trial's run keeps
@@ -107,80 +110,6 @@ extension TrackingStore {
     }
   }
 
-  /// Logs metrics, params and tags in one transaction, checked as MLflow checks them: batch
-  /// limits, names, lengths, and params that are never changed once logged.
-  public func logBatch(
-    _ runId: String, metrics: [TrackingMetric], params: [(String, String)], tags: [(String, String)]
-  ) throws {
-    try Validation.batch(metrics: metrics.count, params: params.count, tags: tags.count)
-    for metric in metrics { try Validation.metric(metric) }
-    for (key, value) in params { try Validation.param(key, value) }
-    for (key, value) in tags { try Validation.tag(key, value) }
-    var batchParams: [String: String] = [:]
-    for (key, value) in params {
-      if let earlier = batchParams[key], earlier != value {
-        throw TrackingError.invalid(
-          "Duplicate parameter keys have been submitted: [\(key)]. Please ensure the request contains only one param value per param key."
-        )
-      }
-      batchParams[key] = value
-    }
-    let owner = try owner(runId)
-    try requireActive(owner)
-    let tables = owner.tables
-    try database.writer.write { db in
-      for (key, value) in batchParams.sorted(by: { $0.key < $1.key }) {
-        if let logged = try String.fetchOne(
-          db, sql: "SELECT value FROM \(tables.param) WHERE \(tables.key) = ? AND name = ?",
-          arguments: [tables.id, key])
-        {
-          guard logged == value else {
-            throw TrackingError.invalid(
-              "Changing param values is not allowed. Param with key='\(key)' was already logged with value='\(logged)' for run ID='\(runId)'. Attempted logging new value '\(value)'."
-            )
-          }
-          continue
-        }
-        if case .trial = owner {
-          try ParamRecord(trialId: tables.id, name: key, value: value, numericValue: Double(value)).insert(db)
-        } else {
-          try db.execute(
-            sql: "INSERT INTO trackedParam (runId, name, value) VALUES (?, ?, ?)", arguments: [tables.id, key, value])
-        }
-      }
-      let insert = try db.cachedStatement(
-        sql: "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
-      for metric in metrics {
-        try insert.execute(arguments: [tables.id, metric.key, metric.step, metric.value, metric.timestamp])
-      }
-      for (key, value) in tags {
-        try db.execute(
-          sql: "INSERT OR REPLACE INTO \(tables.tag) (\(tables.key), key, value) VALUES (?, ?, ?)",
-          arguments: [tables.id, key, value])
-      }
-    }
-    if case .trial(let trial, _) = owner, !metrics.isEmpty {
-      onTrialMetrics(
-        trial.id!,
-        metrics.map {
-          MetricPoint(trialId: trial.id!, name: $0.key, step: $0.step, value: $0.value, timestamp: $0.timestamp)
-        })
-    }
-  }
-
-  public func deleteTag(_ runId: String, key: String) throws {
-    let owner = try owner(runId)
-    try requireActive(owner)
-    let tables = owner.tables
-    try database.writer.write { db in
-      try db.execute(
-        sql: "DELETE FROM \(tables.tag) WHERE \(tables.key) = ? AND key = ?", arguments: [tables.id, key])
-      guard db.changesCount > 0 else {
-        throw TrackingError.missing("No tag with name: \(key) in run with id \(runId)")
-      }
-    }
-  }
-
   /// Every value of one metric, in step order.
   public func metricHistory(_ runId: String, key: String) throws -> [TrackingMetric] {
     let tables = try owner(runId).tables
@@ -207,7 +136,7 @@ extension TrackingStore {
     }
   }
 
-  private func requireActive(_ owner: RunOwner) throws {
+  func requireActive(_ owner: RunOwner) throws {
     guard case .tracked(let id, let uuid) = owner else { return }
     let stage = try database.writer.read { db in
       try String.fetchOne(db, sql: "SELECT lifecycleStage FROM trackedRun WHERE id = ?", arguments: [id])
@@ -369,22 +298,18 @@ extension TrackingStore {
 
   /// The runs of some experiments that match `filter`, in `orderBy` order (start time, newest
   /// first, by default), `maxResults` at a time from `offset`. A later page (offset > 0) is
-  /// cut from the result its first page found, for five minutes.
+  /// cut from the result its first page found, for five minutes (see `SearchCache`).
   public func searchRuns(
     experimentIds: [Int64], filter: RunFilter?, viewType: ViewType, orderBy: [RunOrder], maxResults: Int, offset: Int
   ) throws -> (runs: [TrackingRun], nextOffset: Int?) {
     let query = "\(experimentIds)|\(filter.map { "\($0)" } ?? "")|\(viewType)|\(orderBy)"
     let runs: [TrackingRun]
-    if offset > 0, let earlier = searches.withLock({ $0[query] }), Date().timeIntervalSince(earlier.at) < 300 {
-      runs = earlier.runs
+    if offset > 0, let earlier = searches.withLock({ $0.runs(for: query) }) {
+      runs = earlier
     } else {
       runs = try search(experimentIds: experimentIds, filter: filter, viewType: viewType, orderBy: orderBy)
-      searches.withLock { searches in
-        if searches.count >= 16, let oldest = searches.min(by: { $0.value.at < $1.value.at })?.key {
-          searches[oldest] = nil
-        }
-        searches[query] = (Date(), runs)
-      }
+      // Only a result with a later page is kept: a single page is never asked for again.
+      if maxResults < runs.count - offset { searches.withLock { $0.keep(runs, for: query) } }
     }
     let page = Array(runs.dropFirst(offset).prefix(maxResults))
     let next = offset + page.count < runs.count ? offset + page.count : nil

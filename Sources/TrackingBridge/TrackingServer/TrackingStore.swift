@@ -17,7 +17,7 @@ public final class TrackingStore: Sendable {
   let onTrialMetrics: @Sendable (_ trialId: Int64, [MetricPoint]) -> Void
   /// The result of each recent search, so that its later pages (a page token) continue the
   /// same result instead of searching again; a first page always searches afresh.
-  let searches = Mutex<[String: (at: Date, runs: [TrackingRun])]>([:])
+  let searches = Mutex(SearchCache())
   /// Studies whose experiment row exists already.
   private let knownStudies = Mutex<Set<Int64>>([])
 

@@ -72,6 +72,25 @@ enum Validation {
     }
   }
 
+  /// The prefix of the tags hpod keeps its bookkeeping in (a trial's tier, lineage, repeat
+  /// and promotion requests): the API does not let a client set or delete them, as MLflow
+  /// keeps `mlflow.*` tags to itself.
+  static let reservedTagPrefix = "hpod."
+
+  static func requireNotReserved(_ key: String) throws {
+    guard !key.hasPrefix(reservedTagPrefix) else {
+      throw TrackingError.invalid(
+        "Invalid tag key '\(key)': tags starting with '\(reservedTagPrefix)' are hpod's own and cannot be set or deleted through the API"
+      )
+    }
+  }
+
+  /// A tag a client sets: MLflow's rules, and not one of hpod's own.
+  static func userTag(_ key: String, _ value: String) throws {
+    try tag(key, value)
+    try requireNotReserved(key)
+  }
+
   static func metric(_ metric: TrackingMetric) throws {
     try key(metric.key, what: "metric key")
     guard metric.value.isFinite else {

@@ -46,12 +46,14 @@ struct TrialLifecycle: Sendable {
     return started
   }
 
-  /// Records the outcome and the trial's last points; nil when it had finished already.
-  func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome, metrics: [MetricPoint] = []) async throws
-    -> TrialRecord?
-  {
+  /// Records the outcome and the trial's last points; nil (writing nothing) when it had
+  /// finished already, or, `whileStudyRuns`, when its study is not running.
+  func finish(
+    _ trialId: Int64, _ outcome: AppDatabase.TrialOutcome, metrics: [MetricPoint] = [], whileStudyRuns: Bool = false
+  ) async throws -> TrialRecord? {
     let finished = try await write(
-      "recording the outcome of trial \(trialId)", database.finishingTrial(id: trialId, outcome, metrics: metrics))
+      "recording the outcome of trial \(trialId)",
+      database.finishingTrial(id: trialId, outcome, metrics: metrics, whileStudyRuns: whileStudyRuns))
     if let finished { emit(.trialFinished(finished)) }
     return finished
   }

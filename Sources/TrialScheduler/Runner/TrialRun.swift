@@ -295,6 +295,10 @@ struct TrialRun {
     }
     let cause = stopCause.withLock { $0 }
     var outcome = judge(exit: exit, stopCause: cause, collector: collector, process: process)
+    if outcome.state == .failed, let refusal = trackingRefusal(trialId) {
+      // The script died of it, most likely; its last stderr line is the client's advice.
+      outcome.reason = "\(exit); hpod's MLflow API refused the trial's logging: \(refusal)"
+    }
     if collector.lostPoints > 0 {
       let note = "\(collector.lostPoints) metric points could not be saved: \(collector.lostPointsError ?? "")"
       outcome.reason = outcome.reason.map { "\($0); \(note)" } ?? note
@@ -413,6 +417,16 @@ struct TrialRun {
       return judgeUnasked(exit, outcome: outcome, collector: collector, process: process)
     }
     return outcome
+  }
+
+  /// What hpod's MLflow API last refused the trial's own mlflow client, if anything.
+  private func trackingRefusal(_ trialId: Int64) -> String? {
+    do {
+      return try database.tags(trialId: trialId)[TrackingStore.refusalTag]
+    } catch {
+      logger.warning("could not read the tags of trial \(trialId): \(error)")
+      return nil
+    }
   }
 
   /// How a trial that hpod did not stop ended.

@@ -449,10 +449,19 @@ extension StudyService {
     let points = tell.metrics.filter(\.value.isFinite).map {
       MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
     }
+    // One transaction: a tell refused (the trial told already, its study not running) writes
+    // nothing, its points included.
     guard
       let finished = try await lifecycle(of: trial.studyId).finish(
-        trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points)
-    else { throw ServiceError.conflict("trial \(trialId) already finished") }
+        trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points, whileStudyRuns: true)
+    else {
+      let study = try existing(trial.studyId)
+      guard !study.state.isFinished else {
+        throw ServiceError.conflict(
+          "study \(study.id!) is \(study.state.rawValue): its trials are not told; resume it first")
+      }
+      throw ServiceError.conflict("trial \(trialId) already finished")
+    }
     let study = try existing(trial.studyId)
     let spec = try specs.spec(of: study)
     if !spec.constraints.isEmpty, finished.state == .completed {

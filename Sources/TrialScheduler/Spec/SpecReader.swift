@@ -120,6 +120,11 @@ final class SpecReader {
       report(at: node, path, "expected non-empty text")
       return nil
     }
+    // A name with a NUL (YAML's "\0") reaches SQLite, C strings and MLflow cut short.
+    if text.unicodeScalars.contains("\0") {
+      report(at: node, path, "expected text without a NUL character (\\0)")
+      return nil
+    }
     return text
   }
 

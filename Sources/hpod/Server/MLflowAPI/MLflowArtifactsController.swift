@@ -4,9 +4,16 @@ import Hummingbird
 import NIOCore
 import TrackingBridge
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// MLflow's artifact proxy (`mlflow-artifacts:` URIs): uploads, downloads and listings of a
 /// run's artifacts, kept in the run's artifact folder (a trial's own, or one under hpod's home
-/// for runs made through the API). Paths are `<experiment id>/<run id>/artifacts/<path>`.
+/// for runs made through the API). Paths are `<experiment id>/<run id>/artifacts/<path>`
+/// (see `ArtifactLocation`).
 struct MLflowArtifactsController {
   let store: TrackingStore
 
@@ -22,31 +29,31 @@ struct MLflowArtifactsController {
     }
   }
 
-  /// The file a proxy path names, inside its run's artifact folder.
-  func file(_ path: String) throws -> String {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-    guard parts.count >= 3, parts[2] == "artifacts" else {
-      throw TrackingError.invalid(
-        "Invalid artifact path '\(path)': expected <experiment id>/<run id>/artifacts/<path>")
-    }
-    let inside = parts.dropFirst(3)
-    guard !inside.contains(".."), !inside.contains(".") else {
-      throw TrackingError.invalid("Invalid artifact path '\(path)': '..' is not allowed")
-    }
-    let folder = try store.artifactDirectory(parts[1])
-    return ([folder] + inside).joined(separator: "/")
+  func location(_ path: String) throws -> ArtifactLocation {
+    try ArtifactLocation(path, store: store)
   }
 
+  /// Creates or replaces one file: never a folder, and never through a link.
   @Sendable func upload(request: Request, context: AppRequestContext) async throws -> Response {
     do {
-      let path = try file(context.parameters.getCatchAll().joined(separator: "/"))
+      let location = try location(context.parameters.getCatchAll().joined(separator: "/"))
+      guard !location.inside.isEmpty else {
+        throw TrackingError.invalid(
+          "Invalid artifact path '\(location.requested)': an upload names a file under the run's artifacts folder")
+      }
+      try location.requireNoLinks()
+      let path = location.path
+      if ArtifactLocation.kind(path) == .folder {
+        throw TrackingError.invalid(
+          "Invalid artifact path '\(location.requested)': it is a folder; an upload creates or replaces one file")
+      }
       try FileManager.default.createDirectory(
         atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       let partial = path + ".upload-\(UUID().uuidString.prefix(8))"
       guard FileManager.default.createFile(atPath: partial, contents: nil),
         let handle = FileHandle(forWritingAtPath: partial)
       else {
-        throw TrackingError(.invalidState, "cannot write the artifact \(path)")
+        throw TrackingError(.invalidState, "cannot write the artifact \(location.requested)")
       }
       var written = 0
       do {
@@ -58,12 +65,16 @@ struct MLflowArtifactsController {
           try handle.write(contentsOf: Data(buffer.readableBytesView))
         }
         try handle.close()
-        // Readers never see half an artifact.
-        _ = try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
+        // One rename: readers never see half an artifact, and a folder (made there since the
+        // check above) is never replaced, only refused.
+        guard rename(partial, path) == 0 else {
+          throw TrackingError.invalid(
+            "Invalid artifact path '\(location.requested)': cannot replace what is there (\(String(cString: strerror(errno))))"
+          )
+        }
       } catch {
         try? handle.close()
-        try? FileManager.default.removeItem(atPath: partial)
+        unlink(partial)
         throw error
       }
       return MLflowJSON.response([:])
@@ -74,13 +85,13 @@ struct MLflowArtifactsController {
 
   @Sendable func download(request: Request, context: AppRequestContext) async throws -> Response {
     do {
-      let path = try file(context.parameters.getCatchAll().joined(separator: "/"))
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-        throw TrackingError.missing("Artifact not found: \(context.parameters.getCatchAll().joined(separator: "/"))")
+      let location = try location(context.parameters.getCatchAll().joined(separator: "/"))
+      try location.requireNoLinks()
+      guard ArtifactLocation.kind(location.path) == .file else {
+        throw TrackingError.missing("Artifact not found: \(location.requested)")
       }
       // Streamed in chunks: an artifact of gigabytes never sits in memory whole.
-      let body = try await FileIO().loadFile(path: path, context: context)
+      let body = try await FileIO().loadFile(path: location.path, context: context)
       return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
     } catch let error as TrackingError {
       return MLflowJSON.error(error)
@@ -92,22 +103,24 @@ struct MLflowArtifactsController {
   @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
     do {
       let listed = MLflowRequest.formFields(request.uri.query ?? "")["path"]?.last ?? ""
-      let folder = try file(listed)
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+      let location = try location(listed)
+      try location.requireNoLinks()
+      let folder = location.path
+      guard ArtifactLocation.kind(folder) == .folder else {
         return MLflowJSON.response(["files": [Any]()])
       }
       let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         .filter { !$0.contains(".upload-") }
-      let files: [[String: Any]] = names.map { name in
+      // Links a trial left are not listed: they are not followed either.
+      let files: [[String: Any]] = names.compactMap { name in
         let full = "\(folder)/\(name)"
-        var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: full, isDirectory: &isDir)
-        var entry: [String: Any] = ["path": name, "is_dir": isDir.boolValue]
-        if !isDir.boolValue {
-          entry["file_size"] = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
+        switch ArtifactLocation.kind(full) {
+        case .folder: return ["path": name, "is_dir": true]
+        case .file:
+          let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
+          return ["path": name, "is_dir": false, "file_size": size]
+        case .missing, .link, .other: return nil
         }
-        return entry
       }
       return MLflowJSON.response(["files": files])
     } catch let error as TrackingError {

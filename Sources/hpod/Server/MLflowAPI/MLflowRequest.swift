@@ -17,7 +17,14 @@ struct MLflowRequest {
     fields = [:]
     guard request.method != .get else { return }
     var request = request
-    let body = try await request.collectBody(limit: Self.bodyLimit)
+    let body: ByteBuffer
+    do {
+      body = try await request.collectBody(upTo: Self.bodyLimit)
+    } catch is NIOTooManyBytesError {
+      throw TrackingError(
+        .requestLimitExceeded,
+        "The request body is larger than \(Self.bodyLimit >> 20) MB, the most an MLflow API request may send")
+    }
     guard body.readableBytes > 0 else { return }
     let data = Data(body.readableBytesView)
     guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any] else {

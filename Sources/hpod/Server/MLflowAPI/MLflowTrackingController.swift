@@ -12,6 +12,9 @@ struct MLflowTrackingController {
   /// MLflow's own limits on a search page.
   static let maxRunsPerPage = 50_000
   static let maxExperimentsPerPage = 50_000
+  /// hpod's own bounds on what one search request may ask for.
+  static let maxExperimentsPerSearch = 1_000
+  static let maxOrderByKeys = 100
 
   typealias Handler = @Sendable (MLflowRequest) async throws -> [String: Any]
 
@@ -153,12 +156,14 @@ struct MLflowTrackingController {
     // is what the client asks before it lists a run's artifacts under a folder.
     Self.route(group, "logged-models/search", methods: [.post, .get]) { _ in ["models": [Any]()] }
     Self.route(group, "runs/search", methods: [.post, .get]) { request in
-      let experimentIds = try request.strings("experiment_ids").map { text -> Int64 in
-        guard let id = Int64(text), id >= 0 else { throw TrackingError.invalid("Invalid experiment ID: '\(text)'") }
-        return id
-      }
+      let experimentIds = try Self.experimentIds(request)
       let filter = try request.string("filter").flatMap { $0.isEmpty ? nil : try RunFilter($0) }
-      let orderBy = try request.strings("order_by").map(RunOrder.init)
+      let orders = try request.strings("order_by")
+      guard orders.count <= Self.maxOrderByKeys else {
+        throw TrackingError.invalid(
+          "Got \(orders.count) order_by clauses; a search may be ordered by at most \(Self.maxOrderByKeys)")
+      }
+      let orderBy = try orders.map(RunOrder.init)
       let (runs, next) = try store.searchRuns(
         experimentIds: experimentIds, filter: filter, viewType: try Self.viewType(request, key: "run_view_type"),
         orderBy: orderBy, maxResults: try request.maxResults(default: 1000, limit: Self.maxRunsPerPage),
@@ -167,6 +172,21 @@ struct MLflowTrackingController {
       if let token = MLflowRequest.pageToken(next) { answer["next_page_token"] = token }
       return answer
     }
+  }
+
+  /// The experiments a run search reads, each once, in the order first named.
+  static func experimentIds(_ request: MLflowRequest) throws -> [Int64] {
+    var seen = Set<Int64>()
+    var ids: [Int64] = []
+    for text in try request.strings("experiment_ids") {
+      guard let id = Int64(text), id >= 0 else { throw TrackingError.invalid("Invalid experiment ID: '\(text)'") }
+      if seen.insert(id).inserted { ids.append(id) }
+      guard ids.count <= Self.maxExperimentsPerSearch else {
+        throw TrackingError.invalid(
+          "A run search may name at most \(Self.maxExperimentsPerSearch) different experiment ids in experiment_ids")
+      }
+    }
+    return ids
   }
 
   /// `run_id`, or `run_uuid` from older clients.

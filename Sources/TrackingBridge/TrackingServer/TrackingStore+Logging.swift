@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+// What a run logs through the API: metrics, params and tags.
+extension TrackingStore {
+  /// The tag on a trial that holds the last request of its own mlflow client that the API
+  /// refused (the error code and message the client got).
+  public static let refusalTag = "hpod.tracking_refusal"
+
+  /// Logs metrics, params and tags in one transaction, checked as MLflow checks them: batch
+  /// limits, names, lengths, and params that are never changed once logged; `hpod.*` tags
+  /// are hpod's own. A refused request writes nothing; a trial's run notes why it was refused
+  /// (`refusalTag`), so that the trial's failure says why its script died.
+  public func logBatch(
+    _ runId: String, metrics: [TrackingMetric], params: [(String, String)], tags: [(String, String)]
+  ) throws {
+    do {
+      try checkedLogBatch(runId, metrics: metrics, params: params, tags: tags)
+    } catch let refusal as TrackingError {
+      try noteRefusal(refusal, runId: runId)
+      throw refusal
+    }
+  }
+
+  private func checkedLogBatch(
+    _ runId: String, metrics: [TrackingMetric], params: [(String, String)], tags: [(String, String)]
+  ) throws {
+    try Validation.batch(metrics: metrics.count, params: params.count, tags: tags.count)
+    for metric in metrics { try Validation.metric(metric) }
+    for (key, value) in params { try Validation.param(key, value) }
+    for (key, value) in tags { try Validation.userTag(key, value) }
+    var batchParams: [String: String] = [:]
+    for (key, value) in params {
+      if let earlier = batchParams[key], earlier != value {
+        throw TrackingError.invalid(
+          "Duplicate parameter keys have been submitted: [\(key)]. Please ensure the request contains only one param value per param key."
+        )
+      }
+      batchParams[key] = value
+    }
+    let owner = try owner(runId)
+    try requireActive(owner)
+    let tables = owner.tables
+    try database.writer.write { db in
+      for (key, value) in batchParams.sorted(by: { $0.key < $1.key }) {
+        if let logged = try String.fetchOne(
+          db, sql: "SELECT value FROM \(tables.param) WHERE \(tables.key) = ? AND name = ?",
+          arguments: [tables.id, key])
+        {
+          guard logged == value else {
+            throw TrackingError.invalid(
+              "Changing param values is not allowed. Param with key='\(key)' was already logged with value='\(logged)' for run ID='\(runId)'. Attempted logging new value '\(value)'."
+            )
+          }
+          continue
+        }
+        if case .trial = owner {
+          try ParamRecord(trialId: tables.id, name: key, value: value, numericValue: Double(value)).insert(db)
+        } else {
+          try db.execute(
+            sql: "INSERT INTO trackedParam (runId, name, value) VALUES (?, ?, ?)", arguments: [tables.id, key, value])
+        }
+      }
+      let insert = try db.cachedStatement(
+        sql: "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
+      for metric in metrics {
+        try insert.execute(arguments: [tables.id, metric.key, metric.step, metric.value, metric.timestamp])
+      }
+      for (key, value) in tags {
+        try db.execute(
+          sql: "INSERT OR REPLACE INTO \(tables.tag) (\(tables.key), key, value) VALUES (?, ?, ?)",
+          arguments: [tables.id, key, value])
+      }
+    }
+    if case .trial(let trial, _) = owner, !metrics.isEmpty {
+      onTrialMetrics(
+        trial.id!,
+        metrics.map {
+          MetricPoint(trialId: trial.id!, name: $0.key, step: $0.step, value: $0.value, timestamp: $0.timestamp)
+        })
+    }
+  }
+
+  public func deleteTag(_ runId: String, key: String) throws {
+    try Validation.requireNotReserved(key)
+    let owner = try owner(runId)
+    try requireActive(owner)
+    let tables = owner.tables
+    try database.writer.write { db in
+      try db.execute(
+        sql: "DELETE FROM \(tables.tag) WHERE \(tables.key) = ? AND key = ?", arguments: [tables.id, key])
+      guard db.changesCount > 0 else {
+        throw TrackingError.missing("No tag with name: \(key) in run with id \(runId)")
+      }
+    }
+  }
+
+  /// Keeps what was refused on the trial whose run it was (nothing for other runs, or for a
+  /// run that does not exist), in its own transaction: the refused request wrote nothing.
+  private func noteRefusal(_ refusal: TrackingError, runId: String) throws {
+    guard runId.hasPrefix(Self.trialRunPrefix), let trialId = Int64(runId.dropFirst(Self.trialRunPrefix.count)),
+      refusal.code != .resourceDoesNotExist
+    else { return }
+    try database.writer.write { db in
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO tag (trialId, key, value) SELECT id, ?, ? FROM trial WHERE id = ?",
+        arguments: [Self.refusalTag, refusal.description, trialId])
+    }
+  }
+}

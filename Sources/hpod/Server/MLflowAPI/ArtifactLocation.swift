@@ -1,0 +1,79 @@
+import Foundation
+import TrackingBridge
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A path of MLflow's artifact proxy, `<experiment id>/<run id>/artifacts/<path>`, resolved
+/// inside its run's artifact folder. The run must be in the experiment the path names. A
+/// trial's artifact folder is written by the trial, so nothing here follows a symbolic link:
+/// a link a trial left (to `/`, to another run) is refused, never read or written through.
+struct ArtifactLocation {
+  /// The run's artifact folder.
+  let folder: String
+  /// The path's components under it (none: the folder itself).
+  let inside: [String]
+  /// The path as the request gave it, for messages.
+  let requested: String
+
+  var path: String { ([folder] + inside).joined(separator: "/") }
+
+  init(_ requested: String, store: TrackingStore) throws {
+    self.requested = requested
+    let parts = requested.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    guard parts.count >= 3, parts[2] == "artifacts", let experimentId = Int64(parts[0]) else {
+      throw TrackingError.invalid(
+        "Invalid artifact path '\(requested)': expected <experiment id>/<run id>/artifacts/<path>")
+    }
+    inside = Array(parts.dropFirst(3))
+    guard !inside.contains(".."), !inside.contains(".") else {
+      throw TrackingError.invalid("Invalid artifact path '\(requested)': '..' is not allowed")
+    }
+    let run = try store.run(parts[1])
+    guard run.experimentId == experimentId else {
+      throw TrackingError.missing(
+        "Run \(parts[1]) is not in experiment \(experimentId) (it is in experiment \(run.experimentId))")
+    }
+    folder = try store.artifactDirectory(parts[1])
+  }
+
+  enum Kind {
+    case missing, file, folder, link, other
+  }
+
+  /// What is at `path`, the link itself for a symbolic link.
+  static func kind(_ path: String) -> Kind {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return .missing }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return .file
+    case S_IFDIR: return .folder
+    case S_IFLNK: return .link
+    default: return .other
+    }
+  }
+
+  /// Refuses the path if the artifact folder or any component under it that exists is a
+  /// symbolic link (or not a folder, for the components above the last).
+  func requireNoLinks() throws {
+    var current = folder
+    for (index, component) in (["artifacts"] + inside).enumerated() {
+      if index > 0 { current += "/" + component }
+      switch Self.kind(current) {
+      case .missing: return
+      case .link:
+        throw TrackingError.invalid(
+          "Invalid artifact path '\(requested)': '\(component)' is a symbolic link, which hpod does not follow"
+        )
+      case .file, .other:
+        guard index == inside.count else {
+          throw TrackingError.invalid("Invalid artifact path '\(requested)': '\(component)' is not a folder")
+        }
+      case .folder: continue
+      }
+    }
+  }
+}
