@@ -67,7 +67,7 @@ struct FailFastTests {
     #expect(trials.count == 3, "\(trials.count) trials ran")
     let reason = try #require(study.stateReason)
     #expect(reason.contains("the first 3 trials all failed"), "\(reason)")
-    #expect(reason.contains("never reported 'score'"), "\(reason)")
+    #expect(reason.contains("never reported 'score'; it reported 'accuracy'"), "\(reason)")
   }
 
   @Test("the same error five times in a row fails the study, even after trials completed")

@@ -1,3 +1,4 @@
+import DidYouMean
 import Foundation
 import Logging
 import SearchStrategies
@@ -440,8 +441,13 @@ struct TrialRun {
       if let problem = collector.objectiveProblem {
         outcome.reason = problem
       } else if collector.objectiveValue == nil {
+        let reported = collector.reportedNames.sorted()
         outcome.reason =
-          "exited 0 but never reported '\(metric)'; print a line like: hpod {\"\(metric)\": 0.93}"
+          "exited 0 but never reported '\(metric)'"
+          + (reported.isEmpty
+            ? "; print a line like: hpod {\"\(metric)\": 0.93}"
+            : "; it reported \(reported.prefix(8).map { "'\($0)'" }.joined(separator: ", "))\(reported.count > 8 ? ", …" : "")"
+              + (DidYouMean.nearest(to: metric, in: reported).map { " (did you mean '\($0)'?)" } ?? ""))
           + (collector.malformedLines > 0
             ? " (\(collector.malformedLines) hpod lines were not valid JSON objects)" : "")
       } else {
@@ -502,9 +508,13 @@ struct MetricCollector {
   private(set) var lostPoints = 0
   private(set) var lostPointsError: String?
 
+  /// The metric names the trial reported, for a reason that says what it did report.
+  private(set) var reportedNames: Set<String> = []
+
   /// Takes in points the trial logged through the API (stored already).
   mutating func take(_ points: [MetricPoint]) {
     for point in points.sorted(by: { $0.step < $1.step }) {
+      if reportedNames.count < 100 { reportedNames.insert(point.name) }
       lastStep = max(lastStep, point.step)
       if point.name == objective, finalObjective == nil {
         objectiveValue = point.value
@@ -541,6 +551,7 @@ struct MetricCollector {
       lastStep = max(lastStep, step)
       for (name, value) in report.values.sorted(by: { $0.key < $1.key }) {
         points.append(MetricPoint(trialId: trialId, name: name, step: step, value: value, timestamp: now))
+        if reportedNames.count < 100 { reportedNames.insert(name) }
       }
       if let value = report.values[objective] {
         if report.isFinal { finalObjective = value }

@@ -14,6 +14,8 @@ struct TrialsController {
     group.get("trials/:id", use: get)
     group.get("trials/:id/metrics/:name", use: metric)
     group.get("trials/:id/log", use: log)
+    // A trial as users name it: its study and its number in the study.
+    group.get("studies/:id/trials/:number/log", use: numberedLog)
     group.post("trials/:id/tell", use: tell)
   }
 
@@ -55,8 +57,26 @@ struct TrialsController {
         name: name, points: points.map { API.Point(step: $0.step, value: $0.value, timestamp: $0.timestamp) }))
   }
 
+  /// Trial `number` of study `id`.
+  func numberedTrial(_ context: AppRequestContext) throws -> TrialRecord {
+    let studyId = try context.parameters.require("id", as: Int64.self)
+    let number = try context.parameters.require("number", as: Int.self)
+    _ = try service.existing(studyId)
+    guard let trial = try service.database.trial(studyId: studyId, number: number) else {
+      throw HTTPError(.notFound, message: "study \(studyId) has no trial \(number)")
+    }
+    return trial
+  }
+
+  @Sendable func numberedLog(request: Request, context: AppRequestContext) async throws -> Response {
+    try await mapped { try logTail(of: try numberedTrial(context), request) }
+  }
+
   @Sendable func log(request: Request, context: AppRequestContext) async throws -> Response {
-    let trial = try trial(context)
+    try logTail(of: try trial(context), request)
+  }
+
+  func logTail(of trial: TrialRecord, _ request: Request) throws -> Response {
     let query = request.uri.queryParameters
     guard let stream = LogStream(rawValue: query.get("stream") ?? "stdout") else {
       throw HTTPError(.badRequest, message: "stream must be stdout or stderr")

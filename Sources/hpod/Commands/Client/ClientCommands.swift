@@ -293,10 +293,15 @@ struct Resume: AsyncParsableCommand {
 }
 
 struct Logs: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print the end of a trial's log.")
+  static let configuration = CommandConfiguration(
+    abstract: "Print the end of a trial's log.",
+    discussion: "hpod logs 3 12: trial 12 of study 3, as hpod trials 3 lists it.")
 
-  @Argument(help: "A trial id (as the API and `hpod trials --json` show it).")
-  var trial: Int64
+  @Argument(help: "The study's id.")
+  var study: Int64
+
+  @Argument(help: "The trial's number in its study (as `hpod trials` shows it).")
+  var number: Int
 
   @Flag(help: "stderr instead of stdout.")
   var stderr = false
@@ -309,7 +314,8 @@ struct Logs: AsyncParsableCommand {
   func run() async throws {
     try await options.perform { client in
       let data = try await client.send(
-        "GET", "api/v1/trials/\(trial)/log", query: "stream=\(stderr ? "stderr" : "stdout")&tail=\(tail)")
+        "GET", "api/v1/studies/\(study)/trials/\(number)/log",
+        query: "stream=\(stderr ? "stderr" : "stdout")&tail=\(tail)")
       FileHandle.standardOutput.write(data)
     }
   }
