@@ -4,6 +4,7 @@ the failures listed when any check fails. The study `mlflow-script` (3 trials) h
 this hpod.
 """
 
+import math
 import os
 import sys
 import tempfile
@@ -77,6 +78,19 @@ check("tracked run", fetched.info.status == "FINISHED" and fetched.info.run_name
 check("tracked data", fetched.data.params == {"alpha": "0.5", "solver": "lbfgs", "seed": "1"}
       and fetched.data.metrics == {"loss": 1.0 / 3, "acc": 0.9} and fetched.data.tags["owner"] == "me",
       fetched.data)
+# A diverged loss is logged and kept, as an MLflow server keeps it (NaN, then ±infinity).
+mlflow.set_experiment("diverging")
+with mlflow.start_run(run_name="diverged") as diverged:
+    mlflow.log_metric("loss", 0.5, step=0)
+    mlflow.log_metric("loss", float("nan"), step=1)
+    mlflow.log_metric("loss", float("inf"), step=2)
+    client.log_batch(diverged.info.run_id, metrics=[Metric("grad", float("-inf"), 0, 0)])
+losses = [m.value for m in client.get_metric_history(diverged.info.run_id, "loss")]
+check("non-finite metrics kept", len(losses) == 3 and losses[0] == 0.5 and math.isnan(losses[1])
+      and losses[2] == math.inf, losses)
+check("non-finite latest", client.get_run(diverged.info.run_id).data.metrics["grad"] == -math.inf,
+      client.get_run(diverged.info.run_id).data.metrics)
+mlflow.set_experiment("notebook")
 downloaded = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="docs/notes.txt")
 check("artifact round trip", open(downloaded).read() == "kept")
 client.delete_tag(run.info.run_id, "note")

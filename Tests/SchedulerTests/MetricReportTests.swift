@@ -19,11 +19,17 @@ struct MetricReportTests {
     #expect(report?.values == ["val_accuracy": 0.93])
   }
 
-  @Test("Python's bare NaN and Infinity are named, not stored")
-  func namesNonFiniteValues() {
-    let report = MetricReport.parse(#"{"step": 1, "loss": NaN, "val_loss": -Infinity, "acc": 0.5}"#)
-    #expect(report?.nonFinite == ["loss", "val_loss"])
-    #expect(report?.values == ["acc": 0.5])
+  @Test("Python's bare NaN and ±Infinity are values, and named as not finite")
+  func keepsNonFiniteValues() throws {
+    let report = try #require(
+      MetricReport.parse(#"{"step": 1, "loss": NaN, "val_loss": -Infinity, "grad": Infinity, "acc": 0.5}"#))
+    #expect(report.nonFinite == ["grad", "loss", "val_loss"])
+    #expect(report.values["acc"] == 0.5)
+    #expect(report.values["loss"]?.isNaN == true)
+    #expect(report.values["val_loss"] == -.infinity)
+    #expect(report.values["grad"] == .infinity)
+    // as strings too, as protobuf's JSON writes them
+    #expect(MetricReport.parse(#"{"loss": "NaN"}"#)?.values["loss"]?.isNaN == true)
   }
 
   @Test(

@@ -281,7 +281,10 @@ struct MLflowClient: Sendable {
     var request = URLRequest(url: baseURL.appendingPathComponent(path))
     request.httpMethod = "POST"
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    return try await send(request, body: try JSONEncoder().encode(body))
+    let encoder = JSONEncoder()
+    // A diverged loss reaches MLflow as it takes it: "NaN", "Infinity", "-Infinity".
+    encoder.nonConformingFloatEncodingStrategy = JSONCoding.nonFinite
+    return try await send(request, body: try encoder.encode(body))
   }
 
   private func get<Answer: Decodable>(_ path: String, query: [URLQueryItem]) async throws -> Answer {

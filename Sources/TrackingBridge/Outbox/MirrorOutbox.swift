@@ -263,7 +263,8 @@ extension AppDatabase {
       let rows = try Row.fetchAll(
         db,
         sql: """
-          SELECT metric.rowid AS sequence, metric.name, metric.step, metric.value, metric.timestamp
+          SELECT metric.rowid AS sequence, metric.name, metric.step, \(StoredMetricValue.select("metric")) AS value,
+            metric.timestamp
           FROM metric JOIN mirroredRun ON mirroredRun.trialId = metric.trialId
           WHERE metric.trialId = ? AND metric.rowid > mirroredRun.metricsSentThrough
           ORDER BY metric.rowid LIMIT ?
@@ -272,7 +273,8 @@ extension AppDatabase {
         SequencedMetricPoint(
           sequence: row["sequence"],
           point: MetricPoint(
-            trialId: trialId, name: row["name"], step: row["step"], value: row["value"], timestamp: row["timestamp"]))
+            trialId: trialId, name: row["name"], step: row["step"], value: StoredMetricValue.read(row["value"]),
+            timestamp: row["timestamp"]))
       }
     }
   }

@@ -176,6 +176,26 @@ public struct MetricPoint: Sendable, Hashable, Codable, FetchableRecord, Persist
     self.value = value
     self.timestamp = timestamp
   }
+
+  /// A NaN is stored as 0 with `isNaN` set (`StoredMetricValue`).
+  public init(row: Row) throws {
+    trialId = row["trialId"]
+    name = row["name"]
+    step = row["step"]
+    let isNaN: Bool? = row["isNaN"]
+    value = isNaN == true ? .nan : row["value"]
+    timestamp = row["timestamp"]
+  }
+
+  public func encode(to container: inout PersistenceContainer) throws {
+    let stored = StoredMetricValue.stored(value)
+    container["trialId"] = trialId
+    container["name"] = name
+    container["step"] = step
+    container["value"] = stored.value
+    container["isNaN"] = stored.isNaN
+    container["timestamp"] = timestamp
+  }
 }
 
 /// A free-form key/value label on a trial (`hpod.tier`, `mlflow.runName`, user tags).

@@ -27,14 +27,14 @@ extension AppDatabase {
       let rows = try Row.fetchCursor(
         db,
         sql: """
-          SELECT metric.trialId, metric.name, metric.value FROM metric JOIN (
+          SELECT metric.trialId, metric.name, \(StoredMetricValue.select("metric")) FROM metric JOIN (
             SELECT MAX(metric.step * 4294967296 + metric.rowid) % 4294967296 AS id
             FROM metric WHERE metric.trialId IN (SELECT id FROM trial WHERE studyId = ?)
             GROUP BY metric.trialId, metric.name
           ) AS last ON metric.rowid = last.id
           """, arguments: [studyId])
       var values: [Int64: [String: Double]] = [:]
-      while let row = try rows.next() { values[row[0], default: [:]][row[1]] = row[2] }
+      while let row = try rows.next() { values[row[0], default: [:]][row[1]] = StoredMetricValue.read(row[2]) }
       return values
     }
   }

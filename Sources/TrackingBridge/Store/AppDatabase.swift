@@ -409,10 +409,12 @@ extension AppDatabase {
       let rows = min(Self.rowsPerStatement, points.count - start)
       let statement = try db.cachedStatement(sql: Self.insertMetricsSQL(rows: rows))
       var arguments: [(any DatabaseValueConvertible)?] = []
-      arguments.reserveCapacity(rows * 5)
+      arguments.reserveCapacity(rows * 6)
       for point in points[start..<start + rows] {
+        let stored = StoredMetricValue.stored(point.value)
         arguments +=
-          [point.trialId, point.name, point.step, point.value, point.timestamp] as [(any DatabaseValueConvertible)?]
+          [point.trialId, point.name, point.step, stored.value, stored.isNaN, point.timestamp]
+          as [(any DatabaseValueConvertible)?]
       }
       try statement.execute(arguments: StatementArguments(arguments))
       start += rows
@@ -422,8 +424,8 @@ extension AppDatabase {
   private static let rowsPerStatement = 64
 
   private static func insertMetricsSQL(rows: Int) -> String {
-    "INSERT INTO metric (trialId, name, step, value, timestamp) VALUES "
-      + Array(repeating: "(?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    "INSERT INTO metric (trialId, name, step, value, isNaN, timestamp) VALUES "
+      + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
   }
 
   /// The metric history of a trial, in step order (all metrics, or one).

@@ -232,6 +232,11 @@ enum Migrations {
       // Listing a study's trials asks whether it has repeats: one index probe, not a scan.
       try db.create(index: "trial_on_study_repeat", on: "trial", columns: ["studyId", "repeatIndex"])
     }
+    migrator.registerMigration("v11: NaN metric values, kept as MLflow keeps them") { db in
+      // SQLite turns a NaN into NULL: a NaN point is stored as 0 with isNaN set (StoredMetricValue).
+      try db.alter(table: "metric") { t in t.add(column: "isNaN", .boolean).notNull().defaults(to: false) }
+      try db.alter(table: "trackedMetric") { t in t.add(column: "isNaN", .boolean).notNull().defaults(to: false) }
+    }
     return migrator
   }
 }

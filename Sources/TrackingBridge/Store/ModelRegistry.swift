@@ -112,11 +112,11 @@ extension AppDatabase {
       let rows = try Row.fetchAll(
         db,
         sql: """
-          SELECT name, value FROM metric WHERE trialId = ?
+          SELECT name, \(StoredMetricValue.select()) AS value FROM metric WHERE trialId = ?
           ORDER BY name, step, rowid
           """, arguments: [trialId])
       var metrics: [String: Double] = [:]
-      for row in rows { metrics[row["name"]] = row["value"] }
+      for row in rows { metrics[row["name"]] = StoredMetricValue.read(row["value"]) }
       return metrics
     }
   }
@@ -127,11 +127,12 @@ extension AppDatabase {
       let rows = try Row.fetchCursor(
         db,
         sql: """
-          SELECT metric.trialId, metric.name, metric.value FROM metric JOIN trial ON trial.id = metric.trialId
+          SELECT metric.trialId, metric.name, \(StoredMetricValue.select("metric")) FROM metric
+          JOIN trial ON trial.id = metric.trialId
           WHERE trial.studyId = ? ORDER BY metric.trialId, metric.name, metric.step, metric.rowid
           """, arguments: [studyId])
       var values: [Int64: [String: Double]] = [:]
-      while let row = try rows.next() { values[row[0], default: [:]][row[1]] = row[2] }
+      while let row = try rows.next() { values[row[0], default: [:]][row[1]] = StoredMetricValue.read(row[2]) }
       return values
     }
   }

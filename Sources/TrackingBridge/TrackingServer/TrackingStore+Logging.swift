@@ -62,9 +62,12 @@ extension TrackingStore {
         }
       }
       let insert = try db.cachedStatement(
-        sql: "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
+        sql:
+          "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, isNaN, timestamp) VALUES (?, ?, ?, ?, ?, ?)")
       for metric in metrics {
-        try insert.execute(arguments: [tables.id, metric.key, metric.step, metric.value, metric.timestamp])
+        let stored = StoredMetricValue.stored(metric.value)
+        try insert.execute(
+          arguments: [tables.id, metric.key, metric.step, stored.value, stored.isNaN, metric.timestamp])
       }
       for (key, value) in tags {
         try db.execute(

@@ -117,10 +117,14 @@ extension TrackingStore {
       try Row.fetchAll(
         db,
         sql: """
-          SELECT name, value, timestamp, step FROM \(tables.metric) WHERE \(tables.key) = ? AND name = ?
+          SELECT name, \(StoredMetricValue.select()) AS value, timestamp, step FROM \(tables.metric)
+          WHERE \(tables.key) = ? AND name = ?
           ORDER BY step, timestamp, rowid
           """, arguments: [tables.id, key]
-      ).map { TrackingMetric(key: $0["name"], value: $0["value"], timestamp: $0["timestamp"], step: $0["step"]) }
+      ).map {
+        TrackingMetric(
+          key: $0["name"], value: StoredMetricValue.read($0["value"]), timestamp: $0["timestamp"], step: $0["step"])
+      }
     }
   }
 
@@ -172,13 +176,13 @@ extension TrackingStore {
     for row in try Row.fetchAll(
       db,
       sql: """
-        SELECT \(tables.key) AS run, name, value, timestamp, step FROM \(tables.metric)
+        SELECT \(tables.key) AS run, name, \(StoredMetricValue.select()) AS value, timestamp, step FROM \(tables.metric)
         WHERE \(tables.key) IN (\(ids)) ORDER BY \(tables.key), name, step, timestamp, rowid
         """, arguments: arguments)
     {
       let name: String = row["name"]
       data.metrics[row["run"], default: [:]][name] = TrackingMetric(
-        key: name, value: row["value"], timestamp: row["timestamp"], step: row["step"])
+        key: name, value: StoredMetricValue.read(row["value"]), timestamp: row["timestamp"], step: row["step"])
     }
     for row in try Row.fetchAll(
       db, sql: "SELECT \(tables.key) AS run, key, value FROM \(tables.tag) WHERE \(tables.key) IN (\(ids))",

@@ -92,10 +92,7 @@ enum Validation {
   }
 
   static func metric(_ metric: TrackingMetric) throws {
+    // NaN and ±Infinity are stored, as MLflow stores them (a diverged loss is a result too).
     try key(metric.key, what: "metric key")
-    guard metric.value.isFinite else {
-      throw TrackingError.invalid(
-        "Got invalid value \(metric.value) for metric '\(metric.key)': hpod's store keeps finite values only")
-    }
   }
 }

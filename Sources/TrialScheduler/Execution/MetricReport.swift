@@ -3,8 +3,9 @@ import Foundation
 /// One metric line of the trial protocol: `hpod {"step": 3, "val_accuracy": 0.91}`.
 ///
 /// Every numeric key but `step` is a metric. `"final": true` marks the values as the trial's
-/// final results (they override the last reported ones). Values that are not finite numbers
-/// (`NaN`, `Infinity`, as Python's json module writes them) are named in `nonFinite`.
+/// final results (they override the last reported ones). `NaN`, `Infinity` and `-Infinity`, as
+/// Python's json module writes them (or as strings), are values too, stored as MLflow stores
+/// them; their keys are also named in `nonFinite`. A `null` is named there with no value.
 public struct MetricReport: Sendable, Hashable {
   public var step: Int?
   public var isFinal: Bool
@@ -26,6 +27,7 @@ public struct MetricReport: Sendable, Hashable {
         report.isFinal = flag
       case (_, .number(let number)):
         report.values[key] = number
+        if !number.isFinite { report.nonFinite.append(key) }
       case (_, .null):
         report.nonFinite.append(key)
       case (_, .bool), (_, .other):
@@ -51,20 +53,26 @@ public struct MetricReport: Sendable, Hashable {
         self = .bool(flag)
       } else if let number = try? container.decode(Double.self) {
         self = .number(number)
+      } else if let text = try? container.decode(String.self), let number = Self.nonFinite[text] {
+        self = .number(number)
       } else {
         self = .other
       }
     }
+
+    static let nonFinite: [String: Double] = ["NaN": .nan, "Infinity": .infinity, "-Infinity": -.infinity]
   }
 
   private static func decode(_ text: String) -> [String: Scalar]? {
     try? JSONDecoder().decode([String: Scalar].self, from: Data(text.utf8))
   }
 
-  /// Python's `json.dumps(float("nan"))` writes bare NaN/Infinity, which JSON does not allow.
+  /// Python's `json.dumps(float("nan"))` writes bare NaN/Infinity, which JSON does not allow:
+  /// quoted, they decode as the strings `Scalar` reads as numbers.
   private static func replacingNonFiniteTokens(_ text: String) -> String {
-    text.replacingOccurrences(of: "-Infinity", with: "null")
-      .replacingOccurrences(of: "Infinity", with: "null")
-      .replacingOccurrences(of: "NaN", with: "null")
+    text.replacingOccurrences(of: "-Infinity", with: "\"-Inf\u{1}\"")
+      .replacingOccurrences(of: "Infinity", with: "\"Infinity\"")
+      .replacingOccurrences(of: "\"-Inf\u{1}\"", with: "\"-Infinity\"")
+      .replacingOccurrences(of: "NaN", with: "\"NaN\"")
   }
 }

@@ -502,8 +502,13 @@ struct MetricCollector {
   private(set) var malformedLines = 0
   private(set) var objectiveValue: Double?
   private var finalObjective: Double?
-  /// Set when the objective was reported as NaN or infinity.
+  /// Set when the objective was reported as NaN (or null): the trial fails, and the search
+  /// sees a failed evaluation. ±Infinity is a value: the trial completes with it.
   private(set) var objectiveProblem: String?
+
+  static func notANumber(_ objective: String, step: Int) -> String {
+    "reported \(objective) as NaN at step \(step) (the training diverged?); the search counts it as a failed evaluation"
+  }
   /// Points the store refused for a reason that waiting does not mend, and the last error.
   private(set) var lostPoints = 0
   private(set) var lostPointsError: String?
@@ -517,8 +522,13 @@ struct MetricCollector {
       if reportedNames.count < 100 { reportedNames.insert(point.name) }
       lastStep = max(lastStep, point.step)
       if point.name == objective, finalObjective == nil {
-        objectiveValue = point.value
-        objectiveProblem = nil
+        if point.value.isNaN {
+          objectiveValue = nil
+          objectiveProblem = Self.notANumber(objective, step: point.step)
+        } else {
+          objectiveValue = point.value
+          objectiveProblem = nil
+        }
       }
     }
   }
@@ -553,12 +563,12 @@ struct MetricCollector {
         points.append(MetricPoint(trialId: trialId, name: name, step: step, value: value, timestamp: now))
         if reportedNames.count < 100 { reportedNames.insert(name) }
       }
-      if let value = report.values[objective] {
+      if let value = report.values[objective], !value.isNaN {
         if report.isFinal { finalObjective = value }
         objectiveValue = finalObjective ?? value
         objectiveProblem = nil
       } else if report.nonFinite.contains(objective) {
-        objectiveProblem = "reported \(objective) as NaN or infinity at step \(step)"
+        objectiveProblem = Self.notANumber(objective, step: step)
       }
     }
     if objectiveProblem != nil, finalObjective == nil { objectiveValue = nil }

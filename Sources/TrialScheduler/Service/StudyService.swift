@@ -442,11 +442,13 @@ extension StudyService {
     guard state.isFinished else {
       throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(state.rawValue)\"")
     }
-    if state == .completed, tell.value?.isFinite != true {
-      throw ServiceError.badRequest("a completed trial needs a finite \"value\"")
+    if state == .completed, tell.value == nil || tell.value?.isNaN == true {
+      throw ServiceError.badRequest(
+        "a completed trial needs a \"value\" (a NaN objective is a failed evaluation: tell it as failed)")
     }
     let now = Int64(Date().timeIntervalSince1970 * 1000)
-    let points = tell.metrics.filter(\.value.isFinite).map {
+    // NaN and ±Infinity points are stored, as MLflow stores them.
+    let points = tell.metrics.map {
       MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
     }
     // One transaction: a tell refused (the trial told already, its study not running) writes

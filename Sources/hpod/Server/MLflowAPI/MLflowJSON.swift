@@ -54,7 +54,7 @@ enum MLflowJSON {
       body: .init(byteBuffer: ByteBuffer(string: text)))
   }
 
-  /// JSON text of the values these shapes hold (strings, whole numbers, finite doubles, bools,
+  /// JSON text of the values these shapes hold (strings, whole numbers, doubles, bools,
   /// arrays and dictionaries), written directly: Foundation's JSONSerialization takes ~0.2 s
   /// for a page of 1,000 runs on Linux, this a small part of that.
   static func write(_ value: Any, to text: inout String) {
@@ -62,7 +62,9 @@ enum MLflowJSON {
     case let string as String: writeString(string, to: &text)
     case let number as Int: text += String(number)
     case let number as Int64: text += String(number)
-    case let number as Double: text += number.isFinite ? "\(number)" : "null"
+    // Protobuf's JSON, which MLflow's server speaks, writes these as strings.
+    case let number as Double:
+      text += number.isFinite ? "\(number)" : number.isNaN ? "\"NaN\"" : number > 0 ? "\"Infinity\"" : "\"-Infinity\""
     case let flag as Bool: text += flag ? "true" : "false"
     case let dictionary as [String: Any]:
       text += "{"
