@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// Watches every Slurm job this hpod follows, across its studies: one `squeue` call per poll
-/// for all of them, `scontrol -o show job` for each job that left the queue (its exit code
-/// and signal). Between polls the jobs' output files are read every `outputInterval` (a read
+/// for all of them (one per cluster, when jobs go to several), `scontrol -o show job` for each
+/// job that left the queue (its exit code and signal). Between polls the jobs' output files are read every `outputInterval` (a read
 /// of a file costs the cluster nothing, a poll costs its controller a request), so metrics
 /// arrive sooner than the poll interval. Polling runs while there are jobs to watch and stops
 /// with the last one.
@@ -37,30 +37,41 @@ actor SlurmQueue {
   /// How long a job must stay unknown to Slurm before it counts as gone.
   static let missingGrace = Duration.seconds(2)
 
+  /// Clusters (by their slurm.conf) being polled now, and when each was last polled.
+  private var inFlight: Set<String> = []
+  private var lastPoll: [String: ContinuousClock.Instant] = [:]
+
+  /// Reads the jobs' output every `outputInterval` and polls each cluster at its interval, on
+  /// a task of its own: a controller that does not answer (each call then takes seconds) holds
+  /// neither the output of its own jobs nor the other clusters' polls.
   private func pollUntilIdle() async {
-    var lastPoll: ContinuousClock.Instant?
     while !watched.isEmpty {
-      let interval = watched.values.map(\.pollInterval).min() ?? .seconds(2)
-      if let lastPoll, ContinuousClock.now - lastPoll < interval {
-        for entry in watched.values { entry.trial.readOutput() }
-      } else {
-        await pollOnce()
-        lastPoll = .now
-      }
-      try? await Task.sleep(for: min(interval, Self.outputInterval))
+      for entry in watched.values { entry.trial.readOutput() }
+      startDuePolls()
+      try? await Task.sleep(for: Self.outputInterval)
     }
     polling = false
   }
 
-  /// One round: each cluster's view of its watched jobs, handed to their trials.
-  func pollOnce() async {
-    // Jobs detached (or finished some other way) since the last round are dropped.
-    for (key, entry) in watched where entry.trial.isFinished { watched[key] = nil }
-    let clusters = Dictionary(grouping: watched.values, by: \.command.cluster)
-    for entries in clusters.values {
-      guard let command = entries.first?.command else { continue }
-      await poll(command, keys: Set(entries.map(\.trial.comment)))
+  private func startDuePolls() {
+    for entry in watched.values where entry.trial.isFinished { watched[entry.trial.comment] = nil }
+    for (cluster, entries) in Dictionary(grouping: watched.values, by: \.command.cluster)
+    where !inFlight.contains(cluster) {
+      let interval = entries.map(\.pollInterval).min() ?? .seconds(2)
+      if let last = lastPoll[cluster], ContinuousClock.now - last < interval { continue }
+      inFlight.insert(cluster)
+      let command = entries[0].command
+      let keys = Set(entries.map(\.trial.comment))
+      Task {
+        await self.poll(command, keys: keys)
+        await self.polled(cluster)
+      }
     }
+  }
+
+  private func polled(_ cluster: String) {
+    inFlight.remove(cluster)
+    lastPoll[cluster] = .now
   }
 
   /// One `squeue` of one cluster, for the watched jobs `keys` (their comments) on it.

@@ -111,20 +111,22 @@ final class SlurmTrial: RunningTrial {
   /// Takes in what Slurm says of the job; true once the trial has ended.
   func observe(_ status: SlurmJobStatus) async -> Bool {
     if isFinished { return true }
-    let (justStarted, learntNode) = state.withLock { state -> (Bool, Bool) in
+    // Handed on under the lock, as `drain` does, so that the output between polls (read
+    // while a poll is under way) keeps its order.
+    state.withLock { state in
       let learntSubmitTime = state.job.submitTime == nil && status.submitTime != nil
       if learntSubmitTime { state.job.submitTime = status.submitTime }
-      var learntNode = status.node != nil && state.job.node != status.node
+      let learntNode = status.node != nil && state.job.node != status.node
       if learntNode { state.job.node = status.node }
-      learntNode = learntNode || learntSubmitTime
-      guard status.isRunning || status.isFinished, !state.started else { return (false, learntNode) }
-      state.started = true
-      return (true, false)
+      if status.isRunning || status.isFinished, !state.started {
+        state.started = true
+        continuation.yield(.started(.slurm(job: state.job), at: status.startTime ?? Date()))
+      } else if learntNode || learntSubmitTime {
+        // Saved with the trial, so that `hpod trials` and the dashboard name the node, and a
+        // restarted hpod knows the job's submit time.
+        continuation.yield(.lines([], handle: .slurm(job: state.job)))
+      }
     }
-    if justStarted { continuation.yield(.started(handle, at: status.startTime ?? Date())) }
-    // Saved with the trial, so that `hpod trials` and the dashboard name the node, and a
-    // restarted hpod knows the job's submit time.
-    if learntNode { continuation.yield(.lines([], handle: handle)) }
     if status.isFinished {
       drain(final: true)
       // A trial that ran to exit 0 did, whatever Slurm recorded after a controller outage
@@ -206,17 +208,19 @@ final class SlurmTrial: RunningTrial {
   /// that records how far it was read.
   /// A job that wrote output runs, whether or not a poll has seen it running yet.
   private func drain(final: Bool) {
-    let (lines, job, moved, justStarted) = state.withLock { state -> ([String], SlurmJobHandle, Bool, Bool) in
+    // The lines are handed on under the lock: a read between polls and a poll's read never
+    // hand theirs on out of order.
+    state.withLock { state in
       let before = state.job.stdoutOffset
       let (lines, _) = state.tail.read(final: final)
       state.job.stdoutOffset = state.tail.lineBoundary
       let moved = state.job.stdoutOffset != before
-      let justStarted = !state.started && (moved || !lines.isEmpty)
-      if justStarted { state.started = true }
-      return (lines, state.job, moved, justStarted)
+      if !state.started && (moved || !lines.isEmpty) {
+        state.started = true
+        continuation.yield(.started(.slurm(job: state.job), at: Date()))
+      }
+      if !lines.isEmpty || moved { continuation.yield(.lines(lines, handle: .slurm(job: state.job))) }
     }
-    if justStarted { continuation.yield(.started(.slurm(job: job), at: Date())) }
-    if !lines.isEmpty || moved { continuation.yield(.lines(lines, handle: .slurm(job: job))) }
   }
 
   /// Ends the output stream, then hands the exit to the waiters (once).
