@@ -6,7 +6,7 @@ import Testing
 /// The job script run by sh as Slurm's batch step would run it (SLURM_JOB_ID set, the
 /// trial's argv as its arguments), without a cluster: the log cap, the report lines and the
 /// exit marker.
-@Suite("A Slurm job's script")
+@Suite("A Slurm job's script", .timeLimit(.minutes(1)))
 struct SlurmJobScriptTests {
   let sandbox: Sandbox
 

@@ -214,7 +214,7 @@ struct SlurmOutageTests {
 
 /// A trial folder that cannot be created pauses the study with what it waits for (not "the
 /// store"), and a stop still ends the study (issue 31: it wedged the daemon).
-@Suite("A trial folder that cannot be created")
+@Suite("A trial folder that cannot be created", .timeLimit(.minutes(1)))
 struct TrialFolderOutageTests {
   @Test("the pause names the trial's folder, never the store, and a cancel ends the paused study within seconds")
   func folderOutageIsNotAStoreOutageAndCanBeCancelled() async throws {
