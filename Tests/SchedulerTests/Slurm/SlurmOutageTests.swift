@@ -120,6 +120,7 @@ struct SlurmOutageTests {
     #expect(events.resumed >= 1)
     #expect(Date().timeIntervalSince(killed) < 120)
     let completed = trials.filter { $0.state == .completed }.count
+    await cluster.stop()
     print(
       "figures: kill -9 slurmctld with 4 jobs running, restarted after 10 s: \(completed) of \(trials.count) trials completed, \(trials.count - completed) not; study ended \(Int(Date().timeIntervalSince(killed))) s after the kill; paused: \(events.paused.first ?? "never")"
     )
@@ -165,6 +166,7 @@ struct SlurmOutageTests {
     #expect(
       events.waiting.contains { $0.contains("not available now") && $0.contains("ReqNodeNotAvail") },
       "\(events.waiting)")
+    await cluster.stop()
     print(
       "figures: node drained for \(Int(Date().timeIntervalSince(drained))) s in all: \(trials.filter { $0.state == .completed }.count) of 3 trials completed; they waited with: \(events.waiting.first ?? "-")"
     )
@@ -209,6 +211,7 @@ struct SlurmOutageTests {
     let state = try await cluster.run(["/usr/bin/squeue", "-h", "-j", otherId, "-o", "%T"])
     #expect(state.output.trimmingCharacters(in: .whitespacesAndNewlines) == "RUNNING", "\(state.output)")
     _ = try await cluster.run(["/usr/bin/scancel", otherId])
+    await cluster.stop()
   }
 }
 

@@ -83,10 +83,15 @@ public final class OwnSlurmCluster: Sendable {
     guard result.status == 0 else { throw SlurmCluster.Unavailable(description: "scontrol update: \(result.output)") }
   }
 
-  /// Stops the cluster by its pids.
+  /// Stops the cluster by its pids, and removes its folder.
   public func stop() async {
-    _ = try? await SlurmCluster.run([SlurmCluster.script, "stop", folder], environment: [:])
-    OwnClusters.started.withLock { _ = $0.remove(folder) }
+    guard OwnClusters.started.withLock({ $0.remove(folder) }) != nil else { return }
+    do {
+      _ = try await SlurmCluster.run([SlurmCluster.script, "stop", folder], environment: [:])
+      try FileManager.default.removeItem(atPath: folder)
+    } catch {
+      print("the test cluster in \(folder) was not stopped and removed: \(error)")
+    }
   }
 }
 
