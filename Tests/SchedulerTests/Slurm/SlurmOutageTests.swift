@@ -126,6 +126,40 @@ struct SlurmOutageTests {
     )
   }
 
+  @Test("slurmctld down when trials are submitted, back 10 s later: the submissions wait, then every trial completes")
+  func controllerDownAtSubmission() async throws {
+    let cluster = try await OwnSlurmCluster.start("submit")
+    defer { Task { await cluster.stop() } }
+    // Given a controller killed with SIGKILL before the study starts, started again 10 s later
+    try cluster.killController()
+    let killed = Date()
+    let restart = Task {
+      try await Task.sleep(for: .seconds(10))
+      try await cluster.startController()
+    }
+    let spec = try yaml(name: "submit", trials: 4, parallelism: 2, steps: 2, pause: "0.5")
+    let events = Events()
+    let executor = try sandbox.spec(spec).makeExecutor(environment: cluster.environment)
+
+    // When the study runs
+    let (final, trials) = try await sandbox.run(spec, executor: executor, onEvent: events.add)
+    try await restart.value
+
+    // Then no trial failed for the outage: the study paused on the submission and completed
+    #expect(final.state == .completed, "\(final.stateReason ?? "")")
+    #expect(
+      trials.map(\.state) == [.completed, .completed, .completed, .completed],
+      "\(trials.map { "\($0.number) \($0.state.rawValue): \($0.reason ?? "")" })")
+    #expect(
+      events.paused.contains { $0.contains("submitting trial") && $0.contains("Slurm's controller does not answer") },
+      "\(events.paused)")
+    #expect(events.resumed >= 1)
+    await cluster.stop()
+    print(
+      "figures: slurmctld down for 10 s at submission: \(trials.filter { $0.state == .completed }.count) of \(trials.count) trials completed; study ended \(Int(Date().timeIntervalSince(killed))) s after the kill"
+    )
+  }
+
   @Test(
     "a drained node: the trials wait with Slurm's reason shown, and run once it is resumed (not failed within seconds)")
   func drainedNodeIsWaitedOut() async throws {
