@@ -121,8 +121,9 @@ example: build
 	@if [ "$(NAME)" = sklearn-digits ]; then $(MAKE) -s examples-venv; fi
 	$(if $(filter mlflow-script,$(NAME)),PATH=$(MLFLOW_VENV)/bin:$$PATH) $(if $(filter sklearn-digits,$(NAME)),PATH=$(EXAMPLES_VENV)/bin:$$PATH) HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
-## One single-node Slurm cluster serves every Slurm test of the run; it is stopped by its
-## pids afterwards, whether the tests pass or not.
+## One single-node Slurm cluster serves the Slurm tests of the run; it is stopped by its
+## pids afterwards, whether the tests pass or not. The outage tests (a killed controller, a
+## drained node) start clusters of their own beside it, on ports of their own.
 SLURM_TEST := $(CURDIR)/.build/slurm-test
 test: deps slurm mlflow schemathesis examples-venv
 	$(SWIFT) build --build-tests

@@ -13,6 +13,9 @@ extension API {
       case warmStarted(sourceStudyId: Int64, sourceStudy: String, observations: Int, outsideSpace: Int)
       case trialStarted(Trial)
       case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])
+      /// Why a trial waits (a Slurm job held in its queue, a controller that does not answer);
+      /// `reason` nil: it no longer waits.
+      case trialWaiting(trialId: Int64, number: Int, reason: String?)
       /// Completed, failed, timed out or cancelled.
       case trialFinished(Trial)
       /// Stopped early by the study's rule; its `reason` says which rule, step and why.
@@ -50,6 +53,7 @@ extension API {
       case .warmStarted: "warm_started"
       case .trialStarted: "trial_started"
       case .trialMetrics: "trial_metrics"
+      case .trialWaiting: "trial_waiting"
       case .trialFinished: "trial_finished"
       case .trialPruned: "trial_pruned"
       case .trialPromoted: "trial_promoted"
@@ -96,6 +100,8 @@ extension API.Event.Body {
     case .trialStarted(let trial): self = .trialStarted(API.Trial(trial))
     case .trialMetrics(let trialId, let number, let step, let values):
       self = .trialMetrics(trialId: trialId, number: number, step: step, values: values)
+    case .trialWaiting(let trialId, let number, let reason):
+      self = .trialWaiting(trialId: trialId, number: number, reason: reason)
     case .trialFinished(let trial):
       self = trial.state == .pruned ? .trialPruned(API.Trial(trial)) : .trialFinished(API.Trial(trial))
     case .trialPromoted(let quickTest, let fullTraining):
@@ -175,6 +181,10 @@ private struct Fields: Codable {
       self.number = number
       self.step = step
       self.values = values
+    case .trialWaiting(let trialId, let number, let reason):
+      self.trialId = trialId
+      self.number = number
+      self.reason = reason
     case .trialPromoted(let quickTest, let fullTraining):
       self.quickTest = quickTest
       self.fullTraining = fullTraining
@@ -219,6 +229,8 @@ private struct Fields: Codable {
       return .trialMetrics(
         trialId: try need(trialId, .trialId), number: try need(number, .number), step: try need(step, .step),
         values: try need(values, .values))
+    case "trial_waiting":
+      return .trialWaiting(trialId: try need(trialId, .trialId), number: try need(number, .number), reason: reason)
     case "trial_finished": return .trialFinished(try need(trial, .trial))
     case "trial_pruned": return .trialPruned(try need(trial, .trial))
     case "trial_promoted":

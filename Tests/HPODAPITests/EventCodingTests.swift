@@ -23,6 +23,8 @@ struct EventCodingTests {
     .studyStarted(study: study, keptTrials: 2, rerunTrials: 1),
     .trialStarted(trial),
     .trialMetrics(trialId: 7, number: 2, step: 4, values: ["loss": 0.25, "acc": 0.9]),
+    .trialWaiting(trialId: 7, number: 2, reason: "waiting in Slurm's queue: its nodes are down or drained"),
+    .trialWaiting(trialId: 7, number: 2, reason: nil),
     .trialFinished(trial),
     .trialPruned(trial),
     .trialPromoted(quickTest: trial, fullTraining: trial),

@@ -350,11 +350,15 @@ struct SpecValidationTests {
     .replacing(
       "a NUL in the objective's metric", "objective: {metric: val_accuracy,",
       with: "objective: {metric: \"val\\0acc\",",
+      line: 3, message: "objective.metric: expected text without a NUL character"),
+    .replacing(
+      "a control character in the objective's metric", "objective: {metric: val_accuracy,",
+      with: "objective: {metric: \"val\\x01acc\",",
       line: 3, message: "objective.metric: a metric's name cannot contain control characters"),
     .replacing(
       "a NUL in the early-stopping metric", "{rule: median, min_steps: 3, min_trials: 5}",
       with: "{rule: median, metric: \"lo\\0ss\", min_steps: 3, min_trials: 5}", line: 26,
-      message: "early_stopping.metric: a metric's name cannot contain control characters"),
+      message: "early_stopping.metric: expected text without a NUL character"),
     .replacing(
       "fail_fast that is not a boolean", "  cost_per_hour: 1.20\n",
       with: "  cost_per_hour: 1.20\n  fail_fast: sometimes\n",
@@ -443,8 +447,9 @@ struct ExecutorSpecTests {
         partition: gpu
         time: "2:00:00"
         mem: 16G
-        extra_args: ["--nodelist=node1"]
-        full_training: {time: "1-00:00:00", gres: "gpu:a100:2"}
+        extra_args: ["--nodelist=node1", "--mem-bind=local", "--time-min=10"]
+        shared_folder: /tmp
+        full_training: {time: "1-00:00:00", gres: "gpu:a100:2,shard:4", mem: "0"}
       resources: {gpus: 1, cpus: 2, full_training: {gpus: 2}}
       """)
     guard case .slurm(let study, let perTier) = spec.executor else {
@@ -452,8 +457,10 @@ struct ExecutorSpecTests {
       return
     }
     #expect(study.partition == "gpu" && study.time == "2:00:00" && study.mem == "16G")
-    #expect(study.extraArguments == ["--nodelist=node1"])
-    #expect(perTier[.fullTraining]?.time == "1-00:00:00" && perTier[.fullTraining]?.gres == "gpu:a100:2")
+    #expect(study.extraArguments == ["--nodelist=node1", "--mem-bind=local", "--time-min=10"])
+    #expect(study.sharedFolder == "/tmp")
+    #expect(perTier[.fullTraining]?.mem == "0", "0 asks Slurm for all of a node's memory")
+    #expect(perTier[.fullTraining]?.time == "1-00:00:00" && perTier[.fullTraining]?.gres == "gpu:a100:2,shard:4")
     #expect(perTier[.fullTraining]?.partition == "gpu", "a tier's settings start from the study's")
     #expect(spec.resources(for: .quickTest) == .init(gpus: 1, cpus: 2))
     #expect(spec.resources(for: .fullTraining) == .init(gpus: 2, cpus: 2))
@@ -468,6 +475,36 @@ struct ExecutorSpecTests {
       ("executor: {kind: slurm, mem: 4 GB}", "expected memory per node such as 4000 (MB), 4G or 1T"),
       ("executor: {kind: slurm, poll_interval: 10ms}", "expected at least 100ms"),
       ("executor: {kind: slurm, shared_folder: runs}", "expected an absolute path"),
+      // Settings that validated but could never work (issue 31).
+      (
+        "executor: {kind: slurm, gres: \"gpu:-1\"}",
+        "executor.gres: the count in \"gpu:-1\" must be a whole number from 1"
+      ),
+      ("executor: {kind: slurm, gres: \"gpu:a100:0\"}", "must be a whole number from 1 to 100000"),
+      (
+        "executor: {kind: slurm, mem: 99999999999999999999T}",
+        "executor.mem: 99999999999999999999T is more memory than any node has"
+      ),
+      ("executor: {kind: slurm, mem: 17T}", "is more memory than any node has (at most 16T)"),
+      (
+        "executor: {kind: slurm, extra_args: [\"--hold\"]}",
+        "executor.extra_args[0]: --hold cannot work under hpod: a held job never starts on its own"
+      ),
+      ("executor: {kind: slurm, extra_args: [\"-H\"]}", "-H cannot work under hpod: a held job never starts"),
+      ("executor: {kind: slurm, extra_args: [\"--hol\"]}", "--hol is sbatch's abbreviation of --hold"),
+      ("executor: {kind: slurm, extra_args: [\"--wrap=sleep 1\"]}", "--wrap is set by hpod: hpod runs trial.command"),
+      ("executor: {kind: slurm, extra_args: [\"--job-name=x\"]}", "--job-name is set by hpod"),
+      ("executor: {kind: slurm, extra_args: [\"--parsable\"]}", "--parsable is set by hpod"),
+      ("executor: {kind: slurm, extra_args: [\"--out=x\"]}", "--out is sbatch's abbreviation of --output"),
+      ("executor: {kind: slurm, extra_args: [\"--test-only\"]}", "submit nothing"),
+      ("executor: {kind: slurm, extra_args: [\"--clusters=other\"]}", "the cluster SLURM_CONF names"),
+      (
+        "executor: {kind: slurm, shared_folder: /proc}",
+        "executor.shared_folder: hpod cannot create the trials' folders in /proc"
+      ),
+      ("executor: {kind: slurm, shared_folder: /etc/hostname}", "/etc/hostname is not a directory"),
+      ("executor: {kind: slurm, shared_folder: /nonexistent/hpod}", "no such directory: /nonexistent/hpod"),
+      ("executor: {kind: slurm, full_training: {gres: \"gpu:-2\"}}", "executor.full_training.gres: the count"),
       ("executor: {kind: slurn}", "did you mean 'slurm'?"),
       ("executor: {partition: debug}", "'partition' applies to `kind: slurm` only"),
       ("executor: {kind: slurm, partiton: debug}", "did you mean 'partition'?"),

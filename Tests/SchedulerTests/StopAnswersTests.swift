@@ -109,7 +109,7 @@ struct StopAnswersTests {
       baseDirectory: sandbox.root)
     #expect(blocked.id == 1)
     #expect(try await waitFor { service.pausedStudies[blocked.id!] != nil })
-    #expect(service.pausedStudies[blocked.id!]?.contains("retrying until it can be made") == true)
+    #expect(service.pausedStudies[blocked.id!]?.contains("retrying until the trial's folder can be created") == true)
     #expect(service.pausedStudies[blocked.id!]?.contains("store") == false)
 
     // Then another study still gets the daemon's only slot and completes

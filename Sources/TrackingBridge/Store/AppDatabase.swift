@@ -154,7 +154,7 @@ extension AppDatabase {
     StoreWrite { db in
       let statement = try db.cachedStatement(
         sql: """
-          UPDATE trial SET state = 'running', startedAt = ?, handle = ?, runDirectory = ?
+          UPDATE trial SET state = 'running', startedAt = ?, handle = ?, runDirectory = ?, reason = NULL
           WHERE id = ? AND state = 'pending'
           """)
       try statement.execute(arguments: [date, handle, runDirectory, trial.id])
@@ -179,6 +179,16 @@ extension AppDatabase {
       try db.execute(
         sql: "UPDATE trial SET handle = ?, runDirectory = ? WHERE id = ? AND state IN ('pending', 'running')",
         arguments: [handle, runDirectory, trialId])
+    }
+  }
+
+  /// Why an unfinished trial waits (a cluster job held in its queue, a cluster that does not
+  /// answer), shown as its reason until it runs or ends; nil once it no longer waits.
+  public func settingWaitReason(trialId: Int64, _ reason: String?) -> StoreWrite<Void> {
+    StoreWrite { db in
+      try db.execute(
+        sql: "UPDATE trial SET reason = ? WHERE id = ? AND state IN ('pending', 'running')",
+        arguments: [reason, trialId])
     }
   }
 

@@ -11,8 +11,8 @@ public struct TrialLaunch: Sendable, Hashable {
   public var workspace: TrialWorkspace
   /// The configuration as JSON, written to the workspace's parameter file.
   public var paramsJSON: String
-  /// Each log keeps at most this many bytes; the rest is counted and dropped (local trials:
-  /// a cluster writes its jobs' logs itself).
+  /// Each log keeps at most this many bytes; the rest is counted and dropped (a Slurm job's
+  /// script caps its own logs the same way).
   public var logLimitBytes: Int
   /// Only stdout lines starting with this prefix are reported back (all lines go to the log).
   public var reportPrefix: String
@@ -85,10 +85,17 @@ public enum TrialExit: Sendable, Hashable, CustomStringConvertible {
 /// A trial that could not be started at all.
 public struct TrialLaunchError: Error, Sendable, Hashable, CustomStringConvertible {
   public var message: String
+  /// Set when the executor cannot reach what runs its trials (a Slurm controller that does
+  /// not answer): the trial is not at fault and the study waits and tries again, as it does
+  /// for a store that cannot be written; `awaiting` says what it waits for.
+  public var awaiting: String?
 
-  public init(_ message: String) {
+  public init(_ message: String, awaiting: String? = nil) {
     self.message = message
+    self.awaiting = awaiting
   }
+
+  public var isOutage: Bool { awaiting != nil }
 
   public var description: String { message }
 }
@@ -100,6 +107,12 @@ public enum TrialOutput: Sendable, Hashable {
   /// Reported stdout lines (prefix stripped); `handle`, when set, is the trial's handle with
   /// its read position after these lines, to be saved together with their points.
   case lines([String], handle: TrialHandle?)
+  /// Why the trial waits (a cluster job held in its queue: a drained node, resources; a
+  /// controller that does not answer), each time that changes; nil once it no longer waits.
+  case waiting(String?)
+  /// The executor cannot reach what runs the trial (a Slurm controller that does not answer;
+  /// the job runs on meanwhile), or can again (nil): the study pauses meanwhile.
+  case unreachable(String?)
 }
 
 /// A started trial.

@@ -44,11 +44,24 @@ public struct SlurmJobHandle: Sendable, Hashable, Codable {
   /// lines were read and stored.
   public var stdoutPath: String
   public var stderrPath: String
+  /// How far `reportsPath` (or, for a job of an older hpod that has none, `stdoutPath`) was read.
   public var stdoutOffset: Int64
+  /// The job's name (`hpod-<study id>-<trial number>`); every scancel names it, so that a job id
+  /// Slurm gave again to another job is never cancelled. Nil in handles of older hpods.
+  public var name: String?
+  /// When Slurm says it was submitted (`SubmitTime`), learnt when hpod first sees the job: with
+  /// the comment, it tells the trial's job from a later one Slurm gave the same id.
+  public var submitTime: String?
+  /// The file the job's script copies the trial's report lines to, uncapped (the logs keep only
+  /// `trial.log_limit` bytes each). Nil in handles of older hpods: they read `stdoutPath`.
+  public var reportsPath: String?
+  /// The file the job's script writes the trial's exit status to, read when Slurm no longer
+  /// knows the job (its controller lost it, or it ended longer than MinJobAge ago).
+  public var exitMarkerPath: String?
 
   public init(
     jobId: String, comment: String, node: String? = nil, stdoutPath: String, stderrPath: String,
-    stdoutOffset: Int64 = 0
+    stdoutOffset: Int64 = 0, name: String? = nil, reportsPath: String? = nil, exitMarkerPath: String? = nil
   ) {
     self.jobId = jobId
     self.comment = comment
@@ -56,6 +69,24 @@ public struct SlurmJobHandle: Sendable, Hashable, Codable {
     self.stdoutPath = stdoutPath
     self.stderrPath = stderrPath
     self.stdoutOffset = stdoutOffset
+    self.name = name
+    self.reportsPath = reportsPath
+    self.exitMarkerPath = exitMarkerPath
+  }
+
+  /// The job's name: as saved, or from the comment (`hpod <name> <uuid>`) of an older handle.
+  var jobName: String? {
+    if let name { return name }
+    let words = comment.split(separator: " ")
+    return words.count == 3 && words[0] == "hpod" ? String(words[1]) : nil
+  }
+
+  /// Whether what Slurm says of job `jobId` is about this trial's job, not about a later one
+  /// that got the same id (ids start again when a controller loses its state).
+  func isSameJob(_ status: SlurmJobStatus) -> Bool {
+    guard status.jobId == jobId, status.comment == comment else { return false }
+    if let submitTime, let seen = status.submitTime, seen != submitTime { return false }
+    return true
   }
 }
 

@@ -9,9 +9,25 @@ import Synchronization
 /// once when the outage starts (`studyPaused`) and once when it ends (`studyResumed`).
 ///
 /// Errors that no waiting mends (a constraint violated, a corrupt database) are rethrown.
+///
+/// The same pause covers the other things a study cannot do without and that come back by
+/// themselves: a trial's folder that cannot be created, and an executor that cannot reach its
+/// cluster (`TrialLaunchError.isOutage`: a Slurm controller that does not answer). The reason
+/// names what it waits for, never "the store" for what is not the store.
 final class StoreOutage: Sendable {
+  /// One thing the study waits for: a retried write (`retrying`), or a trial whose executor
+  /// cannot reach its cluster (`executor(_:trial:)`).
+  private enum Wait: Hashable {
+    case retry(Int)
+    case executor(trialId: Int64)
+  }
+
   private struct State {
-    var reason: String?
+    /// What the study waits for now, with why; the study is paused while this is not empty.
+    var waits: [Wait: String] = [:]
+    /// The reason the pause was published with.
+    var published: String?
+    var nextRetry = 0
     /// Set when the study is stopped (cancel, Ctrl-C, shutdown): retries give up so that the
     /// stop is answered at once; what was not written stays unfinished in the store, and the
     /// study's next run does it again (an unfinished trial runs again).
@@ -27,8 +43,8 @@ final class StoreOutage: Sendable {
     self.emit = emit
   }
 
-  /// Why the study is paused, or nil when its writes go through.
-  var reason: String? { state.withLock { $0.reason } }
+  /// Why the study is paused, or nil when nothing holds it.
+  var reason: String? { state.withLock { $0.published } }
 
   /// Stops retrying (the study is stopping): pending writes fail with their error.
   func abandon() { state.withLock { $0.abandoned = true } }
@@ -37,17 +53,22 @@ final class StoreOutage: Sendable {
   var isStopped: Bool { state.withLock { $0.abandoned } }
 
   /// Runs `write` until it succeeds; `what` names it for the user ("saving trial 4's metrics").
-  func retrying<T>(_ what: String, _ write: () async throws -> T) async throws -> T {
+  /// `giveUp`, checked before each new try, ends the retries with the last error (a trial
+  /// that was not started yet is given up when its study is stopped).
+  func retrying<T>(_ what: String, giveUp: () -> Bool = { false }, _ write: () async throws -> T) async throws -> T {
     var pause = Self.firstPause
+    let key = Wait.retry(
+      state.withLock { state in
+        defer { state.nextRetry += 1 }
+        return state.nextRetry
+      })
+    defer { update(key, nil) }
     while true {
       do {
-        let result = try await write()
-        recovered()
-        return result
+        return try await write()
       } catch {
-        guard Self.isEnvironmental(error), !isStopped, !Task.isCancelled else { throw error }
-        let until = error is WorkspaceError ? "it can be made" : "the store can be written"
-        began("\(what) failed: \(Self.describe(error)); retrying until \(until)")
+        guard Self.isEnvironmental(error), !isStopped, !Task.isCancelled, !giveUp() else { throw error }
+        update(key, "\(what) failed: \(Self.describe(error)); retrying until \(Self.awaited(error))")
         await sleep(pause)
         pause = min(pause * 2, Self.longestPause)
       }
@@ -62,20 +83,29 @@ final class StoreOutage: Sendable {
     }
   }
 
-  private func began(_ reason: String) {
-    let first = state.withLock { state in
-      defer { state.reason = reason }
-      return state.reason == nil
-    }
-    if first { emit(.studyPaused(reason: reason)) }
+  /// A trial's executor cannot reach its cluster (`reason`), or can again (nil): the study is
+  /// paused meanwhile, as for a store that cannot be written.
+  func executor(_ reason: String?, trialId: Int64) {
+    update(.executor(trialId: trialId), reason)
   }
 
-  private func recovered() {
-    let was = state.withLock { state in
-      defer { state.reason = nil }
-      return state.reason
+  /// Sets or clears one wait; publishes the pause when the first begins and the resumption
+  /// when the last ends.
+  private func update(_ key: Wait, _ reason: String?) {
+    let (paused, resumed) = state.withLock { state -> (String?, String?) in
+      state.waits[key] = reason
+      if state.published == nil, let reason {
+        state.published = reason
+        return (reason, nil)
+      }
+      if state.waits.isEmpty, let was = state.published {
+        state.published = nil
+        return (nil, was)
+      }
+      return (nil, nil)
     }
-    if let was { emit(.studyResumed(after: was)) }
+    if let paused { emit(.studyPaused(reason: paused)) }
+    if let resumed { emit(.studyResumed(after: resumed)) }
   }
 
   /// Whether the error comes from the machine (space, permissions, I/O, a busy lock) rather
@@ -86,6 +116,7 @@ final class StoreOutage: Sendable {
         .contains(error.resultCode)
     }
     if error is WorkspaceError { return true }
+    if let error = error as? TrialLaunchError { return error.isOutage }
     let nsError = error as NSError
     if nsError.domain == NSCocoaErrorDomain {
       return [
@@ -98,6 +129,13 @@ final class StoreOutage: Sendable {
 
   /// Whether the error comes from the store (SQLite) at all.
   static func isStoreError(_ error: any Error) -> Bool { error is DatabaseError }
+
+  /// What a retry waits for.
+  static func awaited(_ error: any Error) -> String {
+    if let awaiting = (error as? TrialLaunchError)?.awaiting { return awaiting }
+    if error is WorkspaceError { return "the trial's folder can be created" }
+    return "the store can be written"
+  }
 
   static func describe(_ error: any Error) -> String {
     if let error = error as? DatabaseError {

@@ -10,6 +10,10 @@ public enum StudyEvent: Sendable {
   case trialStarted(TrialRecord)
   /// New values of a running trial's metrics (the latest value of each, per batch).
   case trialMetrics(trialId: Int64, number: Int, step: Int, values: [String: Double])
+  /// Why a trial waits to run or to be followed (a Slurm job held in its queue: a drained node,
+  /// busy resources; a controller that does not answer), each time that changes; nil once it
+  /// no longer waits.
+  case trialWaiting(trialId: Int64, number: Int, reason: String?)
   case trialFinished(TrialRecord)
   /// A quick test was promoted: its configuration is being trained in full.
   case trialPromoted(quickTest: TrialRecord, fullTraining: TrialRecord)

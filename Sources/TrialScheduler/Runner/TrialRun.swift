@@ -173,12 +173,18 @@ struct TrialRun {
       trackingEnvironment: trackingEnvironment)
     // A trial that declared no GPUs sees none, rather than every device of the machine.
     if let devices { launch.environment["CUDA_VISIBLE_DEVICES"] = devices.joined(separator: ",") }
+    // A cluster whose controller does not answer is the machine's problem too: the study waits
+    // for it. A stop ends the wait: the trial never started.
+    let stopped = { registry.stopReason != nil }
 
     let process: any RunningTrial
     do {
-      process = try await executor.launch(launch)
+      process = try await outage.retrying("submitting trial \(trial.number)", giveUp: stopped) {
+        try await executor.launch(launch)
+      }
     } catch {
-      return await finish(trialId, .init(state: .failed, reason: error.message))
+      if let reason = registry.stopReason { return await finish(trialId, .init(state: .cancelled, reason: reason)) }
+      return await finish(trialId, .init(state: .failed, reason: (error as? TrialLaunchError)?.message ?? "\(error)"))
     }
     // Saved before anything else, so a restarted hpod finds a job that is still queued.
     do {
@@ -210,7 +216,10 @@ struct TrialRun {
     }
     registry.add(
       trialId, stop: { stop(.interrupted($0)) }, kill: { process.kill() }, detach: { process.detach() })
-    defer { registry.remove(trialId) }
+    defer {
+      registry.remove(trialId)
+      outage.executor(nil, trialId: trialId)
+    }
 
     // The timeout's timer runs on a Dispatch queue, not in the task pool, so it fires on time
     // even while GP suggestions of other studies keep the pool's threads busy.
@@ -271,6 +280,12 @@ struct TrialRun {
         continue
       case .lines(let reported, let position):
         (lines, handle) = (reported, position)
+      case .waiting(let reason):
+        await noteWaiting(trial, reason)
+        continue
+      case .unreachable(let reason):
+        outage.executor(reason, trialId: trialId)
+        continue
       }
       let points = collector.ingest(lines)
       guard !points.isEmpty || handle != nil else { continue }

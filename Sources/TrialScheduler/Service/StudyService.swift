@@ -242,9 +242,9 @@ public actor StudyService {
           case .studyPaused(let reason):
             pauses.reasons.withLock { $0[studyId] = reason }
             logger.warning("study \(studyId) '\(study.name)' paused: \(reason)")
-          case .studyResumed:
+          case .studyResumed(let pausedFor):
             pauses.reasons.withLock { _ = $0.removeValue(forKey: studyId) }
-            logger.notice("study \(studyId) '\(study.name)' resumed: the store takes writes again")
+            logger.notice("study \(studyId) '\(study.name)' resumed (it was paused: \(pausedFor))")
           case .studyFinished:
             pauses.reasons.withLock { _ = $0.removeValue(forKey: studyId) }
           default: break

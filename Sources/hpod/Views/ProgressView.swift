@@ -22,6 +22,8 @@ final class ProgressView: Sendable {
   private struct State {
     var studyStarted = Date()
     var running: [Int64: RunningTrial] = [:]
+    /// Trials that wait (a Slurm job held in its queue), by id: number and why.
+    var waiting: [Int64: (number: Int, reason: String)] = [:]
     /// By state (`completed`, `failed`, ...).
     var finished: [String: Int] = [:]
     var quickTestsDone = 0
@@ -119,8 +121,14 @@ final class ProgressView: Sendable {
       note(
         "warm start: \(observations) finished configuration(s) of study '\(source)' (id \(sourceId)) feed the search, outside the budget\(left)"
       )
+    case .trialWaiting(let trialId, let number, let reason):
+      state.withLock { $0.waiting[trialId] = reason.map { (number, $0) } }
+      if !live, let reason { emit("trial \(number) waits: \(reason)") }
     case .trialStarted(let trial):
-      state.withLock { $0.running[trial.id] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date()) }
+      state.withLock { state in
+        state.running[trial.id] = RunningTrial(number: trial.number, started: trial.startedAt ?? Date())
+        state.waiting[trial.id] = nil
+      }
       if !live { emit("trial \(trial.number) started: \(Self.params(trial.params))") }
     case .trialMetrics(let trialId, _, let step, let values):
       state.withLock { state in
@@ -131,6 +139,7 @@ final class ProgressView: Sendable {
       let improved = state.withLock { state -> Bool in
         let metrics = state.running[trial.id]?.metrics ?? [:]
         state.running[trial.id] = nil
+        state.waiting[trial.id] = nil
         state.finished[trial.state, default: 0] += 1
         // The budget counts configurations: a repeat or a re-run does not move the bar.
         if trial.tier == Tier.fullTraining.rawValue {
@@ -167,8 +176,8 @@ final class ProgressView: Sendable {
       note(reason)
     case .studyPaused(let reason):
       note("paused: \(reason)")
-    case .studyResumed:
-      note("resumed: the store takes writes again")
+    case .studyResumed(let pausedFor):
+      note("resumed (it was paused: \(pausedFor))")
     case .lagged(let dropped):
       note("the view missed \(dropped) events (the daemon's buffer was full); counts may be behind")
     case .studyFinished:
@@ -256,6 +265,10 @@ final class ProgressView: Sendable {
       lines.append("  ▸ trial \(trial.number)  \(seconds)s  \(step)\(metrics.joined(separator: "  "))")
     }
     if state.running.count > 12 { lines.append("  … and \(state.running.count - 12) more running") }
+    for (_, waiting) in state.waiting.sorted(by: { $0.value.number < $1.value.number }).prefix(4) {
+      lines.append("  ◦ trial \(waiting.number) waits: \(waiting.reason)")
+    }
+    if state.waiting.count > 4 { lines.append("  … and \(state.waiting.count - 4) more waiting") }
     lines += state.notes.suffix(3).map { "  ! \($0)" }
     return lines
   }

@@ -30,10 +30,43 @@ struct SlurmJobStatusTests {
   @Test("squeue's line keeps a comment with the separator in it")
   func readsSqueue() throws {
     let status = try #require(
-      SlurmJobStatus(squeueLine: "7|PENDING|PartitionTimeLimit|(null)|N/A|hpod a|b"))
+      SlurmJobStatus(squeueLine: "7|PENDING|PartitionTimeLimit|(null)|N/A|2026-12-07T05:47:13|hpod a|b"))
     #expect(status.state == "PENDING" && status.node == nil && status.comment == "hpod a|b")
+    #expect(status.submitTime == "2026-12-07T05:47:13")
     #expect(status.hopelessReason?.contains("longer than the partition's") == true)
-    #expect(SlurmJobStatus(squeueLine: "7|PENDING|Resources|(null)|N/A|c")?.hopelessReason == nil)
+    #expect(SlurmJobStatus(squeueLine: "7|PENDING|Resources|(null)|N/A|N/A|c")?.hopelessReason == nil)
+  }
+
+  @Test(
+    "pending reasons that clear by themselves are waited out, with the reason to show (issue 31)",
+    arguments: [
+      ("ReqNodeNotAvail, UnavailableNodes:vm", "the nodes it needs are not available now"),
+      ("Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions", "drained"),
+      ("Resources", "waiting for free resources"),
+      ("Priority", "jobs of higher priority go first"),
+      ("PartitionDown", "the partition is not up"),
+    ])
+  func clearableReasonsWait(reason: String, shown: String) throws {
+    let status = try #require(SlurmJobStatus(squeueLine: "7|PENDING|\(reason)|(null)|N/A|N/A|c"[...]))
+    #expect(status.hopelessReason == nil, "\(reason) clears by itself: the trial must wait, not fail")
+    let waiting = try #require(status.waitingReason)
+    #expect(waiting.contains(shown) && waiting.contains("(Slurm: \(reason))"), "\(waiting)")
+    let running = try #require(SlurmJobStatus(squeueLine: "7|RUNNING|None|vm|N/A|N/A|c"[...]))
+    #expect(running.waitingReason == nil)
+  }
+
+  @Test("a job is the trial's only with its comment and, once seen, its submit time: a reused id is another job")
+  func reusedIdIsAnotherJob() throws {
+    var handle = SlurmJobHandle(jobId: "6", comment: "hpod hpod-1-2 u1", stdoutPath: "/o", stderrPath: "/e")
+    let own = try #require(
+      SlurmJobStatus(squeueLine: "6|RUNNING|None|vm|N/A|2026-12-07T05:48:40|hpod hpod-1-2 u1"[...]))
+    let reused = try #require(
+      SlurmJobStatus(squeueLine: "6|PENDING|None||N/A|2026-12-07T05:49:01|hpod hpod-1-5 u2"[...]))
+    #expect(handle.isSameJob(own))
+    #expect(!handle.isSameJob(reused))
+    handle.submitTime = "2026-12-07T05:40:00"
+    #expect(!handle.isSameJob(own), "the same comment with another submit time is not the trial's job")
+    #expect(handle.jobName == "hpod-1-2", "the name comes from the comment of an older handle")
   }
 
   @Test(

@@ -182,16 +182,49 @@ struct SlurmStudyTests {
   }
 
   @Test(
+    "trial.log_limit caps a job's logs while every metric still arrives; the job is named hpod-<study id>-<trial number> (issue 31)"
+  )
+  func logLimitAndJobName() async throws {
+    // Given a trial that prints 3 MB to stdout and 1 MB to stderr, then its metric
+    let flood = try sandbox.script(
+      "flood.sh",
+      """
+      head -c 3000000 /dev/zero | tr '\\0' 'x'; echo
+      head -c 1000000 /dev/zero | tr '\\0' 'y' >&2
+      echo 'hpod {"score": 0.75}'
+      sleep 1
+      """)
+    let (final, trials) = try await run(slurmYAML(name: "flood", command: "[\(flood)]", trial: "  log_limit: 100KB"))
+    // Slurm knows its job under hpod's name for it (finished jobs stay listed for MinJobAge)
+    let jobId = try #require(trials.first.flatMap { slurmJob($0) }?.jobId)
+    let name = try await SlurmCluster.shared.run(["/usr/bin/squeue", "-h", "--states=all", "-j", jobId, "-o", "%j"])
+    #expect(
+      name.output.trimmingCharacters(in: .whitespacesAndNewlines) == "hpod-1-0", "study 1, trial 0: \(name.output)")
+
+    // Then the metric printed after the cap arrived, and each log kept at most 100 KB and a note
+    #expect(final.state == .completed)
+    #expect(trials.first?.value == 0.75, "\(trials.first?.reason ?? "")")
+    let folder = try #require(trials.first?.runDirectory)
+    let stdout = try FileManager.default.attributesOfItem(atPath: "\(folder)/stdout.log")[.size] as? Int ?? 0
+    let stderr = try FileManager.default.attributesOfItem(atPath: "\(folder)/stderr.log")[.size] as? Int ?? 0
+    #expect(stdout > 100_000 && stdout < 100_200, "stdout.log has \(stdout) bytes")
+    #expect(stderr > 100_000 && stderr < 100_200, "stderr.log has \(stderr) bytes")
+    #expect(
+      try String(contentsOfFile: "\(folder)/stdout.log", encoding: .utf8).contains("[hpod: log capped at 100000 bytes;")
+    )
+  }
+
+  @Test(
     "a study stopped for a daemon shutdown leaves its jobs running; the next run adopts them, reads on from the saved offset, and runs nothing twice"
   )
   func jobsOutliveTheRunnerAndAreAdopted() async throws {
-    // Given a trial that counts its starts, reports steps for ~4 s, then a final value
+    // Given a trial that counts its starts, reports steps for ~8 s, then a final value
     let starts = "\(sandbox.root)/starts"
     let script = try sandbox.script(
       "steady.sh",
       """
       echo started >> \(starts)
-      i=0; while [ $i -lt 20 ]; do echo "hpod {\\"step\\": $i, \\"score\\": 0.$i}"; i=$((i+1)); sleep 0.2; done
+      i=0; while [ $i -lt 40 ]; do echo "hpod {\\"step\\": $i, \\"score\\": 0.$i}"; i=$((i+1)); sleep 0.2; done
       echo 'hpod {"score": 0.99, "final": true}'
       """)
     let yaml = slurmYAML(name: "outlives", command: "[\(script)]", maxTrials: 2, parallelism: 2)
@@ -222,7 +255,7 @@ struct SlurmStudyTests {
     #expect(try String(contentsOfFile: starts, encoding: .utf8).split(separator: "\n").count == 2)
     for trial in trials {
       let steps = try database.metrics(trialId: trial.id!, name: "score").map(\.step)
-      #expect(steps == Array(0..<20) + [19], "trial \(trial.number) stored steps \(steps)")
+      #expect(steps == Array(0..<40) + [39], "trial \(trial.number) stored steps \(steps)")
     }
   }
 }

@@ -22,6 +22,8 @@ struct SlurmCommand: Sendable {
 
   struct Failure: Error, CustomStringConvertible {
     var description: String
+    /// The command was killed after `timeout`: the controller did not answer.
+    var isTimeout = false
   }
 
   /// Runs `tool` with `arguments`; `environment` replaces the command's environment when set.
@@ -44,6 +46,12 @@ struct SlurmCommand: Sendable {
 
   private typealias Result_ = Swift.Result<Result, any Error>
 
+  private static let spawnLock = NSLock()
+
+  /// Which cluster the commands reach (the slurm.conf the environment names): the jobs of
+  /// one cluster are polled together.
+  var cluster: String { environment["SLURM_CONF"] ?? "" }
+
   private static func runBlocking(
     _ tool: String, _ arguments: [String], environment: [String: String], timeout: Duration
   ) throws -> Result {
@@ -62,7 +70,9 @@ struct SlurmCommand: Sendable {
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch {
+    // Foundation's Process.run is not safe to call from several threads at once (it crashed
+    // in a memcpy with a dozen polls and submissions at a time): one spawn at a time.
+    do { try spawnLock.withLock { try process.run() } } catch {
       throw Failure(description: "cannot run \(executable): \(error.localizedDescription)")
     }
     let timedOut = LockedFlag()
@@ -82,7 +92,7 @@ struct SlurmCommand: Sendable {
     timer.cancel()
     let stderr = errData.wait()
     if timedOut.isSet {
-      throw Failure(description: "\(tool) did not answer within \(seconds) s (is slurmctld running?)")
+      throw Failure(description: "\(tool) did not answer within \(seconds) s (is slurmctld running?)", isTimeout: true)
     }
     return Result(
       status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),

@@ -32,36 +32,32 @@ public struct SlurmExecutor: TrialExecutor {
   public func launch(_ launch: TrialLaunch) async throws(TrialLaunchError) -> any RunningTrial {
     guard !launch.argv.isEmpty, !launch.argv[0].isEmpty else { throw TrialLaunchError("the trial command is empty") }
     let settings = perTier[launch.tier] ?? settings
-    let script = "\(launch.workspace.directory)/job.sh"
-    let body = """
-      #!/bin/sh
-      # \(launch.label), submitted by hpod. The trial's command comes as this script's
-      # arguments and is executed as given: no shell reads or splits it.
-      exec "$@"
-
-      """
-    guard FileManager.default.createFile(atPath: script, contents: Data(body.utf8)) else {
-      throw TrialLaunchError("cannot write the job script \(script)")
-    }
-    let comment = "hpod \(launch.label) \(UUID().uuidString.lowercased())"
-    let arguments =
-      Self.sbatchArguments(settings: settings, launch: launch, comment: comment) + [script] + launch.argv
-    let result: SlurmCommand.Result
-    do {
-      result = try await command.run("sbatch", arguments, environment: Self.jobEnvironment(launch.environment))
-    } catch {
-      throw TrialLaunchError("cannot submit the trial to Slurm: \(error)")
-    }
-    guard result.succeeded else {
-      throw TrialLaunchError("sbatch refused the trial: \(result.message)")
-    }
-    // `--parsable` prints `jobid` or `jobid;cluster`.
-    let output = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard let jobId = output.split(separator: ";").first.map(String.init), Int(jobId) != nil else {
-      throw TrialLaunchError("sbatch printed no job id (it printed \"\(output.prefix(200))\")")
+    let script = SlurmJobScript(
+      label: launch.label, directory: launch.workspace.directory, logLimit: launch.logLimitBytes,
+      reportPrefix: launch.reportPrefix)
+    let submission = SlurmSubmission(directory: launch.workspace.directory, label: launch.label, command: command)
+    // A submission whose answer was lost (the controller went away meanwhile) may have made
+    // the job: it is adopted rather than submitted twice.
+    let comment: String
+    let jobId: String
+    if let earlier = try await submission.earlierJob() {
+      comment = earlier.comment
+      jobId = earlier.jobId
+    } else {
+      guard FileManager.default.createFile(atPath: script.path, contents: Data(script.text.utf8)) else {
+        throw TrialLaunchError("cannot write the job script \(script.path)")
+      }
+      comment = try submission.newComment()
+      let arguments =
+        Self.sbatchArguments(settings: settings, launch: launch, comment: comment) + [script.path] + launch.argv
+      // sbatch runs in the job's environment, but submits to the cluster the executor polls.
+      var environment = Self.jobEnvironment(launch.environment)
+      environment["SLURM_CONF"] = command.environment["SLURM_CONF"]
+      jobId = try await submission.submit(arguments, environment: environment)
     }
     let job = SlurmJobHandle(
-      jobId: jobId, comment: comment, stdoutPath: launch.workspace.stdoutLog, stderrPath: launch.workspace.stderrLog)
+      jobId: jobId, comment: comment, stdoutPath: launch.workspace.stdoutLog, stderrPath: launch.workspace.stderrLog,
+      name: launch.label, reportsPath: script.reportsPath, exitMarkerPath: script.exitMarkerPath)
     let trial = SlurmTrial(
       job: job, settings: settings, command: command, reportPrefix: launch.reportPrefix, running: false)
     await SlurmQueue.shared.watch(trial, command: command)
@@ -69,18 +65,12 @@ public struct SlurmExecutor: TrialExecutor {
   }
 
   /// The job behind the handle, when Slurm still knows it under the same comment (job ids
-  /// start again when a cluster is recreated); one Slurm no longer knows is lost, not re-run,
-  /// since it may have run to its end.
+  /// start again when a controller loses its state). One Slurm no longer knows is judged by its
+  /// exit marker: see `SlurmTrial.gone`.
   public func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)? {
     guard case .slurm(let job) = handle else { return nil }
     // Not yet seen running: a job that was still queued reports its start when it starts.
     let trial = SlurmTrial(job: job, settings: settings, command: command, reportPrefix: reportPrefix, running: false)
-    if let result = try? await command.run("scontrol", ["-o", "show", "job", job.jobId]), result.succeeded,
-      let status = SlurmJobStatus(scontrolLine: result.stdout), status.comment != job.comment
-    {
-      trial.lose("Slurm job \(job.jobId) is now another job (the cluster was recreated?); the trial's own job is gone")
-      return trial
-    }
     await SlurmQueue.shared.watch(trial, command: command)
     return trial
   }

@@ -18,20 +18,29 @@ struct SlurmJobStatus: Sendable, Hashable {
   var timeLimit: String?
   /// When it began to run, once it did.
   var startTime: Date?
+  /// When it was submitted, as Slurm prints it (`2026-12-02T04:45:49`): with the comment, it
+  /// tells a job from a later one that got the same id.
+  var submitTime: String?
 
   /// The `squeue --format` that `init(squeueLine:)` reads; the comment is last, since it is
   /// free text.
-  static let squeueFormat = "%i|%T|%r|%N|%S|%k"
+  static let squeueFormat = "%i|%T|%r|%N|%S|%V|%k"
 
   init?(squeueLine line: Substring) {
-    let fields = line.split(separator: "|", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
-    guard fields.count == 6, !fields[0].isEmpty else { return nil }
+    let fields = line.split(separator: "|", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)
+    guard fields.count == 7, !fields[0].isEmpty else { return nil }
     jobId = fields[0]
     state = fields[1]
     reason = fields[2]
     node = fields[3].isEmpty || fields[3] == "(null)" ? nil : fields[3]
-    comment = fields[5] == "(null)" ? "" : fields[5]
+    submitTime = Self.time(fields[5])
+    comment = fields[6] == "(null)" ? "" : fields[6]
     if isRunning || isFinished { startTime = Self.date(fields[4]) }
+  }
+
+  /// A time Slurm printed, or nil for `N/A`, `Unknown`, `None` or empty.
+  static func time(_ text: String) -> String? {
+    text.first?.isNumber == true ? text : nil
   }
 
   /// Slurm's times (`2026-12-02T04:45:49`) are in the local time zone of the machine.
@@ -63,6 +72,7 @@ struct SlurmJobStatus: Sendable, Hashable {
     self.comment = comment == "(null)" ? "" : comment
     timeLimit = value("TimeLimit")
     startTime = value("StartTime").flatMap(Self.date)
+    submitTime = value("SubmitTime").flatMap(Self.time)
     if let exit = value("ExitCode") {
       let parts = exit.split(separator: ":")
       exitStatus = parts.first.flatMap { Int($0) }
@@ -77,24 +87,44 @@ struct SlurmJobStatus: Sendable, Hashable {
   var isFinished: Bool { !isRunning && !isPending && state != "STOPPED" && state != "SIGNALING" }
 
   /// Pending reasons that never clear by waiting: the job is cancelled at once with this reason.
+  /// Reasons that clear by themselves (a drained or re-registering node, `ReqNodeNotAvail`,
+  /// `Resources`, `Priority`, a partition down for maintenance) are waited out: see
+  /// `waitingReason`.
   static let hopelessReasons: [String: String] = [
     "PartitionTimeLimit": "its time limit is longer than the partition's (lower executor.time)",
     "PartitionNodeLimit": "it asks for more nodes than the partition has",
-    "PartitionDown": "the partition is down",
-    "PartitionInactive": "the partition is inactive",
     "InvalidAccount": "the account is not valid (executor.account)",
     "InvalidQOS": "the QOS is not valid (executor.qos)",
     "BadConstraints": "no node has the features it asks for (executor.constraint)",
     "QOSMaxWallDurationPerJobLimit": "its time limit is longer than its QOS allows (lower executor.time)",
     "AssocMaxWallDurationPerJobLimit": "its time limit is longer than its account allows (lower executor.time)",
     "DependencyNeverSatisfied": "a dependency can never be met",
-    "ReqNodeNotAvail, UnavailableNodes": "the nodes it needs are unavailable",
   ]
 
   /// Why the job can never start, when it is pending for such a reason.
   var hopelessReason: String? {
     guard isPending else { return nil }
     return Self.hopelessReasons.first { reason.hasPrefix($0.key) }.map { "\($0.value) (Slurm: \(reason))" }
+  }
+
+  /// Why the job waits in the queue, for the trial's status: Slurm's reason, explained where
+  /// it names a node that is not available. Nil when it does not wait.
+  var waitingReason: String? {
+    guard isPending, hopelessReason == nil else { return nil }
+    let why: String
+    switch reason {
+    case _ where reason.hasPrefix("ReqNodeNotAvail"):
+      why = "the nodes it needs are not available now (drained, down or re-registering)"
+    case _ where reason.hasPrefix("Nodes required for job are DOWN, DRAINED"), "NodeDown":
+      why = "its nodes are down or drained"
+    case "Resources": why = "waiting for free resources"
+    case "Priority": why = "jobs of higher priority go first"
+    case "PartitionDown", "PartitionInactive": why = "the partition is not up"
+    case "BeginTime": why = "its start time has not come"
+    case "None", "": return "waiting in Slurm's queue"
+    default: return "waiting in Slurm's queue (Slurm: \(reason))"
+    }
+    return "waiting in Slurm's queue: \(why) (Slurm: \(reason))"
   }
 
   /// How the job ended, in hpod's terms.
