@@ -74,7 +74,10 @@ def main(paths):
     for row in rows:
         seconds[(row["optimizer"], row["batch"])].append(row["suggest_seconds"])
 
+    scores_by_batch = {}
+    scales = {}  # problem -> (E[random best], best known)
     for batch in batches:
+        scores_of = {}  # (problem, optimizer) -> {seed: score}, every seed it ran
         label = f"batches of {batch}" if batch > 1 else "sequential"
         print(f"\n## {label}: normalized score (1 = best known, 0 = random search's expected best)\n")
         summary = defaultdict(lambda: {"median": [], "q1": []})
@@ -96,6 +99,10 @@ def main(paths):
                              + [cache.best_known(problem)])
             expected = expected_min(random_pool, budget)
             scale = expected - best_known
+            scales[problem] = (expected, best_known)
+            for o, by_seed in present.items():
+                scores_of[(problem, o)] = {s: (expected - min(v)) / scale if scale > 0 else 0.0
+                                           for s, v in by_seed.items()}
             cells = []
             stats = {}
             for o in optimizers:
@@ -139,6 +146,29 @@ def main(paths):
         print("\nseconds spent suggesting per study (median over studies): "
               + ", ".join(f"{o} {statistics.median(seconds[(o, batch)]):.1f}" for o in optimizers
                           if seconds[(o, batch)]))
+        scores_by_batch[batch] = scores_of
+
+    print("\n## what is at stake: random search's expected best against the best known loss\n")
+    print("| problem | loss | E[random best of 128] | best known | difference |")
+    print("|---|---|---|---|---|")
+    for problem, (expected, best_known) in scales.items():
+        print(f"| {problem} | {problems.PROBLEMS[problem]['loss']} ({problems.PROBLEMS[problem]['folds']}-fold) | "
+              f"{expected:.5g} | {best_known:.5g} | {100 * (expected - best_known) / abs(expected):.2f}% |")
+
+    # Batches against sequential: the same optimizer, problem and seeds.
+    if len(batches) > 1:
+        print("\n## batches of 8 against sequential: median score (seeds both ran)\n")
+        print("| problem | optimizer | seeds | batches of 8 | sequential |")
+        print("|---|---|---|---|---|")
+        for (problem, optimizer), sequential in sorted(scores_by_batch[1].items()):
+            batched = scores_by_batch[batches[0]].get((problem, optimizer))
+            if not batched:
+                continue
+            common = sorted(set(batched) & set(sequential))
+            if common:
+                print(f"| {problem} | {optimizer} | {len(common)} | "
+                      f"{statistics.median(batched[s] for s in common):.3f} | "
+                      f"{statistics.median(sequential[s] for s in common):.3f} |")
 
 
 if __name__ == "__main__":
