@@ -80,7 +80,7 @@ def main(paths):
         scores_of = {}  # (problem, optimizer) -> {seed: score}, every seed it ran
         label = f"batches of {batch}" if batch > 1 else "sequential"
         print(f"\n## {label}: normalized score (1 = best known, 0 = random search's expected best)\n")
-        summary = defaultdict(lambda: {"median": [], "q1": []})
+        per_problem = {}  # problem -> {optimizer: (median, Q1)} on hpod's seeds
         problem_names = [p for p in problems.NAMES if any(k[0] == p and k[1] == batch for k in runs)]
         optimizers = [o for o in ORDER if any(k[1] == batch and k[2] == o for k in runs)]
         optimizers += sorted({k[2] for k in runs if k[1] == batch} - set(optimizers))
@@ -89,34 +89,41 @@ def main(paths):
         complete = []
         for problem in problem_names:
             present = {o: runs[(problem, batch, o)] for o in optimizers if (problem, batch, o) in runs}
-            common = set.intersection(*(set(v) for v in present.values()))
+            # The seeds hpod ran: optimizers that ran all of them are compared on them; one that
+            # ran fewer is shown on its own seeds ("k seeds") and left out of verdicts and means.
+            reference = set(present.get(HPOD, {})) or set.intersection(*(set(v) for v in present.values()))
             random_pool = [x for k, v in runs.items() if k[0] == problem and k[2] == RANDOM for losses in v.values()
                            for x in losses]
-            if not common or not random_pool:
+            if not reference or not random_pool:
                 continue
-            budget = len(next(iter(present.values()))[min(common)])
+            budget = len(next(iter(present.values()))[next(iter(next(iter(present.values()))))])
             best_known = min([x for k, v in runs.items() if k[0] == problem for losses in v.values() for x in losses]
                              + [cache.best_known(problem)])
             expected = expected_min(random_pool, budget)
             scale = expected - best_known
             scales[problem] = (expected, best_known)
+
+            def score(losses):
+                return (expected - min(losses)) / scale if scale > 0 else 0.0
+
             for o, by_seed in present.items():
-                scores_of[(problem, o)] = {s: (expected - min(v)) / scale if scale > 0 else 0.0
-                                           for s, v in by_seed.items()}
+                scores_of[(problem, o)] = {s: score(v) for s, v in by_seed.items()}
             cells = []
             stats = {}
             for o in optimizers:
                 if o not in present:
                     cells.append("—")
                     continue
-                scores = [(expected - min(present[o][s])) / scale if scale > 0 else 0.0 for s in sorted(common)]
-                stats[o] = (statistics.median(scores), percentile(scores, 0.25))
-                cells.append(f"{stats[o][0]:.3f} / {stats[o][1]:.3f}")
-            if len(stats) == len(optimizers):
-                complete.append(problem)
-                for o, (median, q1) in stats.items():
-                    summary[o]["median"].append(median)
-                    summary[o]["q1"].append(q1)
+                own = set(present[o])
+                seeds = sorted(reference) if reference <= own else sorted(own)
+                scores = [score(present[o][s]) for s in seeds]
+                median, q1 = statistics.median(scores), percentile(scores, 0.25)
+                if reference <= own:
+                    stats[o] = (median, q1)
+                    cells.append(f"{median:.3f} / {q1:.3f}")
+                else:
+                    cells.append(f"({median:.3f} / {q1:.3f}, {len(seeds)} seeds)")
+            per_problem[problem] = stats
             peers = {o: v for o, v in stats.items() if not o.startswith("hpod")}
             verdict = "—"
             if HPOD in stats and peers:
@@ -124,10 +131,20 @@ def main(paths):
                 best_q1 = max(peers.items(), key=lambda kv: kv[1][1])
                 verdict = (f"{ratio(stats[HPOD][0], best_median[1][0])} ({best_median[0]}), "
                            f"{ratio(stats[HPOD][1], best_q1[1][1])} ({best_q1[0]})")
-            print(f"| {problem} | {len(common)} | " + " | ".join(cells) + f" | {verdict} |")
-        if complete:
-            means = {o: (statistics.mean(summary[o]["median"]), statistics.mean(summary[o]["q1"])) for o in optimizers}
-            cells = [f"{means[o][0]:.3f} / {means[o][1]:.3f}" for o in optimizers]
+            print(f"| {problem} | {len(reference)} | " + " | ".join(cells) + f" | {verdict} |")
+        # The mean over the problems every optimizer ran on hpod's seeds; then, when that
+        # leaves problems out, over all problems for the optimizers that ran every one.
+        everyone = [p for p, st in per_problem.items() if len(st) == len(optimizers)]
+        groups = [(everyone, optimizers)]
+        if len(everyone) < len(per_problem):
+            most = [o for o in optimizers if all(o in st for st in per_problem.values())]
+            groups.append((list(per_problem), most))
+        for chosen, group in groups:
+            if not chosen or not group:
+                continue
+            means = {o: (statistics.mean(per_problem[p][o][0] for p in chosen),
+                         statistics.mean(per_problem[p][o][1] for p in chosen)) for o in group}
+            cells = [f"{means[o][0]:.3f} / {means[o][1]:.3f}" if o in means else "—" for o in optimizers]
             peers = {o: v for o, v in means.items() if not o.startswith("hpod")}
             verdict = "—"
             if HPOD in means and peers:
@@ -135,14 +152,14 @@ def main(paths):
                 best_q1 = max(peers.items(), key=lambda kv: kv[1][1])
                 verdict = (f"{ratio(means[HPOD][0], best_median[1][0])} ({best_median[0]}), "
                            f"{ratio(means[HPOD][1], best_q1[1][1])} ({best_q1[0]})")
-            print(f"| mean over {len(complete)} problems | | " + " | ".join(cells) + f" | {verdict} |")
+            print(f"| mean over {len(chosen)} problems | | " + " | ".join(cells) + f" | {verdict} |")
             ranks = defaultdict(list)
-            for problem_index in range(len(complete)):
-                ordered = sorted(optimizers, key=lambda o: -summary[o]["median"][problem_index])
+            for p in chosen:
+                ordered = sorted(group, key=lambda o: -per_problem[p][o][0])
                 for rank, o in enumerate(ordered, 1):
                     ranks[o].append(rank)
-            print("\nmean rank of the median over problems: "
-                  + ", ".join(f"{o} {statistics.mean(ranks[o]):.1f}" for o in optimizers))
+            print(f"\nmean rank of the median over those {len(chosen)} problems: "
+                  + ", ".join(f"{o} {statistics.mean(ranks[o]):.1f}" for o in group) + "\n")
         print("\nseconds spent suggesting per study (median over studies): "
               + ", ".join(f"{o} {statistics.median(seconds[(o, batch)]):.1f}" for o in optimizers
                           if seconds[(o, batch)]))
