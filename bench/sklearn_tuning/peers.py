@@ -48,12 +48,18 @@ class Evaluator:
         else:
             self.cache = problems.Cache()
 
+    best = (math.inf, None)
+
     def __call__(self, config):
         if self.process is None:
-            return self.cache.evaluate(self.problem, config)
-        self.process.stdin.write(json.dumps(config) + "\n")
-        self.process.stdin.flush()
-        return float(self.process.stdout.readline())
+            loss = self.cache.evaluate(self.problem, config)
+        else:
+            self.process.stdin.write(json.dumps(config) + "\n")
+            self.process.stdin.flush()
+            loss = float(self.process.stdout.readline())
+        if loss < self.best[0]:
+            self.best = (loss, problems.canonical(self.problem, config))
+        return loss
 
 
 def emit(obj):
@@ -193,7 +199,7 @@ def study(problem, optimizer, seed, rounds, batch):
         raise SystemExit(f"unknown optimizer {optimizer}")
     emit({"kind": "study", "problem": problem, "optimizer": optimizer, "seed": seed, "batch": batch,
           "rounds": rounds, "losses": losses, "best": min(losses), "seconds": time.perf_counter() - start,
-          "suggest_seconds": suggest})
+          "suggest_seconds": suggest, "best_config": evaluate.best[1]})
 
 
 if __name__ == "__main__":

@@ -81,8 +81,8 @@ final class ProblemEvaluator {
     }
   }
 
-  /// The configuration's cross-validated loss (from the cache when it was evaluated before).
-  func evaluate(_ configuration: Configuration) throws -> Double {
+  /// The configuration as a JSON object, each value in its own JSON type.
+  static func jsonObject(_ configuration: Configuration) -> [String: Any] {
     var object: [String: Any] = [:]
     for (name, value) in configuration {
       switch value {
@@ -92,7 +92,12 @@ final class ProblemEvaluator {
       case .double(let number): object[name] = number
       }
     }
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return object
+  }
+
+  /// The configuration's cross-validated loss (from the cache when it was evaluated before).
+  func evaluate(_ configuration: Configuration) throws -> Double {
+    let data = try JSONSerialization.data(withJSONObject: Self.jsonObject(configuration), options: [.sortedKeys])
     input.fileHandleForWriting.write(data + Data("\n".utf8))
     let line = try Self.readLine(output.fileHandleForReading, &buffer)
     guard let value = Double(line.trimmingCharacters(in: .whitespaces)) else {

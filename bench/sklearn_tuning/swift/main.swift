@@ -40,6 +40,7 @@ default: fail("unknown strategy \(strategyName)")
 let evaluator = try ProblemEvaluator(problem: problem)
 var context = SearchContext(space: evaluator.space)
 var losses: [Double] = []
+var bestConfiguration: [String: Any] = [:]
 var suggestSeconds = 0.0
 let start = Date()
 for _ in 0..<rounds {
@@ -53,6 +54,7 @@ for _ in 0..<rounds {
   }
   for configuration in round {
     let loss = try evaluator.evaluate(configuration)
+    if loss < losses.min() ?? .infinity { bestConfiguration = ProblemEvaluator.jsonObject(configuration) }
     losses.append(loss)
     context.pending.removeFirst()
     context.observations.append(.completed(configuration, loss))
@@ -61,5 +63,5 @@ for _ in 0..<rounds {
 emit([
   "kind": "study", "problem": problem, "optimizer": "hpod-\(strategyName)", "seed": seed, "batch": batch,
   "rounds": rounds, "losses": losses, "best": losses.min()!, "seconds": Date().timeIntervalSince(start),
-  "suggest_seconds": suggestSeconds,
+  "suggest_seconds": suggestSeconds, "best_config": bestConfiguration,
 ])
