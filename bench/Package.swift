@@ -29,6 +29,12 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .executableTarget(
+      name: "bench-sklearn",
+      dependencies: [.product(name: "SearchStrategies", package: "hpod")],
+      path: "sklearn_tuning/swift",
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
       name: "bench-multi-objective",
       dependencies: [
         .product(name: "SearchStrategies", package: "hpod"),
