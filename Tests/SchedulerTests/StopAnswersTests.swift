@@ -65,6 +65,7 @@ struct StopAnswersTests {
 
     // Then the answer comes within a second, the study is cancelled and its trial never ran
     #expect(elapsed < .seconds(1), "cancel took \(elapsed)")
+    print("figures: cancel of a study waiting for a slot answered in \(elapsed)")
     #expect(
       cancelled.state == .cancelled || (try? service.describe(cancelled))?.stoppingFor != nil, "\(cancelled.state)")
     #expect(try await waitFor { try sandbox.database.study(id: waiting.id!)?.state == .cancelled })
@@ -75,6 +76,7 @@ struct StopAnswersTests {
     let startHolder = ContinuousClock.now
     _ = try await service.cancel(holder.id!)
     #expect(ContinuousClock.now - startHolder < .seconds(1))
+    print("figures: cancel of a study with a running trial answered in \(ContinuousClock.now - startHolder)")
     #expect(try await waitFor { try sandbox.database.study(id: holder.id!)?.state == .cancelled })
   }
 
@@ -90,6 +92,7 @@ struct StopAnswersTests {
     let start = ContinuousClock.now
     _ = try await service.cancel(study.id!)
     #expect(ContinuousClock.now - start < .seconds(1))
+    print("figures: cancel of a study whose trial ignores SIGTERM answered in \(ContinuousClock.now - start)")
     let described = try service.describe(study.id!)
     #expect(described.stoppingFor?.contains("stopping") == true)
     // The trial is killed after its grace period (2 s in studyYAML), and the study ends cancelled
@@ -121,6 +124,7 @@ struct StopAnswersTests {
     let start = ContinuousClock.now
     _ = try await service.cancel(blocked.id!)
     #expect(ContinuousClock.now - start < .seconds(1))
+    print("figures: cancel of a study paused on a trial folder answered in \(ContinuousClock.now - start)")
     #expect(try await waitFor { try sandbox.database.study(id: blocked.id!)?.state == .cancelled })
   }
 

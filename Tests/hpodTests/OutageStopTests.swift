@@ -49,6 +49,7 @@ struct OutageStopTests {
     let elapsed = Date().timeIntervalSince(started)
     #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
     #expect(elapsed < 1, "cancel took \(elapsed) s")
+    print("figures: cancel during a full disk answered in \(Int(elapsed * 1000)) ms")
 
     // and SIGTERM ends the daemon within its trials' grace period (10 s), the disk still full
     let process = try #require(daemon.process)
@@ -57,6 +58,9 @@ struct OutageStopTests {
     let exited = try await waitUntil(seconds: 20) { !process.isRunning }
     #expect(exited, "the daemon did not exit on SIGTERM while the disk was full:\n\(daemon.log.suffix(2000))")
     #expect(Date().timeIntervalSince(stopStarted) < 13)
+    print(
+      "figures: SIGTERM during a full disk: the daemon exited in \(Int(Date().timeIntervalSince(stopStarted) * 1000)) ms"
+    )
     if !exited { daemon.kill9() }
   }
 }

@@ -13,11 +13,12 @@ struct SearchSuggestion {
   /// The tag that marks a queued configuration's trials.
   static let queuedTag = "hpod.enqueued"
 
-  /// nil when the strategy has nothing more to suggest (an exhausted space).
+  /// nil when the strategy has nothing more to suggest (an exhausted space). The strategy
+  /// computes on `ComputeWork`'s threads, never on the task pool.
   static func next(
     spec: StudySpec, strategy: any SearchStrategy, history: TrialHistory, warmStart: [Observation], retries: Int,
     finalMetrics: [Int64: [String: Double]] = [:], latency: SuggestionLatency? = nil
-  ) throws -> SearchSuggestion? {
+  ) async throws -> SearchSuggestion? {
     var context = history.searchContext(
       space: spec.space, direction: spec.objective.direction, retries: retries,
       outcome: spec.needsFinalMetrics ? { spec.outcome(of: $0, finalMetrics: finalMetrics) } : nil)
@@ -27,9 +28,13 @@ struct SearchSuggestion {
     if let queued, spec.space.isValid(queued) {
       return SearchSuggestion(configuration: queued, queuedIndex: index)
     }
-    let started = ContinuousClock.now
-    let suggested = try strategy.suggest(1, in: context).first
-    latency?.record(ContinuousClock.now - started)
+    let asked = context
+    let (suggested, took) = try await ComputeWork.run {
+      let started = ContinuousClock.now
+      let suggested = try strategy.suggest(1, in: asked).first
+      return (suggested, ContinuousClock.now - started)
+    }
+    latency?.record(took)
     guard let queued else { return suggested.map { SearchSuggestion(configuration: $0, queuedIndex: nil) } }
     // A queued entry that leaves parameters out takes the strategy's values for them.
     return SearchSuggestion(

@@ -256,7 +256,7 @@ public struct StudyRunner: Sendable {
     let budget = (spec.search.maxTrials ?? Int.max) - state.search.configurations.count
     guard !state.exhausted, budget > 0 else { return nil }
     guard
-      let suggestion = try SearchSuggestion.next(
+      let suggestion = try await SearchSuggestion.next(
         spec: spec, strategy: strategy, history: state.search, warmStart: state.warmStart,
         retries: spec.trial.retries, finalMetrics: state.finalMetrics, latency: suggestionLatency)
     else {

@@ -402,7 +402,7 @@ extension StudyService {
       .observations ?? []
     askWarmStarts[studyId] = warmStart
     guard
-      let suggestion = try SearchSuggestion.next(
+      let suggestion = try await SearchSuggestion.next(
         spec: spec, strategy: strategy, history: history, warmStart: warmStart, retries: 0,
         finalMetrics: spec.needsFinalMetrics ? try database.finalMetricValues(studyId: studyId) : [:],
         latency: suggestionLatency)

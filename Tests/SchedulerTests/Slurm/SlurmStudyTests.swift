@@ -218,13 +218,20 @@ struct SlurmStudyTests {
     "a study stopped for a daemon shutdown leaves its jobs running; the next run adopts them, reads on from the saved offset, and runs nothing twice"
   )
   func jobsOutliveTheRunnerAndAreAdopted() async throws {
-    // Given a trial that counts its starts, reports steps for ~8 s, then a final value
+    // Given a trial that counts its starts, reports 3 steps, waits until the test lets it go on
+    // (so neither job can finish while the other is still queued, however loaded the
+    // machine), reports the rest, then a final value
     let starts = "\(sandbox.root)/starts"
+    let proceed = "\(sandbox.root)/proceed"
     let script = try sandbox.script(
       "steady.sh",
       """
       echo started >> \(starts)
-      i=0; while [ $i -lt 40 ]; do echo "hpod {\\"step\\": $i, \\"score\\": 0.$i}"; i=$((i+1)); sleep 0.2; done
+      i=0; while [ $i -lt 40 ]; do
+        echo "hpod {\\"step\\": $i, \\"score\\": 0.$i}"; i=$((i+1))
+        if [ $i -eq 3 ]; then while [ ! -e \(proceed) ]; do sleep 0.2; done; fi
+        sleep 0.1
+      done
       echo 'hpod {"score": 0.99, "final": true}'
       """)
     let yaml = slurmYAML(name: "outlives", command: "[\(script)]", maxTrials: 2, parallelism: 2)
@@ -244,7 +251,8 @@ struct SlurmStudyTests {
     let savedOffsets = left.compactMap { slurmJob($0)?.stdoutOffset }
     #expect(savedOffsets.count == 2 && savedOffsets.allSatisfy { $0 > 0 })
 
-    // And a new runner resumes the study
+    // And a new runner resumes the study, and the jobs go on
+    FileManager.default.createFile(atPath: proceed, contents: Data())
     let (final, trials) = try await run(yaml)
 
     // Then both trials were adopted and completed, each started once, with every step stored once
