@@ -21,6 +21,9 @@ struct ComparePage {
       throw HTTPError(
         .badRequest, message: "choose 2 to 4 runs to compare: ?trials=3,7 (trial numbers within the study)")
     }
+    guard words.count <= 4 else {
+      throw HTTPError(.badRequest, message: "compare takes 2 to 4 trials, got \(words.count)")
+    }
     var runs: [TrialRecord] = []
     for word in words {
       guard let number = Int(word) else {
