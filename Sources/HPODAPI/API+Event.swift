@@ -114,7 +114,7 @@ extension API.Event.Body {
     case .registrationSkipped(let trial, let reason): self = .registrationSkipped(API.Trial(trial), reason: reason)
     case .studyPaused(let reason): self = .studyPaused(reason: reason)
     case .studyResumed(let reason): self = .studyResumed(pausedFor: reason)
-    case .studyFinished(let study): self = .studyFinished(API.Study(study, spec: nil, summary: nil))
+    case .studyFinished(let study, let summary): self = .studyFinished(API.Study(study, spec: nil, summary: summary))
     }
   }
 }

@@ -97,12 +97,17 @@ struct DaemonTests {
     }
     #expect(types.contains("trial_metrics") || types.contains("trial_finished"))
     #expect(types.last == "study_finished", "\(events)")
+    // The end carries the study's real counts, not zeros
+    let last = events.split(separator: "\n").last.map(String.init) ?? ""
+    #expect(last.contains("\"completed\":4"), "\(last)")
+    #expect(last.contains("\"quick_tests\":4"), "\(last)")
     let (_, final) = try await daemon.client(["status", "1"])
     #expect(final.contains("completed"))
     // and watching the finished study prints its end at once
     let (_, again) = try await daemon.client(["watch", "1", "--json"])
     #expect(again.hasPrefix("{") && again.contains("\"type\":\"study_finished\""), "\(again)")
     #expect(again.contains("\"state\":\"completed\""), "\(again)")
+    #expect(again.contains("\"completed\":4"), "\(again)")
   }
 
   @Test("kill -9 mid-study and restart: the study completes, nothing runs twice, nothing is lost or orphaned")

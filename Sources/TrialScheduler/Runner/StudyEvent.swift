@@ -23,7 +23,9 @@ public enum StudyEvent: Sendable {
   case modelRegistered(ModelVersion, trial: TrialRecord)
   /// A run of the registration tier that missed a threshold, with why.
   case registrationSkipped(TrialRecord, reason: String)
-  case studyFinished(StudyRecord)
+  /// The study ended; `summary` has its trial counts and best value (nil where the store
+  /// could not give them).
+  case studyFinished(StudyRecord, summary: AppDatabase.StudySummary?)
   /// The store cannot be written (disk full, read-only, I/O error): the study waits, holding
   /// what it has in memory, and retries until writes succeed.
   case studyPaused(reason: String)

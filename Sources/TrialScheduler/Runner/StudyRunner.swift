@@ -209,7 +209,9 @@ public struct StudyRunner: Sendable {
           }
         }
         if finished.state == .failed || finished.state == .timedOut {
-          logger.warning(
+          // A notice, not a warning: the daemon's log has it, and hpod run's own view already
+          // prints the trial's end once.
+          logger.notice(
             "trial \(finished.number) \(finished.state.rawValue): \(finished.reason ?? "no reason")",
             metadata: ["study": "\(spec.name)"])
         }
@@ -232,7 +234,14 @@ public struct StudyRunner: Sendable {
       try await BlockingWork.run { try database.setStudyState(id: studyId, state, reason: reason) }
     }
     let final = try database.study(id: studyId) ?? study
-    onEvent(.studyFinished(final))
+    let summary: AppDatabase.StudySummary?
+    do {
+      summary = try database.summary(studyId: studyId, higherIsBetter: spec.objective.direction == .maximize)
+    } catch {
+      logger.warning("cannot read the study's counts for its end: \(error)", metadata: ["study": "\(spec.name)"])
+      summary = nil
+    }
+    onEvent(.studyFinished(final, summary: summary))
     return final
   }
 

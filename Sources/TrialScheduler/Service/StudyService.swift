@@ -473,7 +473,8 @@ extension StudyService {
     if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
       try database.setStudyState(id: trial.studyId, .completed)
       if let final = try database.study(id: trial.studyId) {
-        publish(.studyFinished(final), trial.studyId)
+        let summary = try database.summary(studyId: final.id!, higherIsBetter: spec.objective.direction == .maximize)
+        publish(.studyFinished(final, summary: summary), trial.studyId)
       }
     }
     return finished

@@ -23,7 +23,11 @@ struct EventsController {
         // Looked up after subscribing: a study that ended before (or while) the reader came
         // still ends its stream, with its final state.
         let study = try service.existing(id)
-        if study.state.isFinished { subscription.deliver(.studyFinished(study), studyId: id) }
+        if study.state.isFinished {
+          let summary = try? service.database.summary(
+            studyId: id, higherIsBetter: study.direction == "maximize")
+          subscription.deliver(.studyFinished(study, summary: summary), studyId: id)
+        }
         return stream(subscription)
       }
     }

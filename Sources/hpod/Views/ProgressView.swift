@@ -107,6 +107,34 @@ final class ProgressView: Sendable {
   /// A scheduler's event (`hpod run`), in the same shapes as the daemon's stream.
   func handle(_ event: StudyEvent) { handle(API.Event.Body(event)) }
 
+  /// The trials a study finished before the view joined it (`hpod watch` on a running
+  /// study): counted and weighed for the best without a line each, so the first trial the
+  /// view sees is marked "new best" only if it beats them.
+  func seed(finished trials: [API.Trial]) {
+    state.withLock { state in
+      for trial in trials where TrialState(rawValue: trial.state)?.isFinished == true { _ = record(trial, &state) }
+    }
+  }
+
+  /// Counts a finished trial; true when it is a new best (or joins the front).
+  private func record(_ trial: API.Trial, _ state: inout State) -> Bool {
+    let metrics = state.running[trial.id]?.metrics ?? [:]
+    state.running[trial.id] = nil
+    state.waiting[trial.id] = nil
+    state.finished[trial.state, default: 0] += 1
+    // The budget counts configurations: a repeat or a re-run does not move the bar.
+    if trial.tier == Tier.fullTraining.rawValue {
+      state.fullTrainings.done += 1
+    } else if trial.repeatIndex == 0 && trial.retryOf == nil {
+      state.quickTestsDone += 1
+    }
+    guard trial.state == TrialState.completed.rawValue, let value = trial.value else { return false }
+    if header.isMultiObjective { return joinFront(trial, metrics: metrics, state: &state) }
+    if let best = state.best[trial.tier]?.value, !header.direction.isBetter(value, than: best) { return false }
+    state.best[trial.tier] = trial
+    return true
+  }
+
   /// An event as the daemon's stream sends it (`hpod watch`).
   func handle(_ event: API.Event.Body) {
     switch event {
@@ -136,23 +164,7 @@ final class ProgressView: Sendable {
         state.running[trialId]?.metrics.merge(values) { _, new in new }
       }
     case .trialFinished(let trial), .trialPruned(let trial):
-      let improved = state.withLock { state -> Bool in
-        let metrics = state.running[trial.id]?.metrics ?? [:]
-        state.running[trial.id] = nil
-        state.waiting[trial.id] = nil
-        state.finished[trial.state, default: 0] += 1
-        // The budget counts configurations: a repeat or a re-run does not move the bar.
-        if trial.tier == Tier.fullTraining.rawValue {
-          state.fullTrainings.done += 1
-        } else if trial.repeatIndex == 0 && trial.retryOf == nil {
-          state.quickTestsDone += 1
-        }
-        guard trial.state == TrialState.completed.rawValue, let value = trial.value else { return false }
-        if header.isMultiObjective { return joinFront(trial, metrics: metrics, state: &state) }
-        if let best = state.best[trial.tier]?.value, !header.direction.isBetter(value, than: best) { return false }
-        state.best[trial.tier] = trial
-        return true
-      }
+      let improved = state.withLock { record(trial, &$0) }
       if !live {
         let value = trial.value.map { " \(header.metric)=\(Self.format($0))" } ?? ""
         let reason = trial.state == TrialState.completed.rawValue ? "" : ": \(trial.reason ?? "")"

@@ -118,6 +118,9 @@ struct Watch: AsyncParsableCommand {
       header: .init(study: study, front: front), live: !plain && !json && isatty(STDOUT_FILENO) == 1)
     if !json {
       progress.note("watching study \(id) '\(study.name)' (\(study.state)); Ctrl-C stops watching, not the study")
+      // Joining a running study: what it finished so far counts, so "new best" means new.
+      let sofar = try await client.send("GET", "api/v1/studies/\(id)/trials", query: "sort=number")
+      progress.seed(finished: try API.decoder.decode(API.TrialList.self, from: sofar).trials)
     }
     // A finished study's stream is its `study_finished` alone: JSON readers get that line.
     let finished = ["completed", "failed", "cancelled"].contains(study.state)
