@@ -32,7 +32,7 @@ struct HPOD: AsyncParsableCommand {
     subcommands: [
       Run.self, Validate.self, Models.self, Serve.self, Submit.self, Status.self, Watch.self, Trials.self, Best.self,
       Cancel.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self, ImportanceCommand.self,
-      CompareCommand.self, QueryCommand.self, TrackingCommand.self,
+      CompareCommand.self, QueryCommand.self, TrackingCommand.self, RegisterCommand.self,
     ]
   )
 }

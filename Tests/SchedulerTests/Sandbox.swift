@@ -41,7 +41,9 @@ struct Sandbox {
     let spec = try spec(yaml)
     let study: StudyRecord
     switch try StudySession.start(spec: spec, yaml: yaml, path: nil, database: database, fresh: false) {
-    case .new(let record), .resume(let record), .alreadyFinished(let record): study = record
+    case .new(let record), .resume(let record), .alreadyFinished(let record), .continued(let record, _),
+      .replacing(let record, _):
+      study = record
     }
     let runner = StudyRunner(
       spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),

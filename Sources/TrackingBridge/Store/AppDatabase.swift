@@ -93,6 +93,37 @@ extension AppDatabase {
     try writer.read { db in try StudyRecord.order(StudyRecord.Columns.id.desc).fetchAll(db) }
   }
 
+  /// Puts an edited spec on a study that goes on under it, in one transaction: the spec's
+  /// text, path and digest; a finished study becomes `interrupted` (its next run goes on).
+  /// With `rejudgeRegistration`, runs that were judged not to meet the registration
+  /// thresholds lose that verdict, so the next run judges them by the new ones.
+  public func continueStudy(
+    id: Int64, specYAML: String, specPath: String?, specHash: String, rejudgeRegistration: Bool
+  ) throws -> StudyRecord {
+    try writer.write { db in
+      guard var study = try StudyRecord.fetchOne(db, key: id) else { throw StoreError.notFound("study \(id)") }
+      study.specYAML = specYAML
+      study.specPath = specPath
+      study.specHash = specHash
+      study.updatedAt = Date()
+      if study.state.isFinished {
+        study.state = .interrupted
+        study.stateReason = "continued under an edited spec"
+        study.finishedAt = nil
+      }
+      try study.update(db)
+      if rejudgeRegistration {
+        try db.execute(
+          sql: """
+            DELETE FROM tag WHERE key = 'hpod.registration' AND value LIKE 'not registered%'
+              AND trialId IN (SELECT id FROM trial WHERE studyId = ?)
+            """,
+          arguments: [id])
+      }
+      return study
+    }
+  }
+
   public func setStudyState(id: Int64, _ state: StudyState, reason: String? = nil) throws {
     try writer.write { db in
       let now = Date()

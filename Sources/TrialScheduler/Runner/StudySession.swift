@@ -3,13 +3,20 @@ public import SearchStrategies
 public import TrackingBridge
 import Yams
 
-/// Finds or creates the study row for a spec: the same spec run again resumes its unfinished
-/// study; a finished study is reported as such; a different spec under the same name is
-/// refused rather than silently mixed with the old trials.
+/// Finds or creates the study row for a spec, as Optuna's `load_if_exists` does: the same spec
+/// run again resumes its unfinished study; an edited spec whose search space and objectives
+/// are unchanged continues the study (more budget runs more trials, new thresholds judge the
+/// runs it has) and says what changed; an edit to what the trials measure is refused with the
+/// difference, rather than silently mixed with the old trials or silently started over.
 public enum StudySession {
   public enum Start: Sendable {
     case new(StudyRecord)
     case resume(StudyRecord)
+    /// The study continues under an edited spec; `changes` lists the edits.
+    case continued(StudyRecord, changes: [SpecDiff.Change])
+    /// A new study under an edited spec, beside `previous`, which ended failed or cancelled
+    /// (a study that could not work is fixed by starting over, not by adding to its failures).
+    case replacing(StudyRecord, previous: StudyRecord)
     case alreadyFinished(StudyRecord)
   }
 
@@ -17,30 +24,73 @@ public enum StudySession {
     public var description: String
   }
 
+  /// At most this many changes are listed in a message; the rest are counted.
+  static let listedChanges = 12
+
   public static func start(spec: StudySpec, yaml: String, path: String?, database: AppDatabase, fresh: Bool) throws
     -> Start
   {
     let hash = digest(yaml)
     if !fresh, let existing = try database.latestStudy(named: spec.name) {
-      if existing.specHash != hash {
-        guard existing.state.isFinished else {
-          throw Conflict(
-            description:
-              "study '\(spec.name)' (id \(existing.id!)) is unfinished and was started from a different spec. Restore the spec to resume it, or pass --new to start a fresh study with this one."
-          )
-        }
-      } else {
+      if existing.specHash == hash {
         return existing.state.isFinished ? .alreadyFinished(existing) : .resume(existing)
       }
+      let diff = SpecDiff.between(existing.specYAML, yaml)
+      if existing.state == .failed || existing.state == .cancelled {
+        return .replacing(
+          try create(spec: spec, yaml: yaml, path: path, hash: hash, database: database), previous: existing)
+      }
+      guard measuresTheSame(existing, as: spec, diff: diff) else {
+        throw Conflict(description: refusal(existing, spec: spec, path: path, diff: diff))
+      }
+      let continued = try database.continueStudy(
+        id: existing.id!, specYAML: yaml, specPath: path, specHash: hash,
+        rejudgeRegistration: diff.changes.contains { $0.path.hasPrefix("registration") })
+      return .continued(continued, changes: diff.changes)
     }
+    return .new(try create(spec: spec, yaml: yaml, path: path, hash: hash, database: database))
+  }
+
+  private static func create(spec: StudySpec, yaml: String, path: String?, hash: String, database: AppDatabase)
+    throws -> StudyRecord
+  {
     if let warmStart = spec.search.warmStart {
       _ = try WarmStartHistory.load(warmStart, for: spec, study: nil, database: database)
     }
-    let study = try database.createStudy(
+    return try database.createStudy(
       StudyRecord(
         name: spec.name, specYAML: yaml, specPath: path, specHash: hash, objectiveMetric: spec.objective.metric,
         direction: spec.objective.direction.rawValue))
-    return .new(study)
+  }
+
+  /// Whether the edited spec's trials measure what the study's did: the same search space,
+  /// objectives and constraints. Judged on the parsed specs (so `1e-4` and `0.0001` are the
+  /// same bound); when the old spec no longer parses (its program moved), on the sections'
+  /// text.
+  static func measuresTheSame(_ study: StudyRecord, as spec: StudySpec, diff: SpecDiff) -> Bool {
+    let base = study.specPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+    guard
+      let old = try? StudySpec.parse(
+        yaml: study.specYAML, file: study.specPath ?? "study.yaml", baseDirectory: base)
+    else {
+      return diff.identityChanges.isEmpty
+    }
+    return old.space == spec.space && old.objectives == spec.objectives && old.constraints == spec.constraints
+  }
+
+  static func refusal(_ study: StudyRecord, spec: StudySpec, path: String?, diff: SpecDiff) -> String {
+    let changes = diff.identityChanges.isEmpty ? diff.changes : diff.identityChanges
+    var lines = changes.prefix(listedChanges).map { "  \($0)" }
+    if changes.count > listedChanges { lines.append("  (and \(changes.count - listedChanges) more)") }
+    let file = path.map { ($0 as NSString).lastPathComponent } ?? "the spec"
+    return """
+      study '\(spec.name)' (id \(study.id!)) was run with another search space or objective, so its trials \
+      cannot be continued under this spec:
+      \(lines.joined(separator: "\n"))
+      Either start a new study: hpod run --new \(file)
+      or start a new study that learns from the old one's trials: give it another name and add \
+      `search: {warm_start: {study: \(spec.name)}}`.
+      """
   }
 
   /// FNV-1a over the spec's content: a stable fingerprint to notice edits, not a security

@@ -15,7 +15,10 @@ struct Run: AsyncParsableCommand {
     abstract: "Run a study here, without a server, with live progress.",
     discussion: """
       Running the same spec again resumes its unfinished study: finished trials are kept, \
-      interrupted ones run again. Ctrl-C stops the running trials cleanly (a second Ctrl-C \
+      interrupted ones run again. A spec edited without changing its parameters, objectives or \
+      constraints continues the study (a larger search.max_trials runs more trials; new \
+      registration thresholds judge the runs it has) and says what changed; an edit to those is \
+      refused with the difference. Ctrl-C stops the running trials cleanly (a second Ctrl-C \
       kills them at once) and saves the study for later.
 
       A study whose trials cannot work stops by itself (trial.fail_fast): a trial that cannot \
@@ -23,7 +26,7 @@ struct Run: AsyncParsableCommand {
       way.
 
       Exit codes: 0 the study completed with at least one completed trial; 2 the spec is \
-      invalid; 3 the study failed, or ended without a completed trial; 75 another process \
+      invalid, or changes what the trials of the study of its name measure; 3 the study failed, or ended without a completed trial; 75 another process \
       drives the study; 130 interrupted (run it again to resume).
       """)
 
@@ -68,15 +71,29 @@ struct Run: AsyncParsableCommand {
     let database = try AppDatabase.open(at: home.databasePath)
 
     let study: StudyRecord
-    switch try StudySession.start(
-      spec: studySpec, yaml: yaml, path: URL(fileURLWithPath: spec).standardized.path, database: database, fresh: new)
-    {
+    let session: StudySession.Start
+    do {
+      session = try StudySession.start(
+        spec: studySpec, yaml: yaml, path: URL(fileURLWithPath: spec).standardized.path, database: database, fresh: new)
+    } catch let conflict as StudySession.Conflict {
+      FileHandle.standardError.write(Data("hpod: \(conflict)\n".utf8))
+      throw ExitCode(ExitCodes.invalidSpec)
+    }
+    switch session {
     case .new(let created): study = created
     case .resume(let existing): study = existing
+    case .continued(let existing, let changes):
+      study = existing
+      print(try Self.continuing(existing, changes: changes, database: database))
+    case .replacing(let created, let previous):
+      study = created
+      print(
+        "Study '\(previous.name)' (id \(previous.id!)) ended \(previous.state.rawValue); the edited spec starts a new study (id \(created.id!)). The old one's trials stay: hpod trials \(previous.id!).\n"
+      )
     case .alreadyFinished(let finished):
       let trials = try database.trials(studyId: finished.id!)
       print(
-        "Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); pass --new to run it again.\n"
+        "Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); raise search.max_trials in the spec to continue it, or pass --new to start over.\n"
       )
       print(try Summary.load(spec: studySpec, study: finished, trials: trials, home: home, database: database).render())
       return
@@ -88,14 +105,17 @@ struct Run: AsyncParsableCommand {
     logger.logLevel = verbose ? .debug : .warning
     if live { logger.logLevel = verbose ? .debug : .critical }
 
+    // Without --new, the same command finds the study again; with it, the same command would
+    // start yet another one.
+    let resumeHint = new ? "run `hpod run \(spec)` (without --new) to resume" : "run the same command to resume"
     let stopSignal = StopSignal()
     let interrupts = InterruptHandler { count in
       if count == 1 {
         progress.note("stopping: waiting for running trials to stop (Ctrl-C again to kill them now)")
-        stopSignal.stop(reason: "interrupted by the user (Ctrl-C); run the same command to resume")
+        stopSignal.stop(reason: "interrupted by the user (Ctrl-C); \(resumeHint)")
       } else {
         progress.note("killing running trials")
-        stopSignal.force(reason: "interrupted by the user (Ctrl-C twice); run the same command to resume")
+        stopSignal.force(reason: "interrupted by the user (Ctrl-C twice); \(resumeHint)")
       }
     }
     defer { interrupts.cancel() }
@@ -146,5 +166,19 @@ struct Run: AsyncParsableCommand {
       throw ExitCode(ExitCodes.studyFailed)
     default: return
     }
+  }
+
+  /// The lines that say a study goes on under an edited spec: what carried over, what changed.
+  static func continuing(_ study: StudyRecord, changes: [SpecDiff.Change], database: AppDatabase) throws -> String {
+    let trials = try database.trials(studyId: study.id!)
+    let counts = Dictionary(grouping: trials, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
+    let listed = changes.prefix(12).map { "  \($0)" }
+    let more = changes.count > 12 ? ["  (and \(changes.count - 12) more)"] : []
+    return
+      ([
+        "Continuing study '\(study.name)' (id \(study.id!)) under the edited spec: \(trials.count) trial(s) carried over"
+          + (counts.isEmpty ? "." : " (\(counts.joined(separator: ", "))).")
+          + " Changed:"
+      ] + listed + more + [""]).joined(separator: "\n")
   }
 }
