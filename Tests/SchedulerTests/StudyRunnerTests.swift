@@ -173,16 +173,40 @@ struct StudyRunnerTests {
     #expect(trials[1].retryOf == trials[0].id && trials[1].paramsJSON == trials[0].paramsJSON)
   }
 
-  @Test("a changed spec under the same name is not silently resumed")
-  func refusesChangedSpec() throws {
+  @Test(
+    "a changed spec under the same name is never silently mixed in: the same space continues, saying what changed; another space is refused"
+  )
+  func changedSpecContinuesOrIsRefused() throws {
     let yaml = studyYAML(command: "[true]")
-    _ = try StudySession.start(
-      spec: try sandbox.spec(yaml), yaml: yaml, path: nil, database: sandbox.database, fresh: false)
-    let changed = yaml.replacingOccurrences(of: "seed: 3", with: "seed: 4")
+    guard
+      case .new(let study) = try StudySession.start(
+        spec: try sandbox.spec(yaml), yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    else { throw CancellationError() }
+    // A changed seed and budget: the same study goes on, with the changes named
+    let edited = yaml.replacingOccurrences(of: "seed: 3, max_trials: 4", with: "seed: 4, max_trials: 6")
+    guard
+      case .continued(let continued, let changes) = try StudySession.start(
+        spec: try sandbox.spec(edited), yaml: edited, path: nil, database: sandbox.database, fresh: false)
+    else {
+      Issue.record("the edited spec did not continue the study")
+      return
+    }
+    #expect(continued.id == study.id)
+    #expect(changes.map(\.description) == ["search.seed: 3 → 4", "search.max_trials: 4 → 6"])
+    // A changed range: refused, with the difference
+    let changed = edited.replacingOccurrences(
+      of: "k: {type: int, min: 1, max: 9}", with: "k: {type: int, min: 1, max: 20}")
     #expect(throws: StudySession.Conflict.self) {
       _ = try StudySession.start(
         spec: try sandbox.spec(changed), yaml: changed, path: nil, database: sandbox.database, fresh: false)
     }
+    do {
+      _ = try StudySession.start(
+        spec: try sandbox.spec(changed), yaml: changed, path: nil, database: sandbox.database, fresh: false)
+    } catch {
+      #expect("\(error)".contains("parameters.k.max: 9 → 20"), "\(error)")
+    }
+    #expect(try sandbox.database.studies().count == 1)
   }
 }
 
