@@ -17,8 +17,6 @@ import Foundation
 enum Acquisition: Sendable, Hashable {
   case logEI
   case lowerConfidenceBound
-  /// −(μ − κσ) with another κ: with pending trials (see `BayesianOptimization`).
-  case confidenceBound(kappa: Double)
 
   static let kappa = 1.96
 
@@ -26,7 +24,7 @@ enum Acquisition: Sendable, Hashable {
     switch self {
     case .logEI:
       return LogEI.value(mean: mean, variance: variance, best: best)
-    case .lowerConfidenceBound, .confidenceBound:
+    case .lowerConfidenceBound:
       return valueWithGradient(mean: mean, variance: variance, best: best).value
     }
   }
@@ -40,8 +38,6 @@ enum Acquisition: Sendable, Hashable {
       return LogEI.valueWithGradient(mean: mean, variance: variance, best: best)
     case .lowerConfidenceBound:
       return Self.bound(mean: mean, variance: variance, kappa: Self.kappa)
-    case .confidenceBound(let kappa):
-      return Self.bound(mean: mean, variance: variance, kappa: kappa)
     }
   }
 

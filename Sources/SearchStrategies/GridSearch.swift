@@ -131,7 +131,7 @@ public struct GridSearch: SearchStrategy {
       switch parameter.domain {
       case .categorical(let values):
         return values
-      case .float(let lo, let hi, let log, nil):
+      case .float(let lo, let hi, let log, nil) where !parameter.usesLogit:
         guard points > 1 else { return [.double(log ? (lo * hi).squareRoot() : (lo + hi) / 2)] }
         return unique(
           (0..<points).map { i in
@@ -140,7 +140,7 @@ public struct GridSearch: SearchStrategy {
             return .double(i == points - 1 ? hi : Swift.min(Swift.max(x, lo), hi))
           })
       case .float, .int:
-        // Evenly spaced over the grid cells, rounded onto the grid.
+        // Evenly spaced over the grid cells (or the logit scale), rounded onto the grid.
         return unique(
           (0..<points).map { i in
             parameter.value(atUnit: points == 1 ? 0.5 : Double(i) / Double(points - 1))

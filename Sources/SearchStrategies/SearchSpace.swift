@@ -42,23 +42,37 @@ public struct Parameter: Sendable, Hashable {
   public var gridValues: [ParameterValue]?
   /// Number of evenly spaced grid points (log-spaced when `log`) for a numeric parameter.
   public var gridPoints: Int?
+  /// A float parameter (without step) sampled and modelled on the logit scale, log(x / (1 − x)):
+  /// fractions whose useful values crowd towards 0 or 1 (momentum 0.5–0.999, Adam's β₂
+  /// 0.9–0.9999) get as much room near the edge as in the middle, and the GP sees
+  /// 0.99 → 0.999 as far as 0.9 → 0.99. Needs 0 < min < max < 1; elsewhere (and on int,
+  /// step or log parameters) it is ignored: the spec parser refuses those.
+  public var logit: Bool
+
+  /// Whether the logit scale applies (see `logit`).
+  var usesLogit: Bool {
+    guard logit, case .float(let lo, let hi, false, nil) = domain else { return false }
+    return lo > 0 && hi < 1 && lo < hi
+  }
 
   public init(
     name: String, domain: Domain, conditions: [Condition] = [],
-    gridValues: [ParameterValue]? = nil, gridPoints: Int? = nil
+    gridValues: [ParameterValue]? = nil, gridPoints: Int? = nil, logit: Bool = false
   ) {
     self.name = name
     self.domain = domain
     self.conditions = conditions
     self.gridValues = gridValues
     self.gridPoints = gridPoints
+    self.logit = logit
   }
 
   public static func float(
-    _ name: String, _ min: Double, _ max: Double, log: Bool = false, step: Double? = nil,
+    _ name: String, _ min: Double, _ max: Double, log: Bool = false, step: Double? = nil, logit: Bool = false,
     when conditions: [Condition] = []
   ) -> Parameter {
-    Parameter(name: name, domain: .float(min: min, max: max, log: log, step: step), conditions: conditions)
+    Parameter(
+      name: name, domain: .float(min: min, max: max, log: log, step: step), conditions: conditions, logit: logit)
   }
 
   public static func int(
@@ -81,6 +95,9 @@ public struct Parameter: Sendable, Hashable {
   public func value(atUnit u: Double) -> ParameterValue {
     let u = Swift.min(Swift.max(u, 0), 1)
     switch domain {
+    case .float(let lo, let hi, _, nil) where usesLogit:
+      let (a, b) = (Self.logit(lo), Self.logit(hi))
+      return .double(Swift.min(Swift.max(1 / (1 + Foundation.exp(-(a + u * (b - a)))), lo), hi))
     case .float(let lo, let hi, let log, nil):
       let x =
         log ? Foundation.exp(Foundation.log(lo) + u * (Foundation.log(hi) - Foundation.log(lo))) : lo + u * (hi - lo)
@@ -108,6 +125,9 @@ public struct Parameter: Sendable, Hashable {
     return Swift.min(Swift.max(Int(k), 0), count)
   }
 
+  /// log(x / (1 − x)).
+  static func logit(_ x: Double) -> Double { Foundation.log(x / (1 - x)) }
+
   /// The inverse of `value(atUnit:)`: the centre of the value's cell in `[0, 1]`.
   public func unit(of value: ParameterValue) -> Double? {
     func position(_ x: Double, _ a: Double, _ b: Double, _ log: Bool) -> Double {
@@ -118,6 +138,11 @@ public struct Parameter: Sendable, Hashable {
       return Swift.min(Swift.max(u, 0), 1)
     }
     switch domain {
+    case .float(let lo, let hi, _, nil) where usesLogit:
+      return value.numericValue.map { x in
+        guard x > 0, x < 1 else { return x <= 0 ? 0 : 1 }
+        return Swift.min(Swift.max((Self.logit(x) - Self.logit(lo)) / (Self.logit(hi) - Self.logit(lo)), 0), 1)
+      }
     case .float(let lo, let hi, let log, nil):
       return value.numericValue.map { position($0, lo, hi, log) }
     case .float(let lo, let hi, let log, let step?):

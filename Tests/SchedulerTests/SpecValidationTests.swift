@@ -82,6 +82,7 @@ struct SpecValidationTests {
     #expect(spec.space.parameter(named: "lr")?.domain == .float(min: 1e-4, max: 0.3, log: true, step: nil))
     #expect(spec.space.parameter(named: "hidden")?.domain == .int(min: 8, max: 256, log: true, step: 1))
     #expect(spec.space.parameter(named: "dropout")?.domain == .float(min: 0, max: 0.5, log: false, step: 0.05))
+    #expect(spec.space.parameter(named: "momentum")?.logit == false)
     #expect(
       spec.space.parameter(named: "momentum")?.conditions == [
         Condition(parameter: "optimizer", values: [.string("sgd")])
@@ -97,6 +98,23 @@ struct SpecValidationTests {
     #expect(spec.registration?.conditions.map(\.description) == ["val_accuracy >= 0.95", "latency_ms <= 5.0"])
     #expect(spec.registration?.tier == .fullTraining)
     #expect(spec.tracking == .init(experiment: "spirals-mlp", mlflowURI: "http://127.0.0.1:5000"))
+  }
+
+  @Test("a fraction with `logit: true` is sampled on the logit scale")
+  func logitScaledFraction() throws {
+    // Given momentum as a fraction from 0.5 to 0.999 on the logit scale
+    let yaml = validSpec.replacingOccurrences(
+      of: "momentum: {type: float, min: 0.0, max: 0.99,",
+      with: "momentum: {type: float, min: 0.5, max: 0.999, logit: true,")
+    // When the spec is parsed
+    let spec = try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: "/tmp")
+    // Then the parameter keeps its float range and is logit-scaled: the middle of the unit
+    // interval is 0.969 (logit midpoint), not 0.7495 as on a linear scale
+    let momentum = try #require(spec.space.parameter(named: "momentum"))
+    #expect(momentum.domain == .float(min: 0.5, max: 0.999, log: false, step: nil))
+    #expect(momentum.logit)
+    let middle = try #require(momentum.value(atUnit: 0.5).numericValue)
+    #expect(abs(middle - 0.9693) < 0.001, "\(middle)")
   }
 
   @Test("parents come before the parameters conditioned on them, whatever the YAML order")
@@ -157,6 +175,27 @@ struct SpecValidationTests {
     .replacing(
       "log not a bool", "max: 0.3, log: true", with: "max: 0.3, log: maybe", line: 10,
       message: "parameters.lr.log: expected true or false, found \"maybe\""),
+    .replacing(
+      "logit with max 1", "min: 0.0, max: 0.99, when", with: "min: 0.5, max: 1.0, logit: true, when", line: 14,
+      message: "parameters.momentum.max: a logit-scaled parameter needs 0 < min < max < 1, found max 1.0"),
+    .replacing(
+      "logit with min 0", "min: 0.0, max: 0.99, when", with: "min: 0.0, max: 0.99, logit: true, when", line: 14,
+      message: "parameters.momentum.min: a logit-scaled parameter needs 0 < min < max < 1, found min 0.0"),
+    .replacing(
+      "logit with log", "max: 0.3, log: true}", with: "max: 0.3, log: true, logit: true}", line: 10,
+      message: "parameters.lr.log: 'log' does not combine with 'logit: true'; use one scale or the other"),
+    .replacing(
+      "logit with step", "max: 0.5, step: 0.05}", with: "max: 0.5, step: 0.05, logit: true}", line: 12,
+      message: "parameters.dropout.step: 'step' does not combine with 'logit: true'"),
+    .replacing(
+      "logit on an int", "{type: int, min: 8, max: 256, log: true}", with: "{type: int, min: 8, max: 256, logit: true}",
+      line: 11, message: "parameters.hidden.logit: 'logit' applies to float parameters only"),
+    .replacing(
+      "logit on a categorical", "values: [sgd, adam]}", with: "values: [sgd, adam], logit: true}", line: 13,
+      message: "parameters.optimizer.logit: 'logit' does not apply to a categorical parameter"),
+    .replacing(
+      "logit not a bool", "max: 0.99, when", with: "max: 0.99, logit: yes please, when", line: 14,
+      message: "parameters.momentum.logit: expected true or false"),
     .replacing(
       "unknown parameter type", "{type: int, min: 8", with: "{type: integer, min: 8", line: 11,
       message: "parameters.hidden.type: expected one of float, int, categorical, found \"integer\"; did you mean 'int'?"

@@ -10,9 +10,9 @@ configuration, so a configuration is never trained twice across runs and optimiz
 Spaces are lists of parameters:
   {"name", "kind": "float"|"int"|"cat", "low", "high", "log", "logit", "choices", "when"}
 `log` asks for a log scale. `logit` marks a parameter in (0, 1) whose interesting values
-crowd towards 0 or 1 (momentum, Adam's betas): none of the optimizers here has a logit scale
-yet, so every one of them gets it as a plain uniform float over [low, high] (what a
-practitioner writes in Optuna); the flag is kept for hpod's future `logit: true`.
+crowd towards 0 or 1 (momentum, Adam's betas): hpod gets it as `logit: true` (its spec's
+logit scale); the peers have no logit scale and get a plain uniform float over [low, high]
+(what a practitioner writes in Optuna).
 Categorical choices are strings. `when` = {"parent": [values]} makes a parameter conditional
 (active only when the parent, defined earlier, has one of the values); inactive parameters are
 absent from a configuration.

@@ -37,7 +37,7 @@ extension SpecParser {
     return SearchSpace(ordered)
   }
 
-  static let parameterKeys = ["type", "min", "max", "log", "step", "values", "grid_points", "when"]
+  static let parameterKeys = ["type", "min", "max", "log", "logit", "step", "values", "grid_points", "when"]
 
   func parseParameter(_ node: Node, name: String, path: String) -> Parameter? {
     guard let fields = reader.fields(node, path, allowed: Self.parameterKeys) else { return nil }
@@ -60,7 +60,7 @@ extension SpecParser {
 
     switch type {
     case .categorical:
-      for key in ["min", "max", "log", "step", "grid_points"] where fields[key] != nil {
+      for key in ["min", "max", "log", "logit", "step", "grid_points"] where fields[key] != nil {
         reader.report(at: fields.keys[key], fields.path(key), "'\(key)' does not apply to a categorical parameter")
       }
       guard let values else {
@@ -82,11 +82,12 @@ extension SpecParser {
       let minimum = reader.double(fields["min"], fields.path("min"))
       let maximum = reader.double(fields["max"], fields.path("max"))
       let log = fields["log"].map { reader.bool($0, fields.path("log")) } ?? false
+      let logit = fields["logit"].map { reader.bool($0, fields.path("logit")) } ?? false
       let step = reader.double(fields["step"], fields.path("step"))
       for key in ["min", "max"] where fields[key] == nil {
         reader.report(at: node, path, "missing required key '\(key)' for a \(type.rawValue) parameter")
       }
-      guard let minimum, let maximum, let log else { return nil }
+      guard let minimum, let maximum, let log, let logit else { return nil }
       if fields["step"] != nil, step == nil { return nil }
       guard minimum < maximum else {
         reader.report(
@@ -97,6 +98,7 @@ extension SpecParser {
         reader.report(at: fields["min"], fields.path("min"), "a log-scaled parameter needs min > 0, found \(minimum)")
         return nil
       }
+      if logit, !checkLogit(fields, type: type, log: log, minimum: minimum, maximum: maximum) { return nil }
       guard (maximum - minimum).isFinite else {
         reader.report(
           at: fields["max"], fields.path("max"),
@@ -132,7 +134,8 @@ extension SpecParser {
       } else {
         domain = .float(min: minimum, max: maximum, log: log, step: step)
       }
-      var parameter = Parameter(name: name, domain: domain, conditions: conditions, gridPoints: gridPoints)
+      var parameter = Parameter(
+        name: name, domain: domain, conditions: conditions, gridPoints: gridPoints, logit: logit)
       if let values {
         let converted = values.map { value -> ParameterValue in
           guard type == .float, let number = value.numericValue else { return value }
@@ -148,6 +151,36 @@ extension SpecParser {
       }
       return parameter
     }
+  }
+
+  /// `logit: true`: a float parameter without `log` or `step`, with 0 < min < max < 1 (the
+  /// logit of 0 or 1 is infinite). Reports what is wrong where; false when something is.
+  func checkLogit(_ fields: Fields, type: ParameterType, log: Bool, minimum: Double, maximum: Double)
+    -> Bool
+  {
+    guard type == .float else {
+      reader.report(
+        at: fields.keys["logit"], fields.path("logit"),
+        "'logit' applies to float parameters only (fractions strictly between 0 and 1)")
+      return false
+    }
+    for key in ["log", "step"] where fields[key] != nil && (key != "log" || log) {
+      reader.report(
+        at: fields.keys[key], fields.path(key),
+        "'\(key)' does not combine with 'logit: true'; use one scale or the other")
+      return false
+    }
+    if minimum <= 0 {
+      reader.report(
+        at: fields["min"], fields.path("min"), "a logit-scaled parameter needs 0 < min < max < 1, found min \(minimum)")
+      return false
+    }
+    if maximum >= 1 {
+      reader.report(
+        at: fields["max"], fields.path("max"), "a logit-scaled parameter needs 0 < min < max < 1, found max \(maximum)")
+      return false
+    }
+    return true
   }
 
   enum ParameterType: String, CaseIterable {

@@ -39,8 +39,9 @@ final class ProblemEvaluator {
     process.waitUntilExit()
   }
 
-  /// One parameter of problems.py's space. A `logit` parameter is a plain uniform float here,
-  /// as for every peer (hpod has no logit scale yet).
+  /// One parameter of problems.py's space. A `logit` parameter gets hpod's logit scale, as a
+  /// practitioner writes it in an hpod spec (`logit: true`; the peers have no such scale and
+  /// get a uniform float); with HPOD_BENCH_NO_LOGIT set, a uniform float as for the peers.
   private static func parameter(_ entry: [String: Any]) throws -> Parameter {
     guard let name = entry["name"] as? String else { throw EvaluatorError(description: "no name in \(entry)") }
     let log = entry["log"] as? Bool ?? false
@@ -52,7 +53,8 @@ final class ProblemEvaluator {
     }
     switch entry["kind"] as? String {
     case "float":
-      return .float(name, number(entry["low"]), number(entry["high"]), log: log, when: conditions)
+      let logit = entry["logit"] as? Bool == true && ProcessInfo.processInfo.environment["HPOD_BENCH_NO_LOGIT"] == nil
+      return .float(name, number(entry["low"]), number(entry["high"]), log: log, logit: logit, when: conditions)
     case "int":
       return .int(name, Int(number(entry["low"])), Int(number(entry["high"])), log: log, when: conditions)
     case "cat":
