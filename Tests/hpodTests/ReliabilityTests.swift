@@ -47,6 +47,7 @@ struct OwnershipTests {
     #expect(status == 75, "\(output)")
     #expect(output.contains("is being run by hpod serve (pid \(daemon.process!.processIdentifier)"), "\(output)")
     #expect(output.contains("hpod watch 1"), "\(output)")
+    #expect(!output.contains("CancellationError") && !output.contains("child channel"), "\(output)")
     // and the daemon's study ends as if nothing happened: no trial killed, none run twice
     #expect(try await waitUntil(seconds: 40) { try database.study(id: 1)?.state == .completed })
     try expectCleanRun(database, trials: 6)

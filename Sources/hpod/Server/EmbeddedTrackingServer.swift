@@ -54,7 +54,11 @@ enum EmbeddedTrackingServer {
         await services.triggerGracefulShutdown()
         return result
       } catch {
+        // Waits for the server's graceful end before the error leaves the group: leaving
+        // cancels the server mid-shutdown, and it logs its open child channels as an error
+        // ("Waiting on child channel: CancellationError()") under the user's own message.
         await services.triggerGracefulShutdown()
+        _ = try? await group.next()
         throw error
       }
     }
