@@ -13,7 +13,7 @@ SCHEMATHESIS_VENV := $(CURDIR)/.venv/schemathesis
 SKLEARN_VERSION := 1.9.1
 EXAMPLES_VENV := $(CURDIR)/.venv/examples
 
-.PHONY: deps slurm mlflow schemathesis examples-venv build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-multi-objective bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
+.PHONY: deps slurm mlflow schemathesis examples-venv build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-multi-objective bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm bench-sklearn
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -145,19 +145,25 @@ test: deps slurm mlflow schemathesis examples-venv
 	Tests/API/schemathesis.sh 60
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift bench/multi_objective/swift Package.swift bench/Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift bench/multi_objective/swift bench/sklearn_tuning/swift Package.swift bench/Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift bench/multi_objective/swift Package.swift bench/Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift bench/multi_objective/swift bench/sklearn_tuning/swift Package.swift bench/Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler bench-strategies bench-multi-objective bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
+bench: bench-scheduler bench-strategies bench-sklearn bench-multi-objective bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
 
 bench-scheduler: deps
 	bench/scheduler/run
 
 bench-strategies: deps
 	bench/strategies/run
+
+## scikit-learn tuning in batches of 8 against Optuna TPE/GPSampler, scikit-optimize and
+## HEBO (bench/sklearn_tuning/README.md; installs the peers into bench/.work). The full run
+## takes hours on two cores: BENCH_ARGS=--quick for three problems and three seeds.
+bench-sklearn: deps
+	bench/sklearn_tuning/run $(BENCH_ARGS)
 
 ## Hypervolume after 100 trials on ZDT1, ZDT2, DTLZ2 and C2-DTLZ2 against Optuna's
 ## NSGA-II, TPE and GPSampler.
