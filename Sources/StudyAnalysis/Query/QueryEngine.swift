@@ -103,12 +103,7 @@ public struct QueryEngine: Sendable {
   /// a guess from its name (losses, errors, latencies and costs go down, the rest up).
   public func direction(of metric: String) -> Direction {
     if metric == study.objectiveMetric { return objectiveDirection }
-    let lower = metric.lowercased()
-    let downward = [
-      "loss", "error", "err", "mse", "mae", "rmse", "latency", "time", "cost", "perplexity", "ppl", "duration",
-      "memory", "wer", "cer", "seconds", "_ms", "regret",
-    ]
-    return downward.contains { lower.contains($0) } ? .minimize : .maximize
+    return MetricDirection.guess(metric)
   }
 
   func value(of trial: TrialRecord, _ metric: String) -> Double? {

@@ -329,12 +329,10 @@ struct StudyPage {
     }
   }
 
-  /// The objective's direction; other metrics are better lower when they look like a loss,
-  /// a cost or a latency, else higher.
+  /// The objective's direction; for another metric, `MetricDirection`'s guess from its name.
   static func direction(of metric: String, _ snapshot: StudySnapshot) -> Direction {
     if metric == snapshot.objective { return snapshot.direction }
-    let lower = ["loss", "error", "latency", "cost", "time", "mse", "rmse", "mae", "perplexity", "tokens"]
-    return lower.contains { metric.lowercased().contains($0) } ? .minimize : .maximize
+    return MetricDirection.guess(metric)
   }
 
   // MARK: Runs controls
