@@ -74,10 +74,11 @@ public struct RunComparison: Codable, Sendable, Hashable {
   /// - Parameters:
   ///   - repeats: for a run whose configuration has other trials, every trial of that
   ///     configuration (the run included); runs left out stand alone.
-  ///   - bestFullTraining: the study's best completed full training, if any, for the advice.
+  ///   - studyTrials: every trial of the study, for the advice (its full trainings and the
+  ///     quick tests they came from).
   public static func compute(
     runs: [TrialRecord], finalMetrics: [Int64: [String: Double]], objective: String, direction: Direction,
-    bestFullTraining: TrialRecord?, repeats: [Int64: [TrialRecord]] = [:]
+    studyTrials: [TrialRecord], repeats: [Int64: [TrialRecord]] = [:]
   ) throws(Failure) -> RunComparison {
     guard (2...4).contains(runs.count) else {
       throw Failure(description: "compare takes 2 to 4 trials, got \(runs.count)")
@@ -129,7 +130,7 @@ public struct RunComparison: Codable, Sendable, Hashable {
     comparison.significance = pairTests(runs: runs, samples: samples, metrics: metricNames)
     let objectiveSamples = samples.map { $0[objective] ?? [] }
     (comparison.recommendation, comparison.action, comparison.recommendedTrial) = advise(
-      runs, objective: objective, direction: direction, bestFullTraining: bestFullTraining, samples: objectiveSamples)
+      runs, objective: objective, direction: direction, studyTrials: studyTrials, samples: objectiveSamples)
     return comparison
   }
 
@@ -151,9 +152,12 @@ public struct RunComparison: Codable, Sendable, Hashable {
   }
 
   /// The advice: which run to train in full (or keep), worded by the significance of the
-  /// difference when the best two have repeats.
+  /// difference when the best two have repeats. Quick tests are ranked against quick tests and
+  /// full trainings against full trainings (a full training trains longer: its value says
+  /// nothing about a quick test's); a quick test is weighed against the quick test the study's
+  /// best full training came from. `studyTrials`: every trial of the study.
   static func advise(
-    _ runs: [TrialRecord], objective: String, direction: Direction, bestFullTraining: TrialRecord?,
+    _ runs: [TrialRecord], objective: String, direction: Direction, studyTrials: [TrialRecord],
     samples: [[Double]]
   ) -> (String, Action, Int?) {
     // Each completed run's value: its configuration's mean when it has repeats.
@@ -164,14 +168,27 @@ public struct RunComparison: Codable, Sendable, Hashable {
       guard !values.isEmpty else { return nil }
       return (run, values.reduce(0, +) / Double(values.count), values)
     }.sorted { direction.isBetter($0.1, than: $1.1) }
-    guard let (best, bestValue, bestValues) = valued.first else {
+    let tier: Tier = valued.contains { $0.0.tier == .quickTest } ? .quickTest : .fullTraining
+    let ranked = valued.filter { $0.0.tier == tier }
+    guard let (best, bestValue, bestValues) = ranked.first else {
       return ("none of these trials completed with a value of \(objective)", .none, nil)
     }
     let value = String(format: "%.4g", bestValue)
-    if valued.count > 1, bestValues.count > 1, valued[1].2.count > 1,
-      let improvement = Improvement(bestValues, over: valued[1].2, higherIsBetter: direction == .maximize)
+    // A quick test that has its full training already is not trained again.
+    let trainInFull = { (advice: String) -> (String, Action, Int?) in
+      if let full = studyTrials.first(where: { $0.tier == .fullTraining && $0.sourceTrialId == best.id }) {
+        let result = full.value.map { ", \(objective) = \(String(format: "%.4g", $0))" } ?? ""
+        return (
+          "trial \(best.number) is the best quick test of these and already has a full training: trial \(full.number) (\(full.state.rawValue)\(result))",
+          .none, nil
+        )
+      }
+      return (advice, .trainInFull, best.number)
+    }
+    if ranked.count > 1, bestValues.count > 1, ranked[1].2.count > 1,
+      let improvement = Improvement(bestValues, over: ranked[1].2, higherIsBetter: direction == .maximize)
     {
-      let runnerUp = valued[1].0
+      let runnerUp = ranked[1].0
       guard improvement.isSignificant(at: 0.05) else {
         return (
           "the difference between trial \(best.number) and trial \(runnerUp.number) is within noise "
@@ -180,29 +197,32 @@ public struct RunComparison: Codable, Sendable, Hashable {
       }
       let beats = "trial \(best.number) beats trial \(runnerUp.number) by \(improvement.phrase) on \(objective)"
       guard best.tier == .quickTest else { return ("\(beats) (full training): keep it", .none, nil) }
-      return ("\(beats): train it in full", .trainInFull, best.number)
+      return trainInFull("\(beats): train it in full")
     }
     guard best.tier == .quickTest else {
-      return ("trial \(best.number) (full training) is the best of these, \(objective) = \(value)", .none, nil)
+      return ("trial \(best.number) is the best full training of these, \(objective) = \(value)", .none, nil)
     }
-    guard let full = bestFullTraining, let fullValue = full.value else {
-      return (
-        "trial \(best.number) is the best of these (\(objective) = \(value)): run full training with it",
-        .trainInFull, best.number
-      )
+    let bestFull = studyTrials.filter { $0.tier == .fullTraining && $0.state == .completed && $0.value != nil }
+      .min { direction.isBetter($0.value!, than: $1.value!) }
+    guard let bestFull, let source = studyTrials.first(where: { $0.id == bestFull.sourceTrialId }),
+      source.id != best.id, let sourceValue = source.value
+    else {
+      return trainInFull(
+        "trial \(best.number) is the best quick test of these (\(objective) = \(value)): run full training with it")
     }
-    let gain = (bestValue - fullValue) / max(abs(fullValue), 1e-12) * 100 * (direction == .maximize ? 1 : -1)
+    let gain = (bestValue - sourceValue) / max(abs(sourceValue), 1e-12) * 100 * (direction == .maximize ? 1 : -1)
     if gain > 0 {
-      return (
+      return trainInFull(
         String(
-          format: "trial %d beats the best full training (trial %d) by %.1f%%: run full training with it", best.number,
-          full.number, gain), .trainInFull, best.number
-      )
+          format:
+            "trial %d beats trial %d, the quick test of the best full training (trial %d), by %.1f%%: run full training with it",
+          best.number, source.number, bestFull.number, gain))
     }
     return (
       String(
-        format: "trial %d is the best of these but %.1f%% behind the best full training (trial %d): keep trial %d",
-        best.number, -gain, full.number, full.number), .none, nil
+        format:
+          "trial %d is %.1f%% behind trial %d, the quick test of the best full training (trial %d): keep trial %d",
+        best.number, -gain, source.number, bestFull.number, bestFull.number), .none, nil
     )
   }
 }
@@ -221,10 +241,9 @@ extension RunComparison {
     let ids = Set(runs.map { $0.id! } + repeats.values.flatMap { $0.map { $0.id! } })
     let metrics = Dictionary(uniqueKeysWithValues: try ids.map { ($0, try database.finalMetrics(trialId: $0)) })
     let direction = Direction(rawValue: study.direction) ?? .minimize
-    let best = try database.summary(studyId: study.id!, higherIsBetter: direction == .maximize).best
     return try compute(
-      runs: runs, finalMetrics: metrics, objective: study.objectiveMetric, direction: direction,
-      bestFullTraining: best.flatMap { $0.tier == .fullTraining ? $0 : nil }, repeats: repeats)
+      runs: runs, finalMetrics: metrics, objective: study.objectiveMetric, direction: direction, studyTrials: all,
+      repeats: repeats)
   }
 
   /// For each run whose configuration has other trials in `all`, the trials of it.

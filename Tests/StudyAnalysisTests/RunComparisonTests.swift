@@ -17,27 +17,54 @@ struct RunComparisonTests {
   func comparesAndAdvises() throws {
     let a = run(1, .quickTest, #"{"lr":0.1,"opt":"adam"}"#, 0.90)
     let b = run(2, .quickTest, #"{"lr":0.2,"opt":"adam"}"#, 0.95)
-    let full = run(3, .fullTraining, #"{"lr":0.1,"opt":"adam"}"#, 0.93)
+    var full = run(3, .fullTraining, #"{"lr":0.1,"opt":"adam"}"#, 0.93)
+    full.sourceTrialId = a.id
     let comparison = try RunComparison.compute(
       runs: [a, b], finalMetrics: [1: ["acc": 0.9, "loss": 0.4], 2: ["acc": 0.95, "loss": 0.3]], objective: "acc",
-      direction: .maximize, bestFullTraining: full)
+      direction: .maximize, studyTrials: [a, b, full])
     #expect(comparison.metrics.map(\.name) == ["acc", "loss"])
     #expect(abs(comparison.metrics[1].changes[1]! - -25) < 1e-9)
     #expect(comparison.parameters.filter(\.differs).map(\.name) == ["lr"])
     #expect(
-      comparison.recommendation == "trial 2 beats the best full training (trial 3) by 2.2%: run full training with it")
+      comparison.recommendation
+        == "trial 2 beats trial 1, the quick test of the best full training (trial 3), by 5.6%: run full training with it"
+    )
+    #expect(comparison.action == .trainInFull && comparison.recommendedTrial == 2)
   }
 
-  @Test("a full training that wins is named as the best; one trial is not a comparison")
+  @Test(
+    "a quick test is weighed against quick tests, never against a full training's value, and one with its full training is not trained again"
+  )
+  func ranksWithinTiers() throws {
+    // Given quick tests of 0.80 and 0.85, and the 0.80 one trained in full to 0.97
+    let a = run(1, .quickTest, #"{"lr":0.1}"#, 0.80)
+    let b = run(2, .quickTest, #"{"lr":0.2}"#, 0.85)
+    var full = run(3, .fullTraining, #"{"lr":0.1}"#, 0.97)
+    full.sourceTrialId = a.id
+    // Then the better quick test is offered a full training (its quick test beats the full
+    // training's), although 0.85 is below the full training's 0.97
+    let both = try RunComparison.compute(
+      runs: [a, b], finalMetrics: [:], objective: "acc", direction: .maximize, studyTrials: [a, b, full])
+    #expect(both.action == .trainInFull && both.recommendedTrial == 2, "\(both.recommendation)")
+    // and a quick test compared with its own full training is not trained again
+    let own = try RunComparison.compute(
+      runs: [a, full], finalMetrics: [:], objective: "acc", direction: .maximize, studyTrials: [a, full])
+    #expect(
+      own.recommendation
+        == "trial 1 is the best quick test of these and already has a full training: trial 3 (completed, acc = 0.97)")
+    #expect(own.action == .none)
+  }
+
+  @Test("full trainings are ranked among themselves; one trial is not a comparison")
   func fullTrainingWins() throws {
-    let quick = run(1, .quickTest, "{}", 0.5)
-    let full = run(2, .fullTraining, "{}", 0.2)
+    let first = run(1, .fullTraining, "{}", 0.5)
+    let second = run(2, .fullTraining, "{}", 0.2)
     let comparison = try RunComparison.compute(
-      runs: [quick, full], finalMetrics: [:], objective: "loss", direction: .minimize, bestFullTraining: full)
-    #expect(comparison.recommendation == "trial 2 (full training) is the best of these, loss = 0.2")
+      runs: [first, second], finalMetrics: [:], objective: "loss", direction: .minimize, studyTrials: [first, second])
+    #expect(comparison.recommendation == "trial 2 is the best full training of these, loss = 0.2")
     #expect(throws: RunComparison.Failure.self) {
       _ = try RunComparison.compute(
-        runs: [quick], finalMetrics: [:], objective: "loss", direction: .minimize, bestFullTraining: nil)
+        runs: [first], finalMetrics: [:], objective: "loss", direction: .minimize, studyTrials: [first])
     }
   }
 }
@@ -58,7 +85,7 @@ struct RepeatedComparisonTests {
   func compare(_ a: [TrialRecord], _ b: [TrialRecord]) throws -> RunComparison {
     let metrics = Dictionary(uniqueKeysWithValues: (a + b).map { ($0.id!, ["acc": $0.value!]) })
     return try RunComparison.compute(
-      runs: [a[0], b[0]], finalMetrics: metrics, objective: "acc", direction: .maximize, bestFullTraining: nil,
+      runs: [a[0], b[0]], finalMetrics: metrics, objective: "acc", direction: .maximize, studyTrials: a + b,
       repeats: RunComparison.repeats(of: [a[0], b[0]], among: a + b))
   }
 

@@ -44,7 +44,7 @@ struct ComparePage {
     do {
       return try RunComparison.compute(
         runs: runs, finalMetrics: snapshot.finalMetrics, objective: snapshot.objective, direction: snapshot.direction,
-        bestFullTraining: snapshot.best(tier: .fullTraining),
+        studyTrials: snapshot.trials,
         repeats: snapshot.repeatSummaries.isEmpty ? [:] : RunComparison.repeats(of: runs, among: snapshot.trials))
     } catch {
       throw HTTPError(.badRequest, message: error.description)
