@@ -24,9 +24,6 @@ public enum StudySession {
     public var description: String
   }
 
-  /// At most this many changes are listed in a message; the rest are counted.
-  static let listedChanges = 12
-
   public static func start(spec: StudySpec, yaml: String, path: String?, database: AppDatabase, fresh: Bool) throws
     -> Start
   {
@@ -80,8 +77,7 @@ public enum StudySession {
 
   static func refusal(_ study: StudyRecord, spec: StudySpec, path: String?, diff: SpecDiff) -> String {
     let changes = diff.identityChanges.isEmpty ? diff.changes : diff.identityChanges
-    var lines = changes.prefix(listedChanges).map { "  \($0)" }
-    if changes.count > listedChanges { lines.append("  (and \(changes.count - listedChanges) more)") }
+    let lines = SpecDiff.lines(changes)
     let file = path.map { ($0 as NSString).lastPathComponent } ?? "the spec"
     return """
       study '\(spec.name)' (id \(study.id!)) was run with another search space or objective, so its trials \

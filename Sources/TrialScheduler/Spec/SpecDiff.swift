@@ -35,6 +35,12 @@ public struct SpecDiff: Sendable, Hashable {
     }
   }
 
+  /// `changes` as indented lines, at most `limit` of them and a count of the rest.
+  public static func lines(_ changes: [Change], limit: Int = 12) -> [String] {
+    let listed = changes.prefix(limit).map { "  \($0)" }
+    return changes.count > limit ? listed + ["  (and \(changes.count - limit) more)"] : listed
+  }
+
   /// Longest value text shown in a change; longer ones are cut with an ellipsis.
   static let shownLength = 60
 

@@ -172,13 +172,11 @@ struct Run: AsyncParsableCommand {
   static func continuing(_ study: StudyRecord, changes: [SpecDiff.Change], database: AppDatabase) throws -> String {
     let trials = try database.trials(studyId: study.id!)
     let counts = Dictionary(grouping: trials, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
-    let listed = changes.prefix(12).map { "  \($0)" }
-    let more = changes.count > 12 ? ["  (and \(changes.count - 12) more)"] : []
     return
       ([
         "Continuing study '\(study.name)' (id \(study.id!)) under the edited spec: \(trials.count) trial(s) carried over"
           + (counts.isEmpty ? "." : " (\(counts.joined(separator: ", "))).")
           + " Changed:"
-      ] + listed + more + [""]).joined(separator: "\n")
+      ] + SpecDiff.lines(changes) + [""]).joined(separator: "\n")
   }
 }

@@ -1,0 +1,89 @@
+import DidYouMean
+import Foundation
+import TrackingBridge
+
+/// Turns reported lines into metric points, tracking steps, the objective and the problems.
+struct MetricCollector {
+  let trialId: Int64
+  let objective: String
+  private(set) var lastStep = -1
+  private(set) var malformedLines = 0
+  private(set) var objectiveValue: Double?
+  private var finalObjective: Double?
+  /// Set when the objective was reported as NaN (or null): the trial fails, and the search
+  /// sees a failed evaluation. ±Infinity is a value: the trial completes with it.
+  private(set) var objectiveProblem: String?
+
+  static func notANumber(_ objective: String, step: Int) -> String {
+    "reported \(objective) as NaN at step \(step) (the training diverged?); the search counts it as a failed evaluation"
+  }
+  /// Points the store refused for a reason that waiting does not mend, and the last error.
+  private(set) var lostPoints = 0
+  private(set) var lostPointsError: String?
+
+  /// The metric names the trial reported, for a reason that says what it did report.
+  private(set) var reportedNames: Set<String> = []
+
+  /// Takes in points the trial logged through the API (stored already).
+  mutating func take(_ points: [MetricPoint]) {
+    for point in points.sorted(by: { $0.step < $1.step }) {
+      if reportedNames.count < 100 { reportedNames.insert(point.name) }
+      lastStep = max(lastStep, point.step)
+      if point.name == objective, finalObjective == nil {
+        if point.value.isNaN {
+          objectiveValue = nil
+          objectiveProblem = Self.notANumber(objective, step: point.step)
+        } else {
+          objectiveValue = point.value
+          objectiveProblem = nil
+        }
+      }
+    }
+  }
+
+  /// Continues after the points an adopted trial reported before this hpod followed it.
+  mutating func resume(after points: [MetricPoint]) {
+    lastStep = points.map(\.step).max() ?? -1
+    objectiveValue = points.last(where: { $0.name == objective })?.value
+  }
+
+  mutating func unsaved(_ count: Int, _ error: any Error) {
+    lostPoints += count
+    lostPointsError = "\(error)"
+  }
+
+  init(trialId: Int64, objective: String) {
+    self.trialId = trialId
+    self.objective = objective
+  }
+
+  mutating func ingest(_ lines: [String]) -> [MetricPoint] {
+    var points: [MetricPoint] = []
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    for line in lines {
+      guard let report = MetricReport.parse(line) else {
+        malformedLines += 1
+        continue
+      }
+      let step = report.step ?? (report.isFinal ? max(lastStep, 0) : lastStep + 1)
+      lastStep = max(lastStep, step)
+      for (name, value) in report.values.sorted(by: { $0.key < $1.key }) {
+        points.append(MetricPoint(trialId: trialId, name: name, step: step, value: value, timestamp: now))
+        if reportedNames.count < 100 { reportedNames.insert(name) }
+      }
+      if let value = report.values[objective], !value.isNaN {
+        if report.isFinal { finalObjective = value }
+        objectiveValue = finalObjective ?? value
+        objectiveProblem = nil
+      } else if report.nonFinite.contains(objective) {
+        objectiveProblem = Self.notANumber(objective, step: step)
+      }
+    }
+    if objectiveProblem != nil, finalObjective == nil { objectiveValue = nil }
+    return points
+  }
+
+  func latestOfBatch(_ points: [MetricPoint]) -> [String: Double] {
+    Dictionary(points.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+  }
+}
