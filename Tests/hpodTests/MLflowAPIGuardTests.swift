@@ -193,7 +193,7 @@ struct MLflowAPIGuardTests {
       }
       // Only the note of what was refused (for the trial's failure reason) was added
       var after = try daemon.service.database.tags(trialId: trial.id!)
-      #expect(after.removeValue(forKey: TrackingStore.refusalTag)?.contains("hpod.repeat_request") == true)
+      #expect(after.removeValue(forKey: HpodTag.trackingRefusal)?.contains("hpod.repeat_request") == true)
       #expect(after == before)
       let run = try await Self.mlflow(client, "runs/get", ["run_id": runId])
       let tags = ((run.json["run"] as? [String: Any])?["data"] as? [String: Any])?["tags"] as? [[String: String]]
@@ -274,8 +274,10 @@ struct MLflowAPIGuardTests {
       let winners = statuses.filter { $0.value == 200 }.map(\.key)
       #expect(winners.count == 1, "\(statuses)")
       #expect(statuses.values.filter { $0 == 409 }.count == 19, "\(statuses)")
+      // The winner's own point and its value as the objective's point (`loss`), nothing else.
       let points = try daemon.service.database.metrics(trialId: trial.id)
-      #expect(points.map(\.name) == winners.map { "teller\($0)" }, "\(points.map(\.name))")
+      #expect(points.map(\.name).sorted() == ["loss"] + winners.map { "teller\($0)" }, "\(points.map(\.name))")
+      #expect(points.first { $0.name == "loss" }?.value == winners.first.map(Double.init))
       #expect(try daemon.service.database.trial(id: trial.id)?.value == winners.first.map(Double.init))
     }
   }

@@ -260,14 +260,14 @@ public actor MLflowMirror: TrackingSink {
     let recorded = try database.mirroredRun(trialId: trialId)
     var info = recorded.map { MLflowClient.RunInfo(run_id: $0.runId, artifact_uri: $0.artifactURI) }
     if info == nil {
-      info = try await client.findRun(experimentId: experimentId, tag: "hpod.run_key", equals: runKey)
+      info = try await client.findRun(experimentId: experimentId, tag: HpodTag.runKey, equals: runKey)
     }
     if info == nil {
       info = try await client.createRun(
         experimentId: experimentId, name: RunIdentity.name(trial: trial, lineage: lineage),
         startTime: Int64(trial.createdAt.timeIntervalSince1970 * 1000),
         tags: MLflowLimits.tags(
-          RunIdentity.tags(trial: trial, lineage: lineage, study: study) + [("hpod.run_key", runKey)]))
+          RunIdentity.tags(trial: trial, lineage: lineage, study: study) + [(HpodTag.runKey, runKey)]))
     }
     let run = info!
     let params = try database.params(trialId: trialId).map { ($0.name, $0.value) }
@@ -280,7 +280,7 @@ public actor MLflowMirror: TrackingSink {
         runId: run.run_id,
         tags: MLflowLimits.tags([
           (
-            "hpod.truncated_params",
+            HpodTag.truncatedParams,
             "cut to \(MLflowLimits.paramValueLength) characters: \(truncated.joined(separator: ", "))"
           )
         ]))
@@ -316,7 +316,7 @@ public actor MLflowMirror: TrackingSink {
     var remote = try database.mirroredModelVersion(id: version.id!)
     if remote == nil {
       let tagged = try await client.modelVersions(name: version.modelName, runId: run.runId).first {
-        $0.tags?.contains { $0.key == "hpod.version" && $0.value == String(version.version) } ?? false
+        $0.tags?.contains { $0.key == HpodTag.version && $0.value == String(version.version) } ?? false
       }
       remote = tagged?.version
       if remote == nil {

@@ -18,33 +18,33 @@ enum RunIdentity {
   /// The tags a run is created with; `hpod.state` and the reasons are updated when it ends.
   static func tags(trial: TrialRecord, lineage: RunLineage, study: StudyRecord) -> [(String, String)] {
     var tags: [(String, String)] = [
-      ("hpod.tier", trial.tier.rawValue),
-      ("hpod.study", study.name),
-      ("hpod.study_id", String(study.id!)),
-      ("hpod.trial", String(trial.number)),
-      ("hpod.config_id", configId(lineage)),
-      ("hpod.state", trial.state.rawValue),
+      (HpodTag.tier, trial.tier.rawValue),
+      (HpodTag.study, study.name),
+      (HpodTag.studyId, String(study.id!)),
+      (HpodTag.trial, String(trial.number)),
+      (HpodTag.configId, configId(lineage)),
+      (HpodTag.state, trial.state.rawValue),
       ("mlflow.source.name", "hpod"),
       ("mlflow.source.type", "JOB"),
     ]
-    if let source = lineage.sourceTrialNumber { tags.append(("hpod.source_trial", String(source))) }
-    if lineage.attempt > 0 { tags.append(("hpod.attempt", String(lineage.attempt))) }
-    if trial.repeatOf != nil || trial.repeatIndex > 0 { tags.append(("hpod.repeat", String(trial.repeatIndex))) }
-    if let seed = trial.seed { tags.append(("hpod.seed", String(seed))) }
+    if let source = lineage.sourceTrialNumber { tags.append((HpodTag.sourceTrial, String(source))) }
+    if lineage.attempt > 0 { tags.append((HpodTag.attempt, String(lineage.attempt))) }
+    if trial.repeatOf != nil || trial.repeatIndex > 0 { tags.append((HpodTag.repeatIndex, String(trial.repeatIndex))) }
+    if let seed = trial.seed { tags.append((HpodTag.seed, String(seed))) }
     return tags
   }
 
   static func endTags(of trial: TrialRecord) -> [(String, String)] {
-    var tags: [(String, String)] = [("hpod.state", trial.state.rawValue)]
+    var tags: [(String, String)] = [(HpodTag.state, trial.state.rawValue)]
     switch trial.state {
     case .pruned:
-      if let reason = trial.reason { tags.append(("hpod.prune_reason", reason)) }
+      if let reason = trial.reason { tags.append((HpodTag.pruneReason, reason)) }
     case .failed, .timedOut, .cancelled:
-      if let reason = trial.reason { tags.append(("hpod.reason", reason)) }
+      if let reason = trial.reason { tags.append((HpodTag.reason, reason)) }
     default: break
     }
-    if let code = trial.exitCode { tags.append(("hpod.exit_code", String(code))) }
-    if let value = trial.value { tags.append(("hpod.value", String(value))) }
+    if let code = trial.exitCode { tags.append((HpodTag.exitCode, String(code))) }
+    if let value = trial.value { tags.append((HpodTag.value, String(value))) }
     return tags
   }
 
@@ -60,11 +60,11 @@ enum RunIdentity {
 
   static func versionTags(_ version: ModelVersion) -> [(String, String)] {
     var tags: [(String, String)] = [
-      ("hpod.version", String(version.version)),
-      ("hpod.thresholds", version.conditions.isEmpty ? "none" : version.conditions),
-      ("hpod.metrics", version.metricsJSON),
+      (HpodTag.version, String(version.version)),
+      (HpodTag.thresholds, version.conditions.isEmpty ? "none" : version.conditions),
+      (HpodTag.metrics, version.metricsJSON),
     ]
-    if let value = version.value { tags.append(("hpod.value", String(value))) }
+    if let value = version.value { tags.append((HpodTag.value, String(value))) }
     return tags
   }
 }

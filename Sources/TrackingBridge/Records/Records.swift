@@ -201,9 +201,6 @@ public struct MetricPoint: Sendable, Hashable, Codable, FetchableRecord, Persist
 /// A free-form key/value label on a trial (`hpod.tier`, `mlflow.runName`, user tags).
 public struct TagRecord: Sendable, Hashable, Codable, FetchableRecord, PersistableRecord {
   public static let databaseTableName = "tag"
-  /// Whether a completed trial meets its study's constraints: `yes`, or `no: …` with the
-  /// broken ones. A trial tagged `no` is never a study's best.
-  public static let feasibleKey = "hpod.feasible"
 
   public var trialId: Int64
   public var key: String

@@ -5,8 +5,6 @@ public import GRDB
 /// a tag on the quick test, so the request is as durable as the trial itself and a runner
 /// that starts later (after a restart) still honours it.
 extension AppDatabase {
-  /// The tag that marks a quick test whose full training was requested by hand.
-  public static let promotionRequestTag = "hpod.promotion_request"
 
   /// Records a request to train `trialId` in full, and with `reopenStudy` puts its study back
   /// to `running` in the same transaction, so a daemon that dies before the runner starts
@@ -14,7 +12,7 @@ extension AppDatabase {
   public func requestPromotion(trialId: Int64, studyId: Int64, reopenStudy: Bool, at date: Date = Date()) throws {
     try writer.write { db in
       let stamp = ISO8601DateFormatter().string(from: date)
-      try TagRecord(trialId: trialId, key: Self.promotionRequestTag, value: "requested by the user at \(stamp)")
+      try TagRecord(trialId: trialId, key: HpodTag.promotionRequest, value: "requested by the user at \(stamp)")
         .upsert(db)
       if reopenStudy { try Self.reopen(studyId: studyId, at: date, db) }
     }
@@ -46,7 +44,7 @@ extension AppDatabase {
           sql: """
             SELECT tag.trialId FROM tag JOIN trial ON trial.id = tag.trialId
             WHERE trial.studyId = ? AND tag.key = ? \(unanswered ? pending : "")
-            """, arguments: [studyId, Self.promotionRequestTag]))
+            """, arguments: [studyId, HpodTag.promotionRequest]))
     }
   }
 
@@ -69,14 +67,13 @@ extension AppDatabase {
 /// More repeats of a configuration asked for by hand (the compare page's "run more repeats"):
 /// a tag on the configuration's first trial holding how many repeats it should have.
 extension AppDatabase {
-  public static let repeatRequestTag = "hpod.repeat_request"
 
   /// Asks for `repeats` repeats in all of the configuration whose first trial is
   /// `configurationId`; with `reopenStudy`, puts the study back to `running` in the same
   /// transaction (as `requestPromotion`).
   public func requestRepeats(configurationId: Int64, repeats: Int, studyId: Int64, reopenStudy: Bool) throws {
     try writer.write { db in
-      try TagRecord(trialId: configurationId, key: Self.repeatRequestTag, value: String(repeats)).upsert(db)
+      try TagRecord(trialId: configurationId, key: HpodTag.repeatRequest, value: String(repeats)).upsert(db)
       if reopenStudy { try Self.reopen(studyId: studyId, at: Date(), db) }
     }
   }
@@ -89,7 +86,7 @@ extension AppDatabase {
         sql: """
           SELECT tag.trialId, tag.value FROM tag JOIN trial ON trial.id = tag.trialId
           WHERE trial.studyId = ? AND tag.key = ?
-          """, arguments: [studyId, Self.repeatRequestTag])
+          """, arguments: [studyId, HpodTag.repeatRequest])
       var requests: [Int64: Int] = [:]
       for row in rows {
         let value: String = row["value"]

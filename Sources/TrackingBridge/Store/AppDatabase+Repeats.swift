@@ -76,7 +76,7 @@ extension AppDatabase {
         WHERE studyId = ? AND tier = ? AND state = 'completed' AND value IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.trialId = trial.id AND tag.key = ? AND tag.value LIKE 'no%')
         ORDER BY number
-        """, arguments: [studyId, tier.rawValue, TagRecord.feasibleKey])
+        """, arguments: [studyId, tier.rawValue, HpodTag.feasible])
     var values: [Int64: [Double]] = [:]
     var order: [Int64] = []
     for row in rows {
@@ -121,8 +121,8 @@ extension AppDatabase {
     guard members.contains(where: { $0.repeatIndex > 0 }),
       let summary = RepeatGroups.summaries(members)[configurationId]
     else { return }
-    var tags = ["hpod.value_mean": String(summary.mean), "hpod.value_count": String(summary.count)]
-    if let deviation = summary.standardDeviation { tags["hpod.value_std"] = String(deviation) }
+    var tags = [HpodTag.valueMean: String(summary.mean), HpodTag.valueCount: String(summary.count)]
+    if let deviation = summary.standardDeviation { tags[HpodTag.valueStd] = String(deviation) }
     for member in members {
       for (key, value) in tags { try TagRecord(trialId: member.id!, key: key, value: value).upsert(db) }
       try enqueueMirrorWrite(.setTags, trialId: member.id!, payload: Self.json(tags), db)

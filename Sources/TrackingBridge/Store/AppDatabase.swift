@@ -152,7 +152,10 @@ extension AppDatabase {
   }
 
   /// The write that creates `trial` (numbered after the study's last trial) with its parameters.
-  public func creatingTrial(_ trial: TrialRecord, params: [ParamRecord]) -> StoreWrite<TrialRecord> {
+  /// `tags`: set with the trial, in the same transaction (the queued configuration it runs).
+  public func creatingTrial(_ trial: TrialRecord, params: [ParamRecord], tags: [String: String] = [:])
+    -> StoreWrite<TrialRecord>
+  {
     StoreWrite { db in
       var trial = trial
       trial.number =
@@ -165,6 +168,8 @@ extension AppDatabase {
         try param.insert(db)
       }
       try enqueueMirrorWrite(.createRun, trialId: trial.id!, db)
+      for (key, value) in tags { try TagRecord(trialId: trial.id!, key: key, value: value).upsert(db) }
+      if !tags.isEmpty { try enqueueMirrorWrite(.setTags, trialId: trial.id!, payload: Self.json(tags), db) }
       return trial
     }
   }
@@ -370,7 +375,7 @@ extension AppDatabase {
               AND NOT EXISTS (
                 SELECT 1 FROM tag WHERE tag.trialId = trial.id AND tag.key = ? AND tag.value LIKE 'no%')
             ORDER BY value \(order), number ASC LIMIT 1
-            """, arguments: [studyId, tier.rawValue, TagRecord.feasibleKey])
+            """, arguments: [studyId, tier.rawValue, HpodTag.feasible])
       }
       return StudySummary(
         counts: counts, quickTests: tiers[.quickTest] ?? 0, fullTrainings: tiers[.fullTraining] ?? 0, best: best,

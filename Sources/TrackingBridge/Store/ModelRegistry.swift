@@ -56,9 +56,11 @@ extension AppDatabase {
   /// `alias` is given, points it at the best registered version of the model: the highest
   /// `value` when `higherIsBetter`, else the lowest; or, with `aliasTrialId`, the version
   /// registered from that trial (a study's own choice, such as the Pareto front's pick), when
-  /// there is one. One transaction.
+  /// there is one. `tagging` trials (the run and its repeats) get the `hpod.registration` tag
+  /// `registered as NAME vN` and `note`. One transaction.
   public func registerModel(
-    _ version: ModelVersion, alias: String?, higherIsBetter: Bool, aliasTrialId: Int64? = nil
+    _ version: ModelVersion, alias: String?, higherIsBetter: Bool, aliasTrialId: Int64? = nil,
+    tagging trialIds: [Int64] = [], note: String = ""
   ) throws -> ModelVersion {
     try writer.write { db in
       var version = version
@@ -68,6 +70,11 @@ extension AppDatabase {
           arguments: [version.modelName]) ?? 1
       try version.insert(db)
       try enqueueMirrorWrite(.registerModel, trialId: version.trialId, payload: String(version.id!), db)
+      let tag = [HpodTag.registration: "registered as \(version.modelName) v\(version.version)\(note)"]
+      for trialId in trialIds {
+        try TagRecord(trialId: trialId, key: HpodTag.registration, value: tag[HpodTag.registration]!).upsert(db)
+        try enqueueMirrorWrite(.setTags, trialId: trialId, payload: Self.json(tag), db)
+      }
       if let alias {
         let order = higherIsBetter ? "DESC" : "ASC"
         let chosen = try aliasTrialId.flatMap { trialId in

@@ -3,14 +3,11 @@ import GRDB
 
 // What a run logs through the API: metrics, params and tags.
 extension TrackingStore {
-  /// The tag on a trial that holds the last request of its own mlflow client that the API
-  /// refused (the error code and message the client got).
-  public static let refusalTag = "hpod.tracking_refusal"
 
   /// Logs metrics, params and tags in one transaction, checked as MLflow checks them: batch
   /// limits, names, lengths, and params that are never changed once logged; `hpod.*` tags
   /// are hpod's own. A refused request writes nothing; a trial's run notes why it was refused
-  /// (`refusalTag`), so that the trial's failure says why its script died.
+  /// (`HpodTag.trackingRefusal`), so that the trial's failure says why its script died.
   public func logBatch(
     _ runId: String, metrics: [TrackingMetric], params: [(String, String)], tags: [(String, String)]
   ) throws {
@@ -107,7 +104,7 @@ extension TrackingStore {
     try database.writer.write { db in
       try db.execute(
         sql: "INSERT OR REPLACE INTO tag (trialId, key, value) SELECT id, ?, ? FROM trial WHERE id = ?",
-        arguments: [Self.refusalTag, refusal.description, trialId])
+        arguments: [HpodTag.trackingRefusal, refusal.description, trialId])
     }
   }
 }

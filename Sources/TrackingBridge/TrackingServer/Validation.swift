@@ -75,7 +75,7 @@ enum Validation {
   /// The prefix of the tags hpod keeps its bookkeeping in (a trial's tier, lineage, repeat
   /// and promotion requests): the API does not let a client set or delete them, as MLflow
   /// keeps `mlflow.*` tags to itself.
-  static let reservedTagPrefix = "hpod."
+  static let reservedTagPrefix = HpodTag.prefix
 
   static func requireNotReserved(_ key: String) throws {
     guard !key.hasPrefix(reservedTagPrefix) else {

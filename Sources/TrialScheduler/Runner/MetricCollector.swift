@@ -86,4 +86,11 @@ struct MetricCollector {
   func latestOfBatch(_ points: [MetricPoint]) -> [String: Double] {
     Dictionary(points.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
   }
+
+  /// What the trial reported, for its verdict.
+  var reports: TrialVerdict.Reports {
+    TrialVerdict.Reports(
+      objectiveValue: objectiveValue, objectiveProblem: objectiveProblem, reportedNames: reportedNames,
+      malformedLines: malformedLines, lostPoints: lostPoints, lostPointsError: lostPointsError)
+  }
 }

@@ -11,7 +11,7 @@ extension StudySpec {
   /// violation, from the mean final metrics of its completed trials; nil when one of them
   /// never reported an objective.
   func outcome(of completed: [TrialRecord], finalMetrics: [Int64: [String: Double]]) -> TrialHistory.Outcome? {
-    let metrics = StudyRunner.meanMetrics(completed.compactMap { $0.id.flatMap { finalMetrics[$0] } })
+    let metrics = FinalMetrics.mean(completed.compactMap { $0.id.flatMap { finalMetrics[$0] } })
     var losses: [Double] = []
     if isMultiObjective {
       for objective in objectives {
@@ -38,7 +38,7 @@ extension StudySpec {
   /// and the constraints it breaks.
   func feasibilityTag(_ metrics: [String: Double]) -> [String: String] {
     let broken = brokenConstraints(metrics)
-    return [TagRecord.feasibleKey: broken.isEmpty ? "yes" : "no: " + broken.joined(separator: "; ")]
+    return [HpodTag.feasible: broken.isEmpty ? "yes" : "no: " + broken.joined(separator: "; ")]
   }
 
   /// The constraints final metrics break, worded for a user: `latency_ms = 7.2 breaks

@@ -10,9 +10,6 @@ struct SearchSuggestion {
   /// The `search.enqueue` entry it comes from, if any.
   var queuedIndex: Int?
 
-  /// The tag that marks a queued configuration's trials.
-  static let queuedTag = "hpod.enqueued"
-
   /// nil when the strategy has nothing more to suggest (an exhausted space). The strategy
   /// computes on `ComputeWork`'s threads, never on the task pool.
   static func next(

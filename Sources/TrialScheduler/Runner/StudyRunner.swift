@@ -67,6 +67,12 @@ public struct StudyRunner: Sendable {
     async throws -> StudyRecord
   {
     let studyId = study.id!
+    guard case .process(let command) = spec.trial.driver else {
+      throw RunRefusal(
+        description:
+          "study '\(spec.name)' runs its trials outside hpod (its spec has no `trial:` section): ask for them and tell their results through the API"
+      )
+    }
     let lease = try lease ?? StudyLease.acquire(home: home, studyId: studyId, studyName: study.name)
     defer { lease.release() }
     // Store writes from here on wait on a blocking thread (`BlockingWork`), not on the task pool.
@@ -109,7 +115,8 @@ public struct StudyRunner: Sendable {
     }
     let tracking = tracking
     let trialRun = TrialRun(
-      spec: spec, study: study, home: home, database: database, executor: executor, stopper: stopper, slots: slots,
+      spec: spec, command: command, study: study, home: home, database: database, executor: executor, stopper: stopper,
+      slots: slots,
       resources: resources, tracking: tracking, trackingEndpoint: trackingEndpoint, externalMetrics: externalMetrics,
       outage: outage, logger: logger,
       emit: { event in
@@ -117,14 +124,17 @@ public struct StudyRunner: Sendable {
         onEvent(event)
       })
 
-    var state = RunState(spec: spec, trials: all)
     let warmStart = try spec.search.warmStart.map {
       try WarmStartHistory.load($0, for: spec, study: study, database: database)
     }
-    state.warmStart = warmStart?.observations ?? []
-    if spec.needsFinalMetrics { state.finalMetrics = try database.finalMetricValues(studyId: studyId) }
-    state.requestedPromotions = try database.promotionRequests(studyId: studyId)
-    state.requestedRepeats = try database.repeatRequests(studyId: studyId)
+    var state = try TrialPlanner.state(
+      of: studyId, spec: spec, database: database, warmStart: warmStart?.observations ?? [])
+    let planner = TrialPlanner(
+      spec: spec, database: database, strategy: strategy, logger: logger,
+      lifecycle: TrialLifecycle(database: database, outage: outage, emit: onEvent),
+      suggestionLatency: suggestionLatency,
+      onEvent: onEvent)
+    let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: onEvent)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
     onEvent(.studyStarted(try database.study(id: studyId) ?? study, keptTrials: max(kept, 0), rerunTrials: reruns))
@@ -134,7 +144,8 @@ public struct StudyRunner: Sendable {
         metadata: ["study": "\(spec.name)"])
       onEvent(.warmStarted(history))
     }
-    try registerPendingRuns(all, history: spec.registration?.tier == spec.searchTier ? state.search : state.full)
+    try aftermath.registrar.registerPending(
+      all, history: spec.registration?.tier == spec.searchTier ? state.search : state.full)
 
     var endState: (StudyState, String?) = (.completed, nil)
     // A child task returns nil when the wakeup fires: a full training was requested by hand.
@@ -165,7 +176,7 @@ public struct StudyRunner: Sendable {
         } else {
           do {
             while active < spec.search.parallelism,
-              let (trial, configuration) = try await nextTrial(studyId, &state, outage: outage)
+              let (trial, configuration) = try await planner.next(studyId, &state)
             {
               active += 1
               group.addTask { await trialRun.run(trial, configuration: configuration, registry: running) }
@@ -200,33 +211,16 @@ public struct StudyRunner: Sendable {
           continue
         }
         active -= 1
-        state.finish(finished)
-        if spec.needsFinalMetrics, finished.state == .completed, let id = finished.id {
-          do { try judgeConstraints(finished, id: id, &state) } catch {
-            logger.error(
-              "reading the final metrics of trial \(finished.number) failed: \(error)",
-              metadata: ["study": "\(spec.name)"])
-          }
-        }
-        if finished.state == .failed || finished.state == .timedOut {
-          // A notice, not a warning: the daemon's log has it, and hpod run's own view already
-          // prints the trial's end once.
-          logger.notice(
-            "trial \(finished.number) \(finished.state.rawValue): \(finished.reason ?? "no reason")",
-            metadata: ["study": "\(spec.name)"])
-        }
-        do { try register(finished, history: finished.tier == spec.searchTier ? state.search : state.full) } catch {
-          logger.error("registering trial \(finished.number) failed: \(error)", metadata: ["study": "\(spec.name)"])
-        }
+        aftermath.settle(finished, &state)
       }
       group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
     if spec.isMultiObjective {
       let ended = state
-      try await outage.retrying("tagging the Pareto front") { try tagFront(ended) }
-      if endState.0 == .completed {
-        try await outage.retrying("registering the final Pareto front") { try registerFront(ended) }
+      let completed = endState.0 == .completed
+      try await outage.retrying("tagging and registering the Pareto front") {
+        try aftermath.conclude(ended, completed: completed)
       }
     }
     try await outage.retrying("recording the end of the study") {
@@ -243,137 +237,6 @@ public struct StudyRunner: Sendable {
     }
     onEvent(.studyFinished(final, summary: summary))
     return final
-  }
-
-  /// The next trial to start: a re-run of a chain that needs one, then a promotion, then a
-  /// new suggestion while budget remains. One suggestion at a time, with the running trials
-  /// as pending, so each suggestion sees every result that arrived before it.
-  private func nextTrial(_ studyId: Int64, _ state: inout RunState, outage: StoreOutage) async throws
-    -> (TrialRecord, Configuration)?
-  {
-    let lifecycle = TrialLifecycle(database: database, outage: outage, emit: onEvent)
-    if let (tier, chain) = state.chainsToRerun().first {
-      let root = chain.root
-      let trial = try await lifecycle.create(
-        studyId: studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: root.sourceTrialId,
-        placement: .init(repeatOf: root.repeatOf ?? root.id, repeatIndex: root.repeatIndex, seed: root.seed))
-      state.start(trial, configuration: chain.configuration)
-      return (trial, chain.configuration)
-    }
-    if let trial = try await nextRepeat(studyId, &state, lifecycle: lifecycle) { return trial }
-    if let trial = try await nextPromotion(studyId, &state, lifecycle: lifecycle) { return trial }
-    let budget = (spec.search.maxTrials ?? Int.max) - state.search.configurations.count
-    guard !state.exhausted, budget > 0 else { return nil }
-    guard
-      let suggestion = try await SearchSuggestion.next(
-        spec: spec, strategy: strategy, history: state.search, warmStart: state.warmStart,
-        retries: spec.trial.retries, finalMetrics: state.finalMetrics, latency: suggestionLatency)
-    else {
-      guard state.inFlight.isEmpty else { return nil }
-      // The space is exhausted: what follows the search (promotion) may start now.
-      state.exhausted = true
-      return try await nextTrial(studyId, &state, outage: outage)
-    }
-    let configuration = suggestion.configuration
-    let trial = try await lifecycle.create(
-      studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)))
-    if let index = suggestion.queuedIndex {
-      try await outage.retrying("tagging trial \(trial.number) as queued") {
-        try database.setTags(trialId: trial.id!, [SearchSuggestion.queuedTag: "search.enqueue[\(index)]"])
-      }
-    }
-    state.start(trial, configuration: configuration)
-    return (trial, configuration)
-  }
-
-  /// Registers a finished run that meets the thresholds; records why one does not. A
-  /// configuration with repeats is judged once all of them finished for good, by the mean
-  /// of each final metric over its completed repeats (the first completed one's artifact).
-  /// With several objectives a run is judged only when the study completed and only if it is
-  /// on its tier's final Pareto front (`onFinalFront`, from `registerFront`).
-  func register(_ trial: TrialRecord, history: TrialHistory, onFinalFront: Bool = false) throws {
-    guard let registration = spec.registration, trial.tier == registration.tier, trial.state.isFinished,
-      !spec.isMultiObjective || onFinalFront
-    else {
-      return
-    }
-    var judged = trial
-    var metrics: [String: Double]
-    var members = [trial]
-    if spec.repeats(for: trial.tier) > 1, let group = history.configuration(containing: trial.id!) {
-      let chains = history.chains(of: group)
-      guard chains.count >= spec.repeats(for: trial.tier),
-        chains.allSatisfy({ $0.latest.state.isFinished && !TrialHistory.needsRerun($0, retries: spec.trial.retries) })
-      else { return }
-      members = chains.map(\.latest)
-      let completed = members.filter { $0.state == .completed }
-      guard let first = completed.first, try database.tags(trialId: first.id!)["hpod.registration"] == nil else {
-        return
-      }
-      let finals = try completed.map { try database.finalMetrics(trialId: $0.id!) }
-      metrics = Self.meanMetrics(finals)
-      judged = first
-      judged.value = RepeatGroups.summaries(completed)[group.id]?.mean ?? first.value
-    } else {
-      guard trial.state == .completed else { return }
-      metrics = try database.finalMetrics(trialId: trial.id!)
-    }
-    switch RegistrationPolicy(registration: registration).judge(judged, finalMetrics: metrics) {
-    case .reject(let reason):
-      for member in members {
-        try database.setTags(trialId: member.id!, ["hpod.registration": "not registered: \(reason)"])
-      }
-      onEvent(.registrationSkipped(judged, reason: reason))
-    case .register(let artifactPath):
-      let version = try database.registerModel(
-        ModelVersion(
-          modelName: registration.model, trialId: judged.id!, studyId: judged.studyId, value: judged.value,
-          metricsJSON: Self.json(metrics), paramsJSON: judged.paramsJSON,
-          conditions: registration.conditions.map(\.description).joined(separator: " and "), artifactPath: artifactPath),
-        alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize,
-        aliasTrialId: try frontPick(registering: judged, history: history))
-      for member in members {
-        try database.setTags(
-          trialId: member.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version)"])
-      }
-      onEvent(.modelRegistered(version, trial: judged))
-    }
-  }
-
-  /// Keeps a completed trial's final metrics for the search and, with constraints, tags it
-  /// feasible or not (`hpod.feasible`: `yes`, or `no: latency_ms = 7.2 breaks latency_ms <= 5.0`).
-  private func judgeConstraints(_ trial: TrialRecord, id: Int64, _ state: inout RunState) throws {
-    let metrics = try database.finalMetrics(trialId: id)
-    state.finalMetrics[id] = metrics
-    guard !spec.constraints.isEmpty else { return }
-    try database.setTags(trialId: id, spec.feasibilityTag(metrics))
-  }
-
-  /// The tag that says whether a completed trial meets the study's constraints.
-  public static let feasibleTag = TagRecord.feasibleKey
-
-  /// Each metric's mean over the runs that reported it.
-  public static func meanMetrics(_ runs: [[String: Double]]) -> [String: Double] {
-    var sums: [String: (Double, Int)] = [:]
-    for run in runs {
-      for (name, value) in run {
-        let (sum, count) = sums[name] ?? (0, 0)
-        sums[name] = (sum + value, count + 1)
-      }
-    }
-    return sums.mapValues { $0.0 / Double($0.1) }
-  }
-
-  /// Runs that completed but were never judged for registration (hpod stopped in between).
-  private func registerPendingRuns(_ trials: [TrialRecord], history: TrialHistory) throws {
-    guard spec.registration != nil else { return }
-    for trial in trials where trial.state == .completed && trial.tier == spec.registration?.tier {
-      if try database.tags(trialId: trial.id!)["hpod.registration"] == nil { try register(trial, history: history) }
-    }
-  }
-
-  static func json<T: Encodable>(_ value: T) -> String {
-    JSONCoding.text(value)
   }
 
   /// Trials left pending or running by an hpod that stopped without finishing them: the
@@ -402,4 +265,9 @@ public struct StudyRunner: Sendable {
     }
     return adopted
   }
+}
+
+/// Why a study cannot run here.
+public struct RunRefusal: Error, Sendable, CustomStringConvertible {
+  public var description: String
 }

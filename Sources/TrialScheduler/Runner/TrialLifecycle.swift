@@ -22,17 +22,18 @@ struct TrialLifecycle: Sendable {
     var seed: Int64?
   }
 
+  /// `tags`: the trial's first tags, written with it (the queued configuration it runs).
   func create(
     studyId: Int64, _ configuration: Configuration, tier: Tier, retryOf: Int64? = nil, source: Int64? = nil,
-    placement: Placement = Placement()
+    placement: Placement = Placement(), tags: [String: String] = [:]
   ) async throws -> TrialRecord {
     let params = configuration.map {
       ParamRecord(trialId: 0, name: $0.key, value: $0.value.description, numericValue: $0.value.numericValue)
     }
     let trial = TrialRecord(
-      studyId: studyId, number: 0, tier: tier, paramsJSON: StudyRunner.json(configuration), retryOf: retryOf,
+      studyId: studyId, number: 0, tier: tier, paramsJSON: JSONCoding.text(configuration), retryOf: retryOf,
       sourceTrialId: source, repeatOf: placement.repeatOf, repeatIndex: placement.repeatIndex, seed: placement.seed)
-    return try await write("creating a trial", database.creatingTrial(trial, params: params))
+    return try await write("creating a trial", database.creatingTrial(trial, params: params, tags: tags))
   }
 
   /// Records the trial as running (an external handle and no folder for a trial run outside hpod).

@@ -14,6 +14,8 @@ import TrackingBridge
 /// records how it ended. Never throws: every failure becomes the trial's recorded reason.
 struct TrialRun {
   let spec: StudySpec
+  /// The spec's trial command (`trial.command`), with its placeholders.
+  let command: [String]
   let study: StudyRecord
   let home: HpodHome
   let database: AppDatabase
@@ -38,7 +40,8 @@ struct TrialRun {
   let baseEnvironment: [String: String]
 
   init(
-    spec: StudySpec, study: StudyRecord, home: HpodHome, database: AppDatabase, executor: any TrialExecutor,
+    spec: StudySpec, command: [String], study: StudyRecord, home: HpodHome, database: AppDatabase,
+    executor: any TrialExecutor,
     stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, resources: ResourcePool? = nil,
     tracking: (any TrackingSink)? = nil, trackingEndpoint: TrackingEndpoint? = nil,
     externalMetrics: ExternalMetrics? = nil,
@@ -54,6 +57,7 @@ struct TrialRun {
     self.trackingEndpoint = trackingEndpoint
     self.externalMetrics = externalMetrics
     self.spec = spec
+    self.command = command
     self.study = study
     self.home = home
     self.database = database
@@ -61,13 +65,6 @@ struct TrialRun {
     self.emit = emit
     lifecycle = TrialLifecycle(database: database, outage: outage, emit: emit)
     baseEnvironment = ProcessInfo.processInfo.environment.merging(spec.trial.environment) { _, new in new }
-  }
-
-  /// Why a trial was asked to stop, which decides its final state.
-  enum StopCause: Sendable {
-    case timeout
-    case interrupted(String)
-    case pruned(rule: String, step: Int, reason: String)
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
@@ -310,20 +307,14 @@ struct TrialRun {
       return (try? database.trial(id: trialId)) ?? trial
     }
     let cause = stopCause.withLock { $0 }
-    var outcome = judge(exit: exit, stopCause: cause, collector: collector, process: process)
-    if outcome.state == .failed, let refusal = trackingRefusal(trialId) {
-      // The script died of it, most likely; its last stderr line is the client's advice.
-      outcome.reason = "\(exit); hpod's MLflow API refused the trial's logging: \(refusal)"
-    }
-    if collector.lostPoints > 0 {
-      let note = "\(collector.lostPoints) metric points could not be saved: \(collector.lostPointsError ?? "")"
-      outcome.reason = outcome.reason.map { "\($0); \(note)" } ?? note
-    }
+    var outcome = TrialVerdict(objective: spec.objective.metric, timeout: spec.trial.timeout).outcome(
+      exit: exit, stopCause: cause, reports: collector.reports, diagnosticTail: { process.diagnosticTail() },
+      trackingRefusal: { trackingRefusal(trialId) })
     if case .pruned(let rule, let step, _) = cause {
       do {
         try await outage.retrying("tagging pruned trial \(trial.number)") {
           try await BlockingWork.run { [database] in
-            try database.setTags(trialId: trialId, ["hpod.prune_rule": rule, "hpod.prune_step": String(step)])
+            try database.setTags(trialId: trialId, [HpodTag.pruneRule: rule, HpodTag.pruneStep: String(step)])
           }
         }
       } catch {
@@ -334,156 +325,14 @@ struct TrialRun {
     return await finish(trialId, outcome)
   }
 
-  enum Input: Sendable {
-    case output(TrialOutput)
-    case logged([MetricPoint])
-  }
-
-  /// The trial's output and the points it logs through the API, as one stream that ends with
-  /// its output; the pump of the logged points is cancelled then.
-  static func merge(_ output: AsyncStream<TrialOutput>, _ logged: AsyncStream<[MetricPoint]>?) -> (
-    stream: AsyncStream<Input>, pumps: Task<Void, Never>
-  ) {
-    let (stream, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
-    let pumps = Task {
-      await withTaskGroup(of: Void.self) { group in
-        group.addTask {
-          for await item in output { continuation.yield(.output(item)) }
-          continuation.finish()
-        }
-        if let logged {
-          group.addTask {
-            for await points in logged { continuation.yield(.logged(points)) }
-          }
-        }
-        // The output ends the stream; the logged points stop with it.
-        await group.next()
-        group.cancelAll()
-      }
-    }
-    return (stream, pumps)
-  }
-
-  /// The trial's argv and environment, and where its files go.
-  private func makeLaunch(
-    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue],
-    workspace: TrialWorkspace, trackingEnvironment: [String: String]
-  ) -> TrialLaunch {
-    var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
-    // hpod's own MLFLOW_RUN_ID (if any) must not leak into a mirrored trial that has no run yet.
-    if !trackingEnvironment.isEmpty { environment["MLFLOW_RUN_ID"] = trackingEnvironment["MLFLOW_RUN_ID"] }
-    // Without a mirrored server, the trial's mlflow calls go to hpod's own MLflow API, into
-    // the trial's run.
-    if trackingEnvironment.isEmpty, let endpoint = trackingEndpoint {
-      environment["MLFLOW_TRACKING_URI"] = endpoint.uri
-      environment["MLFLOW_RUN_ID"] = TrackingStore.runId(trialId: trial.id!)
-      environment["MLFLOW_EXPERIMENT_ID"] = nil
-      environment["MLFLOW_EXPERIMENT_NAME"] = nil
-      if let token = endpoint.token { environment["MLFLOW_TRACKING_TOKEN"] = token }
-    }
-    environment["HPOD_STUDY"] = study.name
-    environment["HPOD_STUDY_ID"] = String(study.id!)
-    environment["HPOD_TRIAL_ID"] = String(trial.id!)
-    environment["HPOD_TRIAL_NUMBER"] = String(trial.number)
-    environment["HPOD_TIER"] = trial.tier.rawValue
-    environment["HPOD_REPEAT"] = String(trial.repeatIndex)
-    if let seed = trial.seed { environment["HPOD_SEED"] = String(seed) }
-    environment["HPOD_PARAMS"] = trial.paramsJSON
-    environment["HPOD_PARAMS_FILE"] = workspace.paramsFile
-    environment["HPOD_ARTIFACT_DIR"] = workspace.artifacts
-    for (key, value) in tierValues {
-      environment["HPOD_TIER_\(key.uppercased())"] = value.description
-    }
-    let trialValues: [String: ParameterValue] = [
-      "repeat": .int(trial.repeatIndex), "seed": .int(Int(trial.seed ?? spec.seed(repeat: trial.repeatIndex))),
-    ]
-    return TrialLaunch(
-      argv: CommandTemplate.expand(
-        spec.trial.command, configuration: configuration, tierValues: tierValues,
-        trialValues: trialValues),
-      workdir: spec.trial.workdir, environment: environment, workspace: workspace, paramsJSON: trial.paramsJSON,
-      logLimitBytes: spec.trial.logLimitBytes, label: "hpod-\(study.id!)-\(trial.number)", tier: trial.tier,
-      resources: spec.resources(for: trial.tier))
-  }
-
-  /// How the trial ended, in the store's terms, with a reason a user can act on.
-  private func judge(exit: TrialExit, stopCause: StopCause?, collector: MetricCollector, process: any RunningTrial)
-    -> AppDatabase.TrialOutcome
-  {
-    let (code, signal): (Int?, Int?) =
-      switch exit {
-      case .exited(let code): (code, nil)
-      case .signalled(let signal): (nil, signal)
-      default: (nil, nil)
-      }
-    var outcome = AppDatabase.TrialOutcome(
-      state: .failed, value: collector.objectiveValue, exitCode: code, signal: signal,
-      malformedLines: collector.malformedLines)
-    switch stopCause {
-    case .timeout:
-      outcome.state = .timedOut
-      outcome.reason = "stopped after the trial timeout of \(Self.format(spec.trial.timeout!))"
-    case .interrupted(let why):
-      outcome.state = .cancelled
-      outcome.reason = why
-    case .pruned(let rule, let step, let why):
-      outcome.state = .pruned
-      outcome.reason = "stopped early by the \(rule) rule at step \(step): \(why)"
-    case nil:
-      return judgeUnasked(exit, outcome: outcome, collector: collector, process: process)
-    }
-    return outcome
-  }
-
   /// What hpod's MLflow API last refused the trial's own mlflow client, if anything.
   private func trackingRefusal(_ trialId: Int64) -> String? {
     do {
-      return try database.tags(trialId: trialId)[TrackingStore.refusalTag]
+      return try database.tags(trialId: trialId)[HpodTag.trackingRefusal]
     } catch {
       logger.warning("could not read the tags of trial \(trialId): \(error)")
       return nil
     }
-  }
-
-  /// How a trial that hpod did not stop ended.
-  private func judgeUnasked(
-    _ exit: TrialExit, outcome: AppDatabase.TrialOutcome, collector: MetricCollector, process: any RunningTrial
-  ) -> AppDatabase.TrialOutcome {
-    var outcome = outcome
-    let metric = spec.objective.metric
-    switch exit {
-    case .exited(code: 0):
-      if let problem = collector.objectiveProblem {
-        outcome.reason = problem
-      } else if collector.objectiveValue == nil {
-        let reported = collector.reportedNames.sorted()
-        outcome.reason =
-          "exited 0 but never reported '\(metric)'"
-          + (reported.isEmpty
-            ? "; print a line like: hpod {\"\(metric)\": 0.93}"
-            : "; it reported \(reported.prefix(8).map { "'\($0)'" }.joined(separator: ", "))\(reported.count > 8 ? ", …" : "")"
-              + (DidYouMean.nearest(to: metric, in: reported).map { " (did you mean '\($0)'?)" } ?? ""))
-          + (collector.malformedLines > 0
-            ? " (\(collector.malformedLines) hpod lines were not valid JSON objects)" : "")
-      } else {
-        outcome.state = .completed
-      }
-    case .exited, .signalled, .failed, .lost:
-      let tail = process.diagnosticTail().map { "; last stderr line: \($0)" } ?? ""
-      outcome.reason = "\(exit)\(tail)"
-    case .cancelled(let why):
-      // Not `cancelled`, which re-runs: someone ended it outside hpod on purpose.
-      outcome.reason = "\(why) outside hpod; it is not run again"
-    case .timedOut(let why):
-      outcome.state = .timedOut
-      outcome.reason = why
-    case .interrupted(let why):
-      outcome.state = .cancelled
-      outcome.reason = "\(why); it runs again without counting against its retries"
-    case .detached:
-      outcome.reason = "\(exit)"
-    }
-    return outcome
   }
 
   /// Records the outcome, waiting out a store that cannot be written.
@@ -501,10 +350,5 @@ struct TrialRun {
     }
     return record
       ?? TrialRecord(studyId: study.id!, number: -1, tier: .quickTest, state: outcome.state, paramsJSON: "{}")
-  }
-
-  static func format(_ duration: Duration) -> String {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    return seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60))m" : "\(seconds)s"
   }
 }

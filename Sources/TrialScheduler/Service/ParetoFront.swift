@@ -36,7 +36,7 @@ public struct ParetoFront: Sendable {
     for configuration in history.configurations {
       let completed = history.chains(of: configuration).map(\.latest).filter { $0.state == .completed }
       guard let first = completed.first else { continue }
-      let metrics = StudyRunner.meanMetrics(completed.compactMap { $0.id.flatMap { finalMetrics[$0] } })
+      let metrics = FinalMetrics.mean(completed.compactMap { $0.id.flatMap { finalMetrics[$0] } })
       guard spec.objectives.allSatisfy({ metrics[$0.metric]?.isFinite == true }) else { continue }
       guard spec.violation(of: metrics) == 0 else {
         infeasible += 1

@@ -2,10 +2,13 @@ import Foundation
 import SearchStrategies
 public import TrackingBridge
 
-/// Ask and tell: trials that run outside hpod, asked for and finished through the API.
+/// Ask and tell: trials that run outside hpod, asked for and finished through the API. They
+/// take the runner's path: the same planner chooses the next trial (re-runs, repeats, new
+/// suggestions within the budget), the same verdict judges a tell, and the same aftermath
+/// records its constraints and registers it.
 extension StudyService {
-  /// The strategy's next configuration for a study whose trials run outside hpod: a running
-  /// trial that `tell` finishes.
+  /// The study's next trial, recorded as running for a client to run and `tell`: a missing
+  /// repeat of a configuration, else the strategy's next configuration.
   public func ask(_ studyId: Int64) async throws -> TrialRecord {
     let study = try existing(studyId)
     let spec = try specs.spec(of: study)
@@ -14,11 +17,6 @@ extension StudyService {
         "study \(studyId) runs its own trials (it has a trial command); ask works on studies without one")
     }
     guard !study.state.isFinished else { throw ServiceError.conflict("study \(studyId) is \(study.state.rawValue)") }
-    let trials = try database.trials(studyId: studyId)
-    let history = TrialHistory(trials: trials.filter { $0.tier == spec.searchTier })
-    guard history.chains.count < spec.search.maxTrials ?? Int.max else {
-      throw ServiceError.conflict("study \(studyId) has used its budget of \(spec.search.maxTrials!) trials")
-    }
     let strategy = try askStrategies[studyId] ?? spec.makeStrategy()
     askStrategies[studyId] = strategy
     let warmStart =
@@ -26,61 +24,69 @@ extension StudyService {
       ?? spec.search.warmStart.map { try WarmStartHistory.load($0, for: spec, study: study, database: database) }?
       .observations ?? []
     askWarmStarts[studyId] = warmStart
-    guard
-      let suggestion = try await SearchSuggestion.next(
-        spec: spec, strategy: strategy, history: history, warmStart: warmStart, retries: 0,
-        finalMetrics: spec.needsFinalMetrics ? try database.finalMetricValues(studyId: studyId) : [:],
-        latency: suggestionLatency)
-    else {
-      throw ServiceError.conflict("study \(studyId): the search space is exhausted")
-    }
+    var state = try TrialPlanner.state(of: studyId, spec: spec, database: database, warmStart: warmStart)
     let lifecycle = lifecycle(of: studyId)
-    let trial = try await lifecycle.create(studyId: studyId, suggestion.configuration, tier: spec.searchTier)
-    if let index = suggestion.queuedIndex {
-      try database.setTags(trialId: trial.id!, [SearchSuggestion.queuedTag: "search.enqueue[\(index)]"])
+    let planner = TrialPlanner(
+      spec: spec, database: database, strategy: strategy, logger: logger, lifecycle: lifecycle,
+      suggestionLatency: suggestionLatency, onEvent: events(of: studyId))
+    guard let (trial, _) = try await planner.next(studyId, &state) else {
+      if case .budgetSpent(let budget) = planner.dry(state) {
+        throw ServiceError.conflict("study \(studyId) has used its budget of \(budget) trials")
+      }
+      throw ServiceError.conflict("study \(studyId): the search space is exhausted")
     }
     return try await lifecycle.start(trial) ?? trial
   }
 
-  /// The lifecycle of the trials the daemon makes itself (ask and tell), the one a runner's
-  /// trials go through: each step then refreshes the study's summary, reaches its event
-  /// streams and wakes the mirror, as a runner's events do (see `launch`).
-  nonisolated func lifecycle(of studyId: Int64) -> TrialLifecycle {
+  /// Where the events of the trials the daemon makes itself (ask and tell) go, as a runner's
+  /// events do (see `launch`): each refreshes the study's summary, reaches its event streams
+  /// and wakes the mirror.
+  nonisolated func events(of studyId: Int64) -> @Sendable (StudyEvent) -> Void {
     let summaries = summaries
     let publish = publish
     let mirror = mirror
-    return TrialLifecycle(database: database, outage: nil) { event in
+    return { event in
       summaries.invalidate(studyId)
       publish(event, studyId)
       mirror.wake()
     }
   }
 
-  /// Finishes an asked trial with its result; completes the study when its budget is spent.
+  /// The lifecycle of the trials the daemon makes itself, the one a runner's trials go through.
+  nonisolated func lifecycle(of studyId: Int64) -> TrialLifecycle {
+    TrialLifecycle(database: database, outage: nil, emit: events(of: studyId))
+  }
+
+  /// Finishes an asked trial with its result; completes the study when its budget is spent
+  /// and every trial it asked for is told.
   public func tell(_ trialId: Int64, _ tell: TrialReport) async throws -> TrialRecord {
     guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
     guard trial.state == .running, trial.executorHandle == .external else {
       throw ServiceError.conflict(
         "trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
     }
-    let state = tell.state ?? (tell.value == nil ? .failed : .completed)
-    guard state.isFinished else {
-      throw ServiceError.badRequest("state must be one of completed, failed, pruned; found \"\(state.rawValue)\"")
-    }
-    if state == .completed, tell.value == nil || tell.value?.isNaN == true {
-      throw ServiceError.badRequest(
-        "a completed trial needs a \"value\" (a NaN objective is a failed evaluation: tell it as failed)")
+    let outcome: AppDatabase.TrialOutcome
+    switch TrialVerdict.told(state: tell.state, value: tell.value, reason: tell.reason) {
+    case .success(let told): outcome = told
+    case .failure(let refusal): throw ServiceError.badRequest(refusal.message)
     }
     let now = Int64(Date().timeIntervalSince1970 * 1000)
     // NaN and ±Infinity points are stored, as MLflow stores them.
-    let points = tell.metrics.map {
+    var points = tell.metrics.map {
       MetricPoint(trialId: trialId, name: $0.name, step: $0.step, value: $0.value, timestamp: now)
+    }
+    // The told value is the objective's final point, as a trial process reports it: the
+    // thresholds, constraints and the run's metrics in MLflow see it.
+    let objective = try specs.spec(of: try existing(trial.studyId)).objective.metric
+    if let value = outcome.value, !points.contains(where: { $0.name == objective }) {
+      let step = points.map(\.step).max() ?? 0
+      points.append(MetricPoint(trialId: trialId, name: objective, step: step, value: value, timestamp: now))
     }
     // One transaction: a tell refused (the trial told already, its study not running) writes
     // nothing, its points included.
     guard
       let finished = try await lifecycle(of: trial.studyId).finish(
-        trialId, .init(state: state, value: tell.value, reason: tell.reason), metrics: points, whileStudyRuns: true)
+        trialId, outcome, metrics: points, whileStudyRuns: true)
     else {
       let study = try existing(trial.studyId)
       guard !study.state.isFinished else {
@@ -91,11 +97,11 @@ extension StudyService {
     }
     let study = try existing(trial.studyId)
     let spec = try specs.spec(of: study)
-    if !spec.constraints.isEmpty, finished.state == .completed {
-      try database.setTags(trialId: trialId, spec.feasibilityTag(try database.finalMetrics(trialId: trialId)))
-    }
-    let trials = try database.trials(studyId: trial.studyId)
-    if let budget = spec.search.maxTrials, trials.count >= budget, trials.allSatisfy(\.state.isFinished) {
+    var state = try TrialPlanner.state(of: trial.studyId, spec: spec, database: database, warmStart: [])
+    let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: events(of: trial.studyId))
+    aftermath.settle(finished, &state)
+    if Self.askedAll(spec, state) {
+      try aftermath.conclude(state, completed: true)
       try database.setStudyState(id: trial.studyId, .completed)
       if let final = try database.study(id: trial.studyId) {
         let summary = try database.summary(studyId: final.id!, higherIsBetter: spec.objective.direction == .maximize)
@@ -103,5 +109,12 @@ extension StudyService {
       }
     }
     return finished
+  }
+
+  /// Whether an ask-and-tell study is done: its budget is spent, every trial asked for is
+  /// told, and none needs a re-run or a repeat.
+  static func askedAll(_ spec: StudySpec, _ state: RunState) -> Bool {
+    guard let budget = spec.search.maxTrials, state.search.configurations.count >= budget else { return false }
+    return state.inFlight.isEmpty && state.chainsToRerun().isEmpty && state.missingRepeat(spec) == nil
   }
 }

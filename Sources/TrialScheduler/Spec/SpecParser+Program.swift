@@ -11,9 +11,10 @@ extension SpecParser {
   /// (a name with a `/`) relative to its workdir, and be executable. A cluster job starts it on
   /// another machine, so a Slurm study is not checked here.
   func checkProgram(_ trial: StudySpec.TrialTemplate?, executor: StudySpec.Executor, trialNode: Node?) {
-    guard let trial, case .local = executor, let program = trial.command.first, !program.isEmpty,
-      !program.contains("{"), case .mapping(let fields) = trialNode, case .sequence(let command) = fields["command"],
-      let node = command.first
+    guard let trial, case .local = executor, case .process(let command) = trial.driver, let program = command.first,
+      !program.isEmpty,
+      !program.contains("{"), case .mapping(let fields) = trialNode, case .sequence(let items) = fields["command"],
+      let node = items.first
     else { return }
     let path = "trial.command[0]"
     if program.contains("/") {

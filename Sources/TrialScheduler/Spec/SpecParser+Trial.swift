@@ -51,14 +51,16 @@ extension SpecParser {
     let failFast = fields["fail_fast"].map { reader.bool($0, "trial.fail_fast") } ?? true
     guard let command, let retries, let logLimit, let grace, let failFast else { return nil }
     return StudySpec.TrialTemplate(
-      command: command, workdir: workdir, environment: environment, timeout: timeout, retries: retries,
+      driver: .process(command: command), workdir: workdir, environment: environment, timeout: timeout,
+      retries: retries,
       maxFailedTrials: maxFailed, costPerHour: cost, logLimitBytes: logLimit, stopGracePeriod: grace,
       failFast: failFast)
   }
 
   static func askAndTellTrial(_ workdir: String) -> StudySpec.TrialTemplate {
     StudySpec.TrialTemplate(
-      command: [], workdir: workdir, environment: [:], timeout: nil, retries: 0, maxFailedTrials: nil, costPerHour: nil,
+      driver: .askAndTell, workdir: workdir, environment: [:], timeout: nil, retries: 0, maxFailedTrials: nil,
+      costPerHour: nil,
       logLimitBytes: 10_000_000, stopGracePeriod: .seconds(10))
   }
 

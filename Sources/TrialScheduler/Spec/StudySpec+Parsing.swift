@@ -165,6 +165,12 @@ struct SpecParser {
         at: node, top["executor"] != nil ? "executor" : "resources",
         "a study without `trial:` runs its trials outside hpod (ask and tell); add trial.command for hpod to run them")
     }
+    if top["trial"] == nil, let node = top["promotion"] {
+      reader.report(
+        at: node, "promotion",
+        "promotion starts full trainings, which hpod runs itself; a study without `trial:` (ask and tell) has none: add trial.command, or remove promotion"
+      )
+    }
     guard let name, let objective, let search, let space, let trial, let tracking else { return nil }
     var spec = StudySpec(
       name: name, description: description, objective: objective, search: search, space: space, trial: trial,

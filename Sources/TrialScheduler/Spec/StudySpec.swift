@@ -66,9 +66,17 @@ public struct StudySpec: Sendable, Hashable {
     public var site: SpecIssue
   }
 
+  /// Who runs a study's trials.
+  public enum TrialDriver: Sendable, Hashable {
+    /// hpod runs each trial as this argv, with `{param}` and `{tier.key}` placeholders.
+    case process(command: [String])
+    /// The trials run outside hpod: a client asks for each one and tells its result (the spec
+    /// has no `trial:` section).
+    case askAndTell
+  }
+
   public struct TrialTemplate: Sendable, Hashable {
-    /// argv, with `{param}` and `{tier.key}` placeholders.
-    public var command: [String]
+    public var driver: TrialDriver
     /// Absolute working directory (a relative one is resolved against the spec's folder).
     public var workdir: String
     public var environment: [String: String]
@@ -191,5 +199,5 @@ public struct StudySpec: Sendable, Hashable {
   public func seed(repeat index: Int) -> Int64 { Int64(truncatingIfNeeded: search.seed &+ UInt64(index)) }
 
   /// A study without a trial command: its trials run outside hpod, through ask and tell.
-  public var isAskAndTell: Bool { trial.command.isEmpty }
+  public var isAskAndTell: Bool { trial.driver == .askAndTell }
 }

@@ -151,7 +151,7 @@ struct Summary {
     for tier in [Tier.fullTraining, .quickTest] {
       let entries = (rowsByTier[tier] ?? []).compactMap { entry -> (TrialRecord, [String: Double])? in
         let members = groups[entry.trial.configurationId] ?? [entry.trial]
-        let metrics = StudyRunner.meanMetrics(members.compactMap { $0.id.flatMap { finalMetrics[$0] } })
+        let metrics = FinalMetrics.mean(members.compactMap { $0.id.flatMap { finalMetrics[$0] } })
         guard spec.objectives.allSatisfy({ metrics[$0.metric]?.isFinite == true }) else { return nil }
         return (entry.trial, metrics)
       }

@@ -31,7 +31,7 @@ public enum ManualRegistration {
       throw Refusal(
         description: "the study's spec has no `registration` section: name the model with --model NAME")
     }
-    if let tag = try database.tags(trialId: trial.id!)["hpod.registration"], tag.hasPrefix("registered") {
+    if let tag = try database.tags(trialId: trial.id!)[HpodTag.registration], tag.hasPrefix("registered") {
       throw Refusal(description: "trial \(trialNumber) is \(tag) already")
     }
     var policy = registration
@@ -57,9 +57,8 @@ public enum ManualRegistration {
         metricsJSON: JSONCoding.text(metrics), paramsJSON: trial.paramsJSON,
         conditions: force && !conditions.isEmpty ? "by hand (--force; thresholds: \(conditions))" : "by hand",
         artifactPath: artifactPath),
-      alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize)
-    try database.setTags(
-      trialId: trial.id!, ["hpod.registration": "registered as \(version.modelName) v\(version.version) by hand"])
+      alias: registration.alias, higherIsBetter: spec.objective.direction == .maximize, tagging: [trial.id!],
+      note: " by hand")
     return version
   }
 }

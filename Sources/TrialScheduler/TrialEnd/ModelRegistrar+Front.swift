@@ -1,27 +1,8 @@
 import MultiObjective
 import TrackingBridge
 
-extension StudyRunner {
-  /// The tag that says whether a completed trial's configuration is on its tier's Pareto front
-  /// when the study ended (`yes` or `no`), mirrored to MLflow with the other tags.
-  public static let frontTag = "hpod.pareto_front"
-
-  /// Tags every completed trial of a study of several objectives with whether its
-  /// configuration ended on its tier's front.
-  func tagFront(_ state: RunState) throws {
-    guard spec.isMultiObjective else { return }
-    for history in [state.search, state.full] {
-      let trials = history.chains.flatMap(\.attempts)
-      guard let tier = trials.first?.tier else { continue }
-      let front = ParetoFront.of(spec: spec, trials: trials, finalMetrics: state.finalMetrics, tier: tier)
-      let members = Set(front.members.compactMap { history.configuration(containing: $0.trial.id!)?.id })
-      for trial in trials where trial.state == .completed {
-        let onFront = history.configuration(containing: trial.id!).map { members.contains($0.id) } ?? false
-        try database.setTags(trialId: trial.id!, [Self.frontTag: onFront ? "yes" : "no"])
-      }
-    }
-  }
-
+// Registration in a study of several objectives: the final Pareto front's runs.
+extension ModelRegistrar {
   /// With several objectives, registration waits for the study to complete: then every run of
   /// the registration tier's final Pareto front that meets the thresholds is registered (the
   /// alias going to the one `promotion.pick` prefers, see `frontPick`), and every other
@@ -36,19 +17,13 @@ extension StudyRunner {
     let onFront = Set(front.members.compactMap(\.trial.id))
     for configuration in history.configurations {
       let completed = history.chains(of: configuration).map(\.latest).filter { $0.state == .completed }
-      guard let first = completed.first, try database.tags(trialId: first.id!)["hpod.registration"] == nil else {
-        continue
-      }
+      guard let first = completed.first, try !isJudged(first) else { continue }
       if onFront.contains(first.id!) {
         try register(first, history: history, onFinalFront: true)
         continue
       }
-      let metrics = Self.meanMetrics(completed.compactMap { $0.id.flatMap { state.finalMetrics[$0] } })
-      let reason = offFrontReason(metrics, front: front)
-      for member in completed {
-        try database.setTags(trialId: member.id!, ["hpod.registration": "not registered: \(reason)"])
-      }
-      onEvent(.registrationSkipped(first, reason: reason))
+      let metrics = FinalMetrics.mean(completed.compactMap { $0.id.flatMap { state.finalMetrics[$0] } })
+      try reject(completed, judged: first, reason: offFrontReason(metrics, front: front))
     }
   }
 

@@ -3,10 +3,10 @@ import SearchStrategies
 import TrackingBridge
 
 // Repeats of a configuration, and the promotion that weighs them.
-extension StudyRunner {
+extension TrialPlanner {
   /// The next repeat a configuration needs (its tier's `repeats`, a promotion candidate's,
   /// or a user's request), created as a trial of its own with the repeat's seed.
-  func nextRepeat(_ studyId: Int64, _ state: inout RunState, lifecycle: TrialLifecycle) async throws
+  func nextRepeat(_ studyId: Int64, _ state: inout RunState) async throws
     -> (TrialRecord, Configuration)?
   {
     guard let (tier, group, index) = state.missingRepeat(spec) else { return nil }
@@ -23,11 +23,12 @@ extension StudyRunner {
   /// search is done. With `promotion.repeats`, the best `candidates` are first repeated that
   /// often; with `promotion.significance`, only those their repeats show better than the
   /// other candidates go, and each verdict is published with its reason.
-  func nextPromotion(_ studyId: Int64, _ state: inout RunState, lifecycle: TrialLifecycle) async throws
+  func nextPromotion(_ studyId: Int64, _ state: inout RunState) async throws
     -> (TrialRecord, Configuration)?
   {
     let requested = Set(state.requestedPromotions.map { state.search.configuration(containing: $0)?.id ?? $0 })
-    guard spec.promotion != nil || !requested.isEmpty else { return nil }
+    // A full training is a run hpod launches: an ask-and-tell study has none.
+    guard !spec.isAskAndTell, spec.promotion != nil || !requested.isEmpty else { return nil }
     let searchRepeats = spec.repeats(for: spec.searchTier)
     let configurations = state.quickTestConfigurations(searchRepeats: searchRepeats)
     var policy = PromotionPolicy(promotion: spec.promotion, direction: spec.objective.direction)
@@ -53,7 +54,7 @@ extension StudyRunner {
       }
       let candidateIds = Set(policy.ranked(bySearch).prefix(promotion.candidates).map { $0.id! })
       for id in candidateIds where promotion.repeats > searchRepeats { state.candidateRepeats[id] = promotion.repeats }
-      if let next = try await nextRepeat(studyId, &state, lifecycle: lifecycle) { return next }
+      if let next = try await nextRepeat(studyId, &state) { return next }
       // Only candidates are promoted automatically, ranked by all their repeats.
       withheld = Set(configurations.map { $0.trial.id! }).subtracting(candidateIds)
       let contenders = policy.ranked(configurations.map(\.trial).filter { candidateIds.contains($0.id!) })
@@ -96,7 +97,7 @@ extension StudyRunner {
     guard !state.judged.contains(verdict.id), let trial = configurations.first(where: { $0.trial.id == verdict.id })
     else { return }
     state.judged.insert(verdict.id)
-    try database.setTags(trialId: verdict.id, ["hpod.promotion": verdict.reason])
+    try database.setTags(trialId: verdict.id, [HpodTag.promotion: verdict.reason])
     logger.info("\(verdict.reason)", metadata: ["study": "\(spec.name)"])
     onEvent(.promotionJudged(trial.trial, promoted: verdict.promote, reason: verdict.reason))
   }

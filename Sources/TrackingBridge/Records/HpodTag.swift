@@ -1,0 +1,59 @@
+/// Every tag hpod keeps its bookkeeping in, by name: a run's identity (`hpod.tier`,
+/// `hpod.trial`, …), how it ended, the verdicts hpod reached on it and the requests users
+/// made of it. All start with `hpod.`, which the MLflow API keeps to hpod
+/// (`Validation.reservedTagPrefix`); they are mirrored to MLflow with a run's other tags.
+public enum HpodTag {
+  public static let prefix = "hpod."
+
+  // A run's identity, set when it is created (RunIdentity).
+  public static let tier = "hpod.tier"
+  public static let study = "hpod.study"
+  public static let studyId = "hpod.study_id"
+  public static let trial = "hpod.trial"
+  public static let configId = "hpod.config_id"
+  public static let sourceTrial = "hpod.source_trial"
+  public static let attempt = "hpod.attempt"
+  public static let repeatIndex = "hpod.repeat"
+  public static let seed = "hpod.seed"
+  /// The key the mirror finds a run it created again by (`<study id>/<trial id>`).
+  public static let runKey = "hpod.run_key"
+
+  // How a run ended.
+  public static let state = "hpod.state"
+  public static let reason = "hpod.reason"
+  public static let pruneReason = "hpod.prune_reason"
+  public static let pruneRule = "hpod.prune_rule"
+  public static let pruneStep = "hpod.prune_step"
+  public static let exitCode = "hpod.exit_code"
+  public static let value = "hpod.value"
+  /// What hpod's MLflow API last refused the trial's own client.
+  public static let trackingRefusal = "hpod.tracking_refusal"
+  /// Params the mirror cut to MLflow's length limit.
+  public static let truncatedParams = "hpod.truncated_params"
+
+  // Verdicts hpod reached.
+  /// Whether a completed trial meets its study's constraints: `yes`, or `no: …` with the
+  /// broken ones. A trial tagged `no` is never a study's best.
+  public static let feasible = "hpod.feasible"
+  /// Whether a completed trial's configuration ended on its tier's Pareto front (`yes`, `no`).
+  public static let paretoFront = "hpod.pareto_front"
+  /// `registered as NAME vN`, or `not registered: why`.
+  public static let registration = "hpod.registration"
+  /// Why a quick test was promoted to full training, or withheld.
+  public static let promotion = "hpod.promotion"
+  /// The search's queued configuration the trial ran (`search.enqueue[i]`).
+  public static let enqueued = "hpod.enqueued"
+  /// A configuration's repeats: mean, count and standard deviation of their values.
+  public static let valueMean = "hpod.value_mean"
+  public static let valueCount = "hpod.value_count"
+  public static let valueStd = "hpod.value_std"
+
+  // Requests users made.
+  public static let promotionRequest = "hpod.promotion_request"
+  public static let repeatRequest = "hpod.repeat_request"
+
+  // A registered model version's tags in MLflow.
+  public static let version = "hpod.version"
+  public static let thresholds = "hpod.thresholds"
+  public static let metrics = "hpod.metrics"
+}

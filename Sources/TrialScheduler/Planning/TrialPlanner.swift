@@ -1,0 +1,83 @@
+import Logging
+import SearchStrategies
+import TrackingBridge
+
+/// Decides and creates a study's next trial, the same for the runner (which launches it) and
+/// for ask and tell (which hands it to a client): a re-run of a chain that needs one, then a
+/// configuration's missing repeat, then a promotion, then a new suggestion while budget
+/// remains. One suggestion at a time, with the running trials as pending, so each suggestion
+/// sees every result that arrived before it.
+struct TrialPlanner: Sendable {
+  let spec: StudySpec
+  let database: AppDatabase
+  let strategy: any SearchStrategy
+  let logger: Logger
+  /// Creates the trial's row (and publishes it).
+  let lifecycle: TrialLifecycle
+  /// Where the time of each suggestion is added up (the daemon's /metrics); nil: nowhere.
+  let suggestionLatency: SuggestionLatency?
+  let onEvent: @Sendable (StudyEvent) -> Void
+
+  /// Why no trial comes next (`next` returned nil), for a client that asked for one.
+  enum Dry: Equatable {
+    /// The search spent its `max_trials`.
+    case budgetSpent(Int)
+    /// The strategy has no configuration left to suggest.
+    case spaceExhausted
+  }
+
+  /// The next trial, recorded in `state` as started; nil when there is none for now (the
+  /// budget is spent, the space exhausted with trials still running, or nothing to re-run).
+  func next(_ studyId: Int64, _ state: inout RunState) async throws -> (TrialRecord, Configuration)? {
+    if let (tier, chain) = state.chainsToRerun().first {
+      let root = chain.root
+      let trial = try await lifecycle.create(
+        studyId: studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: root.sourceTrialId,
+        placement: .init(repeatOf: root.repeatOf ?? root.id, repeatIndex: root.repeatIndex, seed: root.seed))
+      state.start(trial, configuration: chain.configuration)
+      return (trial, chain.configuration)
+    }
+    if let trial = try await nextRepeat(studyId, &state) { return trial }
+    if let trial = try await nextPromotion(studyId, &state) { return trial }
+    guard !state.exhausted, dry(state) == nil else { return nil }
+    guard
+      let suggestion = try await SearchSuggestion.next(
+        spec: spec, strategy: strategy, history: state.search, warmStart: state.warmStart,
+        retries: spec.trial.retries, finalMetrics: state.finalMetrics, latency: suggestionLatency)
+    else {
+      guard state.inFlight.isEmpty else { return nil }
+      // The space is exhausted: what follows the search (promotion) may start now.
+      state.exhausted = true
+      return try await next(studyId, &state)
+    }
+    let configuration = suggestion.configuration
+    let trial = try await lifecycle.create(
+      studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)),
+      tags: suggestion.queuedIndex.map { [HpodTag.enqueued: "search.enqueue[\($0)]"] } ?? [:])
+    state.start(trial, configuration: configuration)
+    return (trial, configuration)
+  }
+
+  /// Why the search suggests nothing more, if it does not: its budget (`max_trials` counts
+  /// configurations; repeats and re-runs are not new ones) or an exhausted space.
+  func dry(_ state: RunState) -> Dry? {
+    if let budget = spec.search.maxTrials, state.search.configurations.count >= budget { return .budgetSpent(budget) }
+    return state.exhausted ? .spaceExhausted : nil
+  }
+
+  /// A study's state as the planner reads it from the store: its trials, which of them run,
+  /// the final metrics the search reads and the users' requests; `warmStart`: the warm
+  /// start's observations (`WarmStartHistory`), which the caller loads once.
+  static func state(of studyId: Int64, spec: StudySpec, database: AppDatabase, warmStart: [Observation]) throws
+    -> RunState
+  {
+    let trials = try database.trials(studyId: studyId)
+    var state = RunState(spec: spec, trials: trials)
+    state.inFlight = Set(trials.filter { !$0.state.isFinished }.compactMap(\.id))
+    state.warmStart = warmStart
+    if spec.needsFinalMetrics { state.finalMetrics = try database.finalMetricValues(studyId: studyId) }
+    state.requestedPromotions = try database.promotionRequests(studyId: studyId)
+    state.requestedRepeats = try database.repeatRequests(studyId: studyId)
+    return state
+  }
+}

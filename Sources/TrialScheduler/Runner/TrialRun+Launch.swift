@@ -1,0 +1,78 @@
+import Foundation
+import SearchStrategies
+import TrackingBridge
+
+// A trial's argv, environment and folder, and the one stream of what it reports.
+extension TrialRun {
+  enum Input: Sendable {
+    case output(TrialOutput)
+    case logged([MetricPoint])
+  }
+
+  /// The trial's output and the points it logs through the API, as one stream that ends with
+  /// its output; the pump of the logged points is cancelled then.
+  static func merge(_ output: AsyncStream<TrialOutput>, _ logged: AsyncStream<[MetricPoint]>?) -> (
+    stream: AsyncStream<Input>, pumps: Task<Void, Never>
+  ) {
+    let (stream, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+    let pumps = Task {
+      await withTaskGroup(of: Void.self) { group in
+        group.addTask {
+          for await item in output { continuation.yield(.output(item)) }
+          continuation.finish()
+        }
+        if let logged {
+          group.addTask {
+            for await points in logged { continuation.yield(.logged(points)) }
+          }
+        }
+        // The output ends the stream; the logged points stop with it.
+        await group.next()
+        group.cancelAll()
+      }
+    }
+    return (stream, pumps)
+  }
+
+  /// The trial's argv and environment, and where its files go.
+  func makeLaunch(
+    _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue],
+    workspace: TrialWorkspace, trackingEnvironment: [String: String]
+  ) -> TrialLaunch {
+    var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
+    // hpod's own MLFLOW_RUN_ID (if any) must not leak into a mirrored trial that has no run yet.
+    if !trackingEnvironment.isEmpty { environment["MLFLOW_RUN_ID"] = trackingEnvironment["MLFLOW_RUN_ID"] }
+    // Without a mirrored server, the trial's mlflow calls go to hpod's own MLflow API, into
+    // the trial's run.
+    if trackingEnvironment.isEmpty, let endpoint = trackingEndpoint {
+      environment["MLFLOW_TRACKING_URI"] = endpoint.uri
+      environment["MLFLOW_RUN_ID"] = TrackingStore.runId(trialId: trial.id!)
+      environment["MLFLOW_EXPERIMENT_ID"] = nil
+      environment["MLFLOW_EXPERIMENT_NAME"] = nil
+      if let token = endpoint.token { environment["MLFLOW_TRACKING_TOKEN"] = token }
+    }
+    environment["HPOD_STUDY"] = study.name
+    environment["HPOD_STUDY_ID"] = String(study.id!)
+    environment["HPOD_TRIAL_ID"] = String(trial.id!)
+    environment["HPOD_TRIAL_NUMBER"] = String(trial.number)
+    environment["HPOD_TIER"] = trial.tier.rawValue
+    environment["HPOD_REPEAT"] = String(trial.repeatIndex)
+    if let seed = trial.seed { environment["HPOD_SEED"] = String(seed) }
+    environment["HPOD_PARAMS"] = trial.paramsJSON
+    environment["HPOD_PARAMS_FILE"] = workspace.paramsFile
+    environment["HPOD_ARTIFACT_DIR"] = workspace.artifacts
+    for (key, value) in tierValues {
+      environment["HPOD_TIER_\(key.uppercased())"] = value.description
+    }
+    let trialValues: [String: ParameterValue] = [
+      "repeat": .int(trial.repeatIndex), "seed": .int(Int(trial.seed ?? spec.seed(repeat: trial.repeatIndex))),
+    ]
+    return TrialLaunch(
+      argv: CommandTemplate.expand(
+        command, configuration: configuration, tierValues: tierValues,
+        trialValues: trialValues),
+      workdir: spec.trial.workdir, environment: environment, workspace: workspace, paramsJSON: trial.paramsJSON,
+      logLimitBytes: spec.trial.logLimitBytes, label: "hpod-\(study.id!)-\(trial.number)", tier: trial.tier,
+      resources: spec.resources(for: trial.tier))
+  }
+}
