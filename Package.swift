@@ -103,6 +103,8 @@ let package = Package(
       resources: [.copy("Server/Dashboard/Assets")],
       swiftSettings: swiftSettings
     ),
+    // Test doubles of hpod's seams (a recording TrackingSink), for tests of what uses them.
+    .target(name: "HPODTesting", dependencies: ["TrackingBridge"], swiftSettings: swiftSettings),
     // A real MLflow server for the tests of every module that talks to one.
     .target(
       name: "MLflowTestServer",
@@ -155,7 +157,7 @@ let package = Package(
       name: "SchedulerTests",
       dependencies: [
         "TrialScheduler", "SearchStrategies", "TrackingBridge", "MultiObjective", "MLflowTestServer",
-        "SlurmTestCluster",
+        "SlurmTestCluster", "HPODTesting",
       ],
       swiftSettings: swiftSettings
     ),

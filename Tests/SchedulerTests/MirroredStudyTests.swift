@@ -107,7 +107,7 @@ struct MLflowMirrorTests {
     let mirrorDrain = BackgroundDrain(mirror)
 
     // When a tiered study runs with tracking.mlflow.uri set
-    let (study, trials) = try await sandbox.run(spec(server: server, trainer: try trainer()), tracking: mirror)
+    let (study, trials) = try await sandbox.run(spec(server: server, trainer: try trainer()), mirror: mirror)
     #expect(study.state == .completed, "\(study.stateReason ?? "")")
     #expect(await mirror.flush(timeout: .seconds(60)), "the outbox empties")
     await mirrorDrain.stop()
@@ -180,7 +180,7 @@ struct MLflowMirrorTests {
 
     // Given a study whose trials take a while
     let yaml = spec(server: server, trainer: try trainer(sleep: 0.15), trials: 10)
-    let started = Task { try await sandbox.run(yaml, tracking: mirror) }
+    let started = Task { try await sandbox.run(yaml, mirror: mirror) }
     // When MLflow dies after the first trials finished
     try await waitFor { try sandbox.database.trials(studyId: 1).filter { $0.state.isFinished }.count >= 2 }
     await server.stop()
@@ -258,7 +258,7 @@ struct MLflowMirrorTests {
     )
     let yaml = studyYAML(
       command: "[\(script)]", maxTrials: 3, extra: "tracking: {mlflow: {uri: \"http://127.0.0.1:\(port)\"}}")
-    let (study, trials) = try await sandbox.run(yaml, tracking: mirror)
+    let (study, trials) = try await sandbox.run(yaml, mirror: mirror)
     #expect(study.state == .completed)
     #expect(trials.allSatisfy { $0.state == .completed })
     // The trial was told where MLflow is, but got no run id

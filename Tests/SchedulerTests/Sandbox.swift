@@ -32,10 +32,11 @@ struct Sandbox {
     try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: root)
   }
 
-  /// Starts (or resumes) the study of `yaml` and runs it to its end.
+  /// Starts (or resumes) the study of `yaml` and runs it to its end; tracked by `tracking`, or
+  /// mirrored by `mirror` when the spec names a server (as `TrackingSinks` decides).
   func run(
     _ yaml: String, stopSignal: StopSignal = StopSignal(), executor: (any TrialExecutor)? = nil,
-    tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
+    mirror: MLflowMirror? = nil, tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) async throws -> (StudyRecord, [TrialRecord]) {
     let spec = try spec(yaml)
@@ -47,7 +48,8 @@ struct Sandbox {
     }
     let runner = StudyRunner(
       spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
-      tracking: tracking, wakeup: wakeup, onEvent: onEvent)
+      tracking: tracking ?? TrackingSinks(database: database, mirror: mirror, embedded: nil).sink(for: spec),
+      wakeup: wakeup, onEvent: onEvent)
     let final = try await runner.run(study, stopSignal: stopSignal)
     return (final, try database.trials(studyId: study.id!))
   }

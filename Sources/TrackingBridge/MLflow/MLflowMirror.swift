@@ -10,7 +10,7 @@ public import Logging
 /// exponential backoff and nothing leaves the outbox before the server has it, so an outage
 /// or a restart of MLflow, or of hpod, loses nothing. A write the server refuses (4xx) is set
 /// aside with its error for `hpod tracking status` and the rest go on.
-public actor MLflowMirror: TrackingSink {
+public actor MLflowMirror {
   public struct Settings: Sendable {
     /// Per request.
     public var requestTimeout: TimeInterval = 10

@@ -99,7 +99,12 @@ extension AppDatabase {
   /// Mirrors a study to `uri`. The first time (or when the server or experiment changed) every
   /// trial and registered version the study already has is queued, so the mirror is complete.
   public func mirror(studyId: Int64, uri: String, experimentName: String) throws {
-    try writer.write { db in
+    try perform(mirroring(studyId: studyId, uri: uri, experimentName: experimentName))
+  }
+
+  /// The write `mirror(studyId:uri:experimentName:)` makes, for async code.
+  public func mirroring(studyId: Int64, uri: String, experimentName: String) -> StoreWrite<Void> {
+    StoreWrite { db in
       let existing = try MirrorTarget.fetchOne(db, key: studyId)
       if let existing, existing.uri == uri, existing.experimentName == experimentName { return }
       try db.execute(sql: "DELETE FROM mirroredRun WHERE studyId = ?", arguments: [studyId])

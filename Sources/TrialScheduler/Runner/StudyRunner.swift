@@ -22,12 +22,8 @@ public struct StudyRunner: Sendable {
   /// The GPUs and CPUs local trials are placed on (the daemon's, across its studies); nil:
   /// trials declare none, or hpod places none.
   public let resources: ResourcePool?
-  /// hpod's MLflow API for the trials' own mlflow calls (when the spec mirrors to no server),
-  /// and where the points they log there arrive.
-  public let trackingEndpoint: TrackingEndpoint?
-  public let externalMetrics: ExternalMetrics?
-  /// Mirrors the study to MLflow when its spec names a server; nil keeps it in the store only
-  /// (its outbox still fills, to be sent by the next hpod that mirrors).
+  /// Where the study's trials are tracked besides the store (`TrackingSinks.sink(for:)`: its
+  /// MLflow server, or hpod's own MLflow API); nil: in the store only.
   public let tracking: (any TrackingSink)?
   /// Signalled when a full training is requested by hand while the study runs.
   public let wakeup: Wakeup?
@@ -38,15 +34,13 @@ public struct StudyRunner: Sendable {
   public init(
     spec: StudySpec, database: AppDatabase, home: HpodHome, executor: (any TrialExecutor)? = nil,
     strategy: any SearchStrategy, logger: Logger = Logger(label: "hpod.runner"), slots: TrialSlots? = nil,
-    resources: ResourcePool? = nil, trackingEndpoint: TrackingEndpoint? = nil, externalMetrics: ExternalMetrics? = nil,
-    tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil, suggestionLatency: SuggestionLatency? = nil,
+    resources: ResourcePool? = nil, tracking: (any TrackingSink)? = nil, wakeup: Wakeup? = nil,
+    suggestionLatency: SuggestionLatency? = nil,
     onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }
   ) {
     self.suggestionLatency = suggestionLatency
     self.slots = slots
     self.resources = resources
-    self.trackingEndpoint = trackingEndpoint
-    self.externalMetrics = externalMetrics
     self.tracking = tracking
     self.wakeup = wakeup
     self.spec = spec
@@ -77,10 +71,7 @@ public struct StudyRunner: Sendable {
     defer { lease.release() }
     // Store writes from here on wait on a blocking thread (`BlockingWork`), not on the task pool.
     let database = database
-    if let uri = spec.tracking.mlflowURI {
-      let experiment = spec.tracking.experiment
-      try await BlockingWork.run { try database.mirror(studyId: studyId, uri: uri, experimentName: experiment) }
-    }
+    try await tracking?.attach(studyId: studyId)
     let outage = StoreOutage(emit: onEvent)
     let adopted = try await recoverInterruptedTrials(studyId: studyId, outage: outage)
     try await outage.retrying("marking the study running") {
@@ -117,7 +108,7 @@ public struct StudyRunner: Sendable {
     let trialRun = TrialRun(
       spec: spec, command: command, study: study, home: home, database: database, executor: executor, stopper: stopper,
       slots: slots,
-      resources: resources, tracking: tracking, trackingEndpoint: trackingEndpoint, externalMetrics: externalMetrics,
+      resources: resources, tracking: tracking,
       outage: outage, logger: logger,
       emit: { event in
         tracking?.wake()

@@ -39,17 +39,12 @@ extension TrialRun {
     _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue],
     workspace: TrialWorkspace, trackingEnvironment: [String: String]
   ) -> TrialLaunch {
-    var environment = baseEnvironment.merging(trackingEnvironment) { _, tracked in tracked }
-    // hpod's own MLFLOW_RUN_ID (if any) must not leak into a mirrored trial that has no run yet.
-    if !trackingEnvironment.isEmpty { environment["MLFLOW_RUN_ID"] = trackingEnvironment["MLFLOW_RUN_ID"] }
-    // Without a mirrored server, the trial's mlflow calls go to hpod's own MLflow API, into
-    // the trial's run.
-    if trackingEnvironment.isEmpty, let endpoint = trackingEndpoint {
-      environment["MLFLOW_TRACKING_URI"] = endpoint.uri
-      environment["MLFLOW_RUN_ID"] = TrackingStore.runId(trialId: trial.id!)
-      environment["MLFLOW_EXPERIMENT_ID"] = nil
-      environment["MLFLOW_EXPERIMENT_NAME"] = nil
-      if let token = endpoint.token { environment["MLFLOW_TRACKING_TOKEN"] = token }
+    var environment = baseEnvironment
+    if !trackingEnvironment.isEmpty {
+      // The sink says which run and experiment the trial's mlflow calls go to: hpod's own
+      // (a run id or experiment it was started with) must not leak into the trial.
+      for name in ["MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"] { environment[name] = nil }
+      environment.merge(trackingEnvironment) { _, tracked in tracked }
     }
     environment["HPOD_STUDY"] = study.name
     environment["HPOD_STUDY_ID"] = String(study.id!)

@@ -24,10 +24,8 @@ struct TrialRun {
   let slots: TrialSlots?
   /// The GPUs and CPUs local trials are placed on; nil: no placement.
   let resources: ResourcePool?
-  /// hpod's own MLflow API, for trials' mlflow calls when no MLflow server is mirrored.
-  let trackingEndpoint: TrackingEndpoint?
-  /// Points trials log through that API, to be judged with their reported ones.
-  let externalMetrics: ExternalMetrics?
+  /// Where the trial is tracked besides the store: its environment's MLflow variables, and
+  /// the points it logs there, judged with its reported ones.
   let tracking: (any TrackingSink)?
   let emit: @Sendable (StudyEvent) -> Void
   /// Where a trial whose outcome could not be recorded is reported.
@@ -43,8 +41,7 @@ struct TrialRun {
     spec: StudySpec, command: [String], study: StudyRecord, home: HpodHome, database: AppDatabase,
     executor: any TrialExecutor,
     stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, resources: ResourcePool? = nil,
-    tracking: (any TrackingSink)? = nil, trackingEndpoint: TrackingEndpoint? = nil,
-    externalMetrics: ExternalMetrics? = nil,
+    tracking: (any TrackingSink)? = nil,
     outage: StoreOutage, logger: Logger = Logger(label: "hpod.runner"),
     emit: @escaping @Sendable (StudyEvent) -> Void
   ) {
@@ -54,8 +51,6 @@ struct TrialRun {
     self.stopper = stopper
     self.slots = slots
     self.resources = resources
-    self.trackingEndpoint = trackingEndpoint
-    self.externalMetrics = externalMetrics
     self.spec = spec
     self.command = command
     self.study = study
@@ -243,10 +238,10 @@ struct TrialRun {
         logger.warning("cannot read the steps trial \(trial.number) reported before: \(error)")
       }
     }
-    let inputs = Self.merge(process.output, externalMetrics?.open(trialId: trialId))
+    let inputs = Self.merge(process.output, tracking?.loggedMetrics(trialId: trialId))
     defer {
       inputs.pumps.cancel()
-      externalMetrics?.close(trialId: trialId)
+      tracking?.endLoggedMetrics(trialId: trialId)
     }
     for await input in inputs.stream {
       let output: TrialOutput

@@ -25,13 +25,12 @@ public actor StudyService {
   nonisolated public let slots: TrialSlots
   /// The GPUs and CPUs local trials are placed on, across every study of the daemon.
   nonisolated public let resources: ResourcePool
-  /// The daemon's MLflow API, for trials' own mlflow calls; nil: trials get none.
-  nonisolated public let trackingEndpoint: TrackingEndpoint?
-  /// Points trials log through that API, handed to their runners.
-  nonisolated public let externalMetrics = ExternalMetrics()
   /// Sends mirrored studies to MLflow from the store's outbox: a service of its own in the
   /// daemon's group (ahead of this one, so it drains until this one has stopped).
   nonisolated public let mirror: MLflowMirror
+  /// Where each study's trials are tracked: mirrored to its MLflow server, or through hpod's
+  /// MLflow API (`embedded`, when the daemon serves one), as `hpod run` decides.
+  nonisolated public let tracking: TrackingSinks
   /// Runs every study's trials when set (tests); nil: each study's spec chooses.
   private let executor: (any TrialExecutor)?
   let logger: Logger
@@ -68,11 +67,13 @@ public actor StudyService {
     self.home = home
     self.slots = TrialSlots(limit: maxConcurrentTrials)
     self.resources = resources
-    self.trackingEndpoint = trackingEndpoint
     self.executor = executor
     self.logger = logger
-    self.mirror = MLflowMirror(
-      database: database, leasePath: home.mirrorLeasePath, logger: Logger(label: "hpod.mlflow"))
+    let mirror = MLflowMirror(database: database, leasePath: home.mirrorLeasePath, logger: Logger(label: "hpod.mlflow"))
+    self.mirror = mirror
+    tracking = TrackingSinks(
+      database: database, mirror: mirror,
+      embedded: trackingEndpoint.map { EmbeddedTracking(endpoint: $0, mirror: mirror) })
   }
 
   /// Resumes every study that was running when the daemon last stopped.
@@ -104,7 +105,12 @@ public actor StudyService {
     let (study, spec) = try await BlockingWork.run {
       try Self.create(yaml: yaml, file: file, baseDirectory: baseDirectory, database: database)
     }
-    if !spec.isAskAndTell { launch(study, spec: spec) }
+    if spec.isAskAndTell {
+      // No runner attaches it: attach it now, so told trials reach a mirrored MLflow too.
+      try await tracking.sink(for: spec)?.attach(studyId: study.id!)
+    } else {
+      launch(study, spec: spec)
+    }
     logger.info("study \(study.id!) '\(study.name)' submitted")
     return study
   }
@@ -131,10 +137,6 @@ public actor StudyService {
       case .new(let study) = try StudySession.start(
         spec: spec, yaml: yaml, path: specPath, database: database, fresh: true)
     else { throw ServiceError.conflict("study '\(spec.name)' could not be created") }
-    // No runner will start for an ask-and-tell study: mirror it now, so told trials reach MLflow too.
-    if spec.isAskAndTell, let uri = spec.tracking.mlflowURI {
-      try database.mirror(studyId: study.id!, uri: uri, experimentName: spec.tracking.experiment)
-    }
     return (study, spec)
   }
 
@@ -196,7 +198,9 @@ public actor StudyService {
     }
     var description = StudyDescription(
       study: study, spec: spec, summary: summary, pausedFor: pauses.reasons.withLock { $0[study.id!] },
-      stoppingFor: stopping.reasons.withLock { $0[study.id!] })
+      // A study whose end is recorded is no longer stopping, though its runner may not have
+      // returned yet.
+      stoppingFor: study.state.isFinished ? nil : stopping.reasons.withLock { $0[study.id!] })
     if let spec { description.warmStart = try? warmStart(of: study, spec: spec) }
     return description
   }
@@ -235,7 +239,7 @@ public actor StudyService {
       runner = StudyRunner(
         spec: spec, database: database, home: home, executor: executor, strategy: try spec.makeStrategy(),
         logger: logger, slots: slots, resources: resources,
-        trackingEndpoint: trackingEndpoint, externalMetrics: externalMetrics, tracking: mirror, wakeup: wakeup,
+        tracking: tracking.sink(for: spec), wakeup: wakeup,
         suggestionLatency: suggestionLatency,
         onEvent: { event in
           switch event {

@@ -66,7 +66,7 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   let tracking = TrackingStore(
     database: service.database, home: service.home,
     experimentName: { study in StudySpec.experimentName(of: study) },
-    onTrialMetrics: { trialId, points in service.externalMetrics.deliver(trialId: trialId, points) })
+    onTrialMetrics: { trialId, points in service.tracking.embedded?.deliver(trialId: trialId, points) })
   MLflowTrackingController(store: tracking).add(to: router)
   MLflowArtifactsController(store: tracking).add(to: router)
   MLflowRegistryController(store: tracking).add(to: router)

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import TrackingBridge
 import TrialScheduler
 
@@ -10,17 +11,21 @@ import TrialScheduler
 /// mlflow calls land in their runs in the store as under `hpod serve`. A random token keeps
 /// other local users out; the trials get it as MLFLOW_TRACKING_TOKEN.
 enum EmbeddedTrackingServer {
-  /// Runs `body` while the server answers; the server stops when `body` returns.
+  /// Runs `body` with the trials' tracking sink while the server answers; the server stops
+  /// when `body` returns. `mirror`: woken when the trials write.
   static func serving<T: Sendable>(
-    database: AppDatabase, home: HpodHome, externalMetrics: ExternalMetrics, logger: Logger,
-    _ body: @escaping @Sendable (TrackingEndpoint) async throws -> T
+    database: AppDatabase, home: HpodHome, mirror: MLflowMirror?, logger: Logger,
+    _ body: @escaping @Sendable (EmbeddedTracking) async throws -> T
   ) async throws -> T {
     let token = UUID().uuidString.lowercased()
+    // The port is known once the server listens; the points trials log reach their runners
+    // through the sink made then.
+    let sink = Mutex<EmbeddedTracking?>(nil)
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: BearerTokenMiddleware(token: token, open: []))
     let store = TrackingStore(
       database: database, home: home, experimentName: { StudySpec.experimentName(of: $0) },
-      onTrialMetrics: { trialId, points in externalMetrics.deliver(trialId: trialId, points) })
+      onTrialMetrics: { trialId, points in sink.withLock { $0 }?.deliver(trialId: trialId, points) })
     MLflowTrackingController(store: store).add(to: router)
     MLflowArtifactsController(store: store).add(to: router)
     MLflowRegistryController(store: store).add(to: router)
@@ -50,7 +55,10 @@ enum EmbeddedTrackingServer {
         )
       }
       do {
-        let result = try await body(TrackingEndpoint(uri: "http://127.0.0.1:\(port)", token: token))
+        let tracking = EmbeddedTracking(
+          endpoint: TrackingEndpoint(uri: "http://127.0.0.1:\(port)", token: token), mirror: mirror)
+        sink.withLock { $0 = tracking }
+        let result = try await body(tracking)
         await services.triggerGracefulShutdown()
         return result
       } catch {

@@ -111,8 +111,8 @@ enum OwnClusters {
         let stop = Process()
         stop.executableURL = URL(fileURLWithPath: SlurmCluster.script)
         stop.arguments = ["stop", folder]
-        try? stop.run()
-        stop.waitUntilExit()
+        guard (try? stop.run()) != nil else { continue }
+        _ = ChildExit.wait(for: stop)
       }
     }
   }

@@ -86,8 +86,7 @@ public actor SlurmCluster {
           return
         }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        continuation.resume(returning: (process.terminationStatus, output))
+        continuation.resume(returning: (ChildExit.wait(for: process), output))
       }.start()
     }
   }

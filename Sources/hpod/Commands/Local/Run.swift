@@ -125,12 +125,11 @@ struct Run: AsyncParsableCommand {
     let runLogger = logger
     // Without an MLflow server to mirror to, the trials' own mlflow calls go to hpod's MLflow
     // API, served on a loopback port while the study runs.
-    let runStudy: @Sendable (TrackingEndpoint?, ExternalMetrics?) async throws -> StudyRecord = {
-      endpoint, externalMetrics in
+    let runStudy: @Sendable (EmbeddedTracking?) async throws -> StudyRecord = { embedded in
+      let sinks = TrackingSinks(database: database, mirror: mirror, embedded: embedded)
       let runner = StudyRunner(
         spec: studySpec, database: database, home: home, strategy: strategy, logger: runLogger, resources: pool,
-        trackingEndpoint: endpoint, externalMetrics: externalMetrics, tracking: mirror,
-        onEvent: { progress.handle($0) })
+        tracking: sinks.sink(for: studySpec), onEvent: { progress.handle($0) })
       return try await TrackingMirror.draining(mirror, studyId: study.id!, database: database) {
         let final = try await runner.run(study, stopSignal: stopSignal)
         progress.finish()
@@ -140,12 +139,12 @@ struct Run: AsyncParsableCommand {
     let final: StudyRecord
     do {
       if studySpec.tracking.mlflowURI == nil {
-        let externalMetrics = ExternalMetrics()
-        final = try await EmbeddedTrackingServer.serving(
-          database: database, home: home, externalMetrics: externalMetrics, logger: logger
-        ) { endpoint in try await runStudy(endpoint, externalMetrics) }
+        final = try await EmbeddedTrackingServer.serving(database: database, home: home, mirror: mirror, logger: logger)
+        {
+          try await runStudy($0)
+        }
       } else {
-        final = try await runStudy(nil, nil)
+        final = try await runStudy(nil)
       }
     } catch let held as StudyLease.Held {
       progress.finish()
