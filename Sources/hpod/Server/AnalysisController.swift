@@ -24,7 +24,7 @@ struct AnalysisController {
 
   func snapshot(_ context: AppRequestContext) async throws -> StudySnapshot {
     let id = try context.parameters.require("id", as: Int64.self)
-    return try await mapped { try snapshots.snapshot(of: id, service: service) }
+    return try snapshots.snapshot(of: id, service: service)
   }
 
   @Sendable func compare(request: Request, context: AppRequestContext) async throws -> JSONBody<RunComparison> {
@@ -60,11 +60,9 @@ struct AnalysisController {
     let body = try await request.collectBody(limit: maxBodyBytes)
     let asked =
       body.readableBytes == 0 ? RepeatsRequest() : try API.decoder.decode(RepeatsRequest.self, from: Data(buffer: body))
-    return try await mapped {
-      let answer = API.RepeatRequest(
-        try await service.requestRepeats(id, trialNumber: number, repeats: asked.repeats))
-      return JSONBody(answer, status: answer.requested ? .accepted : .ok)
-    }
+    let answer = API.RepeatRequest(
+      try await service.requestRepeats(id, trialNumber: number, repeats: asked.repeats))
+    return JSONBody(answer, status: answer.requested ? .accepted : .ok)
   }
 
   struct Importance: Codable, Sendable {
@@ -102,9 +100,7 @@ struct AnalysisController {
   @Sendable func promote(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Promotion> {
     let id = try context.parameters.require("id", as: Int64.self)
     let number = try context.parameters.require("number", as: Int.self)
-    return try await mapped {
-      let answer = API.Promotion(try await service.promote(id, trialNumber: number))
-      return JSONBody(answer, status: answer.requested ? .accepted : .ok)
-    }
+    let answer = API.Promotion(try await service.promote(id, trialNumber: number))
+    return JSONBody(answer, status: answer.requested ? .accepted : .ok)
   }
 }

@@ -17,19 +17,17 @@ struct EventsController {
     group.get("events") { _, _ in stream(studyId: nil) }
     group.get("studies/:id/events") { _, context in
       let id = try context.parameters.require("id", as: Int64.self)
-      return try await mapped {
-        _ = try service.existing(id)
-        let subscription = events.subscribe(studyId: id, capacity: capacity)
-        // Looked up after subscribing: a study that ended before (or while) the reader came
-        // still ends its stream, with its final state.
-        let study = try service.existing(id)
-        if study.state.isFinished {
-          let summary = try? service.database.summary(
-            studyId: id, higherIsBetter: study.direction == "maximize")
-          subscription.deliver(.studyFinished(study, summary: summary), studyId: id)
-        }
-        return stream(subscription)
+      _ = try service.existing(id)
+      let subscription = events.subscribe(studyId: id, capacity: capacity)
+      // Looked up after subscribing: a study that ended before (or while) the reader came
+      // still ends its stream, with its final state.
+      let study = try service.existing(id)
+      if study.state.isFinished {
+        let summary = try? service.database.summary(
+          studyId: id, higherIsBetter: study.direction == "maximize")
+        subscription.deliver(.studyFinished(study, summary: summary), studyId: id)
       }
+      return stream(subscription)
     }
   }
 

@@ -69,7 +69,7 @@ struct TrialsController {
   }
 
   @Sendable func numberedLog(request: Request, context: AppRequestContext) async throws -> Response {
-    try await mapped { try logTail(of: try numberedTrial(context), request) }
+    try logTail(of: try numberedTrial(context), request)
   }
 
   @Sendable func log(request: Request, context: AppRequestContext) async throws -> Response {
@@ -98,7 +98,7 @@ struct TrialsController {
     var request = request
     let body = try await request.collectBody(limit: maxBodyBytes)
     let tell = try API.decoder.decode(API.Tell.self, from: Data(buffer: body))
-    return try await mapped { JSONBody(API.Trial(try await service.tell(id, try tell.report()))) }
+    return JSONBody(API.Trial(try await service.tell(id, try tell.report())))
   }
 }
 

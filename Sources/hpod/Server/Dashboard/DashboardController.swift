@@ -94,13 +94,9 @@ struct DashboardController {
 
   /// Runs a request by hand and goes back to the run's page with what it answered.
   private func backToRun(_ id: Int64, _ number: Int, _ request: () async throws -> String) async throws -> Response {
-    do {
-      let message = try await request()
-      return Response(
-        status: .seeOther, headers: [.location: "/studies/\(id)/runs/\(number)" + HTML.query([("message", message)])])
-    } catch let error as ServiceError {
-      throw error.http
-    }
+    let message = try await request()
+    return Response(
+      status: .seeOther, headers: [.location: "/studies/\(id)/runs/\(number)" + HTML.query([("message", message)])])
   }
 
   @Sendable func loginForm(request: Request, context: AppRequestContext) async throws -> Response {
@@ -117,11 +113,7 @@ struct DashboardController {
 
   func snapshot(_ context: AppRequestContext) throws -> StudySnapshot {
     let id = try context.parameters.require("id", as: Int64.self)
-    do {
-      return try snapshots.snapshot(of: id, service: service)
-    } catch let error as ServiceError {
-      throw error.http
-    }
+    return try snapshots.snapshot(of: id, service: service)
   }
 
   func run(_ context: AppRequestContext) throws -> (StudySnapshot, TrialRecord) {
