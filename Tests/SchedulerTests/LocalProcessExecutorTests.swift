@@ -115,6 +115,30 @@ struct LocalProcessExecutorTests {
     #expect(Date().timeIntervalSince(started) >= 0.45)
   }
 
+  @Test("after a restart a local trial is not adopted: its process tree is killed, and the runner is told so")
+  func reclaimKillsLeftovers() async throws {
+    // Given a running trial with a child, as a stopped hpod left it
+    let pidFile = "\(sandbox.root)/child.pid"
+    let script = try sandbox.script("left.sh", "sleep 1000 & echo $! > \(pidFile); wait")
+    let trial = try launch([script])
+    #expect(await eventually { FileManager.default.fileExists(atPath: pidFile) })
+    try await Task.sleep(for: .milliseconds(50))
+    let child = Int32(
+      try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+
+    // When a new executor reclaims its handle
+    let reclaimed = await LocalProcessExecutor().reclaim(trial.handle)
+
+    // Then it is cleaned up, not adopted, and the whole tree is gone
+    guard case .cleanedUp(let what) = reclaimed else {
+      Issue.record("expected the leftovers cleaned up, got \(reclaimed)")
+      return
+    }
+    #expect(what.contains("killed the leftover processes"))
+    #expect(await eventually { isGone(child) })
+    #expect(await trial.exit() == .signalled(signal: 9))
+  }
+
   @Test("processes a trial leaves behind are killed when it exits")
   func killsLeftovers() async throws {
     let pidFile = "\(sandbox.root)/orphan.pid"

@@ -33,7 +33,7 @@ final class ScriptedExecutor: TrialExecutor {
     return ScriptedTrial(script: script, handle: .local(pid: Int32(100_000 + number), startTicks: nil))
   }
 
-  func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)? { nil }
+  func reclaim(_ handle: TrialHandle) async -> Reclaim { .gone }
 }
 
 /// A trial that reports its script's lines at once and ends with its exit.

@@ -155,10 +155,38 @@ public protocol TrialExecutor: Sendable {
   func prepare(_ launch: TrialLaunch) throws
   /// Starts the prepared trial.
   func launch(_ launch: TrialLaunch) async throws(TrialLaunchError) -> any RunningTrial
-  /// After a restart: the unfinished trial behind `handle`, re-adopted (still running, or
-  /// ended while no hpod watched, to be drained and judged), or nil when there is nothing to
-  /// adopt (a local process tree: the runner kills its leftovers): the trial is then re-run.
-  func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)?
+  /// After a restart, what becomes of the unfinished trial behind `handle`: re-adopted (still
+  /// running, or ended while no hpod watched, to be drained and judged), or not (its leftovers
+  /// cleaned up, if it had any): the runner then runs it again. The runner names no executor:
+  /// each says what it did.
+  func reclaim(_ handle: TrialHandle) async -> Reclaim
+}
+
+/// What an executor made of an unfinished trial's handle after a restart.
+public enum Reclaim: Sendable {
+  /// Followed on from where the last hpod stopped.
+  case adopted(any RunningTrial)
+  /// Not followable; what was left of it (a process tree) was ended, as described.
+  case cleanedUp(String)
+  /// Nothing of it is left to follow or to end.
+  case gone
+
+  /// The adopted trial, if it was.
+  public var adopted: (any RunningTrial)? {
+    if case .adopted(let trial) = self { trial } else { nil }
+  }
+}
+
+extension TrialExecutor {
+  /// The leftovers of a trial a local hpod started (its process group), ended: blocking
+  /// system calls, on `BlockingWork`. Any executor may meet such a handle (a study whose
+  /// spec moved to a cluster).
+  func reclaimLocalLeftovers(_ handle: TrialHandle) async -> Reclaim {
+    guard case .local(let pid, let startTicks) = handle else { return .gone }
+    let killed = (try? await BlockingWork.run { ProcessTable.killLeftover(pid: Int(pid), startTicks: startTicks) })
+    // BlockingWork only throws when the daemon's threads are gone (shutdown): nothing was killed then.
+    return killed == true ? .cleanedUp("killed the leftover processes of pid \(pid)") : .gone
+  }
 }
 
 extension TrialExecutor {

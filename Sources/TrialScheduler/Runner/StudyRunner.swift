@@ -242,12 +242,13 @@ public struct StudyRunner: Sendable {
     var adopted: [(TrialRecord, any RunningTrial)] = []
     for trial in try database.trials(studyId: studyId) where !trial.state.isFinished {
       if let handle = trial.executorHandle {
-        if let process = await executor.reclaim(handle) {
+        switch await executor.reclaim(handle) {
+        case .adopted(let process):
           adopted.append((trial, process))
           continue
-        }
-        if LocalProcessExecutor.killLeftover(handle) {
-          logger.warning("killed leftover processes of trial \(trial.number) (\(handle))")
+        case .cleanedUp(let what):
+          logger.warning("trial \(trial.number) (\(handle)): \(what)", metadata: ["study": "\(spec.name)"])
+        case .gone: break
         }
       }
       _ = try await lifecycle.finish(

@@ -231,7 +231,7 @@ struct SlurmOutageTests {
       settings: SlurmSettings(pollInterval: .milliseconds(200)), environment: cluster.environment)
 
     // When a restarted hpod adopts the trial, and is asked to kill it
-    let trial = try #require(await executor.reclaim(.slurm(job: handle)))
+    let trial = try #require(await executor.reclaim(.slurm(job: handle)).adopted)
     trial.kill()
     var lines: [String] = []
     for await output in trial.output { if case .lines(let reported, _) = output { lines += reported } }

@@ -1,5 +1,5 @@
 import CProcessSpawn
-public import Foundation
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -26,16 +26,9 @@ public struct LocalProcessExecutor: TrialExecutor {
   }
 
   /// A local trial's process tree cannot be followed by another hpod (its pipes ended with
-  /// the hpod that started it): nothing is adopted; the runner kills what is left of it
-  /// (`killLeftover`) and runs the trial again.
-  public func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)? { nil }
-
-  /// Kills what is left of a local trial's process group; true when something was.
-  @discardableResult
-  public static func killLeftover(_ handle: TrialHandle) -> Bool {
-    guard case .local(let pid, let startTicks) = handle else { return false }
-    return ProcessTable.killLeftover(pid: Int(pid), startTicks: startTicks)
-  }
+  /// the hpod that started it): nothing is adopted; what is left of it is killed, and the
+  /// runner runs the trial again.
+  public func reclaim(_ handle: TrialHandle) async -> Reclaim { await reclaimLocalLeftovers(handle) }
 
   /// Starts the trial's process at once (no suspension, so a caller can start it synchronously).
   public func start(_ launch: TrialLaunch) throws(TrialLaunchError) -> any RunningTrial {

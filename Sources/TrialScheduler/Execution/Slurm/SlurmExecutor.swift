@@ -67,12 +67,12 @@ public struct SlurmExecutor: TrialExecutor {
   /// The job behind the handle, when Slurm still knows it under the same comment (job ids
   /// start again when a controller loses its state). One Slurm no longer knows is judged by its
   /// exit marker: see `SlurmTrial.gone`.
-  public func reclaim(_ handle: TrialHandle) async -> (any RunningTrial)? {
-    guard case .slurm(let job) = handle else { return nil }
+  public func reclaim(_ handle: TrialHandle) async -> Reclaim {
+    guard case .slurm(let job) = handle else { return await reclaimLocalLeftovers(handle) }
     // Not yet seen running: a job that was still queued reports its start when it starts.
     let trial = SlurmTrial(job: job, settings: settings, command: command, reportPrefix: reportPrefix, running: false)
     await SlurmQueue.shared.watch(trial, command: command)
-    return trial
+    return .adopted(trial)
   }
 
   /// sbatch's options for one trial: those hpod owns, then the spec's.
