@@ -91,8 +91,7 @@ struct SpaceEncoding: Sendable {
 ///    coordinates inside the unit box (categorical ones held), then rounds again; the
 ///    refinements run concurrently, one per core, and are compared in a fixed order;
 /// 3. sweeps the winner's discrete parameters: every category of each categorical parameter
-///    (exhaustive, small sets) and the grid points one and two steps either side of each int or
-///    step one (counted in steps, so on a log scale too; see `Parameter.gridNeighbourUnits`).
+///    (exhaustive, small sets) and the two nearest grid neighbours of each int or step one.
 ///
 /// Configurations whose GP inputs are in `excluded` (observed or pending) are never returned.
 struct AcquisitionOptimizer {
@@ -214,8 +213,12 @@ struct AcquisitionOptimizer {
         switch parameter.domain {
         case .categorical(let values):
           alternatives = (0..<values.count).map { (Double($0) + 0.5) / Double(values.count) }
-        case .int, .float(_, _, _, _?):
-          alternatives = parameter.gridNeighbourUnits(of: parameter.value(atUnit: unit[k]))
+        case .int(let lo, let hi, _, let step):
+          let cells = Double((hi - lo) / step + 1)
+          alternatives = [-2.0, -1, 1, 2].map { unit[k] + $0 / cells }
+        case .float(let lo, let hi, _, let step?):
+          let cells = ((hi - lo) / step + 1e-9).rounded(.down) + 1
+          alternatives = [-2.0, -1, 1, 2].map { unit[k] + $0 / cells }
         case .float(_, _, _, nil):
           continue
         }

@@ -125,32 +125,6 @@ public struct Parameter: Sendable, Hashable {
     return Swift.min(Swift.max(Int(k), 0), count)
   }
 
-  /// The unit coordinates (cell centres) of the grid points one and two steps either side of
-  /// `value`, for an int or step parameter (none for a categorical or continuous one): the
-  /// acquisition optimizer's discrete moves. Counted in grid steps, not in shares of `[0, 1]`:
-  /// on a log scale the cells of small values are wide and those of large values narrow (on
-  /// `1...32, log` the cell of 1 takes 26% of the interval, that of 32 0.7%), so moves of one
-  /// and two average cells (1/32) left 1 where it was and jumped over values near 32.
-  func gridNeighbourUnits(of value: ParameterValue) -> [Double] {
-    guard let x = value.numericValue else { return [] }
-    let points: [ParameterValue]
-    switch domain {
-    case .int(let lo, let hi, _, let step):
-      let count = (hi - lo) / step
-      let k = Int(((x - Double(lo)) / Double(step)).rounded())
-      points = [-2, -1, 1, 2].map { k + $0 }.filter { (0...count).contains($0) }.map { .int(lo + $0 * step) }
-    case .float(let lo, let hi, _, let step?):
-      let count = Int(((hi - lo) / step + 1e-9).rounded(.down))
-      let k = Int(((x - lo) / step).rounded())
-      points = [-2, -1, 1, 2].map { k + $0 }.filter { (0...count).contains($0) }.map {
-        .double(Swift.min(lo + Double($0) * step, hi))
-      }
-    case .float(_, _, _, nil), .categorical:
-      return []
-    }
-    return points.compactMap { unit(of: $0) }
-  }
-
   /// log(x / (1 − x)).
   static func logit(_ x: Double) -> Double { Foundation.log(x / (1 - x)) }
 
