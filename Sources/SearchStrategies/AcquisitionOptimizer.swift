@@ -91,7 +91,11 @@ struct SpaceEncoding: Sendable {
 ///    coordinates inside the unit box (categorical ones held), then rounds again; the
 ///    refinements run concurrently, one per core, and are compared in a fixed order;
 /// 3. sweeps the winner's discrete parameters: every category of each categorical parameter
-///    (exhaustive, small sets) and the two nearest grid neighbours of each int or step one.
+///    (exhaustive, small sets) and each int or step one moved one and two average cells
+///    (1/levels of [0, 1]) either way: its nearest grid neighbours on a linear scale, moves of
+///    one ratio on a log scale, which leave a small value in its wide cell (1 on `1–32, log`).
+///    Moving such values at least a grid step was measured on bench/sklearn_tuning and not
+///    kept (bench/README.md, "Log-scaled integers").
 ///
 /// Configurations whose GP inputs are in `excluded` (observed or pending) are never returned.
 struct AcquisitionOptimizer {
