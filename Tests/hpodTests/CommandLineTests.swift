@@ -72,6 +72,51 @@ struct CommandLineTests {
     return path
   }
 
+  @Test("after hpod run, the read commands answer from the local store when no daemon does, and say so")
+  func readCommandsFallBackToTheLocalStore() async throws {
+    // Given a study hpod run ran in a home, and no daemon where the client looks
+    let trial = try write(
+      "trial.sh", "#!/bin/sh\necho \"training with $1\"\necho \"hpod {\\\"score\\\": $1}\"\n", executable: true)
+    let spec = try write(
+      "study.yaml",
+      """
+      name: cli-local
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 2, max_trials: 3}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+      trial: {command: [\(trial), "{x}"]}
+      """)
+    let home = "\(folder)/home"
+    let (ran, runOutput) = try await HPODProcess.run(["run", "--plain", spec], home: home)
+    #expect(ran == 0, "\(runOutput)")
+    let nowhere = ["HPOD_HOME": home, "HPOD_SERVER": "http://127.0.0.1:9"]
+    let read = { (arguments: [String]) in
+      try await HPODProcess.runProgram(HPODProcess.binary, arguments, environment: nowhere)
+    }
+
+    // When the read commands run, they answer from the store and say which they read
+    let notice = "no daemon answers at http://127.0.0.1:9; read the local store \(home)/hpod.sqlite"
+    let (trialsStatus, trials) = try await read(["trials", "1"])
+    #expect(trialsStatus == 0, "\(trials)")
+    #expect(trials.contains(notice), "\(trials)")
+    #expect(trials.split(separator: "\n").filter { $0.contains("completed") }.count == 3, "\(trials)")
+    let (statusStatus, status) = try await read(["status", "1"])
+    #expect(statusStatus == 0 && status.contains("cli-local") && status.contains("completed"), "\(status)")
+    let (bestStatus, best) = try await read(["best", "1", "--json"])
+    #expect(bestStatus == 0 && best.contains("\"value\""), "\(best)")
+    let (exportStatus, export) = try await read(["export", "1", "--format", "csv"])
+    #expect(exportStatus == 0 && export.split(separator: "\n").count >= 4, "\(export)")
+    let (logsStatus, logs) = try await read(["logs", "1", "0"])
+    #expect(logsStatus == 0 && logs.contains("training with"), "\(logs)")
+
+    // And without a local store, the user still hears that no daemon answers
+    let (missing, said) = try await HPODProcess.runProgram(
+      HPODProcess.binary, ["trials", "1"],
+      environment: ["HPOD_HOME": "\(folder)/empty", "HPOD_SERVER": "http://127.0.0.1:9"])
+    #expect(missing == 1 && said.contains("cannot reach hpod at http://127.0.0.1:9"), "\(said)")
+  }
+
   @Test("validate prints every problem with file:line:column and exits 2")
   func validateReportsProblems() async throws {
     let spec = try write(

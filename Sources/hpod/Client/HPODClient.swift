@@ -17,6 +17,8 @@ struct HPODClient: Sendable {
     var status: Int?
     var message: String
     var issues: [API.Issue] = []
+    /// No daemon answered at all (nothing listens there, or the host is unknown).
+    var unreachable = false
 
     var description: String {
       ([message] + issues.map { "  \($0)" }).joined(separator: "\n")
@@ -50,8 +52,8 @@ struct HPODClient: Sendable {
     } catch {
       throw Failure(
         message:
-          "cannot reach hpod at \(server.absoluteString): \(error.localizedDescription). Is `hpod serve` running? (--server or HPOD_SERVER name another one)"
-      )
+          "cannot reach hpod at \(server.absoluteString): \(error.localizedDescription). Is `hpod serve` running? (--server or HPOD_SERVER name another one)",
+        unreachable: true)
     }
     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
     guard (200..<300).contains(status) else {

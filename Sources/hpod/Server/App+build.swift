@@ -27,7 +27,8 @@ typealias AppRequestContext = BasicRequestContext
 /// The HTTP application around a `StudyService`, built apart from the CLI so tests build it
 /// without parsing arguments.
 func buildApplication(
-  service: StudyService, events: EventBus, settings: ServerSettings, logger: Logger, services: [any Service] = []
+  service: StudyService, events: EventBus, settings: ServerSettings, logger: Logger, services: [any Service] = [],
+  onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
   let router = buildRouter(service: service, events: events, settings: settings)
   let (seconds, attoseconds) = settings.idleTimeout.components
@@ -39,6 +40,7 @@ func buildApplication(
       address: .hostname(settings.host, port: settings.port), serverName: "hpod",
       availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
     services: services,
+    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
     logger: logger)
 }
 

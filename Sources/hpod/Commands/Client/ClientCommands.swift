@@ -49,8 +49,11 @@ struct Status: AsyncParsableCommand {
 
   @OptionGroup var options: ClientOptions
 
+  /// The local store read when no daemon answers.
+  @OptionGroup var store: StoreOptions
+
   func run() async throws {
-    try await options.perform { client in
+    try await options.read(home: store.hpodHome) { client in
       if let study {
         let detail: API.Study = try await client.get("api/v1/studies/\(study)")
         if options.json { return try options.printJSON(detail) }
@@ -164,13 +167,17 @@ struct Trials: AsyncParsableCommand {
 
   @OptionGroup var options: ClientOptions
 
+  /// The local store read when no daemon answers.
+  @OptionGroup var store: StoreOptions
+
   func run() async throws {
     var query = ["sort=\(sort)"]
     if let state { query.append("state=\(state)") }
     if let tier { query.append("tier=\(tier)") }
     if let limit { query.append("limit=\(limit)") }
-    try await options.perform { client in
-      let data = try await client.send("GET", "api/v1/studies/\(study)/trials", query: query.joined(separator: "&"))
+    let filters = query.joined(separator: "&")
+    try await options.read(home: store.hpodHome) { client in
+      let data = try await client.send("GET", "api/v1/studies/\(study)/trials", query: filters)
       let list = try API.decoder.decode(API.TrialList.self, from: data)
       if options.json { return try options.printJSON(list) }
       Self.table(
@@ -232,8 +239,11 @@ struct Best: AsyncParsableCommand {
 
   @OptionGroup var options: ClientOptions
 
+  /// The local store read when no daemon answers.
+  @OptionGroup var store: StoreOptions
+
   func run() async throws {
-    try await options.perform { client in
+    try await options.read(home: store.hpodHome) { client in
       let data = try await client.send("GET", "api/v1/studies/\(study)/best")
       if let front = try? API.decoder.decode(API.Front.self, from: data) {
         if options.json { return try options.printJSON(front) }
@@ -314,8 +324,11 @@ struct Logs: AsyncParsableCommand {
 
   @OptionGroup var options: ClientOptions
 
+  /// The local store read when no daemon answers.
+  @OptionGroup var store: StoreOptions
+
   func run() async throws {
-    try await options.perform { client in
+    try await options.read(home: store.hpodHome) { client in
       let data = try await client.send(
         "GET", "api/v1/studies/\(study)/trials/\(number)/log",
         query: "stream=\(stderr ? "stderr" : "stdout")&tail=\(tail)")
@@ -338,12 +351,15 @@ struct Export: AsyncParsableCommand {
 
   @OptionGroup var options: ClientOptions
 
+  /// The local store read when no daemon answers.
+  @OptionGroup var store: StoreOptions
+
   func validate() throws {
     guard ["csv", "json"].contains(format) else { throw ValidationError("--format must be csv or json") }
   }
 
   func run() async throws {
-    try await options.perform { client in
+    try await options.read(home: store.hpodHome) { client in
       let data = try await client.send("GET", "api/v1/studies/\(study)/export", query: "format=\(format)")
       if let output {
         try data.write(to: URL(fileURLWithPath: output))

@@ -28,12 +28,33 @@ struct ClientOptions: ParsableArguments {
   }
 
   /// Runs a client call; a daemon error is printed as the user needs it and exits non-zero.
-  func perform(_ body: (HPODClient) async throws -> Void) async throws {
+  @discardableResult
+  func perform<T>(_ body: (HPODClient) async throws -> T) async throws -> T {
     do {
-      try await body(client)
+      return try await body(client)
     } catch let failure as HPODClient.Failure {
       FileHandle.standardError.write(Data("hpod: \(failure)\n".utf8))
       throw ExitCode(failure.status == 422 ? ExitCodes.invalidSpec : 1)
+    }
+  }
+
+  /// Runs a read: against the daemon, or, when none answers, against the local store at `home`
+  /// (the studies `hpod run` ran there), saying so on stderr. Errors are printed as `perform`
+  /// prints them.
+  @discardableResult
+  func read<T: Sendable>(home: HpodHome, _ body: @escaping @Sendable (HPODClient) async throws -> T) async throws -> T {
+    try await perform { client in
+      do {
+        return try await body(client)
+      } catch let failure as HPODClient.Failure where failure.unreachable {
+        guard FileManager.default.fileExists(atPath: home.databasePath) else { throw failure }
+        FileHandle.standardError.write(
+          Data(
+            "hpod: no daemon answers at \(client.server.absoluteString); read the local store \(home.databasePath)\n"
+              .utf8))
+        guard let result = try await LocalStoreReader.reading(home: home, body) else { throw failure }
+        return result
+      }
     }
   }
 

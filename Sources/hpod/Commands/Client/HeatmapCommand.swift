@@ -13,7 +13,9 @@ struct HeatmapCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "heatmap",
     abstract: "A metric over two parameters as a coloured terminal grid (★ the best cell, R the registered model).",
-    discussion: "Reads the daemon (--server) or, with --local, the store of `hpod run` ($HPOD_HOME).")
+    discussion:
+      "Reads the daemon (--server); when none answers, or with --local, the store of `hpod run` ($HPOD_HOME or --home)."
+  )
 
   @Argument(help: "A study id (or, with --local, a study name).")
   var study: String
@@ -30,7 +32,7 @@ struct HeatmapCommand: AsyncParsableCommand {
   @Option(help: "quick_test, full_training or all.")
   var tier = "all"
 
-  @Flag(help: "Read the local store ($HPOD_HOME or --home) instead of the daemon.")
+  @Flag(help: "Read the local store ($HPOD_HOME or --home) without asking a daemon first.")
   var local = false
 
   @OptionGroup var options: ClientOptions
@@ -53,16 +55,14 @@ struct HeatmapCommand: AsyncParsableCommand {
       query.queryItems =
         [.init(name: "x", value: x), .init(name: "y", value: y), .init(name: "tier", value: tier)]
         + (metric.map { [.init(name: "metric", value: $0)] } ?? [])
-      var fetched: Heatmap?
-      try await options.perform { client in
-        fetched = try API.decoder.decode(
-          Heatmap.self,
-          from: try await client.send("GET", "api/v1/studies/\(study)/heatmap", query: query.percentEncodedQuery))
+      let encoded = query.percentEncodedQuery
+      map = try await options.read(home: store.hpodHome) { client in
+        try API.decoder.decode(
+          Heatmap.self, from: try await client.send("GET", "api/v1/studies/\(study)/heatmap", query: encoded))
       }
-      map = fetched!
     }
     if options.json { return try options.printJSON(map) }
-    print(HeatmapRenderer(map: map, colour: isatty(STDOUT_FILENO) == 1).render())
+    print(HeatmapRenderer(map: map, colour: HeatmapRenderer.terminalWantsColour).render())
   }
 }
 
@@ -71,6 +71,11 @@ struct HeatmapCommand: AsyncParsableCommand {
 struct HeatmapRenderer {
   let map: Heatmap
   let colour: Bool
+
+  /// Colour on a terminal, unless NO_COLOR is set to anything but empty (no-color.org).
+  static var terminalWantsColour: Bool {
+    isatty(STDOUT_FILENO) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+  }
 
   func render() -> String {
     let values = map.cells.map(\.value)

@@ -61,7 +61,7 @@ struct QueryCommand: AsyncParsableCommand {
     if json {
       return try printJSON(QueryOutput(question: text, study: record.name, answer: answer))
     }
-    print(QueryRenderer(study: record, colour: isatty(STDOUT_FILENO) == 1).render(answer))
+    print(QueryRenderer(study: record, colour: HeatmapRenderer.terminalWantsColour).render(answer))
   }
 
   static func notUnderstood(_ question: String) -> String {
