@@ -117,6 +117,39 @@ struct CommandLineTests {
     #expect(missing == 1 && said.contains("cannot reach hpod at http://127.0.0.1:9"), "\(said)")
   }
 
+  @Test("models --json names each version's run by study and trial number, in snake_case")
+  func modelsJSON() async throws {
+    let trial = try write("fit.sh", "#!/bin/sh\necho \"hpod {\\\"score\\\": $1}\"\n", executable: true)
+    let spec = try write(
+      "registered.yaml",
+      """
+      name: cli-models
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 3, max_trials: 2}
+      parameters:
+        x: {type: float, min: 0.5, max: 1}
+      trial: {command: [\(trial), "{x}"]}
+      registration: {model: cli-model, when: ["score >= 0.5"], alias: champion}
+      """)
+    let home = "\(folder)/models-home"
+    let (ran, runOutput) = try await HPODProcess.run(["run", "--plain", spec], home: home)
+    #expect(ran == 0, "\(runOutput)")
+    let (status, output) = try await HPODProcess.run(["models", "--json"], home: home)
+    #expect(status == 0, "\(output)")
+    let listing = try #require(
+      try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+    let models = try #require(listing["models"] as? [[String: Any]])
+    #expect(models.count == 2)
+    #expect(Set(models.compactMap { $0["trial"] as? Int }) == [0, 1], "trial numbers, not database ids")
+    for model in models {
+      #expect(model["model"] as? String == "cli-model" && model["study"] as? String == "cli-models")
+      #expect(Set(model.keys).isSuperset(of: ["study_id", "registered_at", "metrics", "params", "aliases"]))
+      #expect(!model.keys.contains { $0.contains(where: \.isUppercase) }, "snake_case keys: \(model.keys)")
+      #expect((model["metrics"] as? [String: Double])?["score"] != nil)
+    }
+    #expect(models.filter { ($0["aliases"] as? [String]) == ["champion"] }.count == 1)
+  }
+
   @Test("validate prints every problem with file:line:column and exits 2")
   func validateReportsProblems() async throws {
     let spec = try write(
