@@ -115,6 +115,15 @@ struct CommandLineTests {
       HPODProcess.binary, ["trials", "1"],
       environment: ["HPOD_HOME": "\(folder)/empty", "HPOD_SERVER": "http://127.0.0.1:9"])
     #expect(missing == 1 && said.contains("cannot reach hpod at http://127.0.0.1:9"), "\(said)")
+
+    // And with --json, the daemon's refusal is JSON in the API's error shape
+    let (unknownStatus, unknown) = try await read(["trials", "7", "--json"])
+    #expect(unknownStatus == 1, "\(unknown)")
+    let body = unknown.split(separator: "\n").drop { !$0.hasPrefix("{") }.joined(separator: "\n")
+    let error = try #require(
+      (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["error"] as? [String: Any],
+      "\(unknown)")
+    #expect((error["message"] as? String)?.contains("study 7") == true, "\(error)")
   }
 
   @Test("models --json names each version's run by study and trial number, in snake_case")
