@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SearchStrategies
 
 /// Hyperband (Li et al. 2018) over asynchronous successive halving, as Optuna's

@@ -1,4 +1,4 @@
-public import SearchStrategies
+import SearchStrategies
 import TrackingBridge
 
 // What a search needs of a trial beyond its objective value, in a study of several objectives
