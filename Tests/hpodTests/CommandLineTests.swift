@@ -126,6 +126,30 @@ struct CommandLineTests {
     #expect((error["message"] as? String)?.contains("study 7") == true, "\(error)")
   }
 
+  @Test("a study whose early-stopping metric no trial reports says so in its summary")
+  func summaryCallsOutUnreportedMetrics() async throws {
+    let trial = try write(
+      "steps.sh", "#!/bin/sh\nfor s in 1 2 3; do echo \"hpod {\\\"step\\\": $s, \\\"val_accuracy\\\": $1}\"; done\n",
+      executable: true)
+    let spec = try write(
+      "watched.yaml",
+      """
+      name: cli-watched
+      objective: {metric: val_accuracy, direction: maximize}
+      search: {algorithm: random, seed: 4, max_trials: 3}
+      parameters:
+        x: {type: float, min: 0, max: 1}
+      trial: {command: [\(trial), "{x}"]}
+      early_stopping: {rule: median, metric: val_acc}
+      """)
+    let (status, output) = try await HPODProcess.run(["run", "--plain", spec], home: "\(folder)/watched-home")
+    #expect(status == 0, "\(output)")
+    #expect(
+      output.contains(
+        "Warning: early_stopping.metric names 'val_acc', which no trial reported (did you mean 'val_accuracy'?)"),
+      "\(output)")
+  }
+
   @Test("models --json names each version's run by study and trial number, in snake_case")
   func modelsJSON() async throws {
     let trial = try write("fit.sh", "#!/bin/sh\necho \"hpod {\\\"score\\\": $1}\"\n", executable: true)

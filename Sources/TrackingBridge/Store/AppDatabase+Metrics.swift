@@ -91,3 +91,17 @@ extension AppDatabase {
     }
   }
 }
+
+extension AppDatabase {
+  /// Every metric name any trial of the study reported (printed or logged).
+  public func metricNames(studyId: Int64) throws -> Set<String> {
+    try writer.read { db in
+      Set(
+        try String.fetchAll(
+          db,
+          sql:
+            "SELECT DISTINCT metric.name FROM metric JOIN trial ON trial.id = metric.trialId WHERE trial.studyId = ?",
+          arguments: [studyId]))
+    }
+  }
+}

@@ -139,6 +139,7 @@ public struct StudyRunner: Sendable {
       all, history: spec.registration?.tier == spec.searchTier ? state.search : state.full)
 
     var endState: (StudyState, String?) = (.completed, nil)
+    var calledOut = false
     // A child task returns nil when the wakeup fires: a full training was requested by hand.
     await withTaskGroup(of: TrialRecord?.self) { group in
       var active = 0
@@ -203,6 +204,13 @@ public struct StudyRunner: Sendable {
         }
         active -= 1
         aftermath.settle(finished, &state)
+        // Three completed trials that never reported a metric the spec acts on tell enough.
+        if !calledOut, !spec.watchedMetrics.isEmpty,
+          state.search.chains.filter({ $0.latest.state == .completed }).count >= 3
+        {
+          calledOut = true
+          aftermath.callOutUnreportedMetrics(studyId: studyId)
+        }
       }
       group.cancelAll()
     }

@@ -42,6 +42,19 @@ struct TrialAftermath: Sendable {
     }
   }
 
+  /// Warns, once enough trials completed to tell, of each metric the spec acts on (early
+  /// stopping, thresholds, constraints) that no trial reported: that part of the spec does
+  /// nothing. The end-of-study summary says it again.
+  func callOutUnreportedMetrics(studyId: Int64) {
+    do {
+      for problem in spec.unreportedMetrics(reported: try database.metricNames(studyId: studyId)) {
+        logger.warning("\(problem)", metadata: ["study": "\(spec.name)"])
+      }
+    } catch {
+      logger.error("cannot read the metric names the trials reported: \(error)", metadata: ["study": "\(spec.name)"])
+    }
+  }
+
   /// What a study of several objectives records when it ends: each completed trial's
   /// `hpod.pareto_front` tag and, when it `completed`, the registration of its final front.
   func conclude(_ state: RunState, completed: Bool) throws {

@@ -21,6 +21,8 @@ struct Summary {
   var infeasible: Set<Int64> = []
   /// Final metrics by trial id, for a study of several objectives or with constraints.
   var finalMetrics: [Int64: [String: Double]] = [:]
+  /// The spec's metrics (early stopping, thresholds, constraints) that no trial reported.
+  var unreported: [String] = []
   var rows = 10
 
   static func load(spec: StudySpec, study: StudyRecord, trials: [TrialRecord], home: HpodHome, database: AppDatabase)
@@ -29,6 +31,9 @@ struct Summary {
     let models = try database.modelVersions().filter { $0.studyId == study.id }
     let aliases = try database.modelAliases().filter { alias in models.contains { $0.modelName == alias.modelName } }
     var summary = Summary(spec: spec, study: study, trials: trials, home: home, models: models, aliases: aliases)
+    if trials.contains(where: { $0.state == .completed }) {
+      summary.unreported = spec.unreportedMetrics(reported: try database.metricNames(studyId: study.id!))
+    }
     if spec.needsFinalMetrics {
       let finals = try database.finalMetricValues(studyId: study.id!)
       summary.finalMetrics = finals
@@ -49,6 +54,7 @@ struct Summary {
       "Study '\(study.name)' (id \(study.id!)) \(study.state.rawValue): \(trials.count) trials (\(countText.joined(separator: ", ")))"
     )
     if let reason = study.stateReason { out.append("  \(reason)") }
+    out += unreported.map { "Warning: \($0)" }
 
     let ranked = rankedConfigurations()
     guard let best = ranked.first else {

@@ -1,0 +1,29 @@
+import Testing
+
+@testable import TrialScheduler
+
+@Suite("Metrics the spec acts on that no trial reports")
+struct WatchedMetricsTests {
+  @Test("each unreported metric is named with the key that reads it, what was reported instead, and the effect")
+  func namesWhatIsMissing() throws {
+    let spec = try StudySpec.parse(
+      yaml: """
+        name: watched
+        objective: {metric: accuracy, direction: maximize}
+        constraints: ["latency <= 5"]
+        search: {algorithm: random, max_trials: 3}
+        parameters: {x: {type: float, min: 0, max: 1}}
+        trial: {command: [echo]}
+        early_stopping: {rule: median, metric: val_acc}
+        registration: {model: m, when: ["f1 >= 0.5", "accuracy >= 0.9"]}
+        """, file: "study.yaml", baseDirectory: "/tmp")
+    #expect(spec.watchedMetrics.map(\.metric) == ["val_acc", "f1", "accuracy", "latency"])
+    let problems = spec.unreportedMetrics(reported: ["accuracy", "val_accuracy", "latency"])
+    #expect(
+      problems == [
+        "early_stopping.metric names 'val_acc', which no trial reported (did you mean 'val_accuracy'?); the trials reported accuracy, latency, val_accuracy: the early-stopping rule judged no trial",
+        "registration.when names 'f1', which no trial reported; the trials reported accuracy, latency, val_accuracy: no run can meet this threshold, so none is registered",
+      ])
+    #expect(spec.unreportedMetrics(reported: ["accuracy", "val_acc", "f1", "latency"]).isEmpty)
+  }
+}
