@@ -72,23 +72,33 @@ struct CommandLineTests {
     return path
   }
 
+  /// Runs, with `hpod run --plain` in `home`, a study `name` of one float parameter x in
+  /// `range` whose trial is the shell `script` (x is its $1); returns hpod run's status and output.
+  func runStudy(
+    _ name: String, script: String, objective: String = "score", range: String = "min: 0, max: 1", trials: Int = 3,
+    extra: String = "", home: String
+  ) async throws -> (status: Int32, output: String) {
+    let trial = try write("\(name).sh", "#!/bin/sh\n" + script + "\n", executable: true)
+    let spec = try write(
+      "\(name).yaml",
+      """
+      name: \(name)
+      objective: {metric: \(objective), direction: maximize}
+      search: {algorithm: random, seed: 2, max_trials: \(trials)}
+      parameters:
+        x: {type: float, \(range)}
+      trial: {command: [\(trial), "{x}"]}
+      \(extra)
+      """)
+    return try await HPODProcess.run(["run", "--plain", spec], home: home)
+  }
+
   @Test("after hpod run, the read commands answer from the local store when no daemon does, and say so")
   func readCommandsFallBackToTheLocalStore() async throws {
     // Given a study hpod run ran in a home, and no daemon where the client looks
-    let trial = try write(
-      "trial.sh", "#!/bin/sh\necho \"training with $1\"\necho \"hpod {\\\"score\\\": $1}\"\n", executable: true)
-    let spec = try write(
-      "study.yaml",
-      """
-      name: cli-local
-      objective: {metric: score, direction: maximize}
-      search: {algorithm: random, seed: 2, max_trials: 3}
-      parameters:
-        x: {type: float, min: 0, max: 1}
-      trial: {command: [\(trial), "{x}"]}
-      """)
     let home = "\(folder)/home"
-    let (ran, runOutput) = try await HPODProcess.run(["run", "--plain", spec], home: home)
+    let (ran, runOutput) = try await runStudy(
+      "cli-local", script: "echo \"training with $1\"\necho \"hpod {\\\"score\\\": $1}\"", home: home)
     #expect(ran == 0, "\(runOutput)")
     let nowhere = ["HPOD_HOME": home, "HPOD_SERVER": "http://127.0.0.1:9"]
     let read = { (arguments: [String]) in
@@ -128,21 +138,10 @@ struct CommandLineTests {
 
   @Test("a study whose early-stopping metric no trial reports says so in its summary")
   func summaryCallsOutUnreportedMetrics() async throws {
-    let trial = try write(
-      "steps.sh", "#!/bin/sh\nfor s in 1 2 3; do echo \"hpod {\\\"step\\\": $s, \\\"val_accuracy\\\": $1}\"; done\n",
-      executable: true)
-    let spec = try write(
-      "watched.yaml",
-      """
-      name: cli-watched
-      objective: {metric: val_accuracy, direction: maximize}
-      search: {algorithm: random, seed: 4, max_trials: 3}
-      parameters:
-        x: {type: float, min: 0, max: 1}
-      trial: {command: [\(trial), "{x}"]}
-      early_stopping: {rule: median, metric: val_acc}
-      """)
-    let (status, output) = try await HPODProcess.run(["run", "--plain", spec], home: "\(folder)/watched-home")
+    let (status, output) = try await runStudy(
+      "cli-watched", script: "for s in 1 2 3; do echo \"hpod {\\\"step\\\": $s, \\\"val_accuracy\\\": $1}\"; done",
+      objective: "val_accuracy", extra: "early_stopping: {rule: median, metric: val_acc}",
+      home: "\(folder)/watched-home")
     #expect(status == 0, "\(output)")
     #expect(
       output.contains(
@@ -152,20 +151,10 @@ struct CommandLineTests {
 
   @Test("models --json names each version's run by study and trial number, in snake_case")
   func modelsJSON() async throws {
-    let trial = try write("fit.sh", "#!/bin/sh\necho \"hpod {\\\"score\\\": $1}\"\n", executable: true)
-    let spec = try write(
-      "registered.yaml",
-      """
-      name: cli-models
-      objective: {metric: score, direction: maximize}
-      search: {algorithm: random, seed: 3, max_trials: 2}
-      parameters:
-        x: {type: float, min: 0.5, max: 1}
-      trial: {command: [\(trial), "{x}"]}
-      registration: {model: cli-model, when: ["score >= 0.5"], alias: champion}
-      """)
     let home = "\(folder)/models-home"
-    let (ran, runOutput) = try await HPODProcess.run(["run", "--plain", spec], home: home)
+    let (ran, runOutput) = try await runStudy(
+      "cli-models", script: "echo \"hpod {\\\"score\\\": $1}\"", range: "min: 0.5, max: 1", trials: 2,
+      extra: "registration: {model: cli-model, when: [\"score >= 0.5\"], alias: champion}", home: home)
     #expect(ran == 0, "\(runOutput)")
     let (status, output) = try await HPODProcess.run(["models", "--json"], home: home)
     #expect(status == 0, "\(output)")

@@ -18,14 +18,6 @@ struct TrialPlanner: Sendable {
   let suggestionLatency: SuggestionLatency?
   let onEvent: @Sendable (StudyEvent) -> Void
 
-  /// Why no trial comes next (`next` returned nil), for a client that asked for one.
-  enum Dry: Equatable {
-    /// The search spent its `max_trials`.
-    case budgetSpent(Int)
-    /// The strategy has no configuration left to suggest.
-    case spaceExhausted
-  }
-
   /// The next trial, recorded in `state` as started; nil when there is none for now (the
   /// budget is spent, the space exhausted with trials still running, or nothing to re-run).
   func next(_ studyId: Int64, _ state: inout RunState) async throws -> (TrialRecord, Configuration)? {
@@ -39,7 +31,7 @@ struct TrialPlanner: Sendable {
     }
     if let trial = try await nextRepeat(studyId, &state) { return trial }
     if let trial = try await nextPromotion(studyId, &state) { return trial }
-    guard !state.exhausted, dry(state) == nil else { return nil }
+    guard state.dry(spec) == nil else { return nil }
     guard
       let suggestion = try await SearchSuggestion.next(
         spec: spec, strategy: strategy, history: state.search, warmStart: state.warmStart,
@@ -58,20 +50,14 @@ struct TrialPlanner: Sendable {
     return (trial, configuration)
   }
 
-  /// Why the search suggests nothing more, if it does not: its budget (`max_trials` counts
-  /// configurations; repeats and re-runs are not new ones) or an exhausted space.
-  func dry(_ state: RunState) -> Dry? {
-    if let budget = spec.search.maxTrials, state.search.configurations.count >= budget { return .budgetSpent(budget) }
-    return state.exhausted ? .spaceExhausted : nil
-  }
-
   /// A study's state as the planner reads it from the store: its trials, which of them run,
   /// the final metrics the search reads and the users' requests; `warmStart`: the warm
-  /// start's observations (`WarmStartHistory`), which the caller loads once.
-  static func state(of studyId: Int64, spec: StudySpec, database: AppDatabase, warmStart: [Observation]) throws
-    -> RunState
-  {
-    let trials = try database.trials(studyId: studyId)
+  /// start's observations (`WarmStartHistory`), which the caller loads once; `trials`: the
+  /// study's trials when the caller read them already.
+  static func state(
+    of studyId: Int64, spec: StudySpec, database: AppDatabase, warmStart: [Observation], trials: [TrialRecord]? = nil
+  ) throws -> RunState {
+    let trials = try trials ?? database.trials(studyId: studyId)
     var state = RunState(spec: spec, trials: trials)
     state.inFlight = Set(trials.filter { !$0.state.isFinished }.compactMap(\.id))
     state.warmStart = warmStart

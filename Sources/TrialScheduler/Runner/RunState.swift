@@ -90,11 +90,23 @@ struct RunState {
   /// The search has spent its budget (or the space is exhausted) and none of it is running
   /// or waiting for a re-run.
   func searchDone(_ spec: StudySpec) -> Bool {
-    let budgetSpent = exhausted || search.configurations.count >= (spec.search.maxTrials ?? Int.max)
-    return budgetSpent
+    dry(spec) != nil
       && search.chains.allSatisfy {
         !inFlight.contains($0.latest.id!) && !TrialHistory.needsRerun($0, retries: retries)
       }
+  }
+
+  /// Why the search suggests nothing more, if it does not.
+  enum Dry: Equatable {
+    /// The search spent its `max_trials` (configurations: repeats and re-runs are not new ones).
+    case budgetSpent(Int)
+    /// The strategy has no configuration left to suggest.
+    case spaceExhausted
+  }
+
+  func dry(_ spec: StudySpec) -> Dry? {
+    if let budget = spec.search.maxTrials, search.configurations.count >= budget { return .budgetSpent(budget) }
+    return exhausted ? .spaceExhausted : nil
   }
 
   mutating func start(_ trial: TrialRecord, configuration: Configuration) {

@@ -119,7 +119,7 @@ public struct StudyRunner: Sendable {
       try WarmStartHistory.load($0, for: spec, study: study, database: database)
     }
     var state = try TrialPlanner.state(
-      of: studyId, spec: spec, database: database, warmStart: warmStart?.observations ?? [])
+      of: studyId, spec: spec, database: database, warmStart: warmStart?.observations ?? [], trials: all)
     let planner = TrialPlanner(
       spec: spec, database: database, strategy: strategy, logger: logger,
       lifecycle: TrialLifecycle(database: database, outage: outage, emit: onEvent),

@@ -30,7 +30,7 @@ extension StudyService {
       spec: spec, database: database, strategy: strategy, logger: logger, lifecycle: lifecycle,
       suggestionLatency: suggestionLatency, onEvent: events(of: studyId))
     guard let (trial, _) = try await planner.next(studyId, &state) else {
-      if case .budgetSpent(let budget) = planner.dry(state) {
+      if case .budgetSpent(let budget) = state.dry(spec) {
         throw ServiceError.conflict("study \(studyId) has used its budget of \(budget) trials")
       }
       throw ServiceError.conflict("study \(studyId): the search space is exhausted")
@@ -77,7 +77,8 @@ extension StudyService {
     }
     // The told value is the objective's final point, as a trial process reports it: the
     // thresholds, constraints and the run's metrics in MLflow see it.
-    let objective = try specs.spec(of: try existing(trial.studyId)).objective.metric
+    let spec = try specs.spec(of: try existing(trial.studyId))
+    let objective = spec.objective.metric
     if let value = outcome.value, !points.contains(where: { $0.name == objective }) {
       let step = points.map(\.step).max() ?? 0
       points.append(MetricPoint(trialId: trialId, name: objective, step: step, value: value, timestamp: now))
@@ -95,8 +96,6 @@ extension StudyService {
       }
       throw ServiceError.conflict("trial \(trialId) already finished")
     }
-    let study = try existing(trial.studyId)
-    let spec = try specs.spec(of: study)
     var state = try TrialPlanner.state(of: trial.studyId, spec: spec, database: database, warmStart: [])
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: events(of: trial.studyId))
     aftermath.settle(finished, &state)
@@ -114,7 +113,7 @@ extension StudyService {
   /// Whether an ask-and-tell study is done: its budget is spent, every trial asked for is
   /// told, and none needs a re-run or a repeat.
   static func askedAll(_ spec: StudySpec, _ state: RunState) -> Bool {
-    guard let budget = spec.search.maxTrials, state.search.configurations.count >= budget else { return false }
-    return state.inFlight.isEmpty && state.chainsToRerun().isEmpty && state.missingRepeat(spec) == nil
+    state.searchDone(spec) && state.inFlight.isEmpty && state.chainsToRerun().isEmpty
+      && state.missingRepeat(spec) == nil
   }
 }

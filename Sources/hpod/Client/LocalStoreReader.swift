@@ -12,12 +12,10 @@ import TrialScheduler
 /// a loopback port with a random token for as long as the command runs; no study is resumed or
 /// run (the service is never started).
 enum LocalStoreReader {
-  /// Runs `body` with a client of the local store's routes; nil (running nothing) when there
-  /// is no local store at `home`.
+  /// Runs `body` with a client of the routes over the store at `home` (which the caller found).
   static func reading<T: Sendable>(home: HpodHome, _ body: @escaping @Sendable (HPODClient) async throws -> T)
-    async throws -> T?
+    async throws -> T
   {
-    guard FileManager.default.fileExists(atPath: home.databasePath) else { return nil }
     let database = try AppDatabase.open(at: home.databasePath)
     var quiet = Logger(label: "hpod.local")
     quiet.logLevel = .error
@@ -42,7 +40,12 @@ enum LocalStoreReader {
       var port = 0
       for await bound in ports { port = bound }
       do {
-        guard port > 0 else { throw HPODClient.Failure(message: "cannot serve the local store on a loopback port") }
+        guard port > 0 else {
+          throw HPODClient.Failure(
+            message:
+              "cannot serve the local store \(home.databasePath) on a loopback port; start `hpod serve` and ask it (--server)"
+          )
+        }
         let result = try await body(HPODClient(server: URL(string: "http://127.0.0.1:\(port)")!, token: token))
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()

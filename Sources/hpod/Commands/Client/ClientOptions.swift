@@ -58,8 +58,7 @@ struct ClientOptions: ParsableArguments {
           Data(
             "hpod: no daemon answers at \(client.server.absoluteString); read the local store \(home.databasePath)\n"
               .utf8))
-        guard let result = try await LocalStoreReader.reading(home: home, body) else { throw failure }
-        return result
+        return try await LocalStoreReader.reading(home: home, body)
       }
     }
   }
