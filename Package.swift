@@ -42,6 +42,7 @@ let package = Package(
       name: "TrackingBridge",
       dependencies: [
         "Significance",
+        "NumberText",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -49,13 +50,15 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .target(name: "DidYouMean", swiftSettings: swiftSettings),
+    // How numbers are shown to people: one formatter for every view and message.
+    .target(name: "NumberText", swiftSettings: swiftSettings),
     // Summaries and tests of repeated measurements: Welch's t-test, the Mann-Whitney test.
-    .target(name: "Significance", swiftSettings: swiftSettings),
+    .target(name: "Significance", dependencies: ["NumberText"], swiftSettings: swiftSettings),
     // Pareto dominance, non-dominated sorting, crowding and the hypervolume indicator.
     .target(name: "MultiObjective", swiftSettings: swiftSettings),
     .target(
       name: "StudyAnalysis",
-      dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean", "Significance"],
+      dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean", "Significance", "NumberText"],
       swiftSettings: swiftSettings
     ),
     .target(
@@ -65,6 +68,7 @@ let package = Package(
         "TrackingBridge",
         "DidYouMean",
         "Significance",
+        "NumberText",
         "MultiObjective",
         "CProcessSpawn",
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -89,6 +93,7 @@ let package = Package(
         "StudyAnalysis",
         "MultiObjective",
         "Significance",
+        "NumberText",
         "SearchStrategies",
         "TrackingBridge",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,6 +133,7 @@ let package = Package(
       dependencies: ["MultiObjective"],
       swiftSettings: swiftSettings
     ),
+    .testTarget(name: "NumberTextTests", dependencies: ["NumberText"], swiftSettings: swiftSettings),
     .testTarget(
       name: "SignificanceTests",
       dependencies: ["Significance"],

@@ -27,6 +27,7 @@ extension API {
       case registrationSkipped(Trial, reason: String)
       case studyPaused(reason: String)
       case studyResumed(pausedFor: String)
+      case studyWarning(message: String)
       case studyFinished(Study)
       /// This reader fell behind and missed `dropped` newer events (no study id).
       case lagged(dropped: Int)
@@ -62,6 +63,7 @@ extension API {
       case .registrationSkipped: "registration_skipped"
       case .studyPaused: "study_paused"
       case .studyResumed: "study_resumed"
+      case .studyWarning: "study_warning"
       case .studyFinished: "study_finished"
       case .lagged: "lagged"
       }
@@ -75,6 +77,16 @@ extension API {
     /// The event as server-sent-event text.
     public var serverSentEvent: String {
       "event: \(type)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+    }
+
+    /// The event as one line of JSON with its `type` first, as `hpod run --json` and
+    /// `hpod watch --json` print it.
+    public var jsonLine: String { Self.jsonLine(type: type, data: data) }
+
+    /// A stream's `type` and `data` object as one JSON line: `{"type":"…",…the data's fields}`.
+    public static func jsonLine(type: String, data: Data) -> String {
+      let fields = String(decoding: data, as: UTF8.self)
+      return "{\"type\":\"\(type)\"" + (fields.count > 2 ? "," + fields.dropFirst() : "}")
     }
 
     /// The event a stream sent as `type` and `data`; nil for a type this client does not
@@ -114,6 +126,7 @@ extension API.Event.Body {
     case .registrationSkipped(let trial, let reason): self = .registrationSkipped(API.Trial(trial), reason: reason)
     case .studyPaused(let reason): self = .studyPaused(reason: reason)
     case .studyResumed(let reason): self = .studyResumed(pausedFor: reason)
+    case .studyWarning(let message): self = .studyWarning(message: message)
     case .studyFinished(let study, let summary): self = .studyFinished(API.Study(study, spec: nil, summary: summary))
     }
   }
@@ -138,6 +151,7 @@ private struct Fields: Codable {
   var reason: String?
   var promoted: Bool?
   var pausedFor: String?
+  var message: String?
   var dropped: Int?
   var sourceStudyId: Int64?
   var sourceStudy: String?
@@ -156,6 +170,7 @@ private struct Fields: Codable {
     case fullTraining = "full_training"
     case model, version, conditions, reason, promoted
     case pausedFor = "paused_for"
+    case message
     case dropped
     case sourceStudyId = "source_study_id"
     case sourceStudy = "source_study"
@@ -202,6 +217,7 @@ private struct Fields: Codable {
       self.reason = reason
     case .studyPaused(let reason): self.reason = reason
     case .studyResumed(let pausedFor): self.pausedFor = pausedFor
+    case .studyWarning(let message): self.message = message
     case .studyFinished(let study): self.study = study
     case .lagged(let dropped): self.dropped = dropped
     }
@@ -246,6 +262,7 @@ private struct Fields: Codable {
     case "registration_skipped": return .registrationSkipped(try need(trial, .trial), reason: try need(reason, .reason))
     case "study_paused": return .studyPaused(reason: try need(reason, .reason))
     case "study_resumed": return .studyResumed(pausedFor: try need(pausedFor, .pausedFor))
+    case "study_warning": return .studyWarning(message: try need(message, .message))
     case "study_finished": return .studyFinished(try need(study, .study))
     case "lagged": return .lagged(dropped: try need(dropped, .dropped))
     default: return nil

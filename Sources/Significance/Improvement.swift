@@ -1,4 +1,5 @@
 import Foundation
+import NumberText
 
 /// How much one configuration's repeated values improve on another's, and how sure that is by
 /// Welch's test of the difference, in the direction the metric improves.
@@ -30,8 +31,8 @@ public struct Improvement: Sendable, Hashable, Codable {
 
   /// "p = 0.031", "p < 0.001".
   public static func pText(_ p: Double) -> String {
-    p < 0.001 ? "p < 0.001" : "p = \(String(format: "%.2g", p))"
+    p < 0.001 ? "p < 0.001" : "p = \(NumberText.of(p, digits: 2))"
   }
 
-  static func number(_ value: Double) -> String { String(format: "%.3g", value) }
+  static func number(_ value: Double) -> String { NumberText.of(value, digits: 3) }
 }

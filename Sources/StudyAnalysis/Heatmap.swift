@@ -1,4 +1,5 @@
 public import Foundation
+import NumberText
 public import SearchStrategies
 public import TrackingBridge
 
@@ -138,9 +139,9 @@ struct Binning {
     return value.description
   }
 
+  /// Fewer digits than elsewhere: a cell is a few characters wide.
   static func format(_ value: Double) -> String {
-    if value != 0, abs(value) < 1e-2 || abs(value) >= 1e5 { return String(format: "%.2g", value) }
-    return String(format: "%.3g", value)
+    NumberText.of(value, digits: value != 0 && (abs(value) < 1e-2 || abs(value) >= 1e5) ? 2 : 3)
   }
 }
 

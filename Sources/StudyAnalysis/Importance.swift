@@ -1,4 +1,5 @@
 import Foundation
+import NumberText
 public import SearchStrategies
 public import TrackingBridge
 
@@ -58,7 +59,7 @@ public struct ParameterImportance: Codable, Sendable, Hashable {
         result.append(
           ParameterImportance(
             parameter: name, kind: "categorical", score: total > 0 ? between / total : 0,
-            effect: "best on average: \(best.key) (\(String(format: "%.4g", best.value)))", trials: pairs.count))
+            effect: "best on average: \(best.key) (\(NumberText.of(best.value)))", trials: pairs.count))
       }
     }
     // A conditional parameter (momentum only for sgd) is judged on the trials that have it;

@@ -1,4 +1,5 @@
 import Foundation
+import NumberText
 public import SearchStrategies
 public import Significance
 public import TrackingBridge
@@ -111,18 +112,19 @@ public struct RunComparison: Codable, Sendable, Hashable {
         return (value - base) / abs(base) * 100
       }
       let texts = summaries.map { summary in
-        summary.map { $0.count > 1 ? RepeatGroups.describe($0) : String(format: "%.4g", $0.mean) }
+        summary.map { $0.count > 1 ? RepeatGroups.describe($0) : NumberText.of($0.mean) }
       }
       return Row(
         name: name, values: texts, changes: changes,
-        differs: Set(means.map { $0.map { String(format: "%.4g", $0) } ?? "-" }).count > 1,
+        differs: Set(means.map { $0.map { NumberText.of($0) } ?? "-" }).count > 1,
         summaries: summaries.map { $0?.count ?? 0 > 1 ? $0 : nil })
     }
     let parameterNames = Set(configurations.flatMap(\.names)).sorted()
     let parameters = parameterNames.map { name -> Row in
-      let values = configurations.map { $0[name]?.description }
-      return Row(
-        name: name, values: values, changes: values.map { _ in nil }, differs: Set(values.map { $0 ?? "-" }).count > 1)
+      // Shown at four digits; two values that differ further out still count as different.
+      let values = configurations.map { $0[name]?.shown }
+      let exact = configurations.map { $0[name]?.description ?? "-" }
+      return Row(name: name, values: values, changes: values.map { _ in nil }, differs: Set(exact).count > 1)
     }
     var comparison = RunComparison(
       trials: runs.map(\.number), tiers: runs.map(\.tier.rawValue), metrics: metrics, parameters: parameters,
@@ -173,11 +175,11 @@ public struct RunComparison: Codable, Sendable, Hashable {
     guard let (best, bestValue, bestValues) = ranked.first else {
       return ("none of these trials completed with a value of \(objective)", .none, nil)
     }
-    let value = String(format: "%.4g", bestValue)
+    let value = NumberText.of(bestValue)
     // A quick test that has its full training already is not trained again.
     let trainInFull = { (advice: String) -> (String, Action, Int?) in
       if let full = studyTrials.first(where: { $0.tier == .fullTraining && $0.sourceTrialId == best.id }) {
-        let result = full.value.map { ", \(objective) = \(String(format: "%.4g", $0))" } ?? ""
+        let result = full.value.map { ", \(objective) = \(NumberText.of($0))" } ?? ""
         return (
           "trial \(best.number) is the best quick test of these and already has a full training: trial \(full.number) (\(full.state.rawValue)\(result))",
           .none, nil

@@ -26,7 +26,7 @@ func findStudy(_ idOrName: String, in database: AppDatabase, home: HpodHome) thr
 /// Prints a value as indented JSON with the API's encoder (explicit keys, ISO 8601 dates).
 func printJSON<T: Encodable>(_ value: T) throws {
   let encoder = API.encoder
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
   print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 

@@ -34,6 +34,7 @@ struct EventCodingTests {
       trial, promoted: false, reason: "not promoted: trial 2 is ahead of trial 5 by 0.01 ± 0.02, p = 0.4"),
     .studyPaused(reason: "the disk is full"),
     .studyResumed(pausedFor: "the disk is full"),
+    .studyWarning(message: "early_stopping.metric 'val_los' is reported by no trial"),
     .studyFinished(study),
     .lagged(dropped: 12),
   ]

@@ -122,13 +122,15 @@ struct MLflowMirrorTests {
 
     // named after the configuration and tier, tagged with where it comes from
     let names = quick.compactMap { $0.info["run_name"] as? String }
-    #expect(names.contains("config-000 Quick Test #1"))
+    #expect(names.contains("trial 0 · config-000 Quick Test #1"))
     let training = try #require(full.first)
     let source = try #require(trials.first { $0.tier == .fullTraining }?.sourceTrialId)
     let sourceNumber = try #require(trials.first { $0.id == source }?.number)
     let tags = training.keyValues("tags")
     #expect(
-      training.info["run_name"] as? String == "config-\(String(format: "%03d", sourceNumber)) Full Training #1")
+      training.info["run_name"] as? String
+        == "trial \(training.keyValues("tags")["hpod.trial"] ?? "?") · config-\(String(format: "%03d", sourceNumber)) Full Training #1"
+    )
     #expect(tags["hpod.source_trial"] == String(sourceNumber))
     #expect(tags["hpod.config_id"] == "config-\(String(format: "%03d", sourceNumber))")
     #expect(tags["hpod.study"] == "mirrored")

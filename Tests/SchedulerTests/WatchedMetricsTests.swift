@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import TrialScheduler
@@ -25,5 +26,24 @@ struct WatchedMetricsTests {
         "registration.when names 'f1', which no trial reported; the trials reported accuracy, latency, val_accuracy: no run can meet this threshold, so none is registered",
       ])
     #expect(spec.unreportedMetrics(reported: ["accuracy", "val_acc", "f1", "latency"]).isEmpty)
+  }
+
+  @Test("while the study runs, a study_warning event says it once three trials completed")
+  func warnsWhileRunning() async throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.remove() }
+    let script = try sandbox.script("train.sh", "echo \"hpod {\\\"step\\\": 1, \\\"score\\\": $1}\"")
+    let warnings = Mutex<[String]>([])
+    let (final, _) = try await sandbox.run(
+      studyYAML(
+        command: "[\(script), \"{x}\"]", maxTrials: 5, parallelism: 1,
+        extra: "early_stopping: {rule: median, metric: val_score}"),
+      onEvent: { event in
+        if case .studyWarning(let message) = event { warnings.withLock { $0.append(message) } }
+      })
+    #expect(final.state == .completed)
+    let said = warnings.withLock { $0 }
+    #expect(said.count == 1, "once, not per trial: \(said)")
+    #expect(said.first?.hasPrefix("early_stopping.metric names 'val_score', which no trial reported") == true)
   }
 }

@@ -258,11 +258,11 @@ struct MLflowOutboxTests {
   func shaping() throws {
     var trial = TrialRecord(studyId: 1, number: 20, tier: .fullTraining, paramsJSON: "{}")
     let lineage = RunLineage(configNumber: 17, ordinal: 1, attempt: 0, sourceTrialNumber: 17)
-    #expect(RunIdentity.name(trial: trial, lineage: lineage) == "config-017 Full Training #1")
+    #expect(RunIdentity.name(trial: trial, lineage: lineage) == "trial 20 · config-017 Full Training #1")
     trial.tier = .quickTest
     #expect(
       RunIdentity.name(trial: trial, lineage: RunLineage(configNumber: 17, ordinal: 3, attempt: 1))
-        == "config-017 Quick Test #3 (retry 1)")
+        == "trial 20 · config-017 Quick Test #3 (retry 1)")
     #expect(RunIdentity.status(of: .completed) == "FINISHED")
     #expect(RunIdentity.status(of: .timedOut) == "FAILED")
     #expect(RunIdentity.status(of: .pruned) == "KILLED")

@@ -36,6 +36,7 @@ struct DashboardTests {
       let (_, studyPage, _) = try await client.get("/studies/\(study.id)")
       #expect(studyPage.contains("&lt;i&gt;fancy&lt;/i&gt;"))
       #expect(studyPage.contains("dash-model v1"))
+      #expect(!studyPage.contains("class=\"warning\""), "every metric the spec reads is reported")
       #expect(studyPage.contains("data-part=\"heatmap\"") && studyPage.contains("class=\"chart parallel\""))
       let quickTest = try #require(
         try await client.execute(uri: "/api/v1/studies/\(study.id)/trials?tier=quick_test", method: .get) {
@@ -193,6 +194,24 @@ struct DashboardTests {
     ("/api/v1/studies/1/trials/4/promote", .post, .conflict, false),
     ("/api/v1/studies/999/trials/0/promote", .post, .notFound, false),
   ]
+
+  @Test("a metric the spec acts on that no trial reports is a warning on the study page")
+  func unreportedMetricWarning() async throws {
+    let daemon = try TestDaemon()
+    try await daemon.test { client in
+      let script = try DashboardFixture.script(daemon)
+      let yaml = DashboardFixture.yaml(script: script, trials: 3) + "\nearly_stopping: {rule: median, metric: scores}\n"
+      let created = try await client.execute(uri: "/api/v1/studies", method: .post, body: ByteBuffer(string: yaml)) {
+        try $0.decode(API.Study.self)
+      }
+      _ = try await waitForStudy(client, created.id)
+      let (_, page, _) = try await client.get("/studies/\(created.id)")
+      #expect(
+        page.contains(
+          "Warning: early_stopping.metric names &#39;scores&#39;, which no trial reported (did you mean &#39;score&#39;?)"
+        ), "\(page.prefix(3000))")
+    }
+  }
 
   @Test("bad ids and parameters get a clear 4xx page or JSON message, never a crash")
   func badRequests() async throws {

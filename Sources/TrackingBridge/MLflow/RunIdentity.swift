@@ -2,13 +2,14 @@ import Foundation
 
 /// How a trial appears in MLflow: its run name, tags and status.
 enum RunIdentity {
-  /// "config-017 Quick Test #3", "config-017 Full Training #1", "… repeat 2" for a
-  /// configuration's further repeats, "… (retry 1)" for re-runs.
+  /// "trial 20 · config-017 Quick Test #3", "trial 31 · config-017 Full Training #1", "… repeat
+  /// 2" for a configuration's further repeats, "… (retry 1)" for re-runs. The trial's number
+  /// leads: it is how the user names the run everywhere else (`hpod logs STUDY 20`).
   static func name(trial: TrialRecord, lineage: RunLineage) -> String {
     let tier = trial.tier == .quickTest ? "Quick Test" : "Full Training"
     let repeated = lineage.repeatIndex > 0 ? " repeat \(lineage.repeatIndex + 1)" : ""
     let retry = lineage.attempt > 0 ? " (retry \(lineage.attempt))" : ""
-    return "\(configId(lineage)) \(tier) #\(lineage.ordinal)\(repeated)\(retry)"
+    return "trial \(trial.number) · \(configId(lineage)) \(tier) #\(lineage.ordinal)\(repeated)\(retry)"
   }
 
   static func configId(_ lineage: RunLineage) -> String {

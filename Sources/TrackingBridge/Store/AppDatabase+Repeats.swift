@@ -1,5 +1,6 @@
 import Foundation
 public import GRDB
+import NumberText
 public import Significance
 
 /// A configuration's value over its repeats: the mean of its completed trials' objective
@@ -32,9 +33,9 @@ public enum RepeatGroups {
   }
 
   public static func describe(mean: Double, deviation: Double?, count: Int) -> String {
-    let text = String(format: "%.4g", mean)
+    let text = NumberText.of(mean)
     guard let deviation else { return text }
-    return "\(text) ± \(String(format: "%.2g", deviation)) (n = \(count))"
+    return "\(text) ± \(NumberText.of(deviation, digits: 2)) (n = \(count))"
   }
 }
 

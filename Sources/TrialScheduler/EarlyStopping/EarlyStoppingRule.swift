@@ -1,4 +1,5 @@
 import Foundation
+import NumberText
 public import SearchStrategies
 
 /// The intermediate values one trial reported for the watched metric, by step.
@@ -42,6 +43,4 @@ public protocol EarlyStoppingRule: Sendable {
   func decide(_ trial: LearningCurve, at step: Int, peers: [LearningCurve], direction: Direction) -> StoppingDecision
 }
 
-func describe(_ value: Double) -> String {
-  abs(value) >= 1e-3 && abs(value) < 1e6 || value == 0 ? String(format: "%.4g", value) : String(format: "%.3e", value)
-}
+func describe(_ value: Double) -> String { NumberText.of(value) }

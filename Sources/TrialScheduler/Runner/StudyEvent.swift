@@ -31,4 +31,7 @@ public enum StudyEvent: Sendable {
   case studyPaused(reason: String)
   /// The store takes writes again; the study goes on.
   case studyResumed(after: String)
+  /// Something the user should fix while the study runs: a metric the spec acts on that no
+  /// trial reports (that part of the spec does nothing).
+  case studyWarning(String)
 }

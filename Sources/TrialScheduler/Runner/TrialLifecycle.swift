@@ -53,7 +53,7 @@ struct TrialLifecycle: Sendable {
     _ trialId: Int64, _ outcome: AppDatabase.TrialOutcome, metrics: [MetricPoint] = [], whileStudyRuns: Bool = false
   ) async throws -> TrialRecord? {
     let finished = try await write(
-      "recording the outcome of trial \(trialId)",
+      "recording a trial's outcome",
       database.finishingTrial(id: trialId, outcome, metrics: metrics, whileStudyRuns: whileStudyRuns))
     if let finished { emit(.trialFinished(finished)) }
     return finished

@@ -325,7 +325,7 @@ struct TrialRun {
     do {
       return try database.tags(trialId: trialId)[HpodTag.trackingRefusal]
     } catch {
-      logger.warning("could not read the tags of trial \(trialId): \(error)")
+      logger.warning("could not read the tags of trial id \(trialId): \(error)")
       return nil
     }
   }

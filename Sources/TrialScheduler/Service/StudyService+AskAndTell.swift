@@ -60,10 +60,13 @@ extension StudyService {
   /// Finishes an asked trial with its result; completes the study when its budget is spent
   /// and every trial it asked for is told.
   public func tell(_ trialId: Int64, _ tell: TrialReport) async throws -> TrialRecord {
-    guard let trial = try database.trial(id: trialId) else { throw ServiceError.notFound("trial \(trialId) not found") }
+    guard let trial = try database.trial(id: trialId) else {
+      throw ServiceError.notFound("trial id \(trialId) not found")
+    }
     guard trial.state == .running, trial.executorHandle == .external else {
       throw ServiceError.conflict(
-        "trial \(trialId) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials")
+        "trial id \(trialId) (trial \(trial.number) of study \(trial.studyId)) is \(trial.state.rawValue) and was not asked for; tell finishes asked trials"
+      )
     }
     let outcome: AppDatabase.TrialOutcome
     switch TrialVerdict.told(state: tell.state, value: tell.value, reason: tell.reason) {
@@ -94,7 +97,7 @@ extension StudyService {
         throw ServiceError.conflict(
           "study \(study.id!) is \(study.state.rawValue): its trials are not told; resume it first")
       }
-      throw ServiceError.conflict("trial \(trialId) already finished")
+      throw ServiceError.conflict("trial id \(trialId) already finished")
     }
     var state = try TrialPlanner.state(of: trial.studyId, spec: spec, database: database, warmStart: [])
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: events(of: trial.studyId))

@@ -1,3 +1,4 @@
+import DidYouMean
 import Foundation
 import Yams
 
@@ -16,6 +17,7 @@ extension SpecParser {
       !program.contains("{"), case .mapping(let fields) = trialNode, case .sequence(let items) = fields["command"],
       let node = items.first
     else { return }
+    if checksScripts { checkScript(command, workdir: trial.workdir, nodes: Array(items)) }
     let path = "trial.command[0]"
     if program.contains("/") {
       let resolved =
@@ -35,6 +37,40 @@ extension SpecParser {
       message += " (\(folders.prefix(6).joined(separator: ":"))\(folders.count > 6 ? ":…" : ""))"
     }
     reader.report(at: node, path, message)
+  }
+
+  /// Programs that take the script to run as their first argument that is not an option.
+  static let interpreters: Set<String> = [
+    "python", "python3", "bash", "sh", "zsh", "Rscript", "node", "julia", "perl", "ruby",
+  ]
+  static let scriptExtensions: Set<String> = ["py", "sh", "R", "r", "js", "mjs", "jl", "pl", "rb"]
+
+  /// `python3 trian.py`: the script an interpreter is given must exist in the workdir, or the
+  /// first trial fails with the interpreter's own message. Only plain file names are checked
+  /// (no placeholder, no option), so `python3 -m pkg` and generated scripts are left alone.
+  func checkScript(_ command: [String], workdir: String, nodes: [Node]) {
+    let interpreter = URL(fileURLWithPath: command[0]).lastPathComponent
+    guard
+      Self.interpreters.contains(interpreter)
+        || interpreter.range(of: #"^python3\.\d+$"#, options: .regularExpression) != nil,
+      let index = command.indices.dropFirst().first(where: { !command[$0].hasPrefix("-") }), index < nodes.count
+    else { return }
+    let script = command[index]
+    // An option before the script (`python3 -u train.py`) is fine; one that takes a value
+    // (`-m module`, `-c code`) means there is no script to check.
+    guard !command[1..<index].contains(where: { ["-m", "-c", "-e", "--eval"].contains($0) }),
+      Self.scriptExtensions.contains(URL(fileURLWithPath: script).pathExtension), !script.contains("{")
+    else { return }
+    let resolved = script.hasPrefix("/") ? script : URL(fileURLWithPath: workdir).appendingPathComponent(script).path
+    guard !FileManager.default.fileExists(atPath: resolved) else { return }
+    let folder = URL(fileURLWithPath: resolved).deletingLastPathComponent()
+    let siblings = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    let name = URL(fileURLWithPath: script).lastPathComponent
+    let near = DidYouMean.nearest(to: name, in: siblings).map { "; did you mean \($0)?" } ?? ""
+    reader.report(
+      at: nodes[index], "trial.command[\(index)]",
+      "\(interpreter) would run \(script), which does not exist (relative paths start at the workdir, \(workdir))\(near)"
+    )
   }
 
   /// Why the file at `path` cannot be run, or nil when it can.

@@ -1,5 +1,6 @@
 import DidYouMean
 import Foundation
+import NumberText
 import SearchStrategies
 import Yams
 
@@ -264,7 +265,7 @@ final class SpecReader {
     guard seconds <= Self.longestDuration else {
       report(
         at: node, path,
-        "\(scalar.string) (\(String(format: "%.3g", seconds)) s) is longer than the largest supported duration (366 days, 8784h)"
+        "\(scalar.string) (\(NumberText.of(seconds, digits: 3)) s) is longer than the largest supported duration (366 days, 8784h)"
       )
       return nil
     }

@@ -22,9 +22,12 @@ extension StudySpec {
   ///   - file: the name used in messages (`study.yaml:3:5: ...`).
   ///   - baseDirectory: where a relative `trial.workdir` is resolved (the spec's folder).
   ///   - environment: the variables a spec may fall back on (`MLFLOW_TRACKING_URI`).
+  ///   - checkingScripts: whether a script an interpreter is given (`python3 train.py`) must
+  ///     exist in the workdir: checked when a spec file is read to be validated or run, not
+  ///     when a stored study's spec is read again (its files may have moved since).
   public static func parse(
     yaml: String, file: String, baseDirectory: String? = nil,
-    environment: [String: String] = ProcessInfo.processInfo.environment
+    environment: [String: String] = ProcessInfo.processInfo.environment, checkingScripts: Bool = false
   ) throws(SpecValidationError) -> StudySpec {
     let reader = SpecReader(file: file)
     guard yaml.utf8.count <= maximumBytes else {
@@ -50,7 +53,7 @@ extension StudySpec {
     guard reader.checkSize(root) else { throw SpecValidationError(issues: reader.issues) }
     let spec = SpecParser(
       reader: reader, baseDirectory: baseDirectory ?? FileManager.default.currentDirectoryPath,
-      environment: environment
+      environment: environment, checksScripts: checkingScripts
     )
     .parse(root)
     guard let spec, reader.issues.isEmpty else { throw SpecValidationError(issues: reader.issues) }
@@ -69,7 +72,8 @@ extension StudySpec {
           file: path, line: 1, column: 1, path: "", message: "cannot read the spec: \(error.localizedDescription)")
       ])
     }
-    let spec = try parse(yaml: yaml, file: path, baseDirectory: url.deletingLastPathComponent().path)
+    let spec = try parse(
+      yaml: yaml, file: path, baseDirectory: url.deletingLastPathComponent().path, checkingScripts: true)
     return (spec, yaml)
   }
 }
@@ -126,6 +130,7 @@ struct SpecParser {
   let reader: SpecReader
   let baseDirectory: String
   let environment: [String: String]
+  var checksScripts = false
 
   func parse(_ root: Node) -> StudySpec? {
     guard

@@ -49,6 +49,7 @@ struct TrialAftermath: Sendable {
     do {
       for problem in spec.unreportedMetrics(reported: try database.metricNames(studyId: studyId)) {
         logger.warning("\(problem)", metadata: ["study": "\(spec.name)"])
+        onEvent(.studyWarning("\(problem)"))
       }
     } catch {
       logger.error("cannot read the metric names the trials reported: \(error)", metadata: ["study": "\(spec.name)"])

@@ -50,7 +50,7 @@ struct TrialsController {
     let name = try context.parameters.require("name")
     let points = try service.database.metrics(trialId: trial.id!, name: name)
     guard !points.isEmpty else {
-      throw HTTPError(.notFound, message: "trial \(trial.id!) has no metric named '\(name)'")
+      throw HTTPError(.notFound, message: "trial \(trial.number) has no metric named '\(name)'")
     }
     return JSONBody(
       MetricHistory(

@@ -1,7 +1,9 @@
 import Foundation
 import HPODAPI
 import MultiObjective
+import NumberText
 import SearchStrategies
+import StudyAnalysis
 import Synchronization
 import TrackingBridge
 import TrialScheduler
@@ -93,15 +95,18 @@ final class ProgressView: Sendable {
 
   private let header: Header
   private let live: Bool
+  /// Where notes go when the view is not live: stdout, or stderr when stdout carries JSON.
+  private let notes: FileHandle
   private let state = Mutex(State())
 
-  init(header: Header, live: Bool) {
+  init(header: Header, live: Bool, notes: FileHandle = .standardOutput) {
     self.header = header
     self.live = live
+    self.notes = notes
   }
 
-  convenience init(spec: StudySpec, live: Bool) {
-    self.init(header: Header(spec: spec), live: live)
+  convenience init(spec: StudySpec, live: Bool, notes: FileHandle = .standardOutput) {
+    self.init(header: Header(spec: spec), live: live, notes: notes)
   }
 
   /// A scheduler's event (`hpod run`), in the same shapes as the daemon's stream.
@@ -190,6 +195,8 @@ final class ProgressView: Sendable {
       note("paused: \(reason)")
     case .studyResumed(let pausedFor):
       note("resumed (it was paused: \(pausedFor))")
+    case .studyWarning(let message):
+      note("warning: \(message)")
     case .lagged(let dropped):
       note("the view missed \(dropped) events (the daemon's buffer was full); counts may be behind")
     case .studyFinished:
@@ -203,7 +210,7 @@ final class ProgressView: Sendable {
       state.withLock { $0.notes.append(message) }
       redraw(force: true)
     } else {
-      emit(message)
+      notes.write(Data((message + "\n").utf8))
     }
   }
 
@@ -316,13 +323,7 @@ final class ProgressView: Sendable {
     Configuration(values).map { "\($0.key)=\(format($0.value))" }.joined(separator: " ")
   }
 
-  static func format(_ value: ParameterValue) -> String {
-    if case .double(let number) = value { return format(number) }
-    return value.description
-  }
+  static func format(_ value: ParameterValue) -> String { value.shown }
 
-  static func format(_ value: Double) -> String {
-    if value != 0, abs(value) < 1e-3 || abs(value) >= 1e6 { return String(format: "%.3g", value) }
-    return String(format: "%.4g", value)
-  }
+  static func format(_ value: Double) -> String { NumberText.of(value) }
 }

@@ -133,9 +133,7 @@ struct Watch: AsyncParsableCommand {
     }
     try await client.events("api/v1/studies/\(id)/events") { event in
       if json {
-        let data = String(decoding: event.data, as: UTF8.self)
-        let line = "{\"type\":\"\(event.type)\"" + (data.count > 2 ? "," + data.dropFirst() : "}")
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        FileHandle.standardOutput.write(Data((API.Event.jsonLine(type: event.type, data: event.data) + "\n").utf8))
       } else {
         progress.handle(event.body)
       }

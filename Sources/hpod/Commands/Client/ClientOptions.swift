@@ -33,14 +33,8 @@ struct ClientOptions: ParsableArguments {
     do {
       return try await body(client)
     } catch let failure as HPODClient.Failure {
-      if json {
-        // A script that asked for JSON gets JSON for the error too, in the API's error shape.
-        try printJSON(
-          API.ErrorBody(error: .init(message: failure.message, issues: failure.issues.isEmpty ? nil : failure.issues)))
-      } else {
-        FileHandle.standardError.write(Data("hpod: \(failure)\n".utf8))
-      }
-      throw ExitCode(failure.status == 422 ? ExitCodes.invalidSpec : 1)
+      throw CommandFailure(
+        failure.message, issues: failure.issues, exitCode: failure.status == 422 ? ExitCodes.invalidSpec : 1)
     }
   }
 

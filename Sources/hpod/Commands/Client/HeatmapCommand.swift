@@ -47,8 +47,7 @@ struct HeatmapCommand: AsyncParsableCommand {
       do {
         map = try Heatmap.load(database: database, study: record, x: x, y: y, metric: metric, tier: tier)
       } catch let failure as Heatmap.Failure {
-        FileHandle.standardError.write(Data("hpod: \(failure)\n".utf8))
-        throw ExitCode(1)
+        throw CommandFailure("\(failure)")
       }
     } else {
       var query = URLComponents()

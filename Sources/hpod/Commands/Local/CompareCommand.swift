@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NumberText
 import SearchStrategies
 import Significance
 import StudyAnalysis
@@ -69,7 +70,7 @@ struct CompareCommand: AsyncParsableCommand {
           + comparison.significance.map { test in
             [
               test.metric, "\(test.first) − \(test.second)", String(format: "%+.4g", test.difference),
-              String(format: "[%.4g, %.4g]", test.lower, test.upper), Improvement.pText(test.pValue),
+              "[\(NumberText.of(test.lower)), \(NumberText.of(test.upper))]", Improvement.pText(test.pValue),
               test.rankPValue.map(Improvement.pText) ?? "-", test.counts.map(String.init).joined(separator: " vs "),
             ]
           })

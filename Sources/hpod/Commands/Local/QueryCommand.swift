@@ -14,13 +14,13 @@ struct QueryCommand: AsyncParsableCommand {
     commandName: "query",
     abstract: "Answer a question about a study in plain words (\"which run had the highest f1\").",
     discussion: """
-      Reads the local store of `hpod run` ($HPOD_HOME or --home); no network. The question is mapped
-      onto the same analyses as heatmap, importance, compare, trials, logs and models by fixed rules,
+      Reads the local store of `hpod run` ($HPOD_HOME or --home); no network. The question is mapped \
+      onto the same analyses as heatmap, importance, compare, trials, logs and models by fixed rules, \
       and the answer starts with how it was understood. Examples:
 
       \(QueryParser.examples.map { "  hpod query \"\($0)\"" }.joined(separator: "\n"))
 
-      Exit status: 0 answered, 1 understood but not answerable (unknown name, no such trial),
+      Exit status: 0 answered, 1 understood but not answerable (unknown name, no such trial), \
       64 not understood.
       """)
 
@@ -38,6 +38,7 @@ struct QueryCommand: AsyncParsableCommand {
   func run() async throws {
     let text = question.joined(separator: " ")
     guard let intent = QueryParser.parse(text) else {
+      if json { throw CommandFailure("not understood: “\(text)”", exitCode: ExitCodes.usage) }
       print(Self.notUnderstood(text))
       throw ExitCode(ExitCodes.usage)
     }
@@ -55,8 +56,8 @@ struct QueryCommand: AsyncParsableCommand {
     do {
       answer = try QueryEngine(database: database, study: record, home: store.hpodHome).answer(intent)
     } catch let failure as QueryFailure {
-      FileHandle.standardError.write(Data("→ \(intent)\nhpod: \(failure)\n".utf8))
-      throw ExitCode(1)
+      if !json { FileHandle.standardError.write(Data("→ \(intent)\n".utf8)) }
+      throw CommandFailure("\(failure)")
     }
     if json {
       return try printJSON(QueryOutput(question: text, study: record.name, answer: answer))

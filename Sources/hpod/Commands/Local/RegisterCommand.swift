@@ -25,6 +25,9 @@ struct RegisterCommand: AsyncParsableCommand {
   @Flag(help: "Register it even if it misses the thresholds.")
   var force = false
 
+  @Flag(help: "Print the registered version as JSON (as hpod models --json lists it).")
+  var json = false
+
   @OptionGroup var store: StoreOptions
 
   func validate() throws {
@@ -38,15 +41,34 @@ struct RegisterCommand: AsyncParsableCommand {
     let home = store.hpodHome
     let database = try AppDatabase.open(at: home.databasePath)
     let record = try findStudy(study, in: database, home: home)
+    let version: ModelVersion
     do {
-      let version = try ManualRegistration.register(
+      version = try ManualRegistration.register(
         study: record, trialNumber: trial, model: model, force: force, database: database)
-      print(
-        "Registered trial \(trial) of study '\(record.name)' (id \(record.id!)) as \(version.modelName) v\(version.version)."
-      )
     } catch let refusal as ManualRegistration.Refusal {
-      FileHandle.standardError.write(Data("hpod: \(refusal)\n".utf8))
-      throw ExitCode.failure
+      throw CommandFailure("\(refusal)")
+    }
+    if json {
+      return try printJSON(
+        Registered(
+          model: version.modelName, version: version.version, study: record.name, studyId: record.id!, trial: trial))
+    }
+    print(
+      "Registered trial \(trial) of study '\(record.name)' (id \(record.id!)) as \(version.modelName) v\(version.version)."
+    )
+  }
+
+  /// What `register --json` prints.
+  struct Registered: Encodable {
+    var model: String
+    var version: Int
+    var study: String
+    var studyId: Int64
+    var trial: Int
+
+    enum CodingKeys: String, CodingKey {
+      case model, version, study, trial
+      case studyId = "study_id"
     }
   }
 }

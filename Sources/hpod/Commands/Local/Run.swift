@@ -39,6 +39,12 @@ struct Run: AsyncParsableCommand {
   @Flag(help: "Plain progress lines instead of the live view (the default when stdout is not a terminal).")
   var plain = false
 
+  @Flag(
+    help:
+      "Print the study's events as JSON lines on stdout (those of hpod watch --json, ending with study_finished) and errors as JSON; notes go to stderr."
+  )
+  var json = false
+
   @Flag(name: .shortAndLong, help: "Log what the scheduler decides.")
   var verbose = false
 
@@ -50,20 +56,16 @@ struct Run: AsyncParsableCommand {
     do {
       (studySpec, yaml) = try StudySpec.load(path: spec)
     } catch {
-      FileHandle.standardError.write(Data((error.description + "\n").utf8))
-      throw ExitCode(ExitCodes.invalidSpec)
+      throw CommandFailure(error)
     }
     guard !studySpec.isAskAndTell else {
-      FileHandle.standardError.write(
-        Data(
-          "hpod: \(spec) has no `trial` section, so hpod cannot run its trials: add `trial: {command: [...]}`, or submit it to `hpod serve` and drive it with ask and tell (docs/API.md)\n"
-            .utf8))
-      throw ExitCode(ExitCodes.invalidSpec)
+      throw CommandFailure(
+        "\(spec) has no `trial` section, so hpod cannot run its trials: add `trial: {command: [...]}`, or submit it to `hpod serve` and drive it with ask and tell (docs/API.md)",
+        exitCode: ExitCodes.invalidSpec)
     }
     let strategy: any SearchStrategy
     do { strategy = try studySpec.makeStrategy() } catch {
-      FileHandle.standardError.write(Data("hpod: \(error)\n".utf8))
-      throw ExitCode(ExitCodes.invalidSpec)
+      throw CommandFailure("\(error)", exitCode: ExitCodes.invalidSpec)
     }
     let home = store.hpodHome
     let lock = try StudyLock(path: home.lockPath(studyName: studySpec.name))
@@ -76,31 +78,38 @@ struct Run: AsyncParsableCommand {
       session = try StudySession.start(
         spec: studySpec, yaml: yaml, path: URL(fileURLWithPath: spec).standardized.path, database: database, fresh: new)
     } catch let conflict as StudySession.Conflict {
-      FileHandle.standardError.write(Data("hpod: \(conflict)\n".utf8))
-      throw ExitCode(ExitCodes.invalidSpec)
+      throw CommandFailure("\(conflict)", exitCode: ExitCodes.invalidSpec)
     }
+    // With --json, stdout carries the events alone; what is said to the user goes to stderr.
+    let sayTo = json ? FileHandle.standardError : FileHandle.standardOutput
+    func say(_ text: String) { sayTo.write(Data((text + "\n").utf8)) }
     switch session {
     case .new(let created): study = created
     case .resume(let existing): study = existing
     case .continued(let existing, let changes):
       study = existing
-      print(try Self.continuing(existing, changes: changes, database: database))
+      say(try Self.continuing(existing, changes: changes, database: database))
     case .replacing(let created, let previous):
       study = created
-      print(
+      say(
         "Study '\(previous.name)' (id \(previous.id!)) ended \(previous.state.rawValue); the edited spec starts a new study (id \(created.id!)). The old one's trials stay: hpod trials \(previous.id!).\n"
       )
     case .alreadyFinished(let finished):
       let trials = try database.trials(studyId: finished.id!)
-      print(
+      say(
         "Study '\(finished.name)' (id \(finished.id!)) already \(finished.state.rawValue); raise search.max_trials in the spec to continue it, or pass --new to start over.\n"
       )
+      if json {
+        let summary = try database.summary(
+          studyId: finished.id!, higherIsBetter: studySpec.objective.direction == .maximize)
+        return Self.emit(.studyFinished(finished, summary: summary), studyId: finished.id!)
+      }
       print(try Summary.load(spec: studySpec, study: finished, trials: trials, home: home, database: database).render())
       return
     }
 
-    let live = !plain && isatty(STDOUT_FILENO) == 1
-    let progress = ProgressView(spec: studySpec, live: live)
+    let live = !plain && !json && isatty(STDOUT_FILENO) == 1
+    let progress = ProgressView(spec: studySpec, live: live, notes: json ? .standardError : .standardOutput)
     var logger = Logger(label: "hpod")
     logger.logLevel = verbose ? .debug : .warning
     if live { logger.logLevel = verbose ? .debug : .critical }
@@ -129,7 +138,8 @@ struct Run: AsyncParsableCommand {
       let sinks = TrackingSinks(database: database, mirror: mirror, embedded: embedded)
       let runner = StudyRunner(
         spec: studySpec, database: database, home: home, strategy: strategy, logger: runLogger, resources: pool,
-        tracking: sinks.sink(for: studySpec), onEvent: { progress.handle($0) })
+        tracking: sinks.sink(for: studySpec),
+        onEvent: { [json] event in json ? Self.emit(event, studyId: study.id!) : progress.handle(event) })
       return try await TrackingMirror.draining(mirror, studyId: study.id!, database: database) {
         let final = try await runner.run(study, stopSignal: stopSignal)
         progress.finish()
@@ -148,23 +158,27 @@ struct Run: AsyncParsableCommand {
       }
     } catch let held as StudyLease.Held {
       progress.finish()
-      FileHandle.standardError.write(
-        Data(
-          "hpod: \(held). Follow it with `hpod watch \(held.studyId)` (or `hpod status \(held.studyId)`); to run it here, stop that process first.\n"
-            .utf8))
-      throw ExitCode(ExitCodes.studyBusy)
+      throw CommandFailure(
+        "\(held). Follow it with `hpod watch \(held.studyId)` (or `hpod status \(held.studyId)`); to run it here, stop that process first.",
+        exitCode: ExitCodes.studyBusy)
     }
     let trials = try database.trials(studyId: study.id!)
-    print(try Summary.load(spec: studySpec, study: final, trials: trials, home: home, database: database).render())
+    if !json {
+      print(try Summary.load(spec: studySpec, study: final, trials: trials, home: home, database: database).render())
+    }
     switch final.state {
     case .failed: throw ExitCode(ExitCodes.studyFailed)
     case .interrupted: throw ExitCode(ExitCodes.interrupted)
     case .completed where !trials.contains(where: { $0.state == .completed }):
       // A study that spent its budget without one result has not succeeded.
-      FileHandle.standardError.write(Data("hpod: the study ended without a completed trial\n".utf8))
-      throw ExitCode(ExitCodes.studyFailed)
+      throw CommandFailure("the study ended without a completed trial", exitCode: ExitCodes.studyFailed)
     default: return
     }
+  }
+
+  /// One scheduler event as a JSON line on stdout, written at once (a reader follows it live).
+  static func emit(_ event: StudyEvent, studyId: Int64) {
+    FileHandle.standardOutput.write(Data((API.Event(event, studyId: studyId).jsonLine + "\n").utf8))
   }
 
   /// The lines that say a study goes on under an edited spec: what carried over, what changed.

@@ -69,7 +69,25 @@ struct TrackingSync: AsyncParsableCommand {
   @Flag(help: "Send again the writes MLflow refused (once their cause is fixed, e.g. a restored experiment).")
   var retryRefused = false
 
+  @Flag(help: "Print what was sent as JSON.")
+  var json = false
+
   @OptionGroup var store: StoreOptions
+
+  /// What `tracking sync --json` prints.
+  struct Outcome: Encodable {
+    var requeuedRefused: Int?
+    var queued: Int
+    var sent: Int
+    var waiting: Int
+    var lastError: String?
+
+    enum CodingKeys: String, CodingKey {
+      case requeuedRefused = "requeued_refused"
+      case queued, sent, waiting
+      case lastError = "last_error"
+    }
+  }
 
   func validate() throws {
     guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
@@ -79,11 +97,11 @@ struct TrackingSync: AsyncParsableCommand {
 
   func run() async throws {
     let database = try AppDatabase.open(at: store.hpodHome.databasePath)
-    if retryRefused {
-      print("Put \(try database.retryRefusedMirrorWrites()) refused writes back in line.")
-    }
+    let requeued = retryRefused ? try database.retryRefusedMirrorWrites() : nil
+    if let requeued, !json { print("Put \(requeued) refused writes back in line.") }
     let before = try database.mirrorBacklog()
     guard before > 0 else {
+      if json { return try printJSON(Outcome(requeuedRefused: requeued, queued: 0, sent: 0, waiting: 0)) }
       print("Nothing to send: everything mirrored is in MLflow.")
       return
     }
@@ -93,10 +111,17 @@ struct TrackingSync: AsyncParsableCommand {
     let emptied = try await mirror.draining { await mirror.flush(timeout: .milliseconds(Int(timeout * 1000))) }
     let lastError = await mirror.lastError
     let after = try database.mirrorBacklog()
-    print("Sent \(before - after) of \(before) writes to MLflow.")
-    if !emptied {
-      print("\(after) still waiting\(lastError.map { ": \($0)" } ?? ""). Run `hpod tracking sync` again later.")
-      throw ExitCode(ExitCodes.studyFailed)
+    if json {
+      try printJSON(
+        Outcome(
+          requeuedRefused: requeued, queued: before, sent: before - after, waiting: after,
+          lastError: lastError.map { "\($0)" }))
+    } else {
+      print("Sent \(before - after) of \(before) writes to MLflow.")
+      if !emptied {
+        print("\(after) still waiting\(lastError.map { ": \($0)" } ?? ""). Run `hpod tracking sync` again later.")
+      }
     }
+    if !emptied { throw ExitCode(ExitCodes.studyFailed) }
   }
 }

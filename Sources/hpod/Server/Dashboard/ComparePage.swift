@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NumberText
 import SearchStrategies
 import Significance
 import StudyAnalysis
@@ -82,7 +83,7 @@ struct ComparePage {
       return """
         <tr\(significant ? HTML(raw: " class=\"differs\"") : .empty)><th scope="row">\(test.metric)</th>\
         <td>trial \(test.first) − trial \(test.second)</td><td class="num">\(String(format: "%+.4g", test.difference))</td>\
-        <td class="num">[\(String(format: "%.4g", test.lower)), \(String(format: "%.4g", test.upper))]</td>\
+        <td class="num">[\(NumberText.of(test.lower)), \(NumberText.of(test.upper))]</td>\
         <td class="num">\(Improvement.pText(test.pValue))</td><td class="num">\(test.rankPValue.map(Improvement.pText) ?? "–")</td>\
         <td class="num">\(test.counts.map(String.init).joined(separator: " vs "))</td></tr>
         """

@@ -1,4 +1,5 @@
 import Foundation
+import NumberText
 import TrackingBridge
 
 /// A fragment of HTML. Interpolated strings are escaped; only other `HTML` values go in as
@@ -82,8 +83,7 @@ struct HTML: ExpressibleByStringInterpolation, Sendable, CustomStringConvertible
 enum Format {
   static func value(_ value: Double?) -> String {
     guard let value, value.isFinite else { return "–" }
-    if value != 0, abs(value) < 1e-3 || abs(value) >= 1e6 { return String(format: "%.3e", value) }
-    return String(format: "%.4g", value)
+    return NumberText.of(value)
   }
 
   static func duration(_ seconds: Double?) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 
@@ -43,7 +44,7 @@ struct RunPage {
   func summary() -> HTML {
     let configuration = snapshot.configurations[trial.id!] ?? Configuration()
     let params: [HTML] = snapshot.parameterNames.compactMap { name in
-      configuration[name].map { "<tr><th scope=\"row\">\(name)</th><td>\($0.description)</td></tr>" }
+      configuration[name].map { "<tr><th scope=\"row\">\(name)</th><td>\($0.shown)</td></tr>" }
     }
     let finals: [HTML] = (snapshot.finalMetrics[trial.id!] ?? [:]).sorted { $0.key < $1.key }.map {
       "<tr><th scope=\"row\">\($0.key)</th><td class=\"num\">\(Format.value($0.value))</td></tr>"

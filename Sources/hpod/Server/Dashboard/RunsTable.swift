@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SearchStrategies
 import Significance
+import StudyAnalysis
 import TrackingBridge
 
 /// The runs table of a study: every column sortable, filtered by tier and state, searched
@@ -212,8 +213,5 @@ extension Format {
   /// "0.9132 ± 0.0041 (n = 3)".
   static func repeats(_ summary: SampleSummary) -> String { RepeatGroups.describe(summary) }
 
-  static func parameter(_ value: ParameterValue) -> String {
-    if case .double(let number) = value { return Format.value(number) }
-    return value.description
-  }
+  static func parameter(_ value: ParameterValue) -> String { value.shown }
 }

@@ -142,7 +142,8 @@ struct StudyPage {
         \(conditions.map { ": registers when " + $0 } ?? " (the study has no registration section)")</p></div>
         """)
     }
-    return "<div class=\"cards\">\(cards)</div>"
+    let warnings: [HTML] = snapshot.unreportedMetricWarnings.map { "<p class=\"warning\">Warning: \($0)</p>" }
+    return "\(warnings)<div class=\"cards\">\(cards)</div>"
   }
 
   /// "objective: maximize val_accuracy", or every objective and the constraints.

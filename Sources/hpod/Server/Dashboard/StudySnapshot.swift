@@ -39,6 +39,13 @@ struct StudySnapshot: Sendable {
   let memo = Memo()
 
   var objective: String { study.objectiveMetric }
+
+  /// Each metric the spec acts on that no trial reported, once three trials completed (as the
+  /// runner's `study_warning` and the summary say it).
+  var unreportedMetricWarnings: [String] {
+    guard let spec, trials.filter({ $0.state == .completed }).count >= 3 else { return [] }
+    return spec.unreportedMetrics(reported: Set(finalMetrics.values.flatMap(\.keys)))
+  }
   var id: Int64 { study.id! }
 
   func trial(number: Int) -> TrialRecord? { indexByNumber[number].map { trials[$0] } }
