@@ -136,6 +136,43 @@ struct CommandLineTests {
     #expect((error["message"] as? String)?.contains("study 7") == true, "\(error)")
   }
 
+  @Test("hpod watch follows a study hpod run drives, from the local store, to its real end")
+  func watchFollowsTheLocalStore() async throws {
+    // Given a study of slow trials run by hpod run in a home, and no daemon
+    let home = "\(folder)/watch-home"
+    let trial = try write("slow.sh", "#!/bin/sh\nsleep 0.4\necho \"hpod {\\\"score\\\": $1}\"\n", executable: true)
+    let spec = try write(
+      "slow.yaml",
+      """
+      name: cli-watch
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 2, max_trials: 4}
+      parameters: {x: {type: float, min: 0, max: 1}}
+      trial: {command: [\(trial), "{x}"]}
+      """)
+    let runner = try HPODProcess(["run", "--plain", spec], home: home)
+    #expect(try await waitUntil(seconds: 20) { runner.printed.contains("started") }, "\(runner.printed)")
+
+    // When hpod watch joins it with --json
+    let (status, output) = try await HPODProcess.runProgram(
+      HPODProcess.binary, ["watch", "1", "--json"],
+      environment: ["HPOD_HOME": home, "HPOD_SERVER": "http://127.0.0.1:9"])
+    let (ran, runOutput) = await runner.finish()
+    #expect(ran == 0, "\(runOutput)")
+
+    // Then it said which store it follows, saw trials finish, and ended with the real counts
+    #expect(status == 0, "\(output)")
+    #expect(output.contains("follow the local store \(home)/hpod.sqlite"), "\(output)")
+    let events = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    #expect(events.contains { $0["type"] as? String == "trial_finished" }, "\(output)")
+    let finished = try #require(events.last, "\(output)")
+    #expect(finished["type"] as? String == "study_finished", "\(output)")
+    let counts = (finished["study"] as? [String: Any])?["counts"] as? [String: Int]
+    #expect(counts?["completed"] == 4 && counts?["running"] == 0, "\(output)")
+  }
+
   @Test("a study whose early-stopping metric no trial reports says so in its summary")
   func summaryCallsOutUnreportedMetrics() async throws {
     let (status, output) = try await runStudy(

@@ -44,8 +44,9 @@ public actor StudyService {
   let specs = SpecCache()
   let warmStarts = WarmStartCache()
   /// Study summaries, dropped whenever one of the study's trials changes (every change is
-  /// published as an event), so status reads of idle and finished studies cost no query.
-  let summaries = SummaryCache()
+  /// published as an event), so status reads of idle and finished studies cost no query;
+  /// kept for `summaryMaxAge` at most, for the studies another process writes.
+  let summaries: SummaryCache
   /// Studies waiting for a store that cannot be written, with why (the store cannot say so).
   private let pauses = PausedStudies()
   /// Set once the daemon stops: writes that wait for the store give up.
@@ -60,9 +61,11 @@ public actor StudyService {
     trackingEndpoint: TrackingEndpoint? = nil,
     executor: (any TrialExecutor)? = nil,
     logger: Logger = Logger(label: "hpod.service"),
+    summaryMaxAge: Duration = .seconds(1),
     publish: @escaping @Sendable (StudyEvent, _ studyId: Int64) -> Void = { _, _ in }
   ) {
     self.publish = publish
+    self.summaries = SummaryCache(maxAge: summaryMaxAge)
     self.database = database
     self.home = home
     self.slots = TrialSlots(limit: maxConcurrentTrials)

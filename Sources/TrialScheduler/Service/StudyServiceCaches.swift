@@ -33,21 +33,30 @@ final class WarmStartCache: Sendable {
   }
 }
 
+/// Study summaries by study, dropped by each change this process makes (`invalidate`) and,
+/// for the changes another process makes to the same store (a study `hpod run` drives while
+/// the daemon answers for it), read again once older than `maxAge`.
 final class SummaryCache: Sendable {
   private struct State {
-    var entries: [Int64: AppDatabase.StudySummary] = [:]
+    var entries: [Int64: (summary: AppDatabase.StudySummary, read: ContinuousClock.Instant)] = [:]
     /// Bumped by every invalidation, so a summary read before a change is never stored after it.
     var generation: [Int64: Int] = [:]
   }
 
   private let state = Mutex(State())
+  let maxAge: Duration
+
+  init(maxAge: Duration) {
+    self.maxAge = maxAge
+  }
 
   func summary(of id: Int64, load: () throws -> AppDatabase.StudySummary) rethrows -> AppDatabase.StudySummary {
+    let now = ContinuousClock.now
     let (cached, generation) = state.withLock { ($0.entries[id], $0.generation[id, default: 0]) }
-    if let cached { return cached }
+    if let cached, now - cached.read < maxAge { return cached.summary }
     let summary = try load()
     state.withLock { state in
-      if state.generation[id, default: 0] == generation { state.entries[id] = summary }
+      if state.generation[id, default: 0] == generation { state.entries[id] = (summary, now) }
     }
     return summary
   }

@@ -19,7 +19,10 @@ enum LocalStoreReader {
     let database = try AppDatabase.open(at: home.databasePath)
     var quiet = Logger(label: "hpod.local")
     quiet.logLevel = .error
-    let service = StudyService(database: database, home: home, maxConcurrentTrials: 1, logger: quiet)
+    // Another process may be writing the store (`hpod watch` of a study `hpod run` drives):
+    // every read is read anew.
+    let service = StudyService(
+      database: database, home: home, maxConcurrentTrials: 1, logger: quiet, summaryMaxAge: .zero)
     let token = UUID().uuidString.lowercased()
     var settings = ServerSettings(host: "127.0.0.1", port: 0, token: token)
     settings.maxConnections = 16

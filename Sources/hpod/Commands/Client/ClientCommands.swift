@@ -106,9 +106,24 @@ struct Watch: AsyncParsableCommand {
 
   @OptionGroup var options: ClientOptions
 
+  /// The local store followed when no daemon answers.
+  @OptionGroup var store: StoreOptions
+
   func run() async throws {
+    let home = store.hpodHome
     try await options.perform { client in
-      try await Self.follow(study, client: client, json: options.json, plain: plain)
+      do {
+        try await Self.follow(study, client: client, json: options.json, plain: plain)
+      } catch let failure as HPODClient.Failure where failure.unreachable {
+        guard FileManager.default.fileExists(atPath: home.databasePath) else { throw failure }
+        FileHandle.standardError.write(
+          Data(
+            "hpod: no daemon answers at \(client.server.absoluteString); follow the local store \(home.databasePath)\n"
+              .utf8))
+        try await LocalStoreReader.reading(home: home) { local in
+          try await Self.followStore(study, client: local, json: options.json, plain: plain)
+        }
+      }
     }
   }
 

@@ -203,15 +203,20 @@ extension StudySnapshot {
   }
 }
 
-/// Snapshots by study, each valid while the study's change count stays the same.
+/// Snapshots by study, each valid while the study's change count stays the same; a running
+/// study's for a second at most, since another process (`hpod run`) may be the one changing it.
 final class SnapshotCache: Sendable {
-  private let entries = Mutex<[Int64: (changes: Int, snapshot: StudySnapshot)]>([:])
+  private let entries = Mutex<[Int64: (changes: Int, read: ContinuousClock.Instant, snapshot: StudySnapshot)]>([:])
   static let capacity = 16
+  static let runningMaxAge = Duration.seconds(1)
 
   func snapshot(of id: Int64, service: StudyService) throws -> StudySnapshot {
     let changes = service.changeCount(of: id)
     let study = try service.existing(id)
-    if let entry = entries.withLock({ $0[id] }), entry.changes == changes, entry.snapshot.study.state == study.state {
+    let now = ContinuousClock.now
+    if let entry = entries.withLock({ $0[id] }), entry.changes == changes, entry.snapshot.study.state == study.state,
+      study.state != .running || now - entry.read < Self.runningMaxAge
+    {
       return entry.snapshot
     }
     let spec = try? service.spec(of: study)
@@ -224,7 +229,7 @@ final class SnapshotCache: Sendable {
       if entries.count >= Self.capacity, entries[id] == nil, let victim = entries.keys.first {
         entries[victim] = nil
       }
-      entries[id] = (changes, snapshot)
+      entries[id] = (changes, now, snapshot)
     }
     return snapshot
   }
