@@ -32,7 +32,7 @@ struct FailFastTests {
     #expect(try sandbox.database.trials(studyId: study.id!).count == 1)
     let reason = try #require(final.stateReason)
     #expect(reason.contains("trial 0 could not start: command not found: \(script)"), "\(reason)")
-    #expect(reason.contains("hpod resume test"), "\(reason)")
+    #expect(reason.contains("`hpod run` the spec again (or `hpod resume \(study.id!)` on the daemon)"), "\(reason)")
   }
 
   @Test("a program that is not there is refused when the spec is read, with what to write instead")
@@ -120,5 +120,32 @@ struct FailFastTests {
   func shapes() {
     #expect(FailFast.shape(of: "exited 1 at step 17") == FailFast.shape(of: "exited 1 at step 230"))
     #expect(FailFast.shape(of: "exited 1") != FailFast.shape(of: "killed by signal 9 (SIGKILL)"))
+  }
+
+  @Test(
+    "a study that failed fast goes on when run again once its cause is fixed: its old failures are not judged again")
+  func resumedAfterTheFix() async throws {
+    // Given a study whose first 3 trials failed the same way
+    let script = try sandbox.script("fixable.sh", "echo 'hpod {\"accuracy\": 1}'")
+    let yaml = studyYAML(command: "[\(script), \"{x}\"]", maxTrials: 5, parallelism: 1)
+    let (failed, _) = try await sandbox.run(yaml)
+    #expect(failed.state == .failed)
+
+    // When the script is fixed and the same spec runs again
+    try sandbox.script("fixable.sh", "echo \"hpod {\\\"score\\\": $1}\"")
+    let start = try StudySession.start(
+      spec: sandbox.spec(yaml), yaml: yaml, path: nil, database: sandbox.database, fresh: false)
+    guard case .resume(let resumed) = start else {
+      Issue.record("the failed study was not resumed: \(start)")
+      return
+    }
+    #expect(resumed.id == failed.id)
+    let (final, trials) = try await sandbox.run(yaml)
+
+    // Then it completes its budget (the failed trials count in it, as Optuna counts them),
+    // keeping the failed trials
+    #expect(final.state == .completed, "\(final.stateReason ?? "")")
+    #expect(trials.filter { $0.state == .completed }.count == 2)
+    #expect(trials.filter { $0.state == .failed }.count == 3)
   }
 }

@@ -16,9 +16,12 @@ enum FailFast {
   static let firstTrials = 3
   static let repeatedFailures = 5
 
-  /// Why the study should fail now, with what to do; nil to go on.
-  static func verdict(_ history: TrialHistory, retries: Int, study: String) -> String? {
-    let ended = history.chains.filter { $0.latest.state.isFinished && !TrialHistory.needsRerun($0, retries: retries) }
+  /// Why the study should fail now, with what to do; nil to go on. Only the failures of trials
+  /// that ended `since` this run started count: a study resumed after its cause was fixed is
+  /// judged by what its trials do now, not failed again by the failures that stopped it.
+  static func verdict(_ history: TrialHistory, retries: Int, studyId: Int64, since: Date = .distantPast) -> String? {
+    let all = history.chains.filter { $0.latest.state.isFinished && !TrialHistory.needsRerun($0, retries: retries) }
+    let ended = all.filter { ($0.latest.finishedAt ?? .distantPast) >= since }
       .sorted {
         ($0.latest.finishedAt ?? .distantPast, $0.latest.number) < (
           $1.latest.finishedAt ?? .distantPast, $1.latest.number
@@ -26,9 +29,9 @@ enum FailFast {
       }
     // Timed-out trials are left out: a slow configuration says nothing of the others.
     let failed = ended.filter { $0.latest.state == .failed }
-    let anyCompleted = ended.contains { $0.latest.state == .completed }
+    let anyCompleted = all.contains { $0.latest.state == .completed }
     let advice =
-      "fix it, then `hpod resume \(study)` (or hpod run) goes on; `trial.fail_fast: false` turns this check off"
+      "fix it, then `hpod run` the spec again (or `hpod resume \(studyId)` on the daemon) to go on; `trial.fail_fast: false` turns this check off"
     if !anyCompleted, let unstarted = failed.first(where: { $0.latest.startedAt == nil }) {
       return
         "trial \(unstarted.latest.number) could not start: \(unstarted.latest.reason ?? "no reason"); no trial can start like this: \(advice)"

@@ -150,6 +150,8 @@ public struct StudyRunner: Sendable {
         group.addTask { await trialRun.adopt(trial, process, registry: running) }
       }
       var listening = false
+      // Fail fast judges the trials of this run (a resumed study's old failures are why it stopped).
+      let startedAt = Date()
       while true {
         if let reason = stopSignal.reason {
           endState = (stopSignal.outcome, reason)
@@ -161,7 +163,7 @@ public struct StudyRunner: Sendable {
           )
           running.stopAll(reason: "cancelled: the study failed")
         } else if spec.trial.failFast,
-          let reason = FailFast.verdict(state.search, retries: spec.trial.retries, study: spec.name)
+          let reason = FailFast.verdict(state.search, retries: spec.trial.retries, studyId: studyId, since: startedAt)
         {
           endState = (.failed, reason)
           running.stopAll(reason: "cancelled: the study failed")
@@ -176,7 +178,10 @@ public struct StudyRunner: Sendable {
           } catch  where StoreOutage.isStoreError(error) {
             // Not one that waiting mends (those pause the study inside nextTrial).
             logger.error("the store failed: \(error)", metadata: ["study": "\(spec.name)"])
-            endState = (.failed, "the store failed: \(error); mend it, then `hpod resume` (or hpod run) goes on")
+            endState = (
+              .failed,
+              "the store failed: \(error); mend it, then `hpod run` the spec again (or `hpod resume \(studyId)` on the daemon) to go on"
+            )
             running.stopAll(reason: "cancelled: the study failed")
           } catch {
             logger.error("the search strategy failed: \(error)", metadata: ["study": "\(spec.name)"])

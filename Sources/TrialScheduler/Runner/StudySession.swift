@@ -30,7 +30,9 @@ public enum StudySession {
     let hash = digest(yaml)
     if !fresh, let existing = try database.latestStudy(named: spec.name) {
       if existing.specHash == hash {
-        return existing.state.isFinished ? .alreadyFinished(existing) : .resume(existing)
+        // A study that failed or was cancelled goes on where it stopped (its cause fixed
+        // outside the spec, in the script or the data), as `hpod resume` does on the daemon.
+        return existing.state == .completed ? .alreadyFinished(existing) : .resume(existing)
       }
       let diff = SpecDiff.between(existing.specYAML, yaml)
       if existing.state == .failed || existing.state == .cancelled {

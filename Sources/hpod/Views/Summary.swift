@@ -58,7 +58,10 @@ struct Summary {
 
     let ranked = rankedConfigurations()
     guard let best = ranked.first else {
-      out.append("No trial completed. Look at a trial's logs in \(home.path)/runs/\(study.id!)/<trial>/stderr.log")
+      let last = (trials.last { $0.state == .failed } ?? trials.last).map(\.number) ?? 0
+      out.append(
+        "No trial completed. A trial's log: `hpod logs \(study.id!) \(last) --stderr` (files in \(home.path)/runs/\(study.id!)/\(last)/)"
+      )
       return out.joined(separator: "\n")
     }
     out.append("")

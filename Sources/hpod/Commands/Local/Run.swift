@@ -14,8 +14,9 @@ struct Run: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a study here, without a server, with live progress.",
     discussion: """
-      Running the same spec again resumes its unfinished study: finished trials are kept, \
-      interrupted ones run again. A spec edited without changing its parameters, objectives or \
+      Running the same spec again resumes its study where it stopped — interrupted, failed \
+      (once its cause is fixed) or cancelled: finished trials are kept, interrupted ones run \
+      again. A spec edited without changing its parameters, objectives or \
       constraints continues the study (a larger search.max_trials runs more trials; new \
       registration thresholds judge the runs it has) and says what changed; an edit to those is \
       refused with the difference. Ctrl-C stops the running trials cleanly (a second Ctrl-C \
@@ -85,7 +86,13 @@ struct Run: AsyncParsableCommand {
     func say(_ text: String) { sayTo.write(Data((text + "\n").utf8)) }
     switch session {
     case .new(let created): study = created
-    case .resume(let existing): study = existing
+    case .resume(let existing):
+      study = existing
+      if existing.state == .failed || existing.state == .cancelled {
+        say(
+          "Study '\(existing.name)' (id \(existing.id!)) \(existing.state.rawValue)\(existing.stateReason.map { " (\($0))" } ?? ""); running it again from where it stopped: finished trials are kept. Pass --new to start over.\n"
+        )
+      }
     case .continued(let existing, let changes):
       study = existing
       say(try Self.continuing(existing, changes: changes, database: database))
