@@ -39,6 +39,7 @@ extension TrackingStore {
     try requireActive(owner)
     let tables = owner.tables
     try database.writer.write { db in
+      try Self.requireModels(db, for: metrics)
       for (key, value) in batchParams.sorted(by: { $0.key < $1.key }) {
         if let logged = try String.fetchOne(
           db, sql: "SELECT value FROM \(tables.param) WHERE \(tables.key) = ? AND name = ?",
@@ -66,6 +67,7 @@ extension TrackingStore {
         try insert.execute(
           arguments: [tables.id, metric.key, metric.step, stored.value, stored.isNaN, metric.timestamp])
       }
+      try Self.insertModelMetrics(db, runId: runId, metrics)
       for (key, value) in tags {
         try db.execute(
           sql: "INSERT OR REPLACE INTO \(tables.tag) (\(tables.key), key, value) VALUES (?, ?, ?)",
