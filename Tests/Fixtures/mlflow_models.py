@@ -63,6 +63,10 @@ client.log_batch(run.info.run_id, metrics=[
 ])
 check("model metrics", [(m.key, m.value, m.dataset_name, m.run_id) for m in client.get_logged_model(info.model_id).metrics]
       == [("acc", 0.7, "val", run.info.run_id)], client.get_logged_model(info.model_id).metrics)
+client.log_batch(run.info.run_id, metrics=[Metric("twice", 1.0, 5, 0), Metric("twice", 1.0, 5, 0)])
+client.log_metric(run.info.run_id, "twice", 1.0, timestamp=5, step=0)
+check("a point logged again is kept once", len(client.get_metric_history(run.info.run_id, "twice")) == 1,
+      client.get_metric_history(run.info.run_id, "twice"))
 check("run has the metric too", client.get_run(run.info.run_id).data.metrics.get("acc") is not None)
 client.set_logged_model_tags(second.model_id, {"stage": "candidate", "team": "a"})
 client.delete_logged_model_tag(second.model_id, "team")

@@ -238,6 +238,8 @@ enum Migrations {
       try db.alter(table: "trackedMetric") { t in t.add(column: "isNaN", .boolean).notNull().defaults(to: false) }
     }
     migrator.registerMigration("v12: MLflow 3's logged models, run outputs and inputs, datasets") { db in
+      // A point logged again exactly is kept once (as MLflow keeps it): found by its step.
+      try db.create(index: "trackedMetric_by_run_name_step", on: "trackedMetric", columns: ["runId", "name", "step"])
       // A model `log_model` records (MLflow's LoggedModel): its id is `m-<32 hex>`, its
       // artifacts are under hpod's home (`logged-models/<id>/artifacts`).
       try db.create(table: "loggedModel") { t in

@@ -125,15 +125,22 @@ extension TrackingStore {
     }
   }
 
-  /// Writes the points of a batch that name a model as that model's metrics too.
+  /// Writes the points of a batch that name a model as that model's metrics too: once per
+  /// model, metric, time, step and run, as MLflow keeps them.
   static func insertModelMetrics(_ db: Database, runId: String, _ metrics: [TrackingMetric]) throws {
     let insert = try db.cachedStatement(
       sql: """
         INSERT INTO loggedModelMetric (modelId, name, step, value, isNaN, timestamp, runId, datasetName, datasetDigest)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
+    let existing = try db.cachedStatement(
+      sql: """
+        SELECT 1 FROM loggedModelMetric WHERE modelId = ? AND name = ? AND timestamp = ? AND step = ? AND runId = ?
+        """)
     for metric in metrics {
       guard let modelId = metric.modelId else { continue }
+      let key: StatementArguments = [modelId, metric.key, metric.timestamp, metric.step, runId]
+      guard try Row.fetchOne(existing, arguments: key) == nil else { continue }
       let stored = StoredMetricValue.stored(metric.value)
       try insert.execute(arguments: [
         modelId, metric.key, metric.step, stored.value, stored.isNaN, metric.timestamp, runId, metric.datasetName,
