@@ -156,7 +156,8 @@ extension TrackingStore {
         point.metric.key == clause.key && (datasets.isEmpty || datasets.contains { $0.matches(point) })
           && RunFilter.compare(point.metric.value, clause.comparator, target)
       }
-    case .param: return try model.params[clause.key].map { try RunFilter.compare($0, clause.comparator, wanted) } ?? false
+    case .param:
+      return try model.params[clause.key].map { try RunFilter.compare($0, clause.comparator, wanted) } ?? false
     case .tag: return try model.tags[clause.key].map { try RunFilter.compare($0, clause.comparator, wanted) } ?? false
     case .attribute:
       switch LoggedModelFields.value(model, entityName(clause)) {

@@ -31,7 +31,8 @@ extension TrackingStore {
   public func logInputs(_ runId: String, datasets: [RunInputsOutputs.DatasetInput], models: [String]) throws {
     guard datasets.count + models.count <= Self.maxInputsPerRequest else {
       throw TrackingError.invalid(
-        "A request may name at most \(Self.maxInputsPerRequest) datasets and models; got \(datasets.count + models.count)")
+        "A request may name at most \(Self.maxInputsPerRequest) datasets and models; got \(datasets.count + models.count)"
+      )
     }
     for input in datasets { try Self.check(input) }
     let owner = try owner(runId)

@@ -60,14 +60,16 @@ struct MLflowLoggedModelsController {
       return ["model": MLflowJSON.loggedModel(model)]
     }
     Self.route(group, "logged-models/{model_id}", method: .get) { request, parameters in
-      let model = try store.loggedModel(try Self.modelId(parameters), allowDeleted: try request.bool("allow_deleted") ?? false)
+      let model = try store.loggedModel(
+        try Self.modelId(parameters), allowDeleted: try request.bool("allow_deleted") ?? false)
       return ["model": MLflowJSON.loggedModel(model)]
     }
     Self.route(group, "logged-models/{model_id}", method: .patch) { request, parameters in
       guard let status = try request.string("status") else {
         throw TrackingError.invalid("Missing value for required parameter 'status'.")
       }
-      let model = try store.finalizeLoggedModel(try Self.modelId(parameters), status: LoggedModelStatus(request: status))
+      let model = try store.finalizeLoggedModel(
+        try Self.modelId(parameters), status: LoggedModelStatus(request: status))
       return ["model": MLflowJSON.loggedModel(model)]
     }
     Self.route(group, "logged-models/{model_id}", method: .delete) { _, parameters in
