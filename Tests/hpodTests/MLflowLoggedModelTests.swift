@@ -43,11 +43,14 @@ struct MLflowLoggedModelTests {
     daemon.environment = ["PATH": "\(venv):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"]
     try await daemon.start()
     defer { daemon.stop() }
-    // And two studies: one script names its study's experiment, the other a different one
-    for (study, experiment) in [("named-study", "named-study"), ("other-study", "somewhere-else")] {
+    // And two studies: one script names its study's experiment, the other a different one; the
+    // second's objective is a metric only autolog logs
+    for (study, experiment, metric) in [
+      ("named-study", "named-study", "score"), ("other-study", "somewhere-else", "training_accuracy_score"),
+    ] {
       try """
       name: \(study)
-      objective: {metric: score, direction: maximize}
+      objective: {metric: \(metric), direction: maximize}
       search: {algorithm: random, seed: 1, max_trials: 1}
       parameters: {c: {type: float, min: 0.5, max: 2}}
       trial: {command: [python3, \(Self.fixtures)/mlflow_trial_model.py, \(experiment), "{c}"], timeout: 2m, retries: 0}
@@ -62,7 +65,8 @@ struct MLflowLoggedModelTests {
         try [1, 2].allSatisfy { try database.study(id: $0)?.state.isFinished == true }
       })
 
-    // Then each trial completed with the score it logged, autolog's metrics and params in its run
+    // Then each trial completed with the score it logged (or autolog logged), autolog's metrics
+    // and params in its run
     for studyId: Int64 in [1, 2] {
       let trial = try #require(try database.trials(studyId: studyId).first)
       #expect(trial.state == .completed, "\(trial.reason ?? "") \(daemon.log.suffix(2000))")
