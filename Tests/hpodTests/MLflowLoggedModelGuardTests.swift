@@ -77,6 +77,13 @@ struct MLflowLoggedModelGuardTests {
       let listing = try await call(
         "/api/2.0/mlflow/logged-models/\(model)/artifacts/directories?artifact_directory_path=data", .get)
       #expect(listing.0 == 200 && listing.1.contains("\"data/model.pkl\""), "\(listing)")
+      // And MLflow's UI download of one file of it
+      let file = try await call(
+        "/ajax-api/2.0/mlflow/logged-models/\(model)/artifacts/files?artifact_file_path=data/model.pkl", .get)
+      #expect(file == (200, "weights"))
+      let escape = try await call(
+        "/ajax-api/2.0/mlflow/logged-models/\(model)/artifacts/files?artifact_file_path=../../hpod.sqlite", .get)
+      #expect(escape.0 == 400, "\(escape)")
       // Out of the model's folder, or under another experiment: refused
       #expect(try await call("\(base)/../../other/artifacts/x", .put, "x").0 == 400)
       #expect(try await call("/api/2.0/mlflow-artifacts/artifacts/0/models/\(model)/artifacts/MLmodel", .get).0 == 404)

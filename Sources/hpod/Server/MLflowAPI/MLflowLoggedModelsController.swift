@@ -21,6 +21,7 @@ struct MLflowLoggedModelsController {
       addModels(to: group)
       addModelParts(to: group)
       addRunLinks(to: group)
+      addModelFile(to: group)
     }
   }
 
@@ -106,6 +107,29 @@ struct MLflowLoggedModelsController {
       var answer: [String: Any] = ["root_uri": model.artifactURI]
       if !files.isEmpty { answer["files"] = files }
       return answer
+    }
+  }
+
+  /// One file of a model, as MLflow's UI downloads it (`artifact_file_path`), streamed.
+  private func addModelFile(to group: RouterGroup<AppRequestContext>) {
+    let store = store
+    group.get("logged-models/{model_id}/artifacts/files") { request, context in
+      do {
+        let fields = try await MLflowRequest(request, parameters: context.parameters)
+        guard let path = try fields.string("artifact_file_path"), !path.isEmpty else {
+          throw TrackingError(.badRequest, "Request must include the \"artifact_file_path\" query parameter.")
+        }
+        let model = try store.loggedModel(try Self.modelId(context.parameters))
+        let location = try ArtifactLocation(folder: try store.loggedModelArtifactDirectory(model.id), relative: path)
+        try location.requireNoLinks()
+        guard ArtifactLocation.kind(location.path) == .file else {
+          throw TrackingError.missing("Artifact not found: \(path)")
+        }
+        let body = try await FileIO().loadFile(path: location.path, context: context)
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
+      } catch let error as TrackingError {
+        return MLflowJSON.error(error)
+      }
     }
   }
 
