@@ -88,6 +88,12 @@ struct MLflowLoggedModelTests {
       #expect(models.allSatisfy { $0.status == .ready })
       #expect(run.io.modelOutputs.count == 2)
     }
+    // And the "View run" link the client printed in a trial opens the trial's run page
+    let linked = try #require(try database.trials(studyId: 2).first)
+    let (_, redirect) = try await HPODProcess.runProgram(
+      "/usr/bin/curl",
+      ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "\(daemon.server)/hpod-trials/\(linked.id!)/"])
+    #expect(redirect == "303 \(daemon.server)/studies/2/runs/\(linked.number)", "\(redirect)")
     // And the trial that asked for another experiment says so in its run's tags
     let other = try #require(try database.trials(studyId: 2).first)
     #expect(try database.tags(trialId: other.id!)[HpodTag.experimentAsked] == "somewhere-else")

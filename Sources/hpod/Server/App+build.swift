@@ -73,5 +73,6 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   MLflowArtifactsController(store: tracking).add(to: router)
   MLflowRegistryController(store: tracking).add(to: router)
   MLflowLoggedModelsController(store: tracking).add(to: router)
+  TrialLinkRoute.add(to: router, database: service.database)
   return router
 }
