@@ -42,12 +42,13 @@ slurm: deps
 	fi
 
 ## Installs MLflow (server and client) into .venv/mlflow: the MLflow mirror's tests start real
-## servers from it, and `make demo-mlflow` shows the mirror in MLflow's UI.
+## servers from it, and `make demo-mlflow` shows the mirror in MLflow's UI. scikit-learn beside
+## it: the logged-model tests log, autolog and load back scikit-learn models with that client.
 mlflow: deps
-	@$(MLFLOW_VENV)/bin/python -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)')" 2>/dev/null || { \
-	  echo "==> installing mlflow $(MLFLOW_VERSION) into .venv/mlflow (about a minute)"; \
+	@$(MLFLOW_VENV)/bin/python -c "import mlflow, sklearn, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)' or sklearn.__version__ != '$(SKLEARN_VERSION)')" 2>/dev/null || { \
+	  echo "==> installing mlflow $(MLFLOW_VERSION) and scikit-learn $(SKLEARN_VERSION) into .venv/mlflow (about a minute)"; \
 	  rm -rf $(MLFLOW_VENV) && python3 -m venv $(MLFLOW_VENV) && \
-	  $(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check mlflow==$(MLFLOW_VERSION); }
+	  $(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check mlflow==$(MLFLOW_VERSION) scikit-learn==$(SKLEARN_VERSION); }
 
 ## Installs schemathesis into .venv/schemathesis: make test checks a live daemon against
 ## docs/openapi.yaml with it.

@@ -28,6 +28,9 @@ public enum HpodTag {
   public static let value = "hpod.value"
   /// What hpod's MLflow API last refused the trial's own client.
   public static let trackingRefusal = "hpod.tracking_refusal"
+  /// The experiment a trial's script asked for (`mlflow.set_experiment`) when it was not its
+  /// study's: the trial's run stayed in its study's experiment.
+  public static let experimentAsked = "hpod.experiment_asked"
   /// Params the mirror cut to MLflow's length limit.
   public static let truncatedParams = "hpod.truncated_params"
 

@@ -237,6 +237,81 @@ enum Migrations {
       try db.alter(table: "metric") { t in t.add(column: "isNaN", .boolean).notNull().defaults(to: false) }
       try db.alter(table: "trackedMetric") { t in t.add(column: "isNaN", .boolean).notNull().defaults(to: false) }
     }
+    migrator.registerMigration("v12: MLflow 3's logged models, run outputs and inputs, datasets") { db in
+      // A point logged again exactly is kept once (as MLflow keeps it): found by its step.
+      try db.create(index: "trackedMetric_by_run_name_step", on: "trackedMetric", columns: ["runId", "name", "step"])
+      // A model `log_model` records (MLflow's LoggedModel): its id is `m-<32 hex>`, its
+      // artifacts are under hpod's home (`logged-models/<id>/artifacts`).
+      try db.create(table: "loggedModel") { t in
+        t.primaryKey("id", .text)
+        t.belongsTo("experiment", inTable: "trackingExperiment", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("modelType", .text).notNull().defaults(to: "")
+        t.column("sourceRunId", .text).notNull().defaults(to: "")
+        // MLflow's LoggedModelStatus numbers: 0 unspecified, 1 pending, 2 ready, 3 upload failed.
+        t.column("status", .integer).notNull()
+        t.column("statusMessage", .text)
+        t.column("lifecycleStage", .text).notNull().defaults(to: "active")
+        t.column("createdAt", .integer).notNull()
+        t.column("updatedAt", .integer).notNull()
+      }
+      try db.create(index: "loggedModel_by_experiment", on: "loggedModel", columns: ["experimentId", "createdAt"])
+      try db.create(table: "loggedModelParam") { t in
+        t.belongsTo("model", inTable: "loggedModel", onDelete: .cascade).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["modelId", "key"])
+      }
+      try db.create(table: "loggedModelTag") { t in
+        t.belongsTo("model", inTable: "loggedModel", onDelete: .cascade).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["modelId", "key"])
+      }
+      // Metrics a run logged for a model (log-batch with a model_id), NaN kept as `metric` keeps it.
+      try db.create(table: "loggedModelMetric") { t in
+        t.belongsTo("model", inTable: "loggedModel", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("step", .integer).notNull()
+        t.column("value", .double).notNull()
+        t.column("isNaN", .boolean).notNull().defaults(to: false)
+        t.column("timestamp", .integer).notNull()
+        t.column("runId", .text).notNull()
+        t.column("datasetName", .text)
+        t.column("datasetDigest", .text)
+      }
+      try db.create(index: "loggedModelMetric_by_model", on: "loggedModelMetric", columns: ["modelId", "name"])
+      // Run ids are a trial's (`hpod-trial-<id>`) or a tracked run's uuid: text, as the API names them.
+      try db.create(table: "runModelOutput") { t in
+        t.column("runId", .text).notNull()
+        t.belongsTo("model", inTable: "loggedModel", onDelete: .cascade).notNull()
+        t.column("step", .integer).notNull()
+      }
+      try db.create(index: "runModelOutput_by_run", on: "runModelOutput", columns: ["runId"])
+      try db.create(table: "runModelInput") { t in
+        t.column("runId", .text).notNull()
+        t.column("modelId", .text).notNull()
+        t.primaryKey(["runId", "modelId"])
+      }
+      // Datasets (`log_input`), one per experiment, name and digest, as MLflow keeps them.
+      try db.create(table: "trackingDataset") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.belongsTo("experiment", inTable: "trackingExperiment", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("digest", .text).notNull()
+        t.column("sourceType", .text).notNull()
+        t.column("source", .text).notNull()
+        t.column("schema", .text)
+        t.column("profile", .text)
+        t.uniqueKey(["experimentId", "name", "digest"])
+      }
+      try db.create(table: "runDatasetInput") { t in
+        t.column("runId", .text).notNull()
+        t.belongsTo("dataset", inTable: "trackingDataset", onDelete: .cascade).notNull()
+        t.column("tags", .text).notNull().defaults(to: "[]")
+        t.primaryKey(["runId", "datasetId"])
+      }
+    }
     return migrator
   }
 }

@@ -32,11 +32,19 @@ public final class EmbeddedTracking: TrackingSink {
   public func attach(studyId: Int64) async throws {}
 
   public func environment(for trial: TrialRecord) async -> [String: String] {
+    // The trial's own prefix of the API: `mlflow.set_experiment` there finds its study's
+    // experiment (see `TrackingStore.trialExperiment`).
     var environment = [
-      "MLFLOW_TRACKING_URI": endpoint.uri, "MLFLOW_RUN_ID": TrackingStore.runId(trialId: trial.id!),
+      "MLFLOW_TRACKING_URI": Self.trialURI(endpoint.uri, trialId: trial.id!),
+      "MLFLOW_RUN_ID": TrackingStore.runId(trialId: trial.id!),
     ]
     if let token = endpoint.token { environment["MLFLOW_TRACKING_TOKEN"] = token }
     return environment
+  }
+
+  /// `<uri>/hpod-trials/<trial id>`: hpod's MLflow API as one trial calls it.
+  public static func trialURI(_ uri: String, trialId: Int64) -> String {
+    (uri.hasSuffix("/") ? String(uri.dropLast()) : uri) + "/hpod-trials/\(trialId)"
   }
 
   public func loggedMetrics(trialId: Int64) -> AsyncStream<[MetricPoint]>? {

@@ -16,12 +16,23 @@ public struct TrackingMetric: Sendable, Hashable {
   public var value: Double
   public var timestamp: Int64
   public var step: Int
+  /// The logged model the point is for too (`log-batch` with a `model_id`), and the dataset
+  /// it was measured on.
+  public var modelId: String?
+  public var datasetName: String?
+  public var datasetDigest: String?
 
-  public init(key: String, value: Double, timestamp: Int64, step: Int) {
+  public init(
+    key: String, value: Double, timestamp: Int64, step: Int, modelId: String? = nil, datasetName: String? = nil,
+    datasetDigest: String? = nil
+  ) {
     self.key = key
     self.value = value
     self.timestamp = timestamp
     self.step = step
+    self.modelId = modelId
+    self.datasetName = datasetName
+    self.datasetDigest = datasetDigest
   }
 }
 
@@ -41,6 +52,8 @@ public struct TrackingRun: Sendable, Hashable {
   /// The latest value of each metric (highest step, then latest timestamp).
   public var metrics: [String: TrackingMetric]
   public var tags: [String: String]
+  /// Its datasets and the models it read and logged (read for the runs an answer shows).
+  public var io = RunInputsOutputs()
 
   /// Where the client sends its artifacts: hpod's artifact proxy (`mlflow-artifacts:`).
   public var artifactURI: String { "mlflow-artifacts:/\(experimentId)/\(runId)/artifacts" }

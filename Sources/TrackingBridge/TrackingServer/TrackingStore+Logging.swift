@@ -38,7 +38,8 @@ extension TrackingStore {
     let owner = try owner(runId)
     try requireActive(owner)
     let tables = owner.tables
-    try database.writer.write { db in
+    let logged = try database.writer.write { db in
+      try Self.requireModels(db, for: metrics)
       for (key, value) in batchParams.sorted(by: { $0.key < $1.key }) {
         if let logged = try String.fetchOne(
           db, sql: "SELECT value FROM \(tables.param) WHERE \(tables.key) = ? AND name = ?",
@@ -61,21 +62,36 @@ extension TrackingStore {
       let insert = try db.cachedStatement(
         sql:
           "INSERT INTO \(tables.metric) (\(tables.key), name, step, value, isNaN, timestamp) VALUES (?, ?, ?, ?, ?, ?)")
+      // A point logged again exactly (key, value, step and time) is kept once, as MLflow keeps
+      // it: autolog logs its metrics for the run and again for the model it logged.
+      let existing = try db.cachedStatement(
+        sql: """
+          SELECT 1 FROM \(tables.metric)
+          WHERE \(tables.key) = ? AND name = ? AND step = ? AND timestamp = ? AND value = ? AND isNaN = ?
+          """)
+      var added: [TrackingMetric] = []
       for metric in metrics {
         let stored = StoredMetricValue.stored(metric.value)
+        let point: StatementArguments = [
+          tables.id, metric.key, metric.step, metric.timestamp, stored.value, stored.isNaN,
+        ]
+        guard try Row.fetchOne(existing, arguments: point) == nil else { continue }
         try insert.execute(
           arguments: [tables.id, metric.key, metric.step, stored.value, stored.isNaN, metric.timestamp])
+        added.append(metric)
       }
+      try Self.insertModelMetrics(db, runId: runId, metrics)
       for (key, value) in tags {
         try db.execute(
           sql: "INSERT OR REPLACE INTO \(tables.tag) (\(tables.key), key, value) VALUES (?, ?, ?)",
           arguments: [tables.id, key, value])
       }
+      return added
     }
-    if case .trial(let trial, _) = owner, !metrics.isEmpty {
+    if case .trial(let trial, _) = owner, !logged.isEmpty {
       onTrialMetrics(
         trial.id!,
-        metrics.map {
+        logged.map {
           MetricPoint(trialId: trial.id!, name: $0.key, step: $0.step, value: $0.value, timestamp: $0.timestamp)
         })
     }

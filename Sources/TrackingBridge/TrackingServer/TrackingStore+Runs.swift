@@ -65,7 +65,7 @@ extension TrackingStore {
   /// names the same experiment from its first read on (its artifact URI holds the id).
   public func run(_ runId: String) throws -> TrackingRun {
     try syncStudyExperiments()
-    return try run(of: try owner(runId))
+    return try withInputsOutputs([try run(of: try owner(runId))])[0]
   }
 
   /// A run made through the API takes the status and end time it is given; a trial's run keeps
@@ -315,7 +315,7 @@ extension TrackingStore {
       // Only a result with a later page is kept: a single page is never asked for again.
       if maxResults < runs.count - offset { searches.withLock { $0.keep(runs, for: query) } }
     }
-    let page = Array(runs.dropFirst(offset).prefix(maxResults))
+    let page = try withInputsOutputs(Array(runs.dropFirst(offset).prefix(maxResults)))
     let next = offset + page.count < runs.count ? offset + page.count : nil
     return (page, next)
   }

@@ -72,5 +72,7 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   MLflowTrackingController(store: tracking).add(to: router)
   MLflowArtifactsController(store: tracking).add(to: router)
   MLflowRegistryController(store: tracking).add(to: router)
+  MLflowLoggedModelsController(store: tracking).add(to: router)
+  TrialLinkRoute.add(to: router, database: service.database)
   return router
 }

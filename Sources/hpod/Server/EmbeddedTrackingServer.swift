@@ -29,6 +29,7 @@ enum EmbeddedTrackingServer {
     MLflowTrackingController(store: store).add(to: router)
     MLflowArtifactsController(store: store).add(to: router)
     MLflowRegistryController(store: store).add(to: router)
+    MLflowLoggedModelsController(store: store).add(to: router)
     var quiet = logger
     quiet.logLevel = .warning
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)

@@ -24,20 +24,43 @@ struct ArtifactLocation {
   init(_ requested: String, store: TrackingStore) throws {
     self.requested = requested
     let parts = requested.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    // A logged model's artifacts: `<experiment id>/models/<model id>/artifacts/<path>`.
+    if parts.count >= 4, parts[1] == "models", parts[3] == "artifacts", let experimentId = Int64(parts[0]) {
+      inside = try Self.checked(Array(parts.dropFirst(4)), requested)
+      let model = try store.loggedModel(parts[2], allowDeleted: true)
+      guard model.experimentId == experimentId else {
+        throw TrackingError.missing(
+          "Logged model \(parts[2]) is not in experiment \(experimentId) (it is in experiment \(model.experimentId))")
+      }
+      folder = try store.loggedModelArtifactDirectory(model.id)
+      return
+    }
     guard parts.count >= 3, parts[2] == "artifacts", let experimentId = Int64(parts[0]) else {
       throw TrackingError.invalid(
-        "Invalid artifact path '\(requested)': expected <experiment id>/<run id>/artifacts/<path>")
+        "Invalid artifact path '\(requested)': expected <experiment id>/<run id>/artifacts/<path> or <experiment id>/models/<model id>/artifacts/<path>"
+      )
     }
-    inside = Array(parts.dropFirst(3))
-    guard !inside.contains(".."), !inside.contains(".") else {
-      throw TrackingError.invalid("Invalid artifact path '\(requested)': '..' is not allowed")
-    }
+    inside = try Self.checked(Array(parts.dropFirst(3)), requested)
     let run = try store.run(parts[1])
     guard run.experimentId == experimentId else {
       throw TrackingError.missing(
         "Run \(parts[1]) is not in experiment \(experimentId) (it is in experiment \(run.experimentId))")
     }
     folder = try store.artifactDirectory(parts[1])
+  }
+
+  /// A path under an artifact folder the caller found (`relative`, as a request gave it).
+  init(folder: String, relative: String) throws {
+    self.folder = folder
+    requested = relative
+    inside = try Self.checked(relative.split(separator: "/").map(String.init), relative)
+  }
+
+  private static func checked(_ components: [String], _ requested: String) throws -> [String] {
+    guard !components.contains(".."), !components.contains(".") else {
+      throw TrackingError.invalid("Invalid artifact path '\(requested)': '..' is not allowed")
+    }
+    return components
   }
 
   enum Kind {

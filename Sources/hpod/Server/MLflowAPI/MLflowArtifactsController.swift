@@ -21,7 +21,10 @@ struct MLflowArtifactsController {
   static let maxUploadBytes = 2 << 30
 
   func add(to router: Router<AppRequestContext>) {
-    for prefix in ["api/2.0/mlflow-artifacts/artifacts", "ajax-api/2.0/mlflow-artifacts/artifacts"] {
+    for prefix in [
+      "api/2.0/mlflow-artifacts/artifacts", "ajax-api/2.0/mlflow-artifacts/artifacts",
+      "\(MLflowTrackingController.trialPrefix)/api/2.0/mlflow-artifacts/artifacts",
+    ] {
       let group = router.group(RouterPath(prefix))
       group.put("**", use: upload)
       group.get("**", use: download)
@@ -103,28 +106,31 @@ struct MLflowArtifactsController {
   @Sendable func list(request: Request, context: AppRequestContext) async throws -> Response {
     do {
       let listed = MLflowRequest.formFields(request.uri.query ?? "")["path"]?.last ?? ""
-      let location = try location(listed)
-      try location.requireNoLinks()
-      let folder = location.path
-      guard ArtifactLocation.kind(folder) == .folder else {
-        return MLflowJSON.response(["files": [Any]()])
-      }
-      let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-        .filter { !$0.contains(".upload-") }
-      // Links a trial left are not listed: they are not followed either.
-      let files: [[String: Any]] = names.compactMap { name in
-        let full = "\(folder)/\(name)"
-        switch ArtifactLocation.kind(full) {
-        case .folder: return ["path": name, "is_dir": true]
-        case .file:
-          let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
-          return ["path": name, "is_dir": false, "file_size": size]
-        case .missing, .link, .other: return nil
-        }
-      }
+      let files = try Self.listing(try location(listed), namesUnder: "")
       return MLflowJSON.response(["files": files])
     } catch let error as TrackingError {
       return MLflowJSON.error(error)
+    }
+  }
+
+  /// The files and folders in a listed folder (none if it is not one), each named
+  /// `<namesUnder>/<name>`. Links a trial left are not listed: they are not followed either.
+  static func listing(_ location: ArtifactLocation, namesUnder prefix: String) throws -> [[String: Any]] {
+    try location.requireNoLinks()
+    let folder = location.path
+    guard ArtifactLocation.kind(folder) == .folder else { return [] }
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+      .filter { !$0.contains(".upload-") }
+    return names.compactMap { name in
+      let full = "\(folder)/\(name)"
+      let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
+      switch ArtifactLocation.kind(full) {
+      case .folder: return ["path": path, "is_dir": true]
+      case .file:
+        let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
+        return ["path": path, "is_dir": false, "file_size": size]
+      case .missing, .link, .other: return nil
+      }
     }
   }
 }

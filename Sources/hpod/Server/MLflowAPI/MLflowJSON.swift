@@ -27,14 +27,16 @@ enum MLflowJSON {
   }
 
   static func run(_ run: TrackingRun) -> [String: Any] {
-    [
+    var answer: [String: Any] = [
       "info": runInfo(run),
       "data": [
         "metrics": run.metrics.values.sorted { $0.key < $1.key }.map(metric),
         "params": keyValues(run.params), "tags": keyValues(run.tags),
       ] as [String: Any],
-      "inputs": [String: Any](),
+      "inputs": inputs(run.io),
     ]
+    if let outputs = outputs(run.io) { answer["outputs"] = outputs }
+    return answer
   }
 
   static func metric(_ metric: TrackingMetric) -> [String: Any] {

@@ -9,7 +9,7 @@ struct MLflowRegistryController {
   let store: TrackingStore
 
   func add(to router: Router<AppRequestContext>) {
-    for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
+    for prefix in MLflowTrackingController.prefixes {
       let group = router.group(RouterPath(prefix))
       add(to: group)
     }

@@ -9,12 +9,15 @@ import TrackingBridge
 struct MLflowRequest {
   private var fields: [String: Any]
   private var query: [String: [String]]
+  /// The trial asking, when it called through its own prefix (`hpod-trials/<trial id>/`).
+  private(set) var trialId: Int64?
 
   static let bodyLimit = 16 << 20
 
-  init(_ request: Request) async throws {
+  init(_ request: Request, parameters: Parameters) async throws {
     query = Self.formFields(request.uri.query ?? "")
     fields = [:]
+    trialId = parameters.get("hpod_trial").flatMap { Int64($0) }
     guard request.method != .get else { return }
     var request = request
     let body: ByteBuffer
@@ -146,9 +149,48 @@ struct MLflowRequest {
       let metric = MLflowRequest(fields: item)
       return TrackingMetric(
         key: try metric.requiredString("key"), value: try metric.requiredDouble("value"),
-        timestamp: try metric.requiredInt64("timestamp"), step: Int(try metric.int64("step") ?? 0))
+        timestamp: try metric.requiredInt64("timestamp"), step: Int(try metric.int64("step") ?? 0),
+        modelId: try metric.string("model_id").flatMap { $0.isEmpty ? nil : $0 },
+        datasetName: try metric.string("dataset_name").flatMap { $0.isEmpty ? nil : $0 },
+        datasetDigest: try metric.string("dataset_digest").flatMap { $0.isEmpty ? nil : $0 })
     }
   }
+
+  /// A list of JSON objects (`datasets`, `order_by`, `models`), each read as a request's fields.
+  func objects(_ key: String) throws -> [MLflowRequest] {
+    guard let value = fields[key], !(value is NSNull) else { return [] }
+    guard let list = value as? [Any] else {
+      throw TrackingError.invalid("Invalid value for parameter '\(key)': expected a list of objects")
+    }
+    return try list.map { item in
+      guard let object = item as? [String: Any] else {
+        throw TrackingError.invalid("Invalid value for parameter '\(key)': expected a list of objects")
+      }
+      return MLflowRequest(fields: object)
+    }
+  }
+
+  /// A JSON object field, read as a request's fields.
+  func object(_ key: String) throws -> MLflowRequest? {
+    guard let value = fields[key], !(value is NSNull) else { return nil }
+    guard let object = value as? [String: Any] else {
+      throw TrackingError.invalid("Invalid value for parameter '\(key)': expected an object")
+    }
+    return MLflowRequest(fields: object)
+  }
+
+  /// A boolean: JSON true/false, or `true`/`false` in a query.
+  func bool(_ key: String) throws -> Bool? {
+    if let text = query[key]?.last { return text.lowercased() == "true" }
+    guard let value = fields[key], !(value is NSNull) else { return nil }
+    guard let flag = value as? Bool else {
+      throw TrackingError.invalid("Invalid value for parameter '\(key)': expected true or false")
+    }
+    return flag
+  }
+
+  /// The JSON value of a field as sent (for a page token's record of the request).
+  func raw(_ key: String) -> Any? { fields[key] }
 
   func requiredDouble(_ key: String) throws -> Double {
     guard let value = try double(key) else {
@@ -156,6 +198,9 @@ struct MLflowRequest {
     }
     return value
   }
+
+  /// A request with no fields (an object a request left out).
+  static var empty: MLflowRequest { MLflowRequest(fields: [:]) }
 
   private init(fields: [String: Any]) {
     self.fields = fields

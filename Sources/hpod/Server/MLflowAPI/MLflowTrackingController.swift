@@ -18,8 +18,13 @@ struct MLflowTrackingController {
 
   typealias Handler = @Sendable (MLflowRequest) async throws -> [String: Any]
 
+  /// Where MLflow's API is: its own paths, and each trial's (`hpod-trials/<trial id>/…`, the
+  /// MLFLOW_TRACKING_URI a trial gets), so that the API knows which trial asks.
+  static let prefixes = ["api/2.0/mlflow", "ajax-api/2.0/mlflow", "\(trialPrefix)/api/2.0/mlflow"]
+  static let trialPrefix = "hpod-trials/{hpod_trial}"
+
   func add(to router: Router<AppRequestContext>) {
-    for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
+    for prefix in Self.prefixes {
       let group = router.group(RouterPath(prefix))
       addExperiments(to: group)
       addRuns(to: group)
@@ -34,7 +39,7 @@ struct MLflowTrackingController {
     for method in methods {
       group.on(RouterPath(path), method: method) { request, context in
         do {
-          let fields = try await MLflowRequest(request)
+          let fields = try await MLflowRequest(request, parameters: context.parameters)
           return MLflowJSON.response(try await handler(fields))
         } catch let error as TrackingError {
           return MLflowJSON.error(error)
@@ -59,7 +64,13 @@ struct MLflowTrackingController {
       ["experiment": MLflowJSON.experiment(try store.experiment(id: try request.experimentId()))]
     }
     Self.route(group, "experiments/get-by-name", methods: [.get, .post]) { request in
-      ["experiment": MLflowJSON.experiment(try store.experiment(named: try request.requiredString("experiment_name")))]
+      let name = try request.requiredString("experiment_name")
+      // A trial's `mlflow.set_experiment(name)`: its run is in its study's experiment, which
+      // it joins whatever the name (else the client refuses to start the trial's run).
+      if let trialId = request.trialId, let experiment = try store.trialExperiment(trialId: trialId, asked: name) {
+        return ["experiment": MLflowJSON.experiment(experiment)]
+      }
+      return ["experiment": MLflowJSON.experiment(try store.experiment(named: name))]
     }
     Self.route(group, "experiments/search", methods: [.get, .post]) { request in
       let viewType = try Self.viewType(request, key: "view_type")
@@ -152,9 +163,6 @@ struct MLflowTrackingController {
       let history = try store.metricHistory(try Self.runId(request), key: try request.requiredString("metric_key"))
       return ["metrics": history.map(MLflowJSON.metric)]
     }
-    // hpod keeps no logged models (MLflow 3's `log_model` records): a search finds none, which
-    // is what the client asks before it lists a run's artifacts under a folder.
-    Self.route(group, "logged-models/search", methods: [.post, .get]) { _ in ["models": [Any]()] }
     Self.route(group, "runs/search", methods: [.post, .get]) { request in
       let experimentIds = try Self.experimentIds(request)
       let filter = try request.string("filter").flatMap { $0.isEmpty ? nil : try RunFilter($0) }
