@@ -48,7 +48,8 @@ struct TrialAftermath: Sendable {
   func callOutUnreportedMetrics(studyId: Int64) {
     do {
       for problem in spec.unreportedMetrics(reported: try database.metricNames(studyId: studyId)) {
-        logger.warning("\(problem)", metadata: ["study": "\(spec.name)"])
+        // A notice for the daemon's log: hpod run and watch show the event itself.
+        logger.notice("\(problem)", metadata: ["study": "\(spec.name)"])
         onEvent(.studyWarning("\(problem)"))
       }
     } catch {
