@@ -312,6 +312,18 @@ enum Migrations {
         t.primaryKey(["runId", "datasetId"])
       }
     }
+    migrator.registerMigration("v13: checkpoints the trials report") { db in
+      // `hpod {"checkpoint": "epoch-7", "step": 7}`: a checkpoint the trial saved in its
+      // folder (HPOD_CHECKPOINT_DIR), kept per attempt; `freed` once hpod deleted its file.
+      try db.create(table: "checkpoint") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.belongsTo("trial", onDelete: .cascade).notNull()
+        t.column("name", .text).notNull()
+        t.column("step", .integer).notNull()
+        t.column("createdAt", .datetime).notNull()
+        t.column("freed", .boolean).notNull().defaults(to: false)
+      }
+    }
     return migrator
   }
 }

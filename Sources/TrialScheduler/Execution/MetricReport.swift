@@ -11,6 +11,8 @@ public struct MetricReport: Sendable, Hashable {
   public var isFinal: Bool
   public var values: [String: Double]
   public var nonFinite: [String]
+  /// `"checkpoint": "epoch-7"`: the trial saved a checkpoint of that name in its folder.
+  public var checkpoint: String?
 
   /// Parses the text after the `hpod ` prefix; `nil` when it is not a JSON object of numbers.
   public static func parse(_ text: String) -> MetricReport? {
@@ -25,16 +27,18 @@ public struct MetricReport: Sendable, Hashable {
         return nil
       case ("final", .bool(let flag)):
         report.isFinal = flag
+      case ("checkpoint", .text(let name)):
+        report.checkpoint = name
       case (_, .number(let number)):
         report.values[key] = number
         if !number.isFinite { report.nonFinite.append(key) }
       case (_, .null):
         report.nonFinite.append(key)
-      case (_, .bool), (_, .other):
+      case (_, .bool), (_, .text), (_, .other):
         continue
       }
     }
-    guard !report.values.isEmpty || !report.nonFinite.isEmpty else { return nil }
+    guard !report.values.isEmpty || !report.nonFinite.isEmpty || report.checkpoint != nil else { return nil }
     report.nonFinite.sort()
     return report
   }
@@ -43,6 +47,7 @@ public struct MetricReport: Sendable, Hashable {
     case number(Double)
     case bool(Bool)
     case null
+    case text(String)
     case other
 
     init(from decoder: any Decoder) throws {
@@ -53,8 +58,8 @@ public struct MetricReport: Sendable, Hashable {
         self = .bool(flag)
       } else if let number = try? container.decode(Double.self) {
         self = .number(number)
-      } else if let text = try? container.decode(String.self), let number = Self.nonFinite[text] {
-        self = .number(number)
+      } else if let text = try? container.decode(String.self) {
+        self = Self.nonFinite[text].map { .number($0) } ?? .text(text)
       } else {
         self = .other
       }

@@ -23,6 +23,11 @@ struct MetricCollector {
 
   /// The metric names the trial reported, for a reason that says what it did report.
   private(set) var reportedNames: Set<String> = []
+  /// Checkpoints reported since the last `takeCheckpoints`.
+  private var checkpoints: [(name: String, step: Int)] = []
+  /// A resumed attempt's history holds the steps up to its checkpoint's already: the same
+  /// steps reported again are dropped, so none is stored twice.
+  private var floor = -1
 
   /// Takes in points the trial logged through the API (stored already).
   mutating func take(_ points: [MetricPoint]) {
@@ -47,6 +52,18 @@ struct MetricCollector {
     objectiveValue = points.last(where: { $0.name == objective })?.value
   }
 
+  /// Continues after the step of the checkpoint this attempt resumes from.
+  mutating func continueAfter(step: Int) {
+    lastStep = max(lastStep, step)
+    floor = step
+  }
+
+  /// The checkpoints reported since the last call.
+  mutating func takeCheckpoints() -> [(name: String, step: Int)] {
+    defer { checkpoints = [] }
+    return checkpoints
+  }
+
   mutating func unsaved(_ count: Int, _ error: any Error) {
     lostPoints += count
     lostPointsError = "\(error)"
@@ -65,8 +82,24 @@ struct MetricCollector {
         malformedLines += 1
         continue
       }
+      if let name = report.checkpoint {
+        guard CheckpointFolder.isValidName(name) else {
+          malformedLines += 1
+          continue
+        }
+        // A checkpoint holds the state at the last step reported, unless it names its own.
+        if report.values.isEmpty && report.nonFinite.isEmpty {
+          let step = report.step ?? max(lastStep, 0)
+          lastStep = max(lastStep, step)
+          if step > floor { checkpoints.append((name, step)) }
+          continue
+        }
+      }
       let step = report.step ?? (report.isFinal ? max(lastStep, 0) : lastStep + 1)
       lastStep = max(lastStep, step)
+      // Steps the resumed attempt's history holds already (up to its checkpoint).
+      guard step > floor else { continue }
+      if let name = report.checkpoint { checkpoints.append((name, step)) }
       for (name, value) in report.values.sorted(by: { $0.key < $1.key }) {
         points.append(MetricPoint(trialId: trialId, name: name, step: step, value: value, timestamp: now))
         if reportedNames.count < 100 { reportedNames.insert(name) }

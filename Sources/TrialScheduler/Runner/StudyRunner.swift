@@ -209,6 +209,12 @@ public struct StudyRunner: Sendable {
         }
         active -= 1
         aftermath.settle(finished, &state)
+        if spec.checkpoint.free == .unused,
+          let chain = (finished.tier == spec.searchTier ? state.search : state.full).chain(containing: finished.id!),
+          CheckpointFolder.isUnused(chain, retries: spec.trial.retries)
+        {
+          await freeCheckpoints(of: chain)
+        }
         // Three completed trials that never reported a metric the spec acts on tell enough.
         if !calledOut, !spec.watchedMetrics.isEmpty,
           state.search.chains.filter({ $0.latest.state == .completed }).count >= 3

@@ -75,6 +75,11 @@ struct TrialHistory {
   func configuration(id: Int64) -> ConfigurationGroup? { configurationIndexById[id].map { configurations[$0] } }
 
   /// The configuration a trial belongs to.
+  /// The attempts of the configuration and tier the trial is one of.
+  func chain(containing trialId: Int64) -> Chain? {
+    chainIndexByTrialId[trialId].map { chains[$0] }
+  }
+
   func configuration(containing trialId: Int64) -> ConfigurationGroup? {
     guard let chain = chainIndexByTrialId[trialId] else { return nil }
     return configurations.first { $0.chainIndices.contains(chain) }

@@ -37,7 +37,7 @@ extension TrialRun {
   /// The trial's argv and environment, and where its files go.
   func makeLaunch(
     _ trial: TrialRecord, configuration: Configuration, tierValues: [String: ParameterValue],
-    workspace: TrialWorkspace, trackingEnvironment: [String: String]
+    workspace: TrialWorkspace, checkpoint: CheckpointFolder, trackingEnvironment: [String: String]
   ) -> TrialLaunch {
     var environment = baseEnvironment
     if !trackingEnvironment.isEmpty {
@@ -56,11 +56,15 @@ extension TrialRun {
     environment["HPOD_PARAMS"] = trial.paramsJSON
     environment["HPOD_PARAMS_FILE"] = workspace.paramsFile
     environment["HPOD_ARTIFACT_DIR"] = workspace.artifacts
+    // Only this attempt's checkpoint says it resumes (not a value hpod itself was started with).
+    for name in ["HPOD_RESUMED", "HPOD_CHECKPOINT", "HPOD_CHECKPOINT_STEP"] { environment[name] = nil }
+    environment.merge(checkpoint.environment) { _, own in own }
     for (key, value) in tierValues {
       environment["HPOD_TIER_\(key.uppercased())"] = value.description
     }
     let trialValues: [String: ParameterValue] = [
       "repeat": .int(trial.repeatIndex), "seed": .int(Int(trial.seed ?? spec.seed(repeat: trial.repeatIndex))),
+      "checkpoint_dir": .string(checkpoint.path),
     ]
     return TrialLaunch(
       argv: CommandTemplate.expand(

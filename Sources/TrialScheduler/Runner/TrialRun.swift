@@ -63,11 +63,18 @@ struct TrialRun {
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
-    if let failed = await prepareFolder(trial, configuration: configuration) { return failed }
+    let folder: CheckpointFolder
+    do {
+      folder = try await checkpointFolder(of: trial)
+    } catch {
+      let reason = "cannot read what the trial's earlier attempts saved: \(StoreOutage.describe(error))"
+      return await finish(trial.id!, .init(state: outage.isStopped ? .cancelled : .failed, reason: reason))
+    }
+    if let failed = await prepareFolder(trial, configuration: configuration, checkpoint: folder) { return failed }
     guard let ticket = await takeSlot(trial.id!, registry: registry) else {
       return await finish(trial.id!, .init(state: .cancelled, reason: registry.stopReason ?? "stopped before it ran"))
     }
-    let result = await place(trial, configuration: configuration, registry: registry)
+    let result = await place(trial, configuration: configuration, checkpoint: folder, registry: registry)
     if let ticket { slots?.release(ticket) }
     return result
   }
@@ -84,14 +91,25 @@ struct TrialRun {
   /// not the trial's: the study waits for it (paused, with the reason) rather than burning its
   /// budget on trials that cannot start; a stop ends the wait. Nil when the folder is ready;
   /// the trial's finished row otherwise.
-  private func prepareFolder(_ trial: TrialRecord, configuration: Configuration) async -> TrialRecord? {
+  private func prepareFolder(_ trial: TrialRecord, configuration: Configuration, checkpoint: CheckpointFolder) async
+    -> TrialRecord?
+  {
     let launch = makeLaunch(
       trial, configuration: configuration, tierValues: spec.tiers[trial.tier] ?? [:], workspace: workspace(of: trial),
-      trackingEnvironment: [:])
+      checkpoint: checkpoint, trackingEnvironment: [:])
     let executor = executor
     do {
       try await outage.retrying("creating the folder of trial \(trial.number)") {
-        try await BlockingWork.run { try executor.prepare(launch) }
+        try await BlockingWork.run {
+          try executor.prepare(launch)
+          do {
+            try FileManager.default.createDirectory(atPath: checkpoint.path, withIntermediateDirectories: true)
+            try checkpoint.copySeed()
+          } catch {
+            throw WorkspaceError(
+              message: "cannot prepare the checkpoint folder \(checkpoint.path): \(error.localizedDescription)")
+          }
+        }
       }
       return nil
     } catch {
@@ -114,9 +132,9 @@ struct TrialRun {
 
   /// Waits for the trial's GPUs and CPUs (local trials; a cluster places its jobs itself),
   /// then runs it with its devices. A study stopped while it waits withdraws the wait.
-  private func place(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async
-    -> TrialRecord
-  {
+  private func place(
+    _ trial: TrialRecord, configuration: Configuration, checkpoint: CheckpointFolder, registry: RunningTrials
+  ) async -> TrialRecord {
     let trialId = trial.id!
     var placement: ResourcePool.Placement?
     if let pool = resources, !executor.placesTrialsItself {
@@ -136,7 +154,8 @@ struct TrialRun {
       result = await finish(trialId, .init(state: .cancelled, reason: reason))
     } else {
       let devices = placement.map { placement in resources!.gpus.isEmpty ? nil : placement.gpus } ?? nil
-      result = await launchAndFollow(trial, configuration: configuration, devices: devices, registry: registry)
+      result = await launchAndFollow(
+        trial, configuration: configuration, devices: devices, checkpoint: checkpoint, registry: registry)
     }
     if let placement { resources?.release(placement) }
     return result
@@ -148,21 +167,28 @@ struct TrialRun {
     let ticket = slots?.ticket()
     if let ticket { _ = await slots?.acquire(ticket) }
     let workspace = TrialWorkspace(directory: trial.runDirectory ?? "")
-    let result = await follow(trial, process, workspace: workspace, registry: registry)
+    let folder: CheckpointFolder?
+    do { folder = try await checkpointFolder(of: trial) } catch {
+      logger.warning(
+        "cannot read the checkpoints of trial \(trial.number): \(error); its new ones are not kept in count")
+      folder = nil
+    }
+    let result = await follow(trial, process, workspace: workspace, checkpoint: folder, registry: registry)
     if let ticket { slots?.release(ticket) }
     return result
   }
 
   /// `devices`: the GPUs placed for the trial, nil when hpod places none (no GPUs known).
   private func launchAndFollow(
-    _ trial: TrialRecord, configuration: Configuration, devices: [String]?, registry: RunningTrials
+    _ trial: TrialRecord, configuration: Configuration, devices: [String]?, checkpoint: CheckpointFolder,
+    registry: RunningTrials
   ) async -> TrialRecord {
     let trialId = trial.id!
     let workspace = workspace(of: trial)
     let trackingEnvironment = await tracking?.environment(for: trial) ?? [:]
     var launch = makeLaunch(
       trial, configuration: configuration, tierValues: spec.tiers[trial.tier] ?? [:], workspace: workspace,
-      trackingEnvironment: trackingEnvironment)
+      checkpoint: checkpoint, trackingEnvironment: trackingEnvironment)
     // A trial that declared no GPUs sees none, rather than every device of the machine.
     if let devices { launch.environment["CUDA_VISIBLE_DEVICES"] = devices.joined(separator: ",") }
     // A cluster whose controller does not answer is the machine's problem too: the study waits
@@ -188,13 +214,14 @@ struct TrialRun {
       _ = await process.exit()
       return await finish(trialId, .init(state: .failed, reason: "cannot record where the trial runs: \(error)"))
     }
-    return await follow(trial, process, workspace: workspace, registry: registry)
+    return await follow(trial, process, workspace: workspace, checkpoint: checkpoint, registry: registry)
   }
 
   /// Records the trial's start, stores its metric points as they arrive, enforces its
   /// timeout from the moment it runs and records how it ended.
   private func follow(
-    _ trial: TrialRecord, _ process: any RunningTrial, workspace: TrialWorkspace, registry: RunningTrials
+    _ trial: TrialRecord, _ process: any RunningTrial, workspace: TrialWorkspace, checkpoint: CheckpointFolder?,
+    registry: RunningTrials
   ) async -> TrialRecord {
     let trialId = trial.id!
     let stopCause = Mutex<StopCause?>(nil)
@@ -237,6 +264,8 @@ struct TrialRun {
       do { collector.resume(after: try database.metrics(trialId: trialId)) } catch {
         logger.warning("cannot read the steps trial \(trial.number) reported before: \(error)")
       }
+    } else if let from = checkpoint?.resumesFrom {
+      await continueHistory(of: trial, from: from, into: &collector)
     }
     let inputs = Self.merge(process.output, tracking?.loggedMetrics(trialId: trialId))
     defer {
@@ -280,6 +309,8 @@ struct TrialRun {
         continue
       }
       let points = collector.ingest(lines)
+      let saved = collector.takeCheckpoints()
+      if !saved.isEmpty, let checkpoint { await record(saved, of: trial, in: checkpoint) }
       guard !points.isEmpty || handle != nil else { continue }
       // While the store is full the loop waits here; the trial's further lines wait in its
       // output stream (or its file), and nothing it printed is dropped.

@@ -50,9 +50,9 @@ public enum CommandTemplate {
     return name.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) }
   }
 
-  /// Placeholders every trial fills beside its parameters: `{seed}` and `{repeat}` (a parameter
-  /// of the same name takes precedence).
-  public static let trialKeys: Set<String> = ["seed", "repeat"]
+  /// Placeholders every trial fills beside its parameters: `{seed}`, `{repeat}` and
+  /// `{checkpoint_dir}` (a parameter of the same name takes precedence).
+  public static let trialKeys: Set<String> = ["seed", "repeat", "checkpoint_dir"]
 
   /// The argv of one trial. Arguments were checked when the spec was parsed, so a placeholder
   /// here always names a declared parameter, a tier key or one of `trialKeys`.

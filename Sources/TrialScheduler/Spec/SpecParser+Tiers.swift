@@ -29,13 +29,14 @@ extension SpecParser {
     return tiers
   }
 
-  func parsePromotion(_ node: Node, hasFullTraining: Bool) -> StudySpec.Promotion? {
+  func parsePromotion(_ node: Node, tiers: [Tier: [String: ParameterValue]]) -> StudySpec.Promotion? {
+    let hasFullTraining = tiers[.fullTraining] != nil
     guard
       let fields = reader.fields(
         node, "promotion",
         allowed: [
           "top_k", "min_value", "mode", "margin", "max_full_trainings", "repeats", "candidates", "significance",
-          "pick",
+          "pick", "continue_training",
         ])
     else { return nil }
     if !hasFullTraining {
@@ -73,6 +74,20 @@ extension SpecParser {
       topK: topK, minValue: minValue, mode: mode, margin: margin, maxFullTrainings: maxFull ?? topK)
     promotion.significance = significance
     if let node = fields["pick"], let pick = parsePick(node) { promotion.pick = pick }
+    if let node = fields["continue_training"], let continues = reader.bool(node, "promotion.continue_training") {
+      promotion.continueTraining = continues
+      // A checkpoint carries over only between trainings of the same data and model: the
+      // tiers may differ in how long they train, nothing else.
+      let quick = tiers[.quickTest] ?? [:]
+      let full = tiers[.fullTraining] ?? [:]
+      let differing = Set(quick.keys).union(full.keys).filter { quick[$0] != full[$0] }.sorted()
+      if continues, differing.count > 1 {
+        reader.report(
+          at: node, "promotion.continue_training",
+          "a full training continues its quick test's checkpoint only when the tiers differ in how long they train; they differ in \(differing.joined(separator: ", ")): make all but one equal, or remove continue_training"
+        )
+      }
+    }
     // Evidence needs repeats to weigh: three each, and two candidates beyond the promoted.
     promotion.repeats = repeats ?? (significance == nil ? 1 : 3)
     promotion.candidates = max(candidates ?? (significance == nil ? topK : topK + 2), topK)

@@ -7,7 +7,7 @@ import Yams
 extension StudySpec {
   static let topLevelKeys = [
     "name", "description", "objective", "search", "parameters", "trial", "tiers", "promotion", "early_stopping",
-    "registration", "tracking", "executor", "resources", "repeats", "objectives", "constraints",
+    "registration", "tracking", "executor", "resources", "repeats", "objectives", "constraints", "checkpoint",
   ]
   /// Larger documents than this are refused before parsing (a spec is a page, not a data set).
   static let maximumBytes = 1 << 20
@@ -147,7 +147,7 @@ struct SpecParser {
     let tiers = top["tiers"].map(parseTiers) ?? [:]
     // Without `trial`, the study's trials run outside hpod (ask and tell).
     let trial = top["trial"].map { parseTrial($0, space: space, tiers: tiers) } ?? Self.askAndTellTrial(baseDirectory)
-    let promotion = top["promotion"].flatMap { parsePromotion($0, hasFullTraining: tiers[.fullTraining] != nil) }
+    let promotion = top["promotion"].flatMap { parsePromotion($0, tiers: tiers) }
     checkMultiObjective(objectives, promotion: promotion, top: top)
     let repeats = top["repeats"].map { parseRepeats($0, tiers: tiers) } ?? [:]
     let earlyStopping = top["early_stopping"].flatMap { parseEarlyStopping($0, objective: objective) }
@@ -185,6 +185,10 @@ struct SpecParser {
     spec.executor = executor
     spec.resourcesByTier = resources
     spec.repeatsByTier = repeats
+    if let node = top["checkpoint"] {
+      guard let checkpoint = parseCheckpoint(node) else { return nil }
+      spec.checkpoint = checkpoint
+    }
     return spec
   }
 

@@ -29,6 +29,7 @@ public struct StudySpec: Sendable, Hashable {
   /// `repeats:` per tier: how many times each configuration runs, each repeat with its own
   /// seed (1 for a tier not listed).
   public var repeatsByTier: [Tier: Int] = [:]
+  public var checkpoint = Checkpoint()
 
   public struct Objective: Sendable, Hashable {
     public var metric: String
@@ -117,6 +118,9 @@ public struct StudySpec: Sendable, Hashable {
     public var significance: Double?
     /// With several objectives: which of the quick tests' Pareto front to train in full first.
     public var pick: FrontPick = .hypervolume
+    /// A full training starts from its quick test's last checkpoint (copied into its own
+    /// folder) and history, so it trains only what the quick test did not.
+    public var continueTraining = false
   }
 
   /// How `promotion` orders the quick tests' Pareto front (several objectives).

@@ -1,0 +1,114 @@
+import Foundation
+import TrackingBridge
+
+/// Where a trial saves its checkpoints (`HPOD_CHECKPOINT_DIR`): a folder of its first
+/// attempt's, so every re-run of the configuration — a retry after a crash, a run again after
+/// the daemon stopped, a lost Slurm job — finds what the attempts before it saved. On a
+/// cluster it is on the executor's shared folder, like the trial's own.
+struct CheckpointFolder: Sendable {
+  var path: String
+  /// Every attempt of the trial's configuration and tier, this one last.
+  var attempts: [TrialRecord]
+  /// The last checkpoint an earlier attempt reported (and hpod has not deleted): this attempt
+  /// resumes from it.
+  var resumesFrom: CheckpointRecord?
+  /// Whether an earlier attempt left anything in the folder.
+  var resumed: Bool
+  /// A full training that continues its quick test (`promotion.continue_training`): the
+  /// quick test's folder, copied into this one before the trial starts.
+  var seed: String?
+
+  static func path(executor: any TrialExecutor, home: HpodHome, studyId: Int64, firstAttempt: Int) -> String {
+    let workspace = executor.workspace(
+      studyId: studyId, trialNumber: firstAttempt,
+      defaultDirectory: home.runDirectory(studyId: studyId, trialNumber: firstAttempt))
+    return "\(workspace.directory)/checkpoint"
+  }
+
+  /// Reads what the trial's earlier attempts left: blocking (the store and the folder). With
+  /// `continuing`, a full training none of whose attempts saved a checkpoint starts from its
+  /// quick test's last one.
+  static func of(
+    _ trial: TrialRecord, executor: any TrialExecutor, home: HpodHome, database: AppDatabase, continuing: Bool
+  ) throws -> CheckpointFolder {
+    let attempts = try database.attempts(endingWith: trial)
+    let path = path(executor: executor, home: home, studyId: trial.studyId, firstAttempt: attempts[0].number)
+    let earlier = attempts.dropLast().compactMap(\.id)
+    let reported = earlier.isEmpty ? [] : try database.checkpoints(trialIds: earlier)
+    let left = (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == false
+    var folder = CheckpointFolder(
+      path: path, attempts: attempts, resumesFrom: reported.last { !$0.freed }, resumed: !earlier.isEmpty && left)
+    if continuing, folder.resumesFrom == nil, trial.tier == .fullTraining, let source = trial.sourceTrialId,
+      let quickTest = try database.trial(id: source)
+    {
+      let quickAttempts = try database.attempts(endingWith: quickTest)
+      if let last = try database.checkpoints(trialIds: quickAttempts.compactMap(\.id)).last(where: { !$0.freed }) {
+        folder.seed = Self.path(
+          executor: executor, home: home, studyId: trial.studyId, firstAttempt: quickAttempts[0].number)
+        folder.resumesFrom = last
+        folder.resumed = true
+      }
+    }
+    return folder
+  }
+
+  /// Copies the quick test's checkpoints into a continuing full training's empty folder.
+  func copySeed() throws {
+    guard let seed else { return }
+    let files = FileManager.default
+    guard (try? files.contentsOfDirectory(atPath: path))?.isEmpty ?? true else { return }
+    for entry in try files.contentsOfDirectory(atPath: seed) {
+      try files.copyItem(atPath: "\(seed)/\(entry)", toPath: "\(path)/\(entry)")
+    }
+  }
+
+  /// A checkpoint's name is one entry of the folder: no path, nothing hidden above it.
+  static func isValidName(_ name: String) -> Bool {
+    !name.isEmpty && name.utf8.count <= 255 && name != "." && name != ".."
+      && !name.contains(where: { $0 == "/" || $0 == "\0" || $0.isNewline })
+  }
+
+  /// The trial's variables and `{checkpoint_dir}`.
+  var environment: [String: String] {
+    var variables = ["HPOD_CHECKPOINT_DIR": path]
+    if resumed { variables["HPOD_RESUMED"] = "1" }
+    if let resumesFrom {
+      variables["HPOD_CHECKPOINT"] = "\(path)/\(resumesFrom.name)"
+      variables["HPOD_CHECKPOINT_STEP"] = String(resumesFrom.step)
+    }
+    return variables
+  }
+}
+
+extension CheckpointFolder {
+  /// A configuration's folder no attempt will use again: it was pruned, or failed with no
+  /// re-run left. A completed one keeps its folder (a full training may continue from it); a
+  /// timed-out one too (its user may resume it with a longer timeout).
+  static func isUnused(_ chain: TrialHistory.Chain, retries: Int) -> Bool {
+    switch chain.latest.state {
+    case .pruned: true
+    case .failed: !TrialHistory.needsRerun(chain, retries: retries)
+    default: false
+    }
+  }
+}
+
+extension StudyRunner {
+  /// Deletes the checkpoint folder of a configuration no attempt will use again
+  /// (`checkpoint.free: unused`), and marks its checkpoints freed.
+  func freeCheckpoints(of chain: TrialHistory.Chain) async {
+    let path = CheckpointFolder.path(
+      executor: executor, home: home, studyId: chain.root.studyId, firstAttempt: chain.root.number)
+    let (database, attempts) = (database, chain.attempts.compactMap(\.id))
+    do {
+      try await BlockingWork.run {
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try database.markFreed(checkpointIds: try database.checkpoints(trialIds: attempts).compactMap(\.id))
+      }
+    } catch {
+      logger.warning(
+        "cannot free the checkpoint folder \(path) of trial \(chain.latest.number): \(error)",
+        metadata: ["study": "\(spec.name)"])
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import DidYouMean
+import Yams
+
+// The `checkpoint:` section: how many reported checkpoints a trial keeps, when folders go.
+extension SpecParser {
+  func parseCheckpoint(_ node: Node) -> StudySpec.Checkpoint? {
+    guard let fields = reader.fields(node, "checkpoint", allowed: ["keep", "free"]) else { return nil }
+    var checkpoint = StudySpec.Checkpoint()
+    if let keep = fields["keep"] {
+      guard let count = reader.int(keep, "checkpoint.keep", atLeast: 1, atMost: 1_000_000) else { return nil }
+      checkpoint.keep = count
+    }
+    if let node = fields["free"] {
+      guard let text = reader.string(node, "checkpoint.free") else { return nil }
+      let choices = StudySpec.Checkpoint.Free.allCases.map(\.rawValue)
+      guard let free = StudySpec.Checkpoint.Free(rawValue: text) else {
+        var message = "expected one of \(choices.joined(separator: ", ")), found \"\(text)\""
+        if let near = DidYouMean.nearest(to: text, in: choices) { message += "; did you mean '\(near)'?" }
+        reader.report(at: node, "checkpoint.free", message)
+        return nil
+      }
+      checkpoint.free = free
+    }
+    return checkpoint
+  }
+}
