@@ -160,4 +160,58 @@ struct DaemonTests {
     let integrity = try await database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
     #expect(integrity == "ok")
   }
+
+  @Test("kill -9 of the daemon mid-trial: the restarted daemon resumes the trial from its checkpoint, no step twice")
+  func restartResumesFromCheckpoint() async throws {
+    // Given a daemon running a trial that saves a checkpoint after each of its 12 steps
+    let trainer = "\(folder)/checkpointing.sh"
+    try #"""
+    #!/bin/sh
+    start=1
+    if [ -n "$HPOD_CHECKPOINT" ]; then start=$(( $(cat "$HPOD_CHECKPOINT") + 1 )); fi
+    echo "resumed=${HPOD_RESUMED:-0} from=${HPOD_CHECKPOINT_STEP:-none}"
+    step=$start
+    while [ $step -le 12 ]; do
+      echo "$step" > "$HPOD_CHECKPOINT_DIR/step-$step"
+      echo "hpod {\"step\": $step, \"score\": $step, \"checkpoint\": \"step-$step\"}"
+      sleep 0.25
+      step=$((step + 1))
+    done
+    """#.write(toFile: trainer, atomically: true, encoding: .utf8)
+    chmod(trainer, 0o755)
+    let spec = "\(folder)/checkpointing.yaml"
+    try """
+    name: checkpointing
+    objective: {metric: score, direction: maximize}
+    search: {algorithm: random, seed: 1, max_trials: 1}
+    parameters: {x: {type: float, min: 0, max: 1}}
+    trial: {command: [\(trainer)]}
+    checkpoint: {keep: 1}
+    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    try await daemon.start()
+    #expect(try await daemon.client(["submit", spec]).status == 0)
+    let database = try AppDatabase.open(at: "\(folder)/home/hpod.sqlite")
+    #expect(
+      try await waitUntil(seconds: 20) { try database.checkpoints(trialIds: [1]).count >= 3 },
+      "no checkpoint was reported")
+
+    // When the daemon is killed with SIGKILL and started again
+    daemon.kill9()
+    try await daemon.start()
+    defer { daemon.stop() }
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, try database.study(id: 1)?.state != .completed { await pause(0.2) }
+
+    // Then the re-run resumed from the last checkpoint, and every step is stored exactly once
+    #expect(try database.study(id: 1)?.state == .completed)
+    let trials = try database.trials(studyId: 1)
+    let resumed = try #require(trials.last { $0.state == .completed })
+    #expect(resumed.retryOf == trials.first?.id, "\(trials)")
+    let log = try String(contentsOfFile: "\(resumed.runDirectory!)/stdout.log", encoding: .utf8)
+    #expect(log.contains("resumed=1 from=") && !log.contains("from=none"), "\(log)")
+    let steps = try database.metrics(trialId: resumed.id!, name: "score").map(\.step)
+    #expect(steps == Array(1...12), "\(steps)")
+    #expect(resumed.value == 12)
+  }
 }
