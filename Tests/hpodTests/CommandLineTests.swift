@@ -162,7 +162,7 @@ struct CommandLineTests {
 
     // Then it said which store it follows, saw trials finish, and ended with the real counts
     #expect(status == 0, "\(output)")
-    #expect(output.contains("follow the local store \(home)/hpod.sqlite"), "\(output)")
+    #expect(output.contains("read the local store \(home)/hpod.sqlite"), "\(output)")
     let events = output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }

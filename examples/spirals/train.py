@@ -357,6 +357,51 @@ def emit(payload):
     print("hpod " + json.dumps(payload), flush=True)
 
 
+def optimizer_state(optimizer):
+    if isinstance(optimizer, Adam):
+        return {"t": optimizer.t}, optimizer.m + optimizer.v
+    return {}, optimizer.velocity
+
+
+def save_checkpoint(model, optimizer, rng, epoch):
+    """Saves what the next epoch needs in $HPOD_CHECKPOINT_DIR and tells hpod its name.
+
+    hpod gives every re-run of this configuration (a retry after a crash, a study stopped
+    and run again, hpod killed) the same folder and $HPOD_CHECKPOINT, the last one reported.
+    """
+    folder = os.environ.get("HPOD_CHECKPOINT_DIR")
+    if not folder:
+        return
+    name = f"epoch-{epoch}.npz"
+    meta, buffers = optimizer_state(optimizer)
+    meta.update(epoch=epoch, rng=rng.bit_generator.state)
+    arrays = {f"p{i}": p for i, p in enumerate(model.params)}
+    arrays.update({f"o{i}": b for i, b in enumerate(buffers)})
+    tmp = os.path.join(folder, name + ".tmp.npz")
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, os.path.join(folder, name))  # a checkpoint is whole or absent
+    emit({"checkpoint": name, "step": epoch})
+
+
+def load_checkpoint(model, optimizer, rng):
+    """The epoch the checkpoint hpod names in $HPOD_CHECKPOINT ends, its state restored; 0 without one."""
+    path = os.environ.get("HPOD_CHECKPOINT")
+    if not path or not os.path.exists(path):
+        return 0
+    with np.load(path) as saved:
+        meta = json.loads(str(saved["meta"]))
+        for i, p in enumerate(model.params):
+            p[...] = saved[f"p{i}"]
+        _, buffers = optimizer_state(optimizer)
+        for i, b in enumerate(buffers):
+            b[...] = saved[f"o{i}"]
+    if isinstance(optimizer, Adam):
+        optimizer.t = meta["t"]
+    rng.bit_generator.state = meta["rng"]
+    print(f"resumed from {os.path.basename(path)} (epoch {meta['epoch']})", flush=True)
+    return meta["epoch"]
+
+
 def write_model(model, params, metrics, mean, std):
     out_dir = os.environ.get("HPOD_ARTIFACT_DIR") or "."
     os.makedirs(out_dir, exist_ok=True)
@@ -410,9 +455,12 @@ def main(argv=None):
 
     batch = params["batch_size"]
     val_loss = val_accuracy = float("nan")
+    done = load_checkpoint(model, optimizer, rng)
+    if done:  # a re-run that resumes after its last epoch still reports its result
+        val_loss, val_accuracy = evaluate(model, X_val, y_val)
     # Overflow in a diverging run is expected; it is caught by the finiteness check.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(1, params["epochs"] + 1):
+        for epoch in range(done + 1, params["epochs"] + 1):
             order = rng.permutation(len(y_train))
             total, count = 0.0, 0
             for start in range(0, len(order), batch):
@@ -432,6 +480,7 @@ def main(argv=None):
                 return EXIT_DIVERGED
             emit({"step": epoch, "loss": round(train_loss, 6), "val_loss": round(val_loss, 6),
                   "val_accuracy": round(val_accuracy, 6)})
+            save_checkpoint(model, optimizer, rng, epoch)
 
     train_seconds = time.perf_counter() - t0
     latency_ms = measure_latency_ms(model, X_val)

@@ -110,20 +110,11 @@ struct Watch: AsyncParsableCommand {
   @OptionGroup var store: StoreOptions
 
   func run() async throws {
-    let home = store.hpodHome
-    try await options.perform { client in
-      do {
-        try await Self.follow(study, client: client, json: options.json, plain: plain)
-      } catch let failure as HPODClient.Failure where failure.unreachable {
-        guard FileManager.default.fileExists(atPath: home.databasePath) else { throw failure }
-        FileHandle.standardError.write(
-          Data(
-            "hpod: no daemon answers at \(client.server.absoluteString); follow the local store \(home.databasePath)\n"
-              .utf8))
-        try await LocalStoreReader.reading(home: home) { local in
-          try await Self.followStore(study, client: local, json: options.json, plain: plain)
-        }
-      }
+    let (study, json, plain) = (study, options.json, plain)
+    try await options.read(home: store.hpodHome) { client in
+      try await Self.follow(study, client: client, json: json, plain: plain)
+    } local: { client in
+      try await Self.followStore(study, client: client, json: json, plain: plain)
     }
   }
 

@@ -41,8 +41,12 @@ struct ClientOptions: ParsableArguments {
   /// Runs a read: against the daemon, or, when none answers, against the local store at `home`
   /// (the studies `hpod run` ran there), saying so on stderr. Errors are printed as `perform`
   /// prints them.
+  /// `local`, when given, is what reads the store instead of `body` (`hpod watch` polls it).
   @discardableResult
-  func read<T: Sendable>(home: HpodHome, _ body: @escaping @Sendable (HPODClient) async throws -> T) async throws -> T {
+  func read<T: Sendable>(
+    home: HpodHome, _ body: @escaping @Sendable (HPODClient) async throws -> T,
+    local: (@Sendable (HPODClient) async throws -> T)? = nil
+  ) async throws -> T {
     try await perform { client in
       do {
         return try await body(client)
@@ -52,7 +56,7 @@ struct ClientOptions: ParsableArguments {
           Data(
             "hpod: no daemon answers at \(client.server.absoluteString); read the local store \(home.databasePath)\n"
               .utf8))
-        return try await LocalStoreReader.reading(home: home, body)
+        return try await LocalStoreReader.reading(home: home, local ?? body)
       }
     }
   }
