@@ -23,7 +23,7 @@ struct HPOD: AsyncParsableCommand {
         hpod serve &               the daemon: HTTP API on 127.0.0.1:8765
         hpod submit study.yaml     submit a study; prints its id
         hpod watch ID              follow it live
-        hpod cancel ID | resume ID
+        hpod cancel ID | pause ID | resume ID
 
       A trial is named by its study and its number in that study (trial 7 of \
       study 3: hpod logs 3 7), the same in the dashboard and in MLflow.
@@ -41,7 +41,7 @@ struct HPOD: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       Run.self, Validate.self, Models.self, Serve.self, Submit.self, Status.self, Watch.self, Trials.self, Best.self,
-      Cancel.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self, ImportanceCommand.self,
+      Cancel.self, Pause.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self, ImportanceCommand.self,
       CompareCommand.self, QueryCommand.self, TrackingCommand.self, RegisterCommand.self,
     ]
   )

@@ -161,9 +161,9 @@ struct DaemonTests {
     #expect(integrity == "ok")
   }
 
-  @Test("kill -9 of the daemon mid-trial: the restarted daemon resumes the trial from its checkpoint, no step twice")
-  func restartResumesFromCheckpoint() async throws {
-    // Given a daemon running a trial that saves a checkpoint after each of its 12 steps
+  /// A study of one trial of 12 steps (0.25 s each, score = step) that saves a checkpoint
+  /// after each step and resumes from $HPOD_CHECKPOINT, saying so on its first line.
+  func writeCheckpointingStudy() throws -> String {
     let trainer = "\(folder)/checkpointing.sh"
     try #"""
     #!/bin/sh
@@ -188,6 +188,13 @@ struct DaemonTests {
     trial: {command: [\(trainer)]}
     checkpoint: {keep: 1}
     """.write(toFile: spec, atomically: true, encoding: .utf8)
+    return spec
+  }
+
+  @Test("kill -9 of the daemon mid-trial: the restarted daemon resumes the trial from its checkpoint, no step twice")
+  func restartResumesFromCheckpoint() async throws {
+    // Given a daemon running a trial that saves a checkpoint after each of its 12 steps
+    let spec = try writeCheckpointingStudy()
     let daemon = DaemonProcess(home: "\(folder)/home")
     try await daemon.start()
     #expect(try await daemon.client(["submit", spec]).status == 0)
@@ -213,5 +220,36 @@ struct DaemonTests {
     let steps = try database.metrics(trialId: resumed.id!, name: "score").map(\.step)
     #expect(steps == Array(1...12), "\(steps)")
     #expect(resumed.value == 12)
+  }
+
+  @Test("pause stops a study's trials until resume, which continues them from their checkpoints")
+  func pauseAndResume() async throws {
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    try await daemon.start()
+    defer { daemon.stop() }
+    let spec = try writeCheckpointingStudy()
+    #expect(try await daemon.client(["submit", spec]).status == 0)
+    let database = try AppDatabase.open(at: "\(folder)/home/hpod.sqlite")
+    #expect(try await waitUntil(seconds: 20) { try database.checkpoints(trialIds: [1]).count >= 3 })
+
+    // When the study is paused
+    let (paused, said) = try await daemon.client(["pause", "1"])
+    #expect(paused == 0 && said.contains("hpod resume 1 continues it"), "\(said)")
+    #expect(try await waitUntil(seconds: 20) { try database.study(id: 1)?.state == .interrupted })
+    let stoppedAt = try database.checkpoints(trialIds: [1]).count
+    await pause(1)
+    // Then nothing runs while it is paused
+    #expect(try database.trials(studyId: 1).allSatisfy { $0.state != .running })
+    #expect(try database.checkpoints(trialIds: [1]).count == stoppedAt)
+
+    // And resume continues the trial from its last checkpoint to the end, every step once
+    #expect(try await daemon.client(["resume", "1"]).status == 0)
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline, try database.study(id: 1)?.state != .completed { await pause(0.2) }
+    let trials = try database.trials(studyId: 1)
+    let resumed = try #require(trials.last { $0.state == .completed }, "\(trials)")
+    let log = try String(contentsOfFile: "\(resumed.runDirectory!)/stdout.log", encoding: .utf8)
+    #expect(log.contains("resumed=1 from=\(stoppedAt)"), "\(log)")
+    #expect(try database.metrics(trialId: resumed.id!, name: "score").map(\.step) == Array(1...12))
   }
 }

@@ -5,7 +5,7 @@ import Testing
 struct HelpTextTests {
   static let commands = [
     [], ["run"], ["validate"], ["models"], ["serve"], ["submit"], ["status"], ["watch"], ["trials"], ["best"],
-    ["cancel"], ["resume"], ["logs"], ["export"], ["heatmap"], ["importance"], ["compare"], ["query"],
+    ["cancel"], ["pause"], ["resume"], ["logs"], ["export"], ["heatmap"], ["importance"], ["compare"], ["query"],
     ["tracking", "status"], ["tracking", "sync"], ["register"],
   ]
 

@@ -146,16 +146,26 @@ public actor StudyService {
   /// Stops a study and answers within a second: a study whose trials take longer to stop
   /// (their grace period) is answered as `stopping`, and ends `cancelled` once they have.
   public func cancel(_ id: Int64) async throws -> StudyRecord {
+    try await stop(id, outcome: .cancelled, reason: "cancelled by the user")
+  }
+
+  /// Stops the study's trials and leaves it `interrupted`: nothing runs until `resume`, which
+  /// re-runs the stopped trials from their last checkpoints (a daemon restart does not).
+  public func pause(_ id: Int64) async throws -> StudyRecord {
+    try await stop(id, outcome: .interrupted, reason: "paused by the user; `hpod resume \(id)` continues it")
+  }
+
+  private func stop(_ id: Int64, outcome: StudyState, reason: String) async throws -> StudyRecord {
     let study = try existing(id)
     try requireNotOwnedElsewhere(study)
     if let run = runs[id] {
-      run.stop.stop(reason: "cancelled by the user", outcome: .cancelled)
+      run.stop.stop(reason: reason, outcome: outcome)
       if await !run.end.wait(upTo: Self.cancelAnswerTime) {
-        stopping.reasons.withLock { $0[id] = "cancelled by the user; its running trials are stopping" }
+        stopping.reasons.withLock { $0[id] = "\(reason); its running trials are stopping" }
       }
-    } else if !study.state.isFinished {
+    } else if !study.state.isFinished, study.state != outcome {
       let database = database
-      try await BlockingWork.run { try database.setStudyState(id: id, .cancelled, reason: "cancelled by the user") }
+      try await BlockingWork.run { try database.setStudyState(id: id, outcome, reason: reason) }
     }
     return try existing(id)
   }

@@ -8,7 +8,7 @@ import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 
-/// /api/v1/studies: submit, list, inspect, cancel, resume, trials, best, ask, export.
+/// /api/v1/studies: submit, list, inspect, cancel, pause, resume, trials, best, ask, export.
 struct StudiesController {
   let service: StudyService
   let maxBodyBytes: Int
@@ -18,6 +18,7 @@ struct StudiesController {
     group.get("studies", use: list)
     group.get("studies/:id", use: get)
     group.post("studies/:id/cancel", use: cancel)
+    group.post("studies/:id/pause", use: pause)
     group.post("studies/:id/resume", use: resume)
     group.get("studies/:id/trials", use: trials)
     group.get("studies/:id/best", use: best)
@@ -72,6 +73,12 @@ struct StudiesController {
   @Sendable func cancel(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
     let id = try context.parameters.require("id", as: Int64.self)
     let study = try await service.cancel(id)
+    return JSONBody(API.Study(try await service.describe(study)))
+  }
+
+  @Sendable func pause(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Study> {
+    let id = try context.parameters.require("id", as: Int64.self)
+    let study = try await service.pause(id)
     return JSONBody(API.Study(try await service.describe(study)))
   }
 

@@ -295,6 +295,22 @@ struct Cancel: AsyncParsableCommand {
   }
 }
 
+struct Pause: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Pause a study: its trials are stopped until hpod resume, which continues them from their checkpoints.")
+
+  @Argument(help: "A study id.")
+  var study: Int64
+
+  @OptionGroup var options: ClientOptions
+
+  func run() async throws {
+    try await options.act(on: study, "pause") {
+      "study \($0.id) '\($0.name)' is \($0.state) (paused); hpod resume \($0.id) continues it"
+    }
+  }
+}
+
 struct Resume: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run an interrupted, cancelled or failed study again (finished trials are kept).")
