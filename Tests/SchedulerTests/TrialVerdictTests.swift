@@ -21,6 +21,12 @@ struct TrialVerdictTests {
       misspelt.reason
         == "exited 0 but never reported 'accuracy'; it reported 'accuracyy', 'loss' (did you mean 'accuracyy'?) (2 hpod lines were not valid JSON objects)"
     )
+    let renamed = verdict.outcome(
+      exit: .exited(code: 0), stopCause: nil, reports: .init(reportedNames: ["accuracyy"]))
+    #expect(
+      renamed.reason
+        == "exited 0 but never reported 'accuracy'; it reported only 'accuracyy': report it as 'accuracy', or set objective.metric to 'accuracyy'"
+    )
     let silent = verdict.outcome(exit: .exited(code: 0), stopCause: nil, reports: .init())
     #expect(silent.reason == #"exited 0 but never reported 'accuracy'; print a line like: hpod {"accuracy": 0.93}"#)
     let diverged = verdict.outcome(

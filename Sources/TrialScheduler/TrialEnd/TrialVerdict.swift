@@ -104,11 +104,17 @@ struct TrialVerdict: Sendable {
   private func missingObjective(_ reports: Reports) -> String {
     let reported = reports.reportedNames.sorted()
     let listed = reported.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (reported.count > 8 ? ", …" : "")
-    return "exited 0 but never reported '\(objective)'"
-      + (reported.isEmpty
-        ? "; print a line like: hpod {\"\(objective)\": 0.93}"
-        : "; it reported \(listed)"
-          + (DidYouMean.nearest(to: objective, in: reported).map { " (did you mean '\($0)'?)" } ?? ""))
+    let near = DidYouMean.nearest(to: objective, in: reported)
+    let instead: String =
+      if reported.isEmpty {
+        "; print a line like: hpod {\"\(objective)\": 0.93}"
+      } else if let near, reported.count == 1 {
+        // One name, close to the objective's: the same metric named two ways.
+        "; it reported only '\(near)': report it as '\(objective)', or set objective.metric to '\(near)'"
+      } else {
+        "; it reported \(listed)" + (near.map { " (did you mean '\($0)'?)" } ?? "")
+      }
+    return "exited 0 but never reported '\(objective)'" + instead
       + (reports.malformedLines > 0 ? " (\(reports.malformedLines) hpod lines were not valid JSON objects)" : "")
   }
 
