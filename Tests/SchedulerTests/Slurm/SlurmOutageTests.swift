@@ -161,6 +161,56 @@ struct SlurmOutageTests {
   }
 
   @Test(
+    "a job lost with its node (NODE_FAIL) is run again as a job that resumes from its checkpoint on the shared folder")
+  func lostNodeResumesFromCheckpoint() async throws {
+    let cluster = try await OwnSlurmCluster.start("nodefail")
+    defer { Task { await cluster.stop() } }
+    // Given a job that saves a checkpoint after each of its 8 steps
+    let trainer = try sandbox.script(
+      "steps.sh",
+      #"""
+      start=1
+      if [ -n "$HPOD_CHECKPOINT" ]; then start=$(( $(cat "$HPOD_CHECKPOINT") + 1 )); fi
+      echo "resumed=${HPOD_RESUMED:-0} from=${HPOD_CHECKPOINT_STEP:-none}"
+      step=$start
+      while [ $step -le 8 ]; do
+        echo "$step" > "$HPOD_CHECKPOINT_DIR/step-$step"
+        echo "hpod {\"step\": $step, \"score\": $step, \"checkpoint\": \"step-$step\"}"
+        sleep 0.3
+        step=$((step + 1))
+      done
+      """#)
+    let spec = """
+      name: nodefail
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 1, max_trials: 1}
+      parameters: {x: {type: float, min: 0, max: 1}}
+      trial: {command: [\(trainer)], stop_grace_period: 1s}
+      executor: {kind: slurm, poll_interval: 200ms}
+      """
+    let executor = try sandbox.spec(spec).makeExecutor(environment: cluster.environment)
+    let database = sandbox.database
+    let study = Task { try await sandbox.run(spec, executor: executor) }
+
+    // When its node goes down after the third checkpoint, and comes back
+    #expect(await eventually(60) { ((try? database.checkpoints(trialIds: [1]))?.count ?? 0) >= 3 })
+    let node = try await cluster.node
+    _ = try await cluster.run(["/usr/bin/scontrol", "update", "nodename=\(node)", "state=down", "reason=hpod-test"])
+    #expect(await eventually(30) { (try? database.trial(id: 1))?.state == .cancelled })
+    _ = try await cluster.run(["/usr/bin/scontrol", "update", "nodename=\(node)", "state=resume"])
+
+    // Then hpod ran the trial again as a new job, which resumed from the last checkpoint
+    let (final, trials) = try await study.value
+    #expect(final.state == .completed, "\(final.stateReason ?? "")")
+    #expect(trials.first?.reason?.contains("NODE_FAIL") == true, "\(trials.map { $0.reason ?? "" })")
+    let resumed = try #require(trials.last { $0.state == .completed })
+    #expect(resumed.retryOf == 1)
+    let log = try String(contentsOfFile: "\(resumed.runDirectory!)/stdout.log", encoding: .utf8)
+    #expect(log.contains("resumed=1 from=") && !log.contains("from=none"), "\(log)")
+    #expect(try database.metrics(trialId: resumed.id!, name: "score").map(\.step) == Array(1...8))
+  }
+
+  @Test(
     "a drained node: the trials wait with Slurm's reason shown, and run once it is resumed (not failed within seconds)")
   func drainedNodeIsWaitedOut() async throws {
     let cluster = try await OwnSlurmCluster.start("drain")
