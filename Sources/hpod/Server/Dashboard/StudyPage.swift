@@ -225,26 +225,7 @@ struct StudyPage {
 
   // MARK: Importance
 
-  func importance() -> HTML {
-    let scores = snapshot.importance
-    guard !scores.isEmpty else {
-      return "<p class=\"empty\">Needs at least 3 completed quick tests per parameter.</p>"
-    }
-    let rows: [HTML] = scores.map { score in
-      """
-      <tr><th scope="row">\(score.parameter)</th><td class="num">\(String(format: "%.2f", score.score))</td>\
-      <td style="width:40%"><div class="bar" style="width:\(Int((score.score * 100).rounded()))%" \
-      aria-hidden="true"></div></td><td>\(score.effect)</td><td class="num">\(score.trials)</td></tr>
-      """
-    }
-    return """
-      <table class="importance"><caption>What explains \(snapshot.objective) over the completed quick tests: \
-      |Spearman ρ| for numbers, η² for categories (0–1). <a href="/api/v1/studies/\(id)/importance">JSON</a></caption>
-      <thead><tr><th scope="col">parameter</th><th scope="col" class="num">importance</th><th scope="col">\
-      <span class="visually-hidden">bar</span></th><th scope="col">effect</th><th scope="col" class="num">trials</th></tr></thead>
-      <tbody>\(rows)</tbody></table>
-      """
-  }
+  func importance() -> HTML { ImportanceView(snapshot: snapshot).render() }
 
   // MARK: Heatmap
 
