@@ -10,14 +10,18 @@ import TrialScheduler
 struct StudyPage {
   let snapshot: StudySnapshot
   let query: [String: String]
+  /// Where every trial's curve is read from (the chart is left out without it).
+  var database: AppDatabase?
 
   var id: Int64 { snapshot.id }
 
   func page() throws -> Page {
     let runsQuery = try RunsTable.Query(query)
     let heatmapChoice = try heatmapSelection()
+    let curveMetric = try CurvesView.metric(query, snapshot)
     let keep: [(String, String?)] = [
       ("x", query["x"]), ("y", query["y"]), ("metric", query["metric"]), ("view", query["view"]),
+      ("curve_metric", query["curve_metric"]),
     ]
     let study = snapshot.study
     let front = snapshot.spec.flatMap {
@@ -36,6 +40,7 @@ struct StudyPage {
         ("cards", { snapshot.memo.value("part cards") { cards() } }),
         ("curve", { snapshot.memo.value("part curve") { curve() } }),
         ("importance", { snapshot.memo.value("part importance") { importance() } }),
+        ("curves", { try curves(curveMetric) }),
         ("heatmap", { heatmap(heatmapChoice) }),
         (
           "parallel",
@@ -47,7 +52,7 @@ struct StudyPage {
         ),
         ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
       ]
-    let live = frontParts.map(\.name) + ["cards", "curve", "importance", "heatmap", "parallel", "runs"]
+    let live = frontParts.map(\.name) + ["cards", "curve", "importance", "curves", "heatmap", "parallel", "runs"]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
       events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"]
@@ -65,6 +70,10 @@ struct StudyPage {
       } ?? HTML.empty)
       <div class="two"><section aria-labelledby="curve-title"><h2 id="curve-title">Best so far</h2>\(try part("curve"))</section>
       <section aria-labelledby="importance-title"><h2 id="importance-title">Parameter importance</h2>\(try part("importance"))</section></div>
+      \(database == nil ? HTML.empty : """
+        <section aria-labelledby="curves-title"><h2 id="curves-title">Every trial's curve</h2>\
+        \(CurvesView(snapshot: snapshot, metric: curveMetric, histories: [:]).controls())\(try part("curves"))</section>
+        """)
       <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap</h2>\(heatmapControls(heatmapChoice))\(try part("heatmap"))</section>
       <section aria-labelledby="parallel-title"><h2 id="parallel-title">Parallel coordinates</h2>\(try part("parallel"))</section>
       <section aria-labelledby="runs-title"><h2 id="runs-title">Runs</h2>\(runsControls(runsQuery))\(try part("runs"))</section>
@@ -226,6 +235,15 @@ struct StudyPage {
   // MARK: Importance
 
   func importance() -> HTML { ImportanceView(snapshot: snapshot).render() }
+
+  /// Every trial's curve of `metric`, read once per snapshot and metric.
+  func curves(_ metric: String) throws -> HTML {
+    guard let database else { return HTML.empty }
+    return try snapshot.memo.value("part curves \(metric)") {
+      let histories = try database.metricHistories(studyId: id, name: metric)
+      return CurvesView(snapshot: snapshot, metric: metric, histories: histories).render()
+    }
+  }
 
   // MARK: Heatmap
 
