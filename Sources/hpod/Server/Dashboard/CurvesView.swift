@@ -13,7 +13,7 @@ struct CurvesView {
   let snapshot: StudySnapshot
   let metric: String
   /// The metric's points of every trial, by trial id, in step order.
-  let histories: [Int64: [MetricPoint]]
+  let histories: [Int64: [CurvePoint]]
 
   /// Beyond this many curves the chart draws the best ones and a stride of the rest, and says so.
   static let maxCurves = 2000
@@ -95,7 +95,7 @@ struct CurvesView {
     return reporting.filter { best.contains($0.id!) || others.contains($0.id!) }
   }
 
-  func thinned(_ points: [MetricPoint]) -> [MetricPoint] {
+  func thinned(_ points: [CurvePoint]) -> [CurvePoint] {
     guard points.count > Self.maxPointsPerCurve else { return points }
     let stride = (points.count + Self.maxPointsPerCurve - 1) / Self.maxPointsPerCurve
     var kept = points.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
