@@ -24,6 +24,10 @@ struct SVGLineChart {
   var height = 260.0
   /// The legend's entries, when not one per series (a chart of hundreds of curves).
   var legend: [(name: String, colour: Int)]?
+  /// A log-scaled x axis (a log-scaled parameter): x is drawn as log10(x), ticks at decades.
+  var logX = false
+  /// Names of the x values 0, 1, 2... (a categorical parameter), shown as the x ticks.
+  var xCategories: [String]?
 
   private let left = 64.0
   private let right = 16.0
@@ -31,6 +35,14 @@ struct SVGLineChart {
   private let bottom = 40.0
 
   func render() -> HTML {
+    // On a log axis, x is drawn as its logarithm (values that are not positive cannot be).
+    let series =
+      logX
+      ? series.map { line in
+        var line = line
+        line.points = line.points.filter { $0.x > 0 }.map { (x: log10($0.x), y: $0.y) }
+        return line
+      } : series
     let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
     guard !all.isEmpty else {
       return "<p class=\"empty\">\(title): no points yet.</p>"
@@ -57,10 +69,10 @@ struct SVGLineChart {
       body +=
         "<text class=\"tick\" x=\"\(HTML.coordinate(left - 6))\" y=\"\(HTML.coordinate(y + 4))\" text-anchor=\"end\">\(HTML.escape(Format.value(tick)))</text>"
     }
-    for tick in Self.ticks(x0, x1, integer: integerX) {
+    for (tick, label) in xTicks(x0, x1, integer: integerX) {
       let x = sx(tick)
       body +=
-        "<text class=\"tick\" x=\"\(HTML.coordinate(x))\" y=\"\(HTML.coordinate(height - bottom + 16))\" text-anchor=\"middle\">\(HTML.escape(Format.value(tick)))</text>"
+        "<text class=\"tick\" x=\"\(HTML.coordinate(x))\" y=\"\(HTML.coordinate(height - bottom + 16))\" text-anchor=\"middle\">\(HTML.escape(label))</text>"
     }
     body +=
       "<line class=\"axis\" x1=\"\(HTML.coordinate(left))\" x2=\"\(HTML.coordinate(left))\" y1=\"\(HTML.coordinate(top))\" y2=\"\(HTML.coordinate(height - bottom))\"/>"
@@ -110,6 +122,20 @@ struct SVGLineChart {
         width="\(HTML.coordinate(width))" role="img" \
         aria-label="\(label)"><title>\(label)</title>\(body)</svg>\(legendHTML)</figure>
         """)
+  }
+
+  /// The x ticks and their labels: category names, decades on a log axis, else round values.
+  func xTicks(_ x0: Double, _ x1: Double, integer: Bool) -> [(Double, String)] {
+    if let xCategories {
+      return xCategories.indices.filter { Double($0) >= x0 && Double($0) <= x1 }.map { (Double($0), xCategories[$0]) }
+    }
+    guard logX else { return Self.ticks(x0, x1, integer: integer).map { ($0, Format.value($0)) } }
+    let all = Array(Int(ceil(x0))...Int(max(ceil(x0), floor(x1)))).map(Double.init).filter { $0 <= x1 }
+    // At most about six decades labelled.
+    let every = max(1, (all.count + 5) / 6)
+    let decades = all.enumerated().filter { $0.offset % every == 0 }.map(\.element)
+    let ticks = decades.count >= 2 ? decades : Self.ticks(x0, x1)
+    return ticks.map { ($0, Format.value(pow(10, $0))) }
   }
 
   /// The range an axis of one value spans: the neighbouring whole numbers for a whole

@@ -5,8 +5,9 @@ import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 
-/// One study: summary cards, best-so-far curve, parameter importance, the heatmap with its
-/// pickers, parallel coordinates and the runs table; every part refreshed live.
+/// One study: summary cards, best-so-far curve, parameter importance, every trial's curve,
+/// slices and the objective's distribution, the heatmap with its pickers, parallel coordinates
+/// and the runs table; every part refreshed live.
 struct StudyPage {
   let snapshot: StudySnapshot
   let query: [String: String]
@@ -41,6 +42,8 @@ struct StudyPage {
         ("curve", { snapshot.memo.value("part curve") { curve() } }),
         ("importance", { snapshot.memo.value("part importance") { importance() } }),
         ("curves", { try curves(curveMetric) }),
+        ("slices", { snapshot.memo.value("part slices") { SlicesView(snapshot: snapshot).slices() } }),
+        ("ecdf", { snapshot.memo.value("part ecdf") { SlicesView(snapshot: snapshot).ecdf() } }),
         ("heatmap", { heatmap(heatmapChoice) }),
         (
           "parallel",
@@ -52,7 +55,10 @@ struct StudyPage {
         ),
         ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
       ]
-    let live = frontParts.map(\.name) + ["cards", "curve", "importance", "curves", "heatmap", "parallel", "runs"]
+    let live =
+      frontParts.map(\.name) + [
+        "cards", "curve", "importance", "curves", "slices", "ecdf", "heatmap", "parallel", "runs",
+      ]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
       events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"]
@@ -74,6 +80,8 @@ struct StudyPage {
         <section aria-labelledby="curves-title"><h2 id="curves-title">Every trial's curve</h2>\
         \(CurvesView(snapshot: snapshot, metric: curveMetric, histories: [:]).controls())\(try part("curves"))</section>
         """)
+      <section aria-labelledby="slices-title"><h2 id="slices-title">\(snapshot.objective) by each parameter</h2>\(try part("slices"))</section>
+      <section aria-labelledby="ecdf-title"><h2 id="ecdf-title">Distribution of \(snapshot.objective)</h2>\(try part("ecdf"))</section>
       <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap</h2>\(heatmapControls(heatmapChoice))\(try part("heatmap"))</section>
       <section aria-labelledby="parallel-title"><h2 id="parallel-title">Parallel coordinates</h2>\(try part("parallel"))</section>
       <section aria-labelledby="runs-title"><h2 id="runs-title">Runs</h2>\(runsControls(runsQuery))\(try part("runs"))</section>
