@@ -3,10 +3,12 @@ import NumberText
 public import SearchStrategies
 public import TrackingBridge
 
-/// How much each parameter explains the objective over a study's completed trials:
-/// |Spearman rank correlation| for numeric parameters (log scale, ranks, so monotone effects
-/// count whatever their shape), η² (variance explained by the category means) for categorical
-/// ones. Both lie in [0, 1]. A quick, model-free reading, not fANOVA.
+/// How much each parameter explains the objective over a study's completed trials, in [0, 1]:
+/// by default (`ImportanceMethod.fanova`) the share of the objective's variance a parameter
+/// explains alone in a functional ANOVA of a random forest fitted to the trials; for
+/// comparison (`.spearman`), |Spearman rank correlation| for numeric parameters and η²
+/// (variance explained by the category means) for categorical ones, which misses an optimum
+/// in the middle of a range.
 public struct ParameterImportance: Codable, Sendable, Hashable {
   public var parameter: String
   public var kind: String
@@ -15,10 +17,13 @@ public struct ParameterImportance: Codable, Sendable, Hashable {
   public var effect: String
   public var trials: Int
 
-  /// - Parameter configurations: the trials' configurations by id, when the caller has them decoded.
+  /// - Parameters:
+  ///   - configurations: the trials' configurations by id, when the caller has them decoded.
+  ///   - space: the study's search space, whose scales (log, categories) the forest uses;
+  ///     without it, the observed ranges.
   public static func compute(
     trials: [TrialRecord], direction: Direction, tier: Tier? = .quickTest,
-    configurations: [Int64: Configuration]? = nil
+    configurations: [Int64: Configuration]? = nil, space: SearchSpace? = nil, method: ImportanceMethod = .fanova
   ) -> [ParameterImportance] {
     let completed = trials.filter {
       $0.state == .completed && $0.value?.isFinite == true && (tier == nil || $0.tier == tier)
@@ -31,6 +36,15 @@ public struct ParameterImportance: Codable, Sendable, Hashable {
       )
     }
     let names = Set(rows.flatMap { $0.0.names }).sorted()
+    switch method {
+    case .fanova: return fanova(rows: rows, names: names, direction: direction, space: space)
+    case .spearman: return spearman(rows: rows, names: names, direction: direction)
+    }
+  }
+
+  static func spearman(rows: [(Configuration, Double)], names: [String], direction: Direction)
+    -> [ParameterImportance]
+  {
     var result: [ParameterImportance] = []
     for name in names {
       let pairs = rows.compactMap { configuration, value in configuration[name].map { ($0, value) } }
@@ -108,7 +122,7 @@ extension ParameterImportance {
   /// objective, in the study's direction; another metric in `direction`).
   public static func load(
     database: AppDatabase, study: StudyRecord, metric: String? = nil, direction: Direction? = nil,
-    tier: Tier? = .quickTest
+    tier: Tier? = .quickTest, space: SearchSpace? = nil, method: ImportanceMethod = .fanova
   ) throws -> [ParameterImportance] {
     var trials = try database.trials(studyId: study.id!)
     if let metric, metric != study.objectiveMetric {
@@ -120,6 +134,7 @@ extension ParameterImportance {
       }
     }
     return compute(
-      trials: trials, direction: direction ?? Direction(rawValue: study.direction) ?? .minimize, tier: tier)
+      trials: trials, direction: direction ?? Direction(rawValue: study.direction) ?? .minimize, tier: tier,
+      space: space, method: method)
   }
 }

@@ -5,7 +5,7 @@ import TrackingBridge
 
 @testable import StudyAnalysis
 
-@Suite("Parameter importance")
+@Suite("Parameter importance (Spearman)")
 struct ImportanceTests {
   @Test("the parameter that drives the objective ranks first, with its direction; noise ranks last")
   func ranksDrivers() {
@@ -21,7 +21,7 @@ struct ImportanceTests {
       trial.id = Int64(i)
       return trial
     }
-    let scores = ParameterImportance.compute(trials: trials, direction: .maximize)
+    let scores = ParameterImportance.compute(trials: trials, direction: .maximize, method: .spearman)
     #expect(scores.map(\.parameter) == ["lr", "optimizer", "noise"])
     #expect(scores[0].score > 0.7 && scores[0].effect == "lower is better")
     #expect(scores[1].kind == "categorical" && scores[1].effect.hasPrefix("best on average: adam"))
@@ -40,7 +40,7 @@ struct ImportanceTests {
       trial.id = Int64(i)
       return trial
     }
-    let scores = ParameterImportance.compute(trials: trials, direction: .maximize)
+    let scores = ParameterImportance.compute(trials: trials, direction: .maximize, method: .spearman)
     #expect(scores.map(\.parameter) == ["lr", "momentum"])
     #expect(abs(scores[1].score - 0.25) < 1e-9, "a perfect correlation over 3 of 12 trials")
     #expect(scores[1].effect == "higher is better (in 3 of 12 trials)")

@@ -74,9 +74,12 @@ public struct QueryEngine: Sendable {
   public let home: HpodHome
   let trials: [TrialRecord]
   let lastValues: [Int64: [String: Double]]
+  /// The study's search space, whose scales importance uses (nil: the observed ranges).
+  let space: SearchSpace?
 
-  public init(database: AppDatabase, study: StudyRecord, home: HpodHome) throws {
+  public init(database: AppDatabase, study: StudyRecord, home: HpodHome, space: SearchSpace? = nil) throws {
     self.database = database
+    self.space = space
     self.study = study
     self.home = home
     trials = try database.trials(studyId: study.id!)
@@ -232,7 +235,8 @@ public struct QueryEngine: Sendable {
       if x == nil || y == nil {
         // The missing axes: the parameters that matter most for the metric, then by name.
         let ranking = try ParameterImportance.load(
-          database: database, study: study, metric: metric, direction: direction(of: metric), tier: tier
+          database: database, study: study, metric: metric, direction: direction(of: metric), tier: tier,
+          space: space
         ).map(\.parameter)
         let candidates = (ranking + parameterNames).filter { $0 != x && $0 != y }
         var unique: [String] = []
@@ -257,7 +261,8 @@ public struct QueryEngine: Sendable {
       let metric = try resolveMetric(phrase)
       let chosen = tier ?? (trials.contains { $0.tier == .quickTest } ? .quickTest : nil)
       let scores = try ParameterImportance.load(
-        database: database, study: study, metric: metric, direction: direction(of: metric), tier: chosen)
+        database: database, study: study, metric: metric, direction: direction(of: metric), tier: chosen,
+        space: space)
       let resolved = QueryIntent.importance(metric: metric, tier: tier)
       return QueryAnswer(
         intent: resolved, understood: "\(resolved)",

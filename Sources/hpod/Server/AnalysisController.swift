@@ -70,31 +70,32 @@ struct AnalysisController {
     var metric: String
     var direction: String
     var tier: String
+    var method: String
     var parameters: [ParameterImportance]
 
     enum CodingKeys: String, CodingKey {
       case studyId = "study_id"
-      case metric, direction, tier, parameters
+      case metric, direction, tier, method, parameters
     }
   }
 
+  /// `?metric=` (default: the objective), `?tier=` (quick_test, full_training or all) and
+  /// `?method=` (fanova, the default, or spearman).
   @Sendable func importance(request: Request, context: AppRequestContext) async throws -> JSONBody<Importance> {
     let snapshot = try await snapshot(context)
-    let tierName = request.uri.queryParameters.get("tier") ?? "quick_test"
-    let tier: Tier?
-    switch tierName {
-    case "all": tier = nil
-    default:
-      guard let parsed = Tier(rawValue: tierName) else {
-        throw HTTPError(.badRequest, message: "tier must be quick_test, full_training or all, found \"\(tierName)\"")
-      }
-      tier = parsed
+    let parameters = request.uri.queryParameters
+    let asked: ImportanceRequest
+    do {
+      asked = try ImportanceRequest(
+        metric: parameters.get("metric"), tier: parameters.get("tier"), method: parameters.get("method"),
+        study: snapshot.study, spec: snapshot.spec, metrics: snapshot.metricNames)
+    } catch {
+      throw HTTPError(.badRequest, message: error.description)
     }
     return JSONBody(
       Importance(
-        studyId: snapshot.id, metric: snapshot.objective, direction: snapshot.direction.rawValue, tier: tierName,
-        parameters: ParameterImportance.compute(
-          trials: snapshot.trials, direction: snapshot.direction, tier: tier, configurations: snapshot.configurations)))
+        studyId: snapshot.id, metric: asked.metric, direction: asked.direction.rawValue, tier: asked.tierName,
+        method: asked.method.rawValue, parameters: snapshot.importance(asked)))
   }
 
   @Sendable func promote(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Promotion> {

@@ -54,7 +54,9 @@ struct QueryCommand: AsyncParsableCommand {
     }
     let answer: QueryAnswer
     do {
-      answer = try QueryEngine(database: database, study: record, home: store.hpodHome).answer(intent)
+      answer = try QueryEngine(
+        database: database, study: record, home: store.hpodHome, space: ImportanceRequest.storedSpec(of: record)?.space
+      ).answer(intent)
     } catch let failure as QueryFailure {
       if !json { FileHandle.standardError.write(Data("→ \(intent)\n".utf8)) }
       throw CommandFailure("\(failure)")

@@ -36,7 +36,8 @@ struct DashboardController {
   @Sendable func study(request: Request, context: AppRequestContext) async throws -> Response {
     let started = ContinuousClock.now
     let snapshot = try snapshot(context)
-    let page = try StudyPage(snapshot: snapshot, query: DashboardQuery(request).values).page()
+    let page = try StudyPage(snapshot: snapshot, query: DashboardQuery(request).values, database: service.database)
+      .page()
     return try Self.respond(page, request: request, started: started)
   }
 

@@ -5,19 +5,24 @@ import StudyAnalysis
 import TrackingBridge
 import TrialScheduler
 
-/// One study: summary cards, best-so-far curve, parameter importance, the heatmap with its
-/// pickers, parallel coordinates and the runs table; every part refreshed live.
+/// One study: summary cards, best-so-far curve, parameter importance, every trial's curve,
+/// slices and the objective's distribution, the heatmap with its pickers, parallel coordinates
+/// and the runs table; every part refreshed live.
 struct StudyPage {
   let snapshot: StudySnapshot
   let query: [String: String]
+  /// Where every trial's curve is read from (the chart is left out without it).
+  var database: AppDatabase?
 
   var id: Int64 { snapshot.id }
 
   func page() throws -> Page {
     let runsQuery = try RunsTable.Query(query)
     let heatmapChoice = try heatmapSelection()
+    let curveMetric = try CurvesView.metric(query, snapshot)
     let keep: [(String, String?)] = [
       ("x", query["x"]), ("y", query["y"]), ("metric", query["metric"]), ("view", query["view"]),
+      ("curve_metric", query["curve_metric"]),
     ]
     let study = snapshot.study
     let front = snapshot.spec.flatMap {
@@ -36,6 +41,9 @@ struct StudyPage {
         ("cards", { snapshot.memo.value("part cards") { cards() } }),
         ("curve", { snapshot.memo.value("part curve") { curve() } }),
         ("importance", { snapshot.memo.value("part importance") { importance() } }),
+        ("curves", { try curves(curveMetric) }),
+        ("slices", { snapshot.memo.value("part slices") { SlicesView(snapshot: snapshot).slices() } }),
+        ("ecdf", { snapshot.memo.value("part ecdf") { SlicesView(snapshot: snapshot).ecdf() } }),
         ("heatmap", { heatmap(heatmapChoice) }),
         (
           "parallel",
@@ -47,7 +55,10 @@ struct StudyPage {
         ),
         ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
       ]
-    let live = frontParts.map(\.name) + ["cards", "curve", "importance", "heatmap", "parallel", "runs"]
+    let live =
+      frontParts.map(\.name) + [
+        "cards", "curve", "importance", "curves", "slices", "ecdf", "heatmap", "parallel", "runs",
+      ]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
       events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"]
@@ -65,6 +76,12 @@ struct StudyPage {
       } ?? HTML.empty)
       <div class="two"><section aria-labelledby="curve-title"><h2 id="curve-title">Best so far</h2>\(try part("curve"))</section>
       <section aria-labelledby="importance-title"><h2 id="importance-title">Parameter importance</h2>\(try part("importance"))</section></div>
+      \(database == nil ? HTML.empty : """
+        <section aria-labelledby="curves-title"><h2 id="curves-title">Every trial's curve</h2>\
+        \(CurvesView(snapshot: snapshot, metric: curveMetric, histories: [:]).controls())\(try part("curves"))</section>
+        """)
+      <section aria-labelledby="slices-title"><h2 id="slices-title">\(snapshot.objective) by each parameter</h2>\(try part("slices"))</section>
+      <section aria-labelledby="ecdf-title"><h2 id="ecdf-title">Distribution of \(snapshot.objective)</h2>\(try part("ecdf"))</section>
       <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap</h2>\(heatmapControls(heatmapChoice))\(try part("heatmap"))</section>
       <section aria-labelledby="parallel-title"><h2 id="parallel-title">Parallel coordinates</h2>\(try part("parallel"))</section>
       <section aria-labelledby="runs-title"><h2 id="runs-title">Runs</h2>\(runsControls(runsQuery))\(try part("runs"))</section>
@@ -225,25 +242,15 @@ struct StudyPage {
 
   // MARK: Importance
 
-  func importance() -> HTML {
-    let scores = snapshot.importance
-    guard !scores.isEmpty else {
-      return "<p class=\"empty\">Needs at least 3 completed quick tests per parameter.</p>"
+  func importance() -> HTML { ImportanceView(snapshot: snapshot).render() }
+
+  /// Every trial's curve of `metric`, read once per snapshot and metric.
+  func curves(_ metric: String) throws -> HTML {
+    guard let database else { return HTML.empty }
+    return try snapshot.memo.value("part curves \(metric)") {
+      let histories = try database.metricHistories(studyId: id, name: metric)
+      return CurvesView(snapshot: snapshot, metric: metric, histories: histories).render()
     }
-    let rows: [HTML] = scores.map { score in
-      """
-      <tr><th scope="row">\(score.parameter)</th><td class="num">\(String(format: "%.2f", score.score))</td>\
-      <td style="width:40%"><div class="bar" style="width:\(Int((score.score * 100).rounded()))%" \
-      aria-hidden="true"></div></td><td>\(score.effect)</td><td class="num">\(score.trials)</td></tr>
-      """
-    }
-    return """
-      <table class="importance"><caption>What explains \(snapshot.objective) over the completed quick tests: \
-      |Spearman ρ| for numbers, η² for categories (0–1). <a href="/api/v1/studies/\(id)/importance">JSON</a></caption>
-      <thead><tr><th scope="col">parameter</th><th scope="col" class="num">importance</th><th scope="col">\
-      <span class="visually-hidden">bar</span></th><th scope="col">effect</th><th scope="col" class="num">trials</th></tr></thead>
-      <tbody>\(rows)</tbody></table>
-      """
   }
 
   // MARK: Heatmap

@@ -193,16 +193,6 @@ final class Memo: Sendable {
   }
 }
 
-extension StudySnapshot {
-  /// Parameter importance over the completed quick tests.
-  var importance: [ParameterImportance] {
-    memo.value("importance") {
-      ParameterImportance.compute(
-        trials: trials, direction: direction, tier: .quickTest, configurations: configurations)
-    }
-  }
-}
-
 /// Snapshots by study, each valid while the study's change count stays the same; a running
 /// study's for a second at most, since another process (`hpod run`) may be the one changing it.
 final class SnapshotCache: Sendable {

@@ -1,0 +1,78 @@
+import Foundation
+import SearchStrategies
+import StudyAnalysis
+import TrackingBridge
+import TrialScheduler
+
+/// The plots analysts read beside the heatmap: the objective against each parameter (slice),
+/// on a log axis where the parameter is log-scaled and by name for a categorical one, and the
+/// empirical distribution (ECDF) of the objective over the completed quick tests.
+struct SlicesView {
+  let snapshot: StudySnapshot
+  /// Past this many trials a slice draws an even share of them (every full training is drawn).
+  static let maxPoints = 1500
+
+  var quickTests: [TrialRecord] {
+    snapshot.trials.filter { $0.tier == .quickTest && $0.state == .completed && $0.value?.isFinite == true }
+  }
+
+  func slices() -> HTML {
+    let quick = quickTests
+    guard !quick.isEmpty else { return "<p class=\"empty\">No completed quick test yet.</p>" }
+    let every = max(1, quick.count / Self.maxPoints)
+    let drawn = quick.enumerated().filter { $0.offset % every == 0 }.map(\.element)
+    let full = snapshot.trials.filter {
+      $0.tier == .fullTraining && $0.state == .completed && $0.value?.isFinite == true
+    }
+    let charts: [HTML] = snapshot.parameterNames.map { name in
+      let parameter = snapshot.spec?.space.parameter(named: name)
+      var categories: [String]?
+      var log = false
+      switch parameter?.domain {
+      case .float(_, _, let isLog, _), .int(_, _, let isLog, _): log = isLog
+      case .categorical(let values): categories = values.map(\.shown)
+      case nil: break
+      }
+      let observed = (drawn + full).compactMap { snapshot.configurations[$0.id!]?[name] }
+      if categories == nil, observed.contains(where: { $0.numericValue == nil }) {
+        categories = Array(Set(observed.map(\.shown))).sorted()
+      }
+      let position = { (value: ParameterValue) -> Double? in
+        if let categories { return categories.firstIndex(of: value.shown).map(Double.init) }
+        return value.numericValue
+      }
+      let points = { (trials: [TrialRecord]) in
+        trials.compactMap { trial -> (x: Double, y: Double)? in
+          guard let value = snapshot.configurations[trial.id!]?[name], let x = position(value) else { return nil }
+          return (x, trial.value!)
+        }
+      }
+      var series = [SVGLineChart.Series(name: "quick tests", points: points(drawn), style: .points, colour: 0)]
+      if !full.isEmpty { series.append(.init(name: "full trainings", points: points(full), style: .points, colour: 2)) }
+      return SVGLineChart(
+        title: "\(snapshot.objective) by \(name)\(log ? " (log scale)" : "")", xLabel: log ? "\(name) (log)" : name,
+        yLabel: snapshot.objective, series: series, width: 420, height: 240, logX: log, xCategories: categories
+      ).render()
+    }
+    let note: HTML =
+      drawn.count < quick.count
+      ? "<p class=\"note\">\(drawn.count) of \(quick.count) quick tests drawn (an even share).</p>" : HTML.empty
+    return "<div class=\"slices\">\(charts)</div>\(note)"
+  }
+
+  /// The share of completed quick tests whose objective is at most each value.
+  func ecdf() -> HTML {
+    let values = quickTests.map { $0.value! }.sorted()
+    guard !values.isEmpty else { return "<p class=\"empty\">No completed quick test yet.</p>" }
+    let every = max(1, values.count / Self.maxPoints)
+    var points = values.enumerated().filter { $0.offset % every == 0 }.map {
+      (x: $0.element, y: Double($0.offset + 1) / Double(values.count))
+    }
+    if points.last?.y != 1 { points.append((values.last!, 1)) }
+    return SVGLineChart(
+      title: "share of the \(values.count) completed quick tests with \(snapshot.objective) at most x",
+      xLabel: snapshot.objective, yLabel: "share of trials",
+      series: [.init(name: "empirical distribution", points: points, style: .steps, colour: 0)]
+    ).render()
+  }
+}
