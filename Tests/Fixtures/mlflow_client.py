@@ -44,7 +44,7 @@ for column in ["run_id", "status", "start_time", "end_time", "metrics.val_score"
 check("ordered by val_score", list(frame["metrics.val_score"]) == sorted(frame["metrics.val_score"], reverse=True))
 best = frame.iloc[0]
 check("trial run finished", best["status"] == "FINISHED", best["status"])
-check("run name", best["tags.mlflow.runName"].startswith("trial "), best["tags.mlflow.runName"])
+check("run name", " · config-" in best["tags.mlflow.runName"], best["tags.mlflow.runName"])
 history = client.get_metric_history(best["run_id"], "val_score")
 check("metric history", [m.step for m in history] == list(range(4)), [m.step for m in history])
 check("trial artifact", [f.path for f in client.list_artifacts(best["run_id"])] == ["model.json"])
@@ -54,7 +54,7 @@ filtered = mlflow.search_runs(
 check("filter on metric and quoted tag", list(filtered["run_id"]) == [best["run_id"]], list(filtered["run_id"]))
 check("filter LIKE and IN", len(mlflow.search_runs(
     experiment_names=["mlflow-script"],
-    filter_string="attributes.run_name LIKE 'trial %' and attributes.status IN ('FINISHED', 'KILLED')")) == 3)
+    filter_string="attributes.run_name LIKE 'trial % · config-%' and attributes.status IN ('FINISHED', 'KILLED')")) == 3)
 page = client.search_runs([study.experiment_id], max_results=2)
 rest = client.search_runs([study.experiment_id], max_results=2, page_token=page.token)
 check("paging", len(page) == 2 and page.token and len(rest) == 1 and not rest.token,
@@ -137,8 +137,11 @@ client.delete_registered_model_alias("scorer", "champion")
 check("alias deleted", client.get_registered_model("scorer").aliases == {})
 raises("duplicate model", "RESOURCE_ALREADY_EXISTS", lambda: client.create_registered_model("scorer"))
 raises("unknown model", "RESOURCE_DOES_NOT_EXIST", lambda: client.get_registered_model("nope"))
-raises("version of a run outside studies", "INVALID_PARAMETER_VALUE",
-       lambda: client.create_model_version("scorer", f"runs:/{run.info.run_id}/docs", run_id=run.info.run_id))
+outside = client.create_model_version("scorer", f"runs:/{run.info.run_id}/docs", run_id=run.info.run_id)
+check("version of a run outside studies", outside.version == "2" and outside.run_id == run.info.run_id
+      and outside.source == f"runs:/{run.info.run_id}/docs", outside)
+check("trial version source", client.get_model_version("scorer", "1").source == f"runs:/{best['run_id']}/model.json",
+      client.get_model_version("scorer", "1").source)
 
 if failures:
     print("\n".join("FAILED " + failure for failure in failures))

@@ -312,7 +312,40 @@ enum Migrations {
         t.primaryKey(["runId", "datasetId"])
       }
     }
-    migrator.registerMigration("v13: checkpoints the trials report") { db in
+    migrator.registerMigration("v13: MLflow's registry for any run or logged model") { db in
+      // A version made through the MLflow API of a run that is no trial, or of a logged model
+      // (`models:/m-<id>`); for a version hpod registered (`modelVersion`), the row holds what
+      // the API changed since (description, stage). Numbers are shared with `modelVersion`.
+      try db.create(table: "registryVersion") { t in
+        t.column("modelName", .text).notNull()
+        t.column("version", .integer).notNull()
+        t.column("isHpodVersion", .boolean).notNull().defaults(to: false)
+        t.column("runId", .text).notNull().defaults(to: "")
+        t.column("source", .text).notNull().defaults(to: "")
+        t.column("storageLocation", .text).notNull().defaults(to: "")
+        t.column("modelId", .text)
+        t.column("description", .text).notNull().defaults(to: "")
+        t.column("stage", .text).notNull().defaults(to: "None")
+        t.column("createdAt", .integer).notNull()
+        t.column("updatedAt", .integer).notNull()
+        t.primaryKey(["modelName", "version"])
+      }
+      try db.create(table: "registryVersionTag") { t in
+        t.column("modelName", .text).notNull()
+        t.column("version", .integer).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["modelName", "version", "key"])
+      }
+      try db.create(table: "registeredModelTag") { t in
+        t.column("modelName", .text).notNull()
+        t.column("key", .text).notNull()
+        t.column("value", .text).notNull()
+        t.primaryKey(["modelName", "key"])
+      }
+      try db.alter(table: "registeredModel") { t in t.add(column: "updatedAt", .integer) }
+    }
+    migrator.registerMigration("v14: checkpoints the trials report") { db in
       // `hpod {"checkpoint": "epoch-7", "step": 7}`: a checkpoint the trial saved in its
       // folder (HPOD_CHECKPOINT_DIR), kept per attempt; `freed` once hpod deleted its file.
       try db.create(table: "checkpoint") { t in

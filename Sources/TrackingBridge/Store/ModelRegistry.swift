@@ -57,18 +57,17 @@ extension AppDatabase {
   /// `value` when `higherIsBetter`, else the lowest; or, with `aliasTrialId`, the version
   /// registered from that trial (a study's own choice, such as the Pareto front's pick), when
   /// there is one. `tagging` trials (the run and its repeats) get the `hpod.registration` tag
-  /// `registered as NAME vN` and `note`. One transaction.
+  /// `registered as NAME vN` and `note`; `extra` writes what the caller adds. One transaction.
   public func registerModel(
     _ version: ModelVersion, alias: String?, higherIsBetter: Bool, aliasTrialId: Int64? = nil,
-    tagging trialIds: [Int64] = [], note: String = ""
+    tagging trialIds: [Int64] = [], note: String = "",
+    alsoWriting extra: ((Database, ModelVersion) throws -> Void)? = nil
   ) throws -> ModelVersion {
     try writer.write { db in
       var version = version
-      version.version =
-        try Int.fetchOne(
-          db, sql: "SELECT COALESCE(MAX(version), 0) + 1 FROM modelVersion WHERE modelName = ?",
-          arguments: [version.modelName]) ?? 1
+      version.version = try Self.nextVersion(of: version.modelName, db)
       try version.insert(db)
+      try extra?(db, version)
       try enqueueMirrorWrite(.registerModel, trialId: version.trialId, payload: String(version.id!), db)
       let tag = [HpodTag.registration: "registered as \(version.modelName) v\(version.version)\(note)"]
       for trialId in trialIds {

@@ -1,106 +1,172 @@
 public import Foundation
 import GRDB
 
-/// A registered model as MLflow's registry API shows it: hpod's registry (the versions
-/// registration made, and those made through the API from trials' runs).
-public struct TrackingModel: Sendable, Hashable {
-  public var name: String
-  public var description: String
-  public var creationTime: Int64
-  public var lastUpdateTime: Int64
-  public var versions: [ModelVersion]
-  /// Alias → version.
-  public var aliases: [String: Int]
-}
-
-// The model registry: registered models, their versions and aliases.
+// The model registry: registered models, their tags and aliases. Versions are in
+// TrackingStore+RegistryVersions.swift.
 extension TrackingStore {
   public func model(named name: String) throws -> TrackingModel {
-    guard let model = try models().first(where: { $0.name == name }) else {
+    guard let model = try models(named: name).first else {
       throw TrackingError.missing("Registered Model with name=\(name) not found")
     }
     return model
   }
 
-  /// Every registered model, by name.
-  public func models() throws -> [TrackingModel] {
-    let versions = Dictionary(grouping: try database.modelVersions(), by: \.modelName)
-    let aliases = Dictionary(grouping: try database.modelAliases(), by: \.modelName)
-    let made = try database.writer.read { db in
-      try Row.fetchAll(db, sql: "SELECT name, description, createdAt FROM registeredModel")
+  /// Every registered model (or the one `name` names), by name, with its live versions.
+  public func models(named name: String? = nil) throws -> [TrackingModel] {
+    let versions = Dictionary(grouping: try registryVersions(named: name), by: \.modelName)
+    let aliases = Dictionary(grouping: try database.modelAliases(named: name), by: \.modelName)
+    let (made, tags) = try database.writer.read { db in
+      let condition = name == nil ? "" : "WHERE name = ?"
+      let made = try Row.fetchAll(
+        db, sql: "SELECT name, description, createdAt, updatedAt FROM registeredModel \(condition)",
+        arguments: name.map { [$0] } ?? [])
+      let tags = try Row.fetchAll(
+        db, sql: "SELECT modelName, key, value FROM registeredModelTag \(name == nil ? "" : "WHERE modelName = ?")",
+        arguments: name.map { [$0] } ?? [])
+      return (made, tags)
     }
     var models: [String: TrackingModel] = [:]
     for row in made {
       let name: String = row["name"]
+      let created: Int64 = row["createdAt"]
       models[name] = TrackingModel(
-        name: name, description: row["description"], creationTime: row["createdAt"], lastUpdateTime: row["createdAt"],
-        versions: [], aliases: [:])
+        name: name, description: row["description"], creationTime: created,
+        lastUpdateTime: row["updatedAt"] ?? created, tags: [:], versions: [], aliases: [:])
     }
     for (name, list) in versions {
-      let created = list.map(\.createdAt.millisecondsSince1970)
+      let created = list.map(\.creationTime)
       var model =
         models[name]
         ?? TrackingModel(
-          name: name, description: "", creationTime: created.min() ?? 0, lastUpdateTime: 0, versions: [], aliases: [:])
+          name: name, description: "", creationTime: created.min() ?? 0, lastUpdateTime: 0, tags: [:], versions: [],
+          aliases: [:])
       model.versions = list.sorted { $0.version < $1.version }
-      model.lastUpdateTime = max(model.creationTime, created.max() ?? 0)
+      model.lastUpdateTime = max(model.lastUpdateTime, model.creationTime, created.max() ?? 0)
       models[name] = model
     }
+    for row in tags {
+      models[row["modelName"]]?.tags[row["key"]] = row["value"]
+    }
     for (name, list) in aliases {
-      models[name]?.aliases = Dictionary(list.map { ($0.alias, $0.version) }, uniquingKeysWith: { _, last in last })
+      guard var model = models[name] else { continue }
+      model.aliases = Dictionary(list.map { ($0.alias, $0.version) }, uniquingKeysWith: { _, last in last })
+      for index in model.versions.indices {
+        model.versions[index].aliases = model.aliases.filter { $0.value == model.versions[index].version }.keys.sorted()
+      }
+      models[name] = model
     }
     return models.values.sorted { $0.name < $1.name }
   }
 
-  public func createModel(name: String, description: String) throws -> TrackingModel {
+  public func createModel(name: String, description: String, tags: [(String, String)] = []) throws -> TrackingModel {
     try Validation.name(name, what: "registered model name", limit: 256)
-    guard (try? model(named: name)) == nil else {
+    for (key, value) in tags { try Self.checkRegistryTag(key, value) }
+    guard try models(named: name).isEmpty else {
       throw TrackingError(.resourceAlreadyExists, "Registered Model (name=\(name)) already exists.")
     }
+    let now = Self.now()
     try database.writer.write { db in
       try db.execute(
-        sql: "INSERT INTO registeredModel (name, description, createdAt) VALUES (?, ?, ?)",
-        arguments: [name, description, Self.now()])
+        sql: "INSERT INTO registeredModel (name, description, createdAt, updatedAt) VALUES (?, ?, ?, ?)",
+        arguments: [name, description, now, now])
+      for (key, value) in tags {
+        try db.execute(
+          sql: "INSERT OR REPLACE INTO registeredModelTag (modelName, key, value) VALUES (?, ?, ?)",
+          arguments: [name, key, value])
+      }
     }
     return try model(named: name)
   }
 
-  /// A new version from a trial's run; `source` names the model file in its artifacts
-  /// (`runs:/<run>/<path>` or the run's `mlflow-artifacts:` URI and a path).
-  public func createModelVersion(name: String, source: String, runId: String?) throws -> ModelVersion {
-    _ = try model(named: name)
-    guard let runId else {
-      throw TrackingError.invalid("hpod's registry keeps versions of runs' models: give run_id")
+  /// A model hpod's studies register versions of is named by their specs: it is neither
+  /// renamed nor deleted through the API.
+  private func requireNoHpodVersions(_ model: TrackingModel, doing what: String) throws {
+    guard !model.holdsHpodVersions else {
+      throw TrackingError(
+        .invalidState,
+        "Registered Model \(model.name) holds versions hpod's studies registered (their specs' registration.model names it) and cannot be \(what) through the MLflow API"
+      )
     }
-    guard case .trial(let trial, _) = try owner(runId) else {
-      throw TrackingError.invalid(
-        "Run \(runId) is not a trial of an hpod study: hpod's registry keeps versions of trials' models")
-    }
-    let path = Self.artifactPath(source, runId: runId)
-    let metrics = try database.finalMetrics(trialId: trial.id!)
-    return try database.registerModel(
-      ModelVersion(
-        modelName: name, trialId: trial.id!, studyId: trial.studyId, value: trial.value,
-        metricsJSON: JSONCoding.text(metrics), paramsJSON: trial.paramsJSON, conditions: "", artifactPath: path),
-      alias: nil, higherIsBetter: true)
   }
 
-  /// The artifact path a version's source names inside its run's artifacts, if it names one.
-  static func artifactPath(_ source: String, runId: String) -> String? {
-    for prefix in ["runs:/\(runId)/", "artifacts/"] {
-      if let range = source.range(of: prefix) {
-        let rest = String(source[range.upperBound...])
-        return rest.isEmpty ? nil : rest
+  public func updateModel(name: String, description: String) throws -> TrackingModel {
+    let model = try model(named: name)
+    try writeModelRow(model) { db, now in
+      try db.execute(
+        sql: "UPDATE registeredModel SET description = ?, updatedAt = ? WHERE name = ?",
+        arguments: [description, now, name])
+    }
+    return try self.model(named: name)
+  }
+
+  public func renameModel(name: String, to newName: String) throws -> TrackingModel {
+    let model = try model(named: name)
+    try Validation.name(newName, what: "registered model name", limit: 256)
+    try requireNoHpodVersions(model, doing: "renamed")
+    guard try models(named: newName).isEmpty else {
+      throw TrackingError(.resourceAlreadyExists, "Registered Model (name=\(newName)) already exists.")
+    }
+    try database.writer.write { db in
+      for table in ["registryVersion", "registryVersionTag", "registeredModelTag", "modelAlias"] {
+        try db.execute(sql: "UPDATE \(table) SET modelName = ? WHERE modelName = ?", arguments: [newName, name])
       }
+      try db.execute(
+        sql: "UPDATE registeredModel SET name = ?, updatedAt = ? WHERE name = ?",
+        arguments: [newName, Self.now(), name])
     }
-    return nil
+    return try self.model(named: newName)
   }
 
-  public func modelVersion(name: String, version: Int) throws -> ModelVersion {
-    guard let found = try model(named: name).versions.first(where: { $0.version == version }) else {
-      throw TrackingError.missing("Model Version (name=\(name), version=\(version)) not found")
+  /// Deletes the model, its versions, tags and aliases.
+  public func deleteModel(name: String) throws {
+    let model = try model(named: name)
+    try requireNoHpodVersions(model, doing: "deleted")
+    try database.writer.write { db in
+      for table in ["registryVersion", "registryVersionTag", "registeredModelTag", "modelAlias"] {
+        try db.execute(sql: "DELETE FROM \(table) WHERE modelName = ?", arguments: [name])
+      }
+      try db.execute(sql: "DELETE FROM registeredModel WHERE name = ?", arguments: [name])
     }
-    return found
+  }
+
+  public func setModelTag(name: String, key: String, value: String) throws {
+    let model = try model(named: name)
+    try Self.checkRegistryTag(key, value)
+    try writeModelRow(model) { db, now in
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO registeredModelTag (modelName, key, value) VALUES (?, ?, ?)",
+        arguments: [name, key, value])
+      try db.execute(sql: "UPDATE registeredModel SET updatedAt = ? WHERE name = ?", arguments: [now, name])
+    }
+  }
+
+  /// Deleting a tag the model lacks is no error, as in MLflow.
+  public func deleteModelTag(name: String, key: String) throws {
+    let model = try model(named: name)
+    try Validation.key(key, what: "tag key", limit: 250)
+    try writeModelRow(model) { db, _ in
+      try db.execute(sql: "DELETE FROM registeredModelTag WHERE modelName = ? AND key = ?", arguments: [name, key])
+    }
+  }
+
+  /// Runs `change` with the model's own row made first (a model hpod registered has none
+  /// until the API changes it).
+  private func writeModelRow(_ model: TrackingModel, _ change: (Database, Int64) throws -> Void) throws {
+    let now = Self.now()
+    try database.writer.write { db in
+      try db.execute(
+        sql: "INSERT OR IGNORE INTO registeredModel (name, description, createdAt, updatedAt) VALUES (?, ?, ?, ?)",
+        arguments: [model.name, model.description, model.creationTime, now])
+      try change(db, now)
+    }
+  }
+
+  static func checkRegistryTag(_ key: String, _ value: String) throws {
+    try Validation.key(key, what: "tag key", limit: 250)
+    // MLflow's MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH.
+    guard value.count <= 100_000 else {
+      throw TrackingError.invalid("'value' exceeds the maximum length of 100000 characters")
+    }
   }
 
   public func setAlias(name: String, alias: String, version: Int) throws {
@@ -121,35 +187,10 @@ extension TrackingStore {
     }
   }
 
-  public func modelVersion(name: String, alias: String) throws -> ModelVersion {
+  public func modelVersion(name: String, alias: String) throws -> RegistryVersion {
     guard let version = try model(named: name).aliases[alias] else {
       throw TrackingError.invalid("Registered model alias \(alias) not found.")
     }
     return try modelVersion(name: name, version: version)
-  }
-}
-
-extension TrackingStore {
-  /// The tags a version carries in MLflow's registry (thresholds met, metrics), as the mirror
-  /// writes them.
-  public static func tags(of version: ModelVersion) -> [String: String] {
-    Dictionary(RunIdentity.versionTags(version), uniquingKeysWith: { _, last in last })
-  }
-
-  /// Which models (or versions) a registry search's filter keeps: `name = 'x'`, `name LIKE
-  /// 'x%'`, `run_id = '...'`.
-  public static func registryMatches(_ filter: RunFilter?, name: String, runId: String?) throws -> Bool {
-    guard let filter else { return true }
-    return try filter.matches(
-      attribute: { key in
-        switch key {
-        case "name": .text(name)
-        case "run_id": runId.map { .text($0) }
-        default: throw TrackingError.invalid("Invalid attribute key '\(key)' for a registry search")
-        }
-      },
-      // hpod's registry keeps no model tags: a model lacks every one, which `!=` accepts (the
-      // client itself adds `tag.\`mlflow.prompt.is_prompt\` != 'true'` to keep prompts out).
-      metric: { _ in nil }, param: { _ in nil }, tag: { _ in "" })
   }
 }

@@ -160,6 +160,17 @@ public final class TrackingStore: Sendable {
     }
   }
 
+  /// Deletes a tag the experiment has (a missing one is RESOURCE_DOES_NOT_EXIST, as in MLflow).
+  public func deleteExperimentTag(id: Int64, key: String) throws {
+    _ = try experiment(id: id)
+    try database.writer.write { db in
+      try db.execute(sql: "DELETE FROM trackingExperimentTag WHERE experimentId = ? AND key = ?", arguments: [id, key])
+      guard db.changesCount > 0 else {
+        throw TrackingError.missing("No tag with name: \(key) in experiment with id \(id)")
+      }
+    }
+  }
+
   private func requireNotStudyExperiment(_ experiment: TrackingExperiment, doing what: String) throws {
     let studies = try studies(inExperiment: experiment.name)
     guard studies.isEmpty else {

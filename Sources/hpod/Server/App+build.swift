@@ -49,6 +49,7 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   let router = Router(context: AppRequestContext.self)
   let metrics = DaemonMetrics(service: service)
   router.add(middleware: MetricsMiddleware())
+  router.add(middleware: MLflowErrorShapeMiddleware())
   router.add(middleware: JSONErrorMiddleware())
   if let token = settings.token, !token.isEmpty {
     router.add(

@@ -22,6 +22,7 @@ enum EmbeddedTrackingServer {
     // through the sink made then.
     let sink = Mutex<EmbeddedTracking?>(nil)
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: MLflowErrorShapeMiddleware())
     router.add(middleware: BearerTokenMiddleware(token: token, open: []))
     let store = TrackingStore(
       database: database, home: home, experimentName: { StudySpec.experimentName(of: $0) },

@@ -56,8 +56,23 @@ struct MLflowRequest {
     if let values = query[key] { return values.last }
     guard let value = fields[key], !(value is NSNull) else { return nil }
     if let text = value as? String { return text }
-    if let number = value as? NSNumber { return number.stringValue }
-    throw TrackingError.invalid("Invalid value for parameter '\(key)': expected a string")
+    // A number or a boolean where a string belongs is refused, in MLflow's words.
+    let (shown, type) = Self.described(value)
+    throw TrackingError.invalid(
+      "Invalid value \(shown) for parameter '\(key)' supplied:  Hint: Value was of type '\(type)'. See the API docs for more information about request parameters."
+    )
+  }
+
+  /// A JSON value as Python shows it and its Python type name, for MLflow's messages.
+  static func described(_ value: Any) -> (String, String) {
+    if let number = value as? NSNumber {
+      if String(cString: number.objCType) == "c" { return (number.boolValue ? "True" : "False", "bool") }
+      return Double(number.int64Value) == number.doubleValue
+        ? (number.stringValue, "int") : (number.stringValue, "float")
+    }
+    if value is [Any] { return ("[...]", "list") }
+    if value is [String: Any] { return ("{...}", "dict") }
+    return ("\(value)", "str")
   }
 
   func requiredString(_ key: String) throws -> String {

@@ -28,6 +28,7 @@ struct MLflowTrackingController {
       let group = router.group(RouterPath(prefix))
       addExperiments(to: group)
       addRuns(to: group)
+      MLflowHistoryController(store: store).add(to: group)
     }
   }
 
@@ -101,6 +102,10 @@ struct MLflowTrackingController {
       )
       return [:]
     }
+    Self.route(group, "experiments/delete-experiment-tag") { request in
+      try store.deleteExperimentTag(id: try request.experimentId(), key: try request.requiredString("key"))
+      return [:]
+    }
   }
 
   private func addRuns(to group: RouterGroup<AppRequestContext>) {
@@ -158,10 +163,6 @@ struct MLflowTrackingController {
         try Self.runId(request), metrics: try request.metrics("metrics"), params: try request.keyValues("params"),
         tags: try request.keyValues("tags"))
       return [:]
-    }
-    Self.route(group, "metrics/get-history", methods: [.get, .post]) { request in
-      let history = try store.metricHistory(try Self.runId(request), key: try request.requiredString("metric_key"))
-      return ["metrics": history.map(MLflowJSON.metric)]
     }
     Self.route(group, "runs/search", methods: [.post, .get]) { request in
       let experimentIds = try Self.experimentIds(request)
