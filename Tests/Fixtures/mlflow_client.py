@@ -6,31 +6,12 @@ this hpod.
 
 import math
 import os
-import sys
 import tempfile
 
 import mlflow
 from mlflow.entities import Metric, Param, RunTag
-from mlflow.exceptions import MlflowException
 
 client = mlflow.MlflowClient()
-failures = []
-
-
-def check(name, condition, detail=""):
-    if condition:
-        print(f"ok {name}")
-    else:
-        failures.append(f"{name}: {detail}")
-
-
-def raises(name, code, call):
-    try:
-        call()
-    except MlflowException as error:
-        check(name, error.error_code == code, f"raised {error.error_code}: {error.message}")
-        return
-    check(name, False, f"raised nothing, expected {code}")
 
 
 # The study's trials are runs of its experiment, named and tagged as hpod names them.
@@ -110,6 +91,7 @@ raises("bad filter", "INVALID_PARAMETER_VALUE",
        lambda: client.search_runs([notebook], filter_string="metrics.loss >>> 1"))
 # The client splits a large log_batch itself; a raw request over the limit is refused.
 import requests  # noqa: E402  (installed with mlflow)
+from client_checks import check, finish, raises
 
 answer = requests.post(
     os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/log-batch",
@@ -143,6 +125,4 @@ check("version of a run outside studies", outside.version == "2" and outside.run
 check("trial version source", client.get_model_version("scorer", "1").source == f"runs:/{best['run_id']}/model.json",
       client.get_model_version("scorer", "1").source)
 
-if failures:
-    print("\n".join("FAILED " + failure for failure in failures))
-    sys.exit(1)
+finish()

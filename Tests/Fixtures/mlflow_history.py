@@ -6,24 +6,16 @@ its client and UI call it, against a live server (MLFLOW_TRACKING_URI). Written 
 """
 
 import os
-import sys
 import tempfile
 import uuid
 
 import mlflow
 import requests
 from mlflow.entities import Metric
+from client_checks import check, finish, raises
 
 server = os.environ["MLFLOW_TRACKING_URI"].rstrip("/")
 client = mlflow.MlflowClient()
-failures = []
-
-
-def check(name, condition, detail=""):
-    if condition:
-        print(f"ok {name}")
-    else:
-        failures.append(f"{name}: {detail}")
 
 
 def get(endpoint, **params):
@@ -110,6 +102,4 @@ refused("a number for a name", post("api/2.0/mlflow/experiments/create", {"name"
 refused("a number for a run id", post("api/2.0/mlflow/runs/log-metric", {"run_id": 5, "key": "x", "value": 1}))
 check("nothing made of a refused name", not client.search_experiments(filter_string="name = '123'"))
 
-if failures:
-    print("\n".join("FAILED " + failure for failure in failures))
-    sys.exit(1)
+finish()

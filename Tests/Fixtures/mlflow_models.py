@@ -3,33 +3,15 @@ a live `hpod serve` (MLFLOW_TRACKING_URI), each checked against what MLflow 3.17
 answers. Prints `ok <name>` per check, and exits 1 with the failures listed when any fails.
 """
 
-import sys
 import uuid
 
 import mlflow
 import numpy as np
 from mlflow.entities import Metric
-from mlflow.exceptions import MlflowException
 from sklearn.linear_model import LogisticRegression
+from client_checks import check, finish, raises
 
 client = mlflow.MlflowClient()
-failures = []
-
-
-def check(name, condition, detail=""):
-    if condition:
-        print(f"ok {name}")
-    else:
-        failures.append(f"{name}: {detail}")
-
-
-def raises(name, code, call):
-    try:
-        call()
-    except MlflowException as error:
-        check(name, error.error_code == code, f"raised {error.error_code}: {error.message}")
-        return
-    check(name, False, f"raised nothing, expected {code}")
 
 
 X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.2, 0.1], [0.9, 0.8]])
@@ -133,6 +115,4 @@ if auto_models:
     check("autolog model loads", list(mlflow.pyfunc.load_model(f"models:/{auto_models[0].model_id}").predict(X))
           == list(y))
 
-if failures:
-    print("\n".join("FAILED " + failure for failure in failures))
-    sys.exit(1)
+finish()

@@ -6,7 +6,6 @@ MLflow 3.17's own server (`mlflow server`, where every check passes) and run aga
 """
 
 import os
-import sys
 import tempfile
 import uuid
 
@@ -14,28 +13,11 @@ import warnings
 
 import mlflow
 import numpy as np
-from mlflow.exceptions import MlflowException
 from sklearn.linear_model import LogisticRegression
+from client_checks import check, finish, raises
 
 warnings.simplefilter("ignore", FutureWarning)  # stages are deprecated, and still served
 client = mlflow.MlflowClient()
-failures = []
-
-
-def check(name, condition, detail=""):
-    if condition:
-        print(f"ok {name}")
-    else:
-        failures.append(f"{name}: {detail}")
-
-
-def raises(name, code, call):
-    try:
-        call()
-    except MlflowException as error:
-        check(name, error.error_code == code, f"raised {error.error_code}: {error.message}")
-        return
-    check(name, False, f"raised nothing, expected {code}")
 
 
 def predicts(uri):
@@ -146,6 +128,4 @@ check("a version of a version", copy.source == f"models:/{a}/2" and copy.run_id 
 client.delete_registered_model(c)
 raises("deleted model", "RESOURCE_DOES_NOT_EXIST", lambda: client.get_registered_model(c))
 
-if failures:
-    print("\n".join("FAILED " + failure for failure in failures))
-    sys.exit(1)
+finish()
