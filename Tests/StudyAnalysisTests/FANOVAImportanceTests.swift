@@ -109,11 +109,13 @@ struct FANOVAImportanceTests {
         == ParameterImportance.compute(trials: trials, direction: .minimize))
   }
 
-  @Test("a 10,000-trial study's importance is bounded in time", .timeLimit(.minutes(1)))
+  // 3,000 trials, not bench/dashboard's 10,000: the forest grows on every core, and this
+  // suite runs beside tests that time how fast hpod answers.
+  @Test("a 3,000-trial study's importance is bounded in time", .timeLimit(.minutes(1)))
   func tenThousandTrials() {
     var generator = SplitMix64(seed: 2)
     let trials = Self.trials(
-      (0..<10_000).map { _ in
+      (0..<3_000).map { _ in
         let p = (0..<5).map { _ in generator.nextUnit() }
         let params = p.enumerated().map { #""p\#($0.offset)":\#($0.element)"# }.joined(separator: ",")
         return (params, (p[0] - 0.3) * (p[0] - 0.3) + 0.1 * p[1] + 0.01 * generator.nextUnit())
@@ -121,7 +123,7 @@ struct FANOVAImportanceTests {
     let start = ContinuousClock.now
     let scores = ParameterImportance.compute(trials: trials, direction: .minimize)
     let elapsed = ContinuousClock.now - start
-    print("fANOVA importance of 10,000 trials × 5 parameters: \(elapsed)")
+    print("fANOVA importance of 3,000 trials × 5 parameters: \(elapsed)")
     #expect(scores.first?.parameter == "p0" && scores[1].parameter == "p1")
   }
 }

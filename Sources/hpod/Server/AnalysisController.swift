@@ -92,10 +92,12 @@ struct AnalysisController {
     } catch {
       throw HTTPError(.badRequest, message: error.description)
     }
+    // A forest per request (fANOVA): on threads of its own, not on the task pool.
+    let ranked = try await ComputeWork.run { snapshot.importance(asked) }
     return JSONBody(
       Importance(
         studyId: snapshot.id, metric: asked.metric, direction: asked.direction.rawValue, tier: asked.tierName,
-        method: asked.method.rawValue, parameters: snapshot.importance(asked)))
+        method: asked.method.rawValue, parameters: ranked))
   }
 
   @Sendable func promote(request: Request, context: AppRequestContext) async throws -> JSONBody<API.Promotion> {

@@ -80,8 +80,10 @@ struct SlurmStudyTests {
       return (try? database.metrics(trialId: trial.id!).count) == 1
     }
     #expect(seenWhileRunning, "the first metric should be stored while the job still runs")
-    let running = try #require(try database.trials(studyId: 1).first)
-    #expect(slurmJob(running)?.node != nil, "the handle should name the node the job runs on")
+    // The node is saved with the handle the next time the job's output is read.
+    #expect(
+      await eventually(10) { (try? database.trials(studyId: 1).first).flatMap { slurmJob($0)?.node } != nil },
+      "the handle should name the node the job runs on")
     FileManager.default.createFile(atPath: go, contents: nil)
 
     // Then the study completes with the last value, and the job saw exactly what was given

@@ -35,10 +35,17 @@ struct DashboardController {
 
   @Sendable func study(request: Request, context: AppRequestContext) async throws -> Response {
     let started = ContinuousClock.now
-    let snapshot = try snapshot(context)
-    let page = try StudyPage(snapshot: snapshot, query: DashboardQuery(request).values, database: service.database)
-      .page()
-    return try Self.respond(page, request: request, started: started)
+    let (service, snapshots, values) = (service, snapshots, DashboardQuery(request).values)
+    let id = try context.parameters.require("id", as: Int64.self)
+    // The store reads and the analyses (a forest per objective for importance) run on threads
+    // of their own, not on the task pool that serves every other request.
+    let html = try await ComputeWork.run {
+      try Self.render(
+        StudyPage(
+          snapshot: try snapshots.snapshot(of: id, service: service), query: values, database: service.database
+        ).page(), part: values["part"])
+    }
+    return Self.timed(html, started: started)
   }
 
   @Sendable func run(request: Request, context: AppRequestContext) async throws -> Response {
@@ -127,18 +134,22 @@ struct DashboardController {
   }
 
   static func respond(_ page: Page, request: Request, started: ContinuousClock.Instant) throws -> Response {
-    let query = DashboardQuery(request)
-    let html: HTML
-    if let name = query.values["part"] {
-      guard page.parts.contains(where: { $0.name == name }) else {
-        throw HTTPError(
-          .badRequest,
-          message: "this page has no part \"\(name)\"; parts: \(page.parts.map(\.name).joined(separator: ", "))")
-      }
-      html = try page.part(name)
-    } else {
-      html = try page.render()
+    timed(try render(page, part: DashboardQuery(request).values["part"]), started: started)
+  }
+
+  /// The page, or the one part of it a live refresh asks for (`?part=`).
+  static func render(_ page: Page, part name: String?) throws -> HTML {
+    guard let name else { return try page.render() }
+    guard page.parts.contains(where: { $0.name == name }) else {
+      throw HTTPError(
+        .badRequest,
+        message: "this page has no part \"\(name)\"; parts: \(page.parts.map(\.name).joined(separator: ", "))")
     }
+    return try page.part(name)
+  }
+
+  /// A page with how long it took the server (`Server-Timing`).
+  static func timed(_ html: HTML, started: ContinuousClock.Instant) -> Response {
     var response = Self.html(html, status: .ok)
     let elapsed = ContinuousClock.now - started
     let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
