@@ -11,6 +11,8 @@ import tempfile
 import mlflow
 from mlflow.entities import Metric, Param, RunTag
 
+from client_checks import check, finish, raises
+
 client = mlflow.MlflowClient()
 
 
@@ -91,7 +93,6 @@ raises("bad filter", "INVALID_PARAMETER_VALUE",
        lambda: client.search_runs([notebook], filter_string="metrics.loss >>> 1"))
 # The client splits a large log_batch itself; a raw request over the limit is refused.
 import requests  # noqa: E402  (installed with mlflow)
-from client_checks import check, finish, raises
 
 answer = requests.post(
     os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/log-batch",

@@ -209,8 +209,9 @@ public struct StudyRunner: Sendable {
         }
         active -= 1
         aftermath.settle(finished, &state)
-        if spec.checkpoint.free == .unused,
-          let chain = (finished.tier == spec.searchTier ? state.search : state.full).chain(containing: finished.id!),
+        // A trial whose end could not be recorded (the store failed) has no id to follow.
+        if spec.checkpoint.free == .unused, let finishedId = finished.id,
+          let chain = (finished.tier == spec.searchTier ? state.search : state.full).chain(containing: finishedId),
           CheckpointFolder.isUnused(chain, retries: spec.trial.retries)
         {
           await freeCheckpoints(of: chain)
