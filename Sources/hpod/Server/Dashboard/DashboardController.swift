@@ -27,44 +27,55 @@ struct DashboardController {
   }
 
   @Sendable func studies(request: Request, context: AppRequestContext) async throws -> Response {
-    let started = ContinuousClock.now
-    var described: [API.Study] = []
-    for study in try service.database.studies() { described.append(API.Study(try service.describe(study))) }
-    return try Self.respond(StudiesPage(studies: described).page(), request: request, started: started)
+    let service = service
+    return try await Self.rendered(request) {
+      StudiesPage(studies: try service.database.studies().map { API.Study(try service.describe($0)) }).page()
+    }
   }
 
   @Sendable func study(request: Request, context: AppRequestContext) async throws -> Response {
-    let started = ContinuousClock.now
     let (service, snapshots, values) = (service, snapshots, DashboardQuery(request).values)
     let id = try context.parameters.require("id", as: Int64.self)
-    // The store reads and the analyses (a forest per objective for importance) run on threads
-    // of their own, not on the task pool that serves every other request.
-    let html = try await ComputeWork.run {
-      try Self.render(
-        StudyPage(
-          snapshot: try snapshots.snapshot(of: id, service: service), query: values, database: service.database
-        ).page(), part: values["part"])
+    return try await Self.rendered(request) {
+      try StudyPage(
+        snapshot: try snapshots.snapshot(of: id, service: service), query: values, database: service.database
+      ).page()
     }
-    return Self.timed(html, started: started)
   }
 
   @Sendable func run(request: Request, context: AppRequestContext) async throws -> Response {
-    let started = ContinuousClock.now
-    let (snapshot, trial) = try run(context)
-    return try Self.respond(
-      RunPage(
-        snapshot: snapshot, trial: trial, database: service.database, message: DashboardQuery(request).values["message"]
-      ).page(), request: request, started: started)
+    let (service, snapshots, message) = (service, snapshots, DashboardQuery(request).values["message"])
+    let id = try context.parameters.require("id", as: Int64.self)
+    let number = try context.parameters.require("number", as: Int.self)
+    return try await Self.rendered(request) {
+      let snapshot = try snapshots.snapshot(of: id, service: service)
+      guard let trial = snapshot.trial(number: number) else {
+        throw HTTPError(.notFound, message: "study \(snapshot.id) has no trial \(number)")
+      }
+      return RunPage(snapshot: snapshot, trial: trial, database: service.database, message: message).page()
+    }
   }
 
   @Sendable func compare(request: Request, context: AppRequestContext) async throws -> Response {
+    let (service, snapshots, asked) = (service, snapshots, DashboardQuery(request).all("trials"))
+    let id = try context.parameters.require("id", as: Int64.self)
+    return try await Self.rendered(request) {
+      let snapshot = try snapshots.snapshot(of: id, service: service)
+      let runs = try ComparePage.runs(asked, in: snapshot)
+      return ComparePage(
+        snapshot: snapshot, runs: runs, comparison: try ComparePage.compare(runs, in: snapshot),
+        database: service.database
+      ).page()
+    }
+  }
+
+  /// Builds and renders a page (or the part `?part=` asks for) on ComputeWork's threads: its
+  /// store reads and analyses (a forest per objective for importance) do not hold the task
+  /// pool that serves every other request.
+  static func rendered(_ request: Request, _ page: @escaping @Sendable () throws -> Page) async throws -> Response {
     let started = ContinuousClock.now
-    let snapshot = try snapshot(context)
-    let runs = try ComparePage.runs(DashboardQuery(request).all("trials"), in: snapshot)
-    let page = ComparePage(
-      snapshot: snapshot, runs: runs, comparison: try ComparePage.compare(runs, in: snapshot),
-      database: service.database)
-    return try Self.respond(page.page(), request: request, started: started)
+    let part = DashboardQuery(request).values["part"]
+    return timed(try await ComputeWork.run { try render(page(), part: part) }, started: started)
   }
 
   @Sendable func artifact(request: Request, context: AppRequestContext) async throws -> Response {
@@ -131,10 +142,6 @@ struct DashboardController {
       throw HTTPError(.notFound, message: "study \(snapshot.id) has no trial \(number)")
     }
     return (snapshot, trial)
-  }
-
-  static func respond(_ page: Page, request: Request, started: ContinuousClock.Instant) throws -> Response {
-    timed(try render(page, part: DashboardQuery(request).values["part"]), started: started)
   }
 
   /// The page, or the one part of it a live refresh asks for (`?part=`).
