@@ -44,7 +44,7 @@ final class DaemonProcess {
       if (try? await client(["status"]).status) == 0 { return }
       await pause(0.1)
     }
-    Issue.record("hpod serve did not become ready on port \(port)")
+    Issue.record("hpod serve did not become ready on port \(port); its log:\n\(log.suffix(2000))")
   }
 
   func kill9() {
