@@ -173,6 +173,30 @@ struct CommandLineTests {
     #expect(counts?["completed"] == 4 && counts?["running"] == 0, "\(output)")
   }
 
+  @Test("a trial run again after a crash shows its time over all its attempts in the summary")
+  func durationOverAttempts() async throws {
+    let flag = "\(folder)/crash-once"
+    FileManager.default.createFile(atPath: flag, contents: nil)
+    let trial = try write(
+      "crash-once.sh",
+      "#!/bin/sh\nsleep 0.2\nif [ -f \(flag) ]; then rm \(flag); exit 1; fi\necho \"hpod {\\\"score\\\": $1}\"\n",
+      executable: true)
+    let spec = try write(
+      "retried.yaml",
+      """
+      name: cli-retried
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: random, seed: 2, max_trials: 1}
+      parameters: {x: {type: float, min: 0, max: 1}}
+      trial: {command: [\(trial), "{x}"], retries: 1}
+      """)
+    let (status, output) = try await HPODProcess.run(["run", "--plain", spec], home: "\(folder)/retried-home")
+    #expect(status == 0, "\(output)")
+    #expect(
+      output.range(of: #"  1 +quick_test +[0-9.]+ +[0-9.]+s over 2 attempts"#, options: .regularExpression) != nil,
+      "\(output)")
+  }
+
   @Test("a study whose early-stopping metric no trial reports says so in its summary")
   func summaryCallsOutUnreportedMetrics() async throws {
     let (status, output) = try await runStudy(

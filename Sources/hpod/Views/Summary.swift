@@ -76,7 +76,7 @@ struct Summary {
         table.append(
           [String(trial.number), trial.tier.rawValue, Self.describe(summary)]
             + (repeated ? [String(summary.count)] : []) + [
-              trial.duration.map { String(format: "%.1fs", $0) } ?? "-", ProgressView.params(trial.paramsJSON),
+              duration(of: trial), ProgressView.params(trial.paramsJSON),
             ])
       }
       out += Self.align(table)
@@ -171,7 +171,7 @@ struct Summary {
           guard table.count <= rows else { break }
           let (trial, metrics) = entries[index]
           let values: [String] = spec.objectives.map { ProgressView.format(metrics[$0.metric]!) }
-          let duration = trial.duration.map { String(format: "%.1fs", $0) } ?? "-"
+          let duration = duration(of: trial)
           let row: [String] = [String(trial.number), trial.tier.rawValue] + values
           table.append(row + [String(rank + 1), duration, ProgressView.params(trial.paramsJSON)])
         }
@@ -193,5 +193,19 @@ struct Summary {
           index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
         }.joined(separator: "  ")
     }
+  }
+
+  /// A trial's time, counted across the attempts of its configuration (a run again after a
+  /// crash or a stop resumes from its checkpoint: the training took them all).
+  func duration(of trial: TrialRecord) -> String {
+    let byId = Dictionary(trials.compactMap { record in record.id.map { ($0, record) } }) { first, _ in first }
+    var attempts = [trial]
+    while let previous = attempts.last?.retryOf, attempts.count <= trials.count, let record = byId[previous] {
+      attempts.append(record)
+    }
+    let seconds = attempts.compactMap(\.duration).reduce(0, +)
+    guard trial.duration != nil else { return "-" }
+    return attempts.count > 1
+      ? String(format: "%.1fs over %d attempts", seconds, attempts.count) : String(format: "%.1fs", seconds)
   }
 }
