@@ -41,7 +41,9 @@ final class DaemonProcess {
     // Ready when /readyz answers.
     let deadline = Date().addingTimeInterval(15)
     while Date() < deadline {
-      if (try? await client(["status"]).status) == 0 { return }
+      // A daemon started with --token answers only with it.
+      let token = extraArguments.firstIndex(of: "--token").map { ["--token", extraArguments[$0 + 1]] } ?? []
+      if (try? await client(["status"] + token).status) == 0 { return }
       await pause(0.1)
     }
     Issue.record("hpod serve did not become ready on port \(port); its log:\n\(log.suffix(2000))")
