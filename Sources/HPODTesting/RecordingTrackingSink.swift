@@ -8,7 +8,7 @@ public final class RecordingTrackingSink: TrackingSink {
   private struct State {
     var attached: [Int64] = []
     var environments: [Int64] = []
-    var followed: Set<Int64> = []
+    var followed: [Int64: AsyncStream<[MetricPoint]>.Continuation] = [:]
     var wakes = 0
   }
 
@@ -31,7 +31,7 @@ public final class RecordingTrackingSink: TrackingSink {
   /// The trials (ids) that asked for their environment, in order.
   public var environments: [Int64] { state.withLock { $0.environments } }
   /// Trials whose logged points are followed now.
-  public var followed: Set<Int64> { state.withLock { $0.followed } }
+  public var followed: Set<Int64> { state.withLock { Set($0.followed.keys) } }
   public var wakes: Int { state.withLock { $0.wakes } }
 
   public func attach(studyId: Int64) async throws {
@@ -44,14 +44,14 @@ public final class RecordingTrackingSink: TrackingSink {
   }
 
   public func loggedMetrics(trialId: Int64) -> AsyncStream<[MetricPoint]>? {
-    state.withLock { _ = $0.followed.insert(trialId) }
     let (stream, continuation) = AsyncStream.makeStream(of: [MetricPoint].self, bufferingPolicy: .unbounded)
+    state.withLock { $0.followed[trialId] = continuation }
     for batch in logs(trialId) { continuation.yield(batch) }
     return stream
   }
 
   public func endLoggedMetrics(trialId: Int64) {
-    state.withLock { _ = $0.followed.remove(trialId) }
+    state.withLock { $0.followed.removeValue(forKey: trialId) }?.finish()
   }
 
   public func wake() {

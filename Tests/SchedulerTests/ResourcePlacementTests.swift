@@ -97,7 +97,7 @@ struct ResourcePlacementTests {
     await #expect(throws: ResourcePool.TooLarge.self) { try await pool.acquire(.init(cpus: 5), for: 3) }
   }
 
-  @Test("a trial waiting for devices is withdrawn at once, and the next in line is served")
+  @Test("a trial waiting for devices is withdrawn at once, and the next in line is served", .timeLimit(.minutes(1)))
   func waitsAreWithdrawn() async throws {
     let pool = ResourcePool(gpus: ["0"], cpus: 4)
     let first = try #require(try await pool.acquire(.init(gpus: 1), for: 1))
@@ -107,11 +107,9 @@ struct ResourcePlacementTests {
     let behind = Task { try await pool.acquire(.init(cpus: 1), for: 3) }
     try await Task.sleep(for: .milliseconds(50))
     // When the waiting trial's study is cancelled
-    let start = ContinuousClock.now
     pool.withdraw(2)
-    // Then it returns at once without devices, and the one behind it is placed
+    // Then it returns without devices while the GPU is still held, and the one behind it is placed
     #expect(try await waiting.value == nil)
-    #expect(ContinuousClock.now - start < .milliseconds(500))
     #expect(try await behind.value?.cpus == 1)
     // and a withdrawal that comes before the wait begins ends it before it waits
     pool.withdraw(4)

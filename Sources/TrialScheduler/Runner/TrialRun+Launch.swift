@@ -10,25 +10,24 @@ extension TrialRun {
   }
 
   /// The trial's output and the points it logs through the API, as one stream that ends with
-  /// its output; the pump of the logged points is cancelled then.
-  static func merge(_ output: AsyncStream<TrialOutput>, _ logged: AsyncStream<[MetricPoint]>?) -> (
-    stream: AsyncStream<Input>, pumps: Task<Void, Never>
-  ) {
+  /// its output. A trial's logging calls were answered (their points handed on) before its
+  /// process exited, so when the output ends `endLogged` closes the logged stream and what is
+  /// still buffered there is drained first: a point logged just before exit still counts.
+  static func merge(
+    _ output: AsyncStream<TrialOutput>, _ logged: AsyncStream<[MetricPoint]>?, endLogged: @escaping @Sendable () -> Void
+  ) -> (stream: AsyncStream<Input>, pumps: Task<Void, Never>) {
     let (stream, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
     let pumps = Task {
       await withTaskGroup(of: Void.self) { group in
-        group.addTask {
-          for await item in output { continuation.yield(.output(item)) }
-          continuation.finish()
-        }
         if let logged {
           group.addTask {
             for await points in logged { continuation.yield(.logged(points)) }
           }
         }
-        // The output ends the stream; the logged points stop with it.
-        await group.next()
-        group.cancelAll()
+        for await item in output { continuation.yield(.output(item)) }
+        endLogged()
+        await group.waitForAll()
+        continuation.finish()
       }
     }
     return (stream, pumps)

@@ -267,7 +267,10 @@ struct TrialRun {
     } else if let from = checkpoint?.resumesFrom {
       await continueHistory(of: trial, from: from, into: &collector)
     }
-    let inputs = Self.merge(process.output, tracking?.loggedMetrics(trialId: trialId))
+    let tracking = tracking
+    let inputs = Self.merge(process.output, tracking?.loggedMetrics(trialId: trialId)) {
+      tracking?.endLoggedMetrics(trialId: trialId)
+    }
     defer {
       inputs.pumps.cancel()
       tracking?.endLoggedMetrics(trialId: trialId)
