@@ -149,7 +149,7 @@ struct SpecValidationTests {
     .replacing(
       "unknown algorithm", "algorithm: random", with: "algorithm: bayesian", line: 5,
       message:
-        "search.algorithm: expected one of grid, random, quasi_random, bayes, found \"bayesian\"; did you mean 'bayes'?"
+        "search.algorithm: expected one of grid, random, quasi_random, bayes, pbt, found \"bayesian\"; did you mean 'bayes'?"
     ),
     .replacing(
       "max_trials zero", "max_trials: 40", with: "max_trials: 0", line: 7,

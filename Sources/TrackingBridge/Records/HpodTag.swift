@@ -27,6 +27,14 @@ public enum HpodTag {
   /// The rung step a trial was paused at (`early_stopping.pause`): it stays pruned unless the
   /// rung's later arrivals promote it, and then a re-run resumes it from its checkpoint.
   public static let pausedAtRung = "hpod.paused_at_rung"
+  /// Population-based training: on a member it replaced, the number of the trial whose
+  /// checkpoint its replacement copies.
+  public static let pbtReplacedBy = "hpod.pbt.replaced_by_copy_of"
+  /// On a member that continues another's checkpoint: the member it replaced, the trial it
+  /// copied (also its source trial), and how its parameters were explored.
+  public static let pbtParent = "hpod.pbt.parent"
+  public static let pbtDonor = "hpod.pbt.donor"
+  public static let pbtExplore = "hpod.pbt.explore"
   public static let exitCode = "hpod.exit_code"
   public static let value = "hpod.value"
   /// What hpod's MLflow API last refused the trial's own client.

@@ -26,6 +26,7 @@ struct TrialPlanner: Sendable {
     if let (tier, chain) = state.chainsToRerun().first {
       return try await rerun(chain, tier: tier, studyId, &state)
     }
+    if let trial = try await nextReplacement(studyId, &state) { return trial }
     if let trial = try await nextRepeat(studyId, &state) { return trial }
     if let promotion = pausedPromotion, let root = promotion.next(among: state.paused),
       let chain = state.search.chain(containing: root)
@@ -53,6 +54,34 @@ struct TrialPlanner: Sendable {
       studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)),
       tags: suggestion.queuedIndex.map { [HpodTag.enqueued: "search.enqueue[\($0)]"] } ?? [:])
     state.start(trial, configuration: configuration)
+    return (trial, configuration)
+  }
+
+  /// Population-based training: the member that replaces an exploited one, with its donor's
+  /// parameters explored; it continues the donor's checkpoint (`CheckpointFolder.continued`).
+  private func nextReplacement(_ studyId: Int64, _ state: inout RunState) async throws -> (TrialRecord, Configuration)?
+  {
+    guard let training = spec.search.populationBasedTraining, !state.replacements.isEmpty else { return nil }
+    let (exploited, donorNumber) = state.replacements.removeFirst()
+    guard let donor = state.search.chains.first(where: { $0.attempts.contains { $0.number == donorNumber } }) else {
+      logger.warning(
+        "trial \(exploited.number) copies trial \(donorNumber), which this study does not have; it is not replaced",
+        metadata: ["study": "\(spec.name)"])
+      return nil
+    }
+    // The draw depends on the member replaced only: a resumed study explores the same way.
+    var rng = SplitMix64(seed: spec.search.seed, stream: 0x9B8, index: UInt64(exploited.number))
+    let (configuration, changes) = training.explore(donor.configuration, in: spec.space, using: &rng)
+    let trial = try await lifecycle.create(
+      studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)),
+      tags: [
+        HpodTag.pbtParent: String(exploited.number), HpodTag.pbtDonor: String(donorNumber),
+        HpodTag.pbtExplore: changes.isEmpty ? "unchanged" : changes.joined(separator: "; "),
+      ])
+    state.start(trial, configuration: configuration)
+    logger.info(
+      "trial \(trial.number) replaces trial \(exploited.number): it continues trial \(donorNumber)'s checkpoint with \(changes.isEmpty ? "its parameters" : changes.joined(separator: ", "))",
+      metadata: ["study": "\(spec.name)"])
     return (trial, configuration)
   }
 

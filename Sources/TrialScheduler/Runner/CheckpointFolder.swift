@@ -14,9 +14,13 @@ struct CheckpointFolder: Sendable {
   var resumesFrom: CheckpointRecord?
   /// Whether an earlier attempt left anything in the folder.
   var resumed: Bool
-  /// A full training that continues its quick test (`promotion.continue_training`): the
-  /// quick test's folder, copied into this one before the trial starts.
+  /// A full training that continues its quick test (`promotion.continue_training`), or a
+  /// population-based training member that continues another's checkpoint: the folder it
+  /// continues, copied into this one before the trial starts.
   var seed: String?
+  /// Whether only the checkpoint it resumes from is copied from `seed`: a member still
+  /// training owns the rest of its folder (and deletes old checkpoints as it goes, `keep`).
+  var seedsCheckpointOnly = false
 
   static func path(executor: any TrialExecutor, home: HpodHome, studyId: Int64, firstAttempt: Int) -> String {
     let workspace = executor.workspace(
@@ -26,8 +30,8 @@ struct CheckpointFolder: Sendable {
   }
 
   /// Reads what the trial's earlier attempts left: blocking (the store and the folder). With
-  /// `continuing`, a full training none of whose attempts saved a checkpoint starts from its
-  /// quick test's last one.
+  /// `continuing`, a trial with a source (a full training's quick test, a population member's
+  /// donor) none of whose attempts saved a checkpoint starts from its source's last one.
   static func of(
     _ trial: TrialRecord, executor: any TrialExecutor, home: HpodHome, database: AppDatabase, continuing: Bool
   ) throws -> CheckpointFolder {
@@ -38,13 +42,12 @@ struct CheckpointFolder: Sendable {
     let left = (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == false
     var folder = CheckpointFolder(
       path: path, attempts: attempts, resumesFrom: reported.last { !$0.freed }, resumed: !earlier.isEmpty && left)
-    if continuing, folder.resumesFrom == nil, trial.tier == .fullTraining, let source = trial.sourceTrialId,
-      let quickTest = try database.trial(id: source)
-    {
-      let quickAttempts = try database.attempts(endingWith: quickTest)
-      if let last = try database.checkpoints(trialIds: quickAttempts.compactMap(\.id)).last(where: { !$0.freed }) {
+    if continuing, folder.resumesFrom == nil, let sourceTrial = try continued(by: trial, database: database) {
+      let sourceAttempts = try database.attempts(endingWith: sourceTrial)
+      if let last = try database.checkpoints(trialIds: sourceAttempts.compactMap(\.id)).last(where: { !$0.freed }) {
         folder.seed = Self.path(
-          executor: executor, home: home, studyId: trial.studyId, firstAttempt: quickAttempts[0].number)
+          executor: executor, home: home, studyId: trial.studyId, firstAttempt: sourceAttempts[0].number)
+        folder.seedsCheckpointOnly = trial.tier != .fullTraining
         folder.resumesFrom = last
         folder.resumed = true
       }
@@ -52,14 +55,44 @@ struct CheckpointFolder: Sendable {
     return folder
   }
 
-  /// Copies the quick test's checkpoints into a continuing full training's empty folder.
-  func copySeed() throws {
-    guard let seed else { return }
+  /// The trial whose checkpoint `trial` continues: a full training's quick test (its source
+  /// trial), a population member's donor (its `hpod.pbt.donor` tag).
+  static func continued(by trial: TrialRecord, database: AppDatabase) throws -> TrialRecord? {
+    if trial.tier == .fullTraining { return try trial.sourceTrialId.flatMap { try database.trial(id: $0) } }
+    guard let id = trial.id, let donor = try database.tags(trialId: id)[HpodTag.pbtDonor].flatMap({ Int($0) }) else {
+      return nil
+    }
+    return try database.trial(studyId: trial.studyId, number: donor)
+  }
+
+  /// Copies what the trial continues into its empty folder: the quick test's checkpoints, or
+  /// the donor's one. False when the donor deleted that checkpoint before it could be copied
+  /// (it trained on and `keep` dropped it): read the folder again for the donor's newer one.
+  func copySeed() throws -> Bool {
+    guard let seed else { return true }
     let files = FileManager.default
-    guard (try? files.contentsOfDirectory(atPath: path))?.isEmpty ?? true else { return }
+    guard (try? files.contentsOfDirectory(atPath: path))?.isEmpty ?? true else { return true }
+    if seedsCheckpointOnly, let name = resumesFrom?.name {
+      guard files.fileExists(atPath: "\(seed)/\(name)") else { return false }
+      do {
+        try files.copyItem(atPath: "\(seed)/\(name)", toPath: "\(path)/\(name)")
+      } catch  where !files.fileExists(atPath: "\(seed)/\(name)") {
+        try? files.removeItem(atPath: "\(path)/\(name)")  // a partial copy of what vanished
+        return false
+      }
+      return true
+    }
     for entry in try files.contentsOfDirectory(atPath: seed) {
       try files.copyItem(atPath: "\(seed)/\(entry)", toPath: "\(path)/\(entry)")
     }
+    return true
+  }
+
+  /// Without what it continues: the trial trains from the start.
+  var unseeded: CheckpointFolder {
+    var folder = self
+    (folder.seed, folder.resumesFrom, folder.resumed) = (nil, nil, false)
+    return folder
   }
 
   /// A checkpoint's name is one entry of the folder: no path, nothing hidden above it.

@@ -20,6 +20,9 @@ struct RunState {
   /// Search chains (their first attempt's id) whose latest attempt was paused at a rung
   /// (`early_stopping.pause`), with the step it was paused at: resumed when promoted.
   var paused: [Int64: Int] = [:]
+  /// Population-based training: members exploited and not replaced yet, with the number of
+  /// the trial whose checkpoint their replacement copies.
+  var replacements: [(exploited: TrialRecord, donorNumber: Int)] = []
   /// Configurations whose promotion verdict was already published by this runner.
   var judged: Set<Int64> = []
   /// The warm start's observations (`search.warm_start`), which the strategy sees first.

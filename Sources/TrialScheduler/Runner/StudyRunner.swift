@@ -105,9 +105,15 @@ public struct StudyRunner: Sendable {
       }
       return stopper
     }
+    let population = spec.search.populationBasedTraining.map { training in
+      PopulationSchedule(
+        training: training, metric: spec.objective.metric, direction: spec.objective.direction, seed: spec.search.seed,
+        completed: searchTrials)
+    }
     let tracking = tracking
     let trialRun = TrialRun(
       spec: spec, command: command, study: study, home: home, database: database, executor: executor, stopper: stopper,
+      population: population,
       slots: slots,
       resources: resources, tracking: tracking,
       outage: outage, logger: logger,
@@ -219,21 +225,25 @@ public struct StudyRunner: Sendable {
         }
         active -= 1
         aftermath.settle(finished, &state)
-        if planner.pausedPromotion != nil, finished.state == .pruned, let finishedId = finished.id {
+        if planner.pausedPromotion != nil || population != nil, finished.state == .pruned, let finishedId = finished.id
+        {
           do {
-            if let step = try database.tags(trialId: finishedId)[HpodTag.pausedAtRung].flatMap({ Int($0) }) {
-              state.pause(finished, at: step)
+            let tags = try database.tags(trialId: finishedId)
+            if let step = tags[HpodTag.pausedAtRung].flatMap({ Int($0) }) { state.pause(finished, at: step) }
+            if let donor = tags[HpodTag.pbtReplacedBy].flatMap({ Int($0) }) {
+              state.replacements.append((finished, donor))
             }
           } catch {
             logger.warning(
-              "cannot read whether trial \(finished.number) was paused: \(error); it stays pruned",
+              "cannot read whether trial \(finished.number) was paused or replaced: \(error); it stays pruned",
               metadata: ["study": "\(spec.name)"])
           }
         }
         // A trial whose end could not be recorded (the store failed) has no id to follow.
         if spec.checkpoint.free == .unused, let finishedId = finished.id,
           let chain = (finished.tier == spec.searchTier ? state.search : state.full).chain(containing: finishedId),
-          CheckpointFolder.isUnused(chain, retries: spec.trial.retries), state.paused[chain.root.id!] == nil
+          CheckpointFolder.isUnused(chain, retries: spec.trial.retries), state.paused[chain.root.id!] == nil,
+          population == nil  // a replacement copies the checkpoint of a member pruned since
         {
           await freeCheckpoints(of: chain)
         }
@@ -248,11 +258,14 @@ public struct StudyRunner: Sendable {
       group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
-    // Trials still paused at a rung when the study is done are never resumed: free their folders.
+    // Trials still paused at a rung when the study is done are never resumed, and no member is
+    // replaced any more: free their folders.
     if endState.0 == .completed, spec.checkpoint.free == .unused {
-      for chain in state.paused.keys.compactMap({ state.search.chain(containing: $0) }) {
-        await freeCheckpoints(of: chain)
-      }
+      let unused =
+        population == nil
+        ? state.paused.keys.compactMap { state.search.chain(containing: $0) }
+        : state.search.chains.filter { CheckpointFolder.isUnused($0, retries: spec.trial.retries) }
+      for chain in unused { await freeCheckpoints(of: chain) }
     }
     if spec.isMultiObjective {
       let ended = state

@@ -114,6 +114,7 @@ extension StudySpec {
       case .random: .random
       case .quasiRandom: .quasiRandom
       case .bayes: .bayes
+      case .pbt: .random  // the first population; then members copy and perturb each other
       }
     let strategy = kind.makeStrategy(seed: search.seed, startupTrials: search.startupTrials)
     if let grid = strategy as? GridSearch { _ = try grid.configurations(of: space) }

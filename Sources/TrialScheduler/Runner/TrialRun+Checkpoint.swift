@@ -1,12 +1,65 @@
 import Foundation
+import SearchStrategies
 import TrackingBridge
 
-// The checkpoints a trial saves: its folder, the history a resumed attempt continues, and
-// the reported checkpoints hpod keeps (`checkpoint.keep`).
+// The trial's folders before it starts, the checkpoints it saves, the history a resumed
+// attempt continues, and the reported checkpoints hpod keeps (`checkpoint.keep`).
 extension TrialRun {
+  enum PreparedFolder {
+    /// The folder is ready, with the checkpoint folder as it was seeded.
+    case ready(CheckpointFolder)
+    /// The trial could not start: its finished row.
+    case ended(TrialRecord)
+  }
+
+  /// Makes the trial's folder and parameter file before it waits for a slot, so a folder that
+  /// cannot be made holds none of the daemon's slots. Such a folder is the machine's problem,
+  /// not the trial's: the study waits for it (paused, with the reason) rather than burning its
+  /// budget on trials that cannot start; a stop ends the wait.
+  func prepareFolder(_ trial: TrialRecord, configuration: Configuration, checkpoint: CheckpointFolder) async
+    -> PreparedFolder
+  {
+    let launch = makeLaunch(
+      trial, configuration: configuration, tierValues: spec.tiers[trial.tier] ?? [:], workspace: workspace(of: trial),
+      checkpoint: checkpoint, trackingEnvironment: [:])
+    let (executor, home, database) = (executor, home, database)
+    do {
+      let seeded = try await outage.retrying("creating the folder of trial \(trial.number)") {
+        try await BlockingWork.run { () throws -> CheckpointFolder? in
+          try executor.prepare(launch)
+          do {
+            try FileManager.default.createDirectory(atPath: checkpoint.path, withIntermediateDirectories: true)
+            // A donor still training may drop the checkpoint before it is copied: take its newer one.
+            var folder = checkpoint
+            for _ in 0..<3 {
+              if try folder.copySeed() { return folder }
+              folder = try CheckpointFolder.of(
+                trial, executor: executor, home: home, database: database, continuing: true)
+            }
+            return nil
+          } catch {
+            throw WorkspaceError(
+              message: "cannot prepare the checkpoint folder \(checkpoint.path): \(error.localizedDescription)")
+          }
+        }
+      }
+      guard let seeded else {
+        logger.warning(
+          "trial \(trial.number) trains from the start: the checkpoint it was to continue was deleted three times before it could be copied"
+        )
+        return .ready(checkpoint.unseeded)
+      }
+      return .ready(seeded)
+    } catch {
+      let reason = "cannot prepare the trial's folder \(launch.workspace.directory): \(StoreOutage.describe(error))"
+      return .ended(await finish(trial.id!, .init(state: outage.isStopped ? .cancelled : .failed, reason: reason)))
+    }
+  }
+
   func checkpointFolder(of trial: TrialRecord) async throws -> CheckpointFolder {
     let (executor, home, database) = (executor, home, database)
-    let continuing = spec.promotion?.continueTraining ?? false
+    let continuing =
+      trial.tier == .fullTraining ? spec.promotion?.continueTraining ?? false : spec.search.algorithm == .pbt
     return try await BlockingWork.run {
       try CheckpointFolder.of(trial, executor: executor, home: home, database: database, continuing: continuing)
     }

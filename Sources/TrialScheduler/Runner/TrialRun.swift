@@ -21,6 +21,8 @@ struct TrialRun {
   let database: AppDatabase
   let executor: any TrialExecutor
   let stopper: EarlyStopper?
+  /// The population of a population-based training study; nil for other studies.
+  let population: PopulationSchedule?
   let slots: TrialSlots?
   /// The GPUs and CPUs local trials are placed on; nil: no placement.
   let resources: ResourcePool?
@@ -40,7 +42,8 @@ struct TrialRun {
   init(
     spec: StudySpec, command: [String], study: StudyRecord, home: HpodHome, database: AppDatabase,
     executor: any TrialExecutor,
-    stopper: EarlyStopper? = nil, slots: TrialSlots? = nil, resources: ResourcePool? = nil,
+    stopper: EarlyStopper? = nil, population: PopulationSchedule? = nil, slots: TrialSlots? = nil,
+    resources: ResourcePool? = nil,
     tracking: (any TrackingSink)? = nil,
     outage: StoreOutage, logger: Logger = Logger(label: "hpod.runner"),
     emit: @escaping @Sendable (StudyEvent) -> Void
@@ -49,6 +52,7 @@ struct TrialRun {
     self.outage = outage
     self.tracking = tracking
     self.stopper = stopper
+    self.population = population
     self.slots = slots
     self.resources = resources
     self.spec = spec
@@ -63,14 +67,17 @@ struct TrialRun {
   }
 
   func run(_ trial: TrialRecord, configuration: Configuration, registry: RunningTrials) async -> TrialRecord {
-    let folder: CheckpointFolder
+    var folder: CheckpointFolder
     do {
       folder = try await checkpointFolder(of: trial)
     } catch {
       let reason = "cannot read what the trial's earlier attempts saved: \(StoreOutage.describe(error))"
       return await finish(trial.id!, .init(state: outage.isStopped ? .cancelled : .failed, reason: reason))
     }
-    if let failed = await prepareFolder(trial, configuration: configuration, checkpoint: folder) { return failed }
+    switch await prepareFolder(trial, configuration: configuration, checkpoint: folder) {
+    case .ended(let record): return record
+    case .ready(let prepared): folder = prepared
+    }
     guard let ticket = await takeSlot(trial.id!, registry: registry) else {
       return await finish(trial.id!, .init(state: .cancelled, reason: registry.stopReason ?? "stopped before it ran"))
     }
@@ -80,42 +87,10 @@ struct TrialRun {
   }
 
   /// Where the trial's files go.
-  private func workspace(of trial: TrialRecord) -> TrialWorkspace {
+  func workspace(of trial: TrialRecord) -> TrialWorkspace {
     executor.workspace(
       studyId: study.id!, trialNumber: trial.number,
       defaultDirectory: home.runDirectory(studyId: study.id!, trialNumber: trial.number))
-  }
-
-  /// Makes the trial's folder and parameter file before it waits for a slot, so a folder that
-  /// cannot be made holds none of the daemon's slots. Such a folder is the machine's problem,
-  /// not the trial's: the study waits for it (paused, with the reason) rather than burning its
-  /// budget on trials that cannot start; a stop ends the wait. Nil when the folder is ready;
-  /// the trial's finished row otherwise.
-  private func prepareFolder(_ trial: TrialRecord, configuration: Configuration, checkpoint: CheckpointFolder) async
-    -> TrialRecord?
-  {
-    let launch = makeLaunch(
-      trial, configuration: configuration, tierValues: spec.tiers[trial.tier] ?? [:], workspace: workspace(of: trial),
-      checkpoint: checkpoint, trackingEnvironment: [:])
-    let executor = executor
-    do {
-      try await outage.retrying("creating the folder of trial \(trial.number)") {
-        try await BlockingWork.run {
-          try executor.prepare(launch)
-          do {
-            try FileManager.default.createDirectory(atPath: checkpoint.path, withIntermediateDirectories: true)
-            try checkpoint.copySeed()
-          } catch {
-            throw WorkspaceError(
-              message: "cannot prepare the checkpoint folder \(checkpoint.path): \(error.localizedDescription)")
-          }
-        }
-      }
-      return nil
-    } catch {
-      let reason = "cannot prepare the trial's folder \(launch.workspace.directory): \(StoreOutage.describe(error))"
-      return await finish(trial.id!, .init(state: outage.isStopped ? .cancelled : .failed, reason: reason))
-    }
   }
 
   /// Waits for one of the daemon's trial slots, unless the study is stopped first (cancel,
@@ -259,6 +234,17 @@ struct TrialRun {
     let first = checkpoint?.attempts.first ?? trial
     let curve = (id: first.id ?? trialId, number: first.number)
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
+    let members = trial.tier == spec.searchTier ? population : nil
+    members?.join(trialId: trialId, number: trial.number, from: checkpoint?.resumesFrom?.step ?? 0)
+    let judge = { (points: [MetricPoint]) in
+      if let judged, let (step, reason) = judged.judge(trialId: curve.id, number: curve.number, points: points) {
+        stop(judged.cause(step: step, reason: reason))
+      }
+      if let exploit = members?.report(trialId: trialId, points: points) {
+        stop(.exploited(donorNumber: exploit.donorNumber, step: exploit.step, reason: exploit.reason))
+      }
+    }
+    let cutByRule = { stopCause.withLock { $0?.prune != nil } }
     let emit = emit
     let metricsEvents = MetricsThrottle { step, values in
       emit(.trialMetrics(trialId: trialId, number: trial.number, step: step, values: values))
@@ -284,11 +270,10 @@ struct TrialRun {
       case .output(let value): output = value
       case .logged(let points):
         // Stored by the API already: they count for the objective, the rule and the view.
+        guard !cutByRule() else { continue }
         collector.take(points)
         metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
-        if let judged, let (step, reason) = judged.judge(trialId: curve.id, number: curve.number, points: points) {
-          stop(judged.cause(step: step, reason: reason))
-        }
+        judge(points)
         continue
       }
       let (lines, handle): ([String], TrialHandle?)
@@ -314,6 +299,9 @@ struct TrialRun {
         outage.executor(reason, trialId: trialId)
         continue
       }
+      // A trial a rule stopped at a step ended there: what it prints until the signal lands
+      // (a step or a checkpoint more) is not its result, and its pause resumes from that step.
+      guard !cutByRule() else { continue }
       let points = collector.ingest(lines)
       let saved = collector.takeCheckpoints()
       if !saved.isEmpty, let checkpoint { await record(saved, of: trial, in: checkpoint) }
@@ -328,9 +316,7 @@ struct TrialRun {
       }
       guard !points.isEmpty else { continue }
       metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
-      if let judged, let (step, reason) = judged.judge(trialId: curve.id, number: curve.number, points: points) {
-        stop(judged.cause(step: step, reason: reason))
-      }
+      judge(points)
     }
     metricsEvents.flush()
     let exit = await process.exit()
@@ -345,6 +331,7 @@ struct TrialRun {
     if let (rule, step, paused) = cause?.prune {
       var tags = [HpodTag.pruneRule: rule, HpodTag.pruneStep: String(step)]
       if paused { tags[HpodTag.pausedAtRung] = String(step) }
+      if case .exploited(let donor, _, _) = cause { tags[HpodTag.pbtReplacedBy] = String(donor) }
       do {
         try await outage.retrying("tagging pruned trial \(trial.number)") {
           try await BlockingWork.run { [database, tags] in try database.setTags(trialId: trialId, tags) }
@@ -354,6 +341,7 @@ struct TrialRun {
       }
     }
     stopper?.finish(trialId: curve.id, completed: outcome.state == .completed)
+    members?.leave(trialId: trialId, completed: outcome.state == .completed)
     return await finish(trialId, outcome)
   }
 
@@ -368,7 +356,7 @@ struct TrialRun {
   }
 
   /// Records the outcome, waiting out a store that cannot be written.
-  private func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) async -> TrialRecord {
+  func finish(_ trialId: Int64, _ outcome: AppDatabase.TrialOutcome) async -> TrialRecord {
     // Only a forced stop or an error no waiting mends fails here: the trial stays unfinished
     // in the store and runs again on resume.
     let record: TrialRecord?

@@ -6,9 +6,10 @@ import Yams
 // The `search:` section: algorithm, budget, parallelism, and where the search starts from
 // (`enqueue`, `warm_start`).
 extension SpecParser {
-  static let searchKeys = [
-    "algorithm", "seed", "max_trials", "parallelism", "startup_trials", "enqueue", "warm_start",
-  ]
+  static let searchKeys =
+    [
+      "algorithm", "seed", "max_trials", "parallelism", "startup_trials", "enqueue", "warm_start",
+    ] + populationKeys
 
   func parseSearch(_ node: Node?) -> StudySpec.Search? {
     guard let node else {
@@ -32,13 +33,21 @@ extension SpecParser {
         "startup_trials applies to bayes search only (algorithm is \(algorithm.rawValue))")
     }
     let warmStart = fields["warm_start"].flatMap(parseWarmStart)
+    let population = parsePopulationBasedTraining(fields, algorithm: algorithm)
     guard let algorithm, let seed, let parallelism else { return nil }
     if fields["max_trials"] != nil, maxTrials == nil { return nil }
     if fields["warm_start"] != nil, warmStart == nil { return nil }
+    if algorithm == .pbt, population == nil { return nil }
     var search = StudySpec.Search(
       algorithm: algorithm, seed: UInt64(seed), maxTrials: maxTrials, parallelism: parallelism,
       startupTrials: startupTrials)
     search.warmStart = warmStart
+    if let population {
+      // The population is drawn at random, then trained to the end together.
+      search.populationBasedTraining = population
+      search.maxTrials = population.population
+      if fields["parallelism"] == nil { search.parallelism = population.population }
+    }
     return search
   }
 

@@ -154,11 +154,12 @@ struct SpecParser {
     let registration = top["registration"].flatMap { parseRegistration($0, tiers: tiers) }
     let tracking = parseTracking(top["tracking"], studyName: name)
     checkSearchAgainstSpace(search, space: space, searchNode: top["search"])
+    checkPopulationBasedTraining(search, objectives: objectives, top: top)
     if var parsed = search, let space, let node = top["search"] {
       parsed.enqueue = parseEnqueue(node, space: space, maxTrials: parsed.maxTrials)
       search = parsed
     }
-    if let search, search.algorithm != .grid, search.maxTrials == nil {
+    if let search, search.algorithm != .grid, search.algorithm != .pbt, search.maxTrials == nil {
       reader.report(
         at: top["search"] ?? root, "search", "missing required key 'max_trials' (only grid search may leave it out)")
     }

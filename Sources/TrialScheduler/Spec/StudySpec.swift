@@ -41,6 +41,8 @@ public struct StudySpec: Sendable, Hashable {
     case random
     case quasiRandom = "quasi_random"
     case bayes
+    /// Population-based training (`search.population`, `perturbation_interval`, ...).
+    case pbt
   }
 
   public struct Search: Sendable, Hashable {
@@ -56,6 +58,8 @@ public struct StudySpec: Sendable, Hashable {
     public var enqueue: [Configuration] = []
     /// `search.warm_start`: another study whose finished trials feed the model.
     public var warmStart: WarmStart?
+    /// `algorithm: pbt`: the population and how its members exploit and explore.
+    public var populationBasedTraining: PopulationBasedTraining?
   }
 
   /// `search.warm_start: {study: NAME}`: the completed search trials of the latest study of

@@ -8,12 +8,15 @@ enum StopCause: Sendable, Equatable {
   case pruned(rule: String, step: Int, reason: String)
   /// Cut at a rung by a rule that pauses (`early_stopping.pause`): pruned unless promoted later.
   case paused(rule: String, step: Int, reason: String)
+  /// Replaced by population-based training with a copy of trial `donorNumber`'s checkpoint.
+  case exploited(donorNumber: Int, step: Int, reason: String)
 
   /// The rule and step of a prune or pause, and whether it was a pause.
   var prune: (rule: String, step: Int, paused: Bool)? {
     switch self {
     case .pruned(let rule, let step, _): (rule, step, false)
     case .paused(let rule, let step, _): (rule, step, true)
+    case .exploited(_, let step, _): ("pbt", step, false)
     default: nil
     }
   }
@@ -69,6 +72,9 @@ struct TrialVerdict: Sendable {
       outcome.state = .pruned
       outcome.reason =
         "paused by the \(rule) rule at step \(step): \(why); resumed from its checkpoint if the rung's later trials promote it"
+    case .exploited(_, let step, let why):
+      outcome.state = .pruned
+      outcome.reason = "replaced by population-based training at step \(step): \(why)"
     case nil:
       outcome = unasked(exit, outcome: outcome, reports: reports, diagnosticTail: diagnosticTail)
     }

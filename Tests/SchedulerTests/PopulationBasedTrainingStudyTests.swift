@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import TrackingBridge
+
+@testable import TrialScheduler
+
+/// Population-based training run by hpod with real processes: members that fall to the bottom
+/// are replaced by copies of better members' checkpoints, with explored parameters, and every
+/// lineage trains to the end once.
+@Suite("Population-based training")
+struct PopulationBasedTrainingStudyTests {
+  let sandbox: Sandbox
+
+  init() throws {
+    sandbox = try Sandbox()
+  }
+
+  /// The toy problem of the PBT paper (Jaderberg et al. 2017): θ = (0.9, 0.9) climbs the
+  /// surrogate 1.2 − (h0 θ0² + h1 θ1²) by gradient steps; the score is the true objective
+  /// 1.2 − (θ0² + θ1²). θ and the step are the checkpoint, saved before each report.
+  func toy() throws -> String {
+    try sandbox.script(
+      "toy.sh",
+      #"""
+      h0=$1 h1=$2
+      state="0 0.9 0.9"
+      if [ -n "$HPOD_CHECKPOINT" ]; then state=$(cat "$HPOD_CHECKPOINT"); fi
+      echo "h=$h0,$h1 from=${HPOD_CHECKPOINT_STEP:-none} state=$state"
+      set -- $state
+      step=$1 t0=$2 t1=$3
+      while [ $step -lt 16 ]; do
+        step=$((step + 1))
+        set -- $(awk -v a=$t0 -v b=$t1 -v h0=$h0 -v h1=$h1 'BEGIN {
+          a -= 0.2 * h0 * a; b -= 0.2 * h1 * b; printf "%.6f %.6f %.6f", a, b, 1.2 - (a * a + b * b) }')
+        t0=$1 t1=$2
+        echo "$step $t0 $t1" > "$HPOD_CHECKPOINT_DIR/theta-$step.tmp"
+        mv "$HPOD_CHECKPOINT_DIR/theta-$step.tmp" "$HPOD_CHECKPOINT_DIR/theta-$step"
+        echo "hpod {\"step\": $step, \"score\": $3, \"checkpoint\": \"theta-$step\"}"
+        sleep 0.05
+      done
+      """#)
+  }
+
+  @Test(
+    "bottom members continue a top member's checkpoint with perturbed parameters; each lineage ends once, its history whole",
+    .timeLimit(.minutes(2)))
+  func membersCopyAndExplore() async throws {
+    let (study, trials) = try await sandbox.run(
+      """
+      name: pbt
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: pbt, seed: 7, population: 4, perturbation_interval: 4, resample_probability: 0}
+      parameters:
+        h0: {type: float, min: 0, max: 1}
+        h1: {type: float, min: 0, max: 1}
+      trial: {command: [\(try toy()), "{h0}", "{h1}"], stop_grace_period: 1s}
+      checkpoint: {keep: 1}
+      """)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let completed = trials.filter { $0.state == .completed }
+    let replaced = trials.filter { $0.state == .pruned }
+    let replacements = try trials.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtDonor] != nil }
+
+    // Then four lineages trained to the end, and some members were replaced along the way
+    #expect(completed.count == 4, "\(trials.map { ($0.number, $0.state, $0.reason ?? "") })")
+    #expect(!replaced.isEmpty)
+    #expect(replacements.count == replaced.count, "every replaced member has its replacement")
+    for member in replaced {
+      #expect(
+        member.reason?.hasPrefix("replaced by population-based training at step") == true, "\(member.reason ?? "")")
+      #expect(try sandbox.database.tags(trialId: member.id!)[HpodTag.pbtReplacedBy] != nil)
+    }
+
+    for child in replacements {
+      let tags = try sandbox.database.tags(trialId: child.id!)
+      let donorNumber = try #require(tags[HpodTag.pbtDonor].flatMap { Int($0) })
+      let donor = try #require(trials.first { $0.number == donorNumber })
+      #expect(
+        tags[HpodTag.pbtParent].flatMap { Int($0) }.map { parent in replaced.contains { $0.number == parent } } == true)
+      // its parameters are the donor's, each × 0.8 or × 1.2 (kept inside [0, 1])
+      let params = try JSONDecoder().decode([String: Double].self, from: Data(child.paramsJSON.utf8))
+      let donorParams = try JSONDecoder().decode([String: Double].self, from: Data(donor.paramsJSON.utf8))
+      for name in ["h0", "h1"] {
+        let ratio = params[name]! / donorParams[name]!
+        #expect(
+          abs(ratio - 0.8) < 1e-9 || abs(ratio - 1.2) < 1e-9 || params[name] == 1,
+          "\(name): \(params) of \(donorParams)")
+      }
+      // it started from the donor's checkpoint, and its history is the donor's up to there, then its own
+      let log = try String(contentsOfFile: "\(child.runDirectory!)/stdout.log", encoding: .utf8)
+      let from = try #require(
+        log.split(separator: "\n").first?.split(separator: " ").first { $0.hasPrefix("from=") }.map {
+          Int($0.dropFirst(5))
+        }
+          ?? nil,
+        "\(log)")
+      #expect(from >= 1, "the donor's last checkpoint when it was copied")
+      let steps = try sandbox.database.metrics(trialId: child.id!, name: "score").map(\.step)
+      #expect(steps.first == 1 && Set(steps).count == steps.count, "no step twice: \(steps)")
+      if child.state == .completed { #expect(steps == Array(1...16)) }
+    }
+  }
+
+  @Test("the spec says what population-based training needs and cannot go with")
+  func specChecked() throws {
+    func issues(_ yaml: String) -> [String] {
+      do {
+        _ = try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: sandbox.root)
+        return []
+      } catch { return error.issues.map(\.description) }
+    }
+    let base = """
+      name: pbt
+      objective: {metric: score, direction: maximize}
+      parameters: {x: {type: float, min: 0, max: 1}}
+      trial: {command: [echo]}
+      """
+    #expect(issues(base + "\nsearch: {algorithm: pbt, population: 4, perturbation_interval: 2}").isEmpty)
+    #expect(
+      issues(base + "\nsearch: {algorithm: pbt, population: 4}").contains {
+        $0.contains("missing required key 'perturbation_interval'")
+      })
+    #expect(
+      issues(base + "\nsearch: {algorithm: random, max_trials: 4, population: 4}").contains {
+        $0.contains("search.population: population applies to population-based training only")
+      })
+    #expect(
+      issues(base + "\nsearch: {algorithm: pbt, perturbation_interval: 2, quantile_fraction: 0.7}").contains {
+        $0.contains("search.quantile_fraction: expected a number above 0, at most 0.5, found 0.7")
+      })
+    #expect(
+      issues(base + "\nsearch: {algorithm: pbt, perturbation_interval: 2, max_trials: 9}").contains {
+        $0.contains("set search.population instead of max_trials")
+      })
+    #expect(
+      issues(base + "\nsearch: {algorithm: pbt, perturbation_interval: 2}\nearly_stopping: {rule: median}").contains {
+        $0.contains("population-based training stops no trial early")
+      })
+    let spec = try sandbox.spec(base + "\nsearch: {algorithm: pbt, perturbation_interval: 2}")
+    #expect(spec.search.parallelism == 8 && spec.search.maxTrials == 8, "the population trains at once")
+  }
+}
