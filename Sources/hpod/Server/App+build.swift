@@ -76,5 +76,6 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   MLflowRegistryController(store: tracking).add(to: router)
   MLflowLoggedModelsController(store: tracking).add(to: router)
   TrialLinkRoute.add(to: router, database: service.database)
+  ExperimentPages(store: tracking).add(to: router)
   return router
 }
