@@ -66,4 +66,32 @@ struct NoteMirrorTests {
     #expect(try await serverNote() == "")
     await drain.stop()
   }
+
+  @Test(
+    "a note set on the server's run while the trial ran (the trial logged there directly) is read back as its note when it ends"
+  )
+  func noteReadBack() async throws {
+    let server = try await MLflowServer.start(in: "\(sandbox.root)/mlflow")
+    defer { server.kill() }
+    let database = sandbox.database
+    // Given a mirrored study whose trial runs, its run made on the server
+    let study = try database.createStudy(
+      StudyRecord(
+        name: "remote", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))
+    try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "hpod-remote-notes")
+    let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
+    try database.startTrial(trial, handle: #"{"external":{}}"#, runDirectory: "\(sandbox.root)/none")
+    let mirror = MLflowMirror(database: database)
+    let drain = BackgroundDrain(mirror)
+    #expect(await mirror.flush(timeout: .seconds(60)))
+    let run = try #require(try database.mirroredRun(trialId: trial.id!))
+    // When the trial's script sets a note there (mlflow.set_tag against that server), and ends
+    _ = try await server.post(
+      "runs/set-tag", ["run_id": run.runId, "key": Note.tagKey, "value": "set by the script"])
+    try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
+    #expect(await mirror.flush(timeout: .seconds(60)))
+    await drain.stop()
+    // Then it is the trial's note in hpod
+    #expect(try database.trialNote(trialId: trial.id!) == "set by the script")
+  }
 }
