@@ -117,10 +117,11 @@ mlflow-stop:
 ## Runs one example study on its own store: make example NAME=rag-config (see examples/README.md).
 example: build
 	@test -n "$(NAME)" -a -f examples/$(NAME)/study.yaml || { echo "usage: make example NAME=<$$(ls examples | grep -v README | tr '\n' ' ')>"; exit 2; }
-	@# mlflow-script's trainer imports mlflow, sklearn-digits' scikit-learn: each runs with its venv first on PATH.
-	@if [ "$(NAME)" = mlflow-script ]; then $(MAKE) -s mlflow; fi
+	@# mlflow-script's and sklearn-autolog's trainers import mlflow (sklearn-autolog scikit-learn too, which
+	@# .venv/mlflow has), sklearn-digits' scikit-learn: each runs with its venv first on PATH.
+	@if [ "$(NAME)" = mlflow-script ] || [ "$(NAME)" = sklearn-autolog ]; then $(MAKE) -s mlflow; fi
 	@if [ "$(NAME)" = sklearn-digits ]; then $(MAKE) -s examples-venv; fi
-	$(if $(filter mlflow-script,$(NAME)),PATH=$(MLFLOW_VENV)/bin:$$PATH) $(if $(filter sklearn-digits,$(NAME)),PATH=$(EXAMPLES_VENV)/bin:$$PATH) HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
+	$(if $(filter mlflow-script sklearn-autolog,$(NAME)),PATH=$(MLFLOW_VENV)/bin:$$PATH) $(if $(filter sklearn-digits,$(NAME)),PATH=$(EXAMPLES_VENV)/bin:$$PATH) HPOD_HOME=$(CURDIR)/.hpod-examples/$(NAME) $(HPOD) run --new examples/$(NAME)/study.yaml
 
 ## One single-node Slurm cluster serves the Slurm tests of the run; it is stopped by its
 ## pids afterwards, whether the tests pass or not. The outage tests (a killed controller, a

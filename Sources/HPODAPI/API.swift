@@ -272,6 +272,32 @@ public enum API {
     }
   }
 
+  /// The note on a study (`trial` nil) or on one of its runs; `note` nil when it has none.
+  /// A PUT sends `{"note": "…"}` (an empty text removes it).
+  public struct Note: Codable, Sendable, Hashable {
+    public var study: Int64
+    public var trial: Int?
+    public var note: String?
+
+    public init(study: Int64, trial: Int?, note: String?) {
+      self.study = study
+      self.trial = trial
+      self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case study, trial, note
+    }
+
+    /// Every field, null ones included: a missing note reads `"note": null`.
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(study, forKey: .study)
+      try container.encode(trial, forKey: .trial)
+      try container.encode(note, forKey: .note)
+    }
+  }
+
   public struct TellMetric: Codable, Sendable {
     public var name: String
     public var step: Int

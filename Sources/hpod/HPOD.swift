@@ -42,7 +42,7 @@ struct HPOD: AsyncParsableCommand {
     subcommands: [
       Run.self, Validate.self, Models.self, Serve.self, Submit.self, Status.self, Watch.self, Trials.self, Best.self,
       Cancel.self, Pause.self, Resume.self, Logs.self, Export.self, HeatmapCommand.self, ImportanceCommand.self,
-      CompareCommand.self, QueryCommand.self, TrackingCommand.self, RegisterCommand.self,
+      CompareCommand.self, QueryCommand.self, TrackingCommand.self, RegisterCommand.self, NoteCommand.self,
     ]
   )
 }

@@ -128,6 +128,58 @@ struct ExamplesTests {
     #expect(trials.contains { FileManager.default.fileExists(atPath: "\($0.runDirectory!)/artifacts/model.json") })
   }
 
+  @Test(
+    "sklearn-autolog: an autologged scikit-learn script as an hpod study on the daemon, its full training registered, and the champion loaded with mlflow.pyfunc.load_model('models:/NAME@champion') predicts",
+    .timeLimit(.minutes(4))
+  )
+  func sklearnAutolog() async throws {
+    // Given a daemon whose trials find the mlflow venv (mlflow and scikit-learn) first on PATH
+    let venv = (MLflowServer.executable as NSString).deletingLastPathComponent
+    let daemon = DaemonProcess(home: "\(folder)/home-sklearn-autolog")
+    daemon.environment = ["PATH": "\(venv):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"]
+    try await daemon.start()
+    defer { daemon.stop() }
+    // And the example at a tiny budget: two quick tests, the best trained in full
+    var yaml = try String(contentsOfFile: "\(Self.examples)/sklearn-autolog/study.yaml", encoding: .utf8)
+    for (old, new) in [
+      ("max_trials: 10, parallelism: 2, startup_trials: 5", "max_trials: 2, parallelism: 2, startup_trials: 2"),
+      ("workdir: .", "workdir: \(Self.examples)/sklearn-autolog"),
+    ] {
+      #expect(yaml.contains(old), "sklearn-autolog/study.yaml no longer contains \(old)")
+      yaml = yaml.replacingOccurrences(of: old, with: new)
+    }
+    try yaml.write(toFile: "\(folder)/sklearn-autolog.yaml", atomically: true, encoding: .utf8)
+
+    // When it is submitted and runs to its end
+    #expect(try await daemon.client(["submit", "\(folder)/sklearn-autolog.yaml"]).status == 0)
+    let database = try AppDatabase.open(at: "\(daemon.home)/hpod.sqlite")
+    #expect(try await waitUntil(seconds: 200) { try database.study(id: 1)?.state.isFinished == true })
+
+    // Then every trial completed with its logged accuracy, autolog's metrics beside it
+    let trials = try database.trials(studyId: 1)
+    #expect(
+      trials.count == 3 && trials.allSatisfy { $0.state == .completed },
+      "\(trials.map(\.reason)) \(daemon.log.suffix(2000))")
+    for trial in trials {
+      #expect(try database.metrics(trialId: trial.id!, name: "training_accuracy_score").count == 1)
+      #expect(try database.params(trialId: trial.id!).contains { $0.name == "svc__C" })
+    }
+    // And the full training is registered as the champion
+    let full = try #require(trials.first { $0.tier == .fullTraining })
+    #expect(try database.modelVersions(named: "sklearn-autolog-digits").map(\.trialId) == [full.id!])
+
+    // When the example's loader asks hpod's registry for the champion
+    let (status, output) = try await HPODProcess.runProgram(
+      "\(venv)/python", ["\(Self.examples)/sklearn-autolog/load_champion.py"],
+      environment: ["MLFLOW_TRACKING_URI": daemon.server])
+    // Then it loads the model the full training logged and predicts with it
+    #expect(status == 0, "\(output.suffix(3000))")
+    #expect(output.contains("version 1 (run \(TrackingStore.runId(trialId: full.id!)))"), "\(output.suffix(2000))")
+    let accuracy = output.split(separator: "\n").last { $0.hasPrefix("accuracy on") }
+      .flatMap { Double($0.split(separator: " ").last ?? "") }
+    #expect((accuracy ?? 0) >= 0.9, "\(output.suffix(2000))")
+  }
+
   /// The examples' venv (scikit-learn): make test names it; by hand, the one make examples-venv makes.
   static var examplesPython: String {
     ProcessInfo.processInfo.environment["HPOD_EXAMPLES_PYTHON"]

@@ -138,6 +138,19 @@ struct MLflowClient: Sendable {
     return answer.runs?.first?.info
   }
 
+  /// A tag of a run on the server; nil when the run has none.
+  func runTag(runId: String, key: String) async throws -> String? {
+    struct Answer: Decodable {
+      struct Run: Decodable {
+        struct Data: Decodable { var tags: [KeyValue]? }
+        var data: Data
+      }
+      var run: Run
+    }
+    let answer: Answer = try await get("api/2.0/mlflow/runs/get", query: [URLQueryItem(name: "run_id", value: runId)])
+    return answer.run.data.tags?.last { $0.key == key }?.value
+  }
+
   /// One log-batch call; the caller keeps it within `MLflowLimits`.
   func logBatch(
     runId: String, metrics: [MetricPoint] = [], params: [(String, String)] = [], tags: [(String, String)] = []

@@ -26,8 +26,8 @@ public actor MLflowMirror {
     public init() {}
   }
 
-  private let database: AppDatabase
-  private let logger: Logger
+  let database: AppDatabase
+  let logger: Logger
   let settings: Settings
   private let lease: MirrorLease?
   private var clients: [String: MLflowClient] = [:]
@@ -235,6 +235,7 @@ public actor MLflowMirror {
         runId: run.runId, status: RunIdentity.status(of: trial.state),
         endTime: Int64((trial.finishedAt ?? Date()).timeIntervalSince1970 * 1000))
       try database.markMirroredRunEnded(trialId: trialId)
+      await readBackNote(of: run, trialId: trialId, client: client)
     case .uploadArtifacts:
       let run = try mirroredRun(trialId)
       guard let trial = try database.trial(id: trialId) else { return }

@@ -357,6 +357,18 @@ enum Migrations {
         t.column("freed", .boolean).notNull().defaults(to: false)
       }
     }
+    migrator.registerMigration("v15: an experiment's artifact location, as experiments/create gives it") { db in
+      // NULL: MLflow's default, hpod's own artifact proxy (`mlflow-artifacts:/<experiment id>`).
+      try db.alter(table: "trackingExperiment") { t in t.add(column: "artifactLocation", .text) }
+    }
+    migrator.registerMigration("v16: notes on studies") { db in
+      // A run's note is its `mlflow.note.content` tag (as MLflow keeps it); a study's is here.
+      try db.create(table: "studyNote") { t in
+        t.primaryKey("studyId", .integer).references("study", onDelete: .cascade)
+        t.column("text", .text).notNull()
+        t.column("updatedAt", .datetime).notNull()
+      }
+    }
     return migrator
   }
 }

@@ -8,6 +8,12 @@ public struct TrackingExperiment: Sendable, Hashable {
   public var creationTime: Int64
   public var lastUpdateTime: Int64
   public var tags: [String: String]
+  /// Where its runs' artifacts go, as `experiments/create` was given it (nil: hpod's artifact
+  /// proxy, `mlflow-artifacts:/<id>`, MLflow's default).
+  public var artifactLocation: String?
+
+  /// Its artifact location as MLflow's API shows it.
+  public var artifactRoot: String { artifactLocation ?? "mlflow-artifacts:/\(id)" }
 }
 
 /// One metric value of a run.
@@ -54,7 +60,11 @@ public struct TrackingRun: Sendable, Hashable {
   public var tags: [String: String]
   /// Its datasets and the models it read and logged (read for the runs an answer shows).
   public var io = RunInputsOutputs()
+  /// Its experiment's artifact location when `experiments/create` gave one (a study's trials
+  /// keep theirs in their own folders, so theirs is always nil).
+  public var artifactRoot: String?
 
-  /// Where the client sends its artifacts: hpod's artifact proxy (`mlflow-artifacts:`).
-  public var artifactURI: String { "mlflow-artifacts:/\(experimentId)/\(runId)/artifacts" }
+  /// Where the client sends its artifacts: `<artifact location>/<run id>/artifacts`, by default
+  /// under hpod's artifact proxy (`mlflow-artifacts:/<experiment id>`).
+  public var artifactURI: String { "\(artifactRoot ?? "mlflow-artifacts:/\(experimentId)")/\(runId)/artifacts" }
 }

@@ -86,6 +86,11 @@ extension TrackingStore {
           sql: "INSERT OR REPLACE INTO \(tables.tag) (\(tables.key), key, value) VALUES (?, ?, ?)",
           arguments: [tables.id, key, value])
       }
+      // A trial's note set through the API is its note: the mirror sends it on.
+      if case .trial = owner, let note = tags.last(where: { $0.0 == Note.tagKey }) {
+        try database.enqueueMirrorWrite(
+          .setTags, trialId: tables.id, payload: AppDatabase.json([Note.tagKey: note.1]), db)
+      }
       return added
     }
     if case .trial(let trial, _) = owner, !logged.isEmpty {
@@ -107,6 +112,9 @@ extension TrackingStore {
         sql: "DELETE FROM \(tables.tag) WHERE \(tables.key) = ? AND key = ?", arguments: [tables.id, key])
       guard db.changesCount > 0 else {
         throw TrackingError.missing("No tag with name: \(key) in run with id \(runId)")
+      }
+      if case .trial = owner, key == Note.tagKey {
+        try database.enqueueMirrorWrite(.setTags, trialId: tables.id, payload: AppDatabase.json([Note.tagKey: ""]), db)
       }
     }
   }

@@ -136,7 +136,31 @@ extension TrackingStore {
         (trial.runDirectory.flatMap { $0.isEmpty ? nil : $0 }
         ?? home.runDirectory(studyId: study.id!, trialNumber: trial.number)) + "/artifacts"
     case .tracked(_, let uuid):
-      return "\(home.path)/tracked-runs/\(uuid)/artifacts"
+      guard let location = try artifactLocation(ofTrackedRun: uuid),
+        ExperimentArtifactLocation.proxyPath(of: location) == nil
+      else {
+        return "\(home.path)/tracked-runs/\(uuid)/artifacts"
+      }
+      guard let folder = ExperimentArtifactLocation.localFolder(of: location) else {
+        throw TrackingError(
+          .invalidState,
+          "The artifacts of run \(uuid) are at \(location)/\(uuid)/artifacts, where the client writes them itself; hpod reads artifacts on its own machine only"
+        )
+      }
+      return "\(folder)/\(uuid)/artifacts"
+    }
+  }
+
+  /// The artifact location `experiments/create` gave the experiment of a run made through
+  /// the API; nil for its default, for a trial's run, or for no such run.
+  public func artifactLocation(ofTrackedRun uuid: String) throws -> String? {
+    try database.writer.read { db in
+      try String.fetchOne(
+        db,
+        sql: """
+          SELECT artifactLocation FROM trackingExperiment
+          WHERE id = (SELECT experimentId FROM trackedRun WHERE runUuid = ?)
+          """, arguments: [uuid])
     }
   }
 
@@ -248,7 +272,12 @@ extension TrackingStore {
   /// Runs made through the API that `condition` selects.
   private func trackedRuns(where condition: String, _ arguments: StatementArguments) throws -> [TrackingRun] {
     try database.writer.read { db in
-      let rows = try Row.fetchAll(db, sql: "SELECT * FROM trackedRun WHERE \(condition)", arguments: arguments)
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT *, (SELECT artifactLocation FROM trackingExperiment WHERE id = trackedRun.experimentId) AS artifactRoot
+          FROM trackedRun WHERE \(condition)
+          """, arguments: arguments)
       let data = try self.data(
         db, tables: RunOwner.trackedTables, ids: "SELECT id FROM trackedRun WHERE \(condition)", arguments)
       return rows.map { row in
@@ -257,7 +286,7 @@ extension TrackingStore {
           runId: row["runUuid"], experimentId: row["experimentId"], name: row["name"], userId: row["userId"],
           status: row["status"], startTime: row["startTime"], endTime: row["endTime"],
           lifecycleStage: row["lifecycleStage"], params: data.params[id] ?? [:], metrics: data.metrics[id] ?? [:],
-          tags: data.tags[id] ?? [:])
+          tags: data.tags[id] ?? [:], artifactRoot: row["artifactRoot"])
       }
     }
   }

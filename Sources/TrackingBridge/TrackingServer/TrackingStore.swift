@@ -65,8 +65,18 @@ public final class TrackingStore: Sendable {
     knownStudies.withLock { $0.formUnion(missing.map { $0.id! }) }
   }
 
-  public func createExperiment(name: String, tags: [String: String] = [:]) throws -> Int64 {
+  /// Makes an experiment; its runs' artifacts go to `artifactLocation` when one is given
+  /// (checked and resolved as MLflow does, see `ExperimentArtifactLocation`).
+  public func createExperiment(name: String, tags: [String: String] = [:], artifactLocation: String? = nil) throws
+    -> Int64
+  {
     try Validation.name(name, what: "experiment name", limit: 500)
+    let location = try artifactLocation.flatMap { location in
+      location.isEmpty
+        ? nil
+        : try ExperimentArtifactLocation.validated(
+          location, workingDirectory: FileManager.default.currentDirectoryPath)
+    }
     try syncStudyExperiments()
     let now = Self.now()
     return try database.writer.write { db in
@@ -74,8 +84,8 @@ public final class TrackingStore: Sendable {
         throw TrackingError(.resourceAlreadyExists, "Experiment '\(name)' already exists.")
       }
       try db.execute(
-        sql: "INSERT INTO trackingExperiment (name, createdAt, updatedAt) VALUES (?, ?, ?)",
-        arguments: [name, now, now])
+        sql: "INSERT INTO trackingExperiment (name, createdAt, updatedAt, artifactLocation) VALUES (?, ?, ?, ?)",
+        arguments: [name, now, now, location])
       let id = db.lastInsertedRowID
       for (key, value) in tags {
         try db.execute(
@@ -192,7 +202,8 @@ public final class TrackingStore: Sendable {
         return TrackingExperiment(
           id: id, name: row["name"], lifecycleStage: row["lifecycleStage"], creationTime: row["createdAt"],
           lastUpdateTime: row["updatedAt"],
-          tags: Dictionary(tags.map { ($0["key"], $0["value"]) }, uniquingKeysWith: { _, last in last }))
+          tags: Dictionary(tags.map { ($0["key"], $0["value"]) }, uniquingKeysWith: { _, last in last }),
+          artifactLocation: row["artifactLocation"])
       }
     }
   }

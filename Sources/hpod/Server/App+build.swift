@@ -65,6 +65,7 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   TrialsController(service: service, maxBodyBytes: settings.maxBodyBytes).add(to: api)
   EventsController(service: service, events: events, capacity: settings.eventBuffer).add(to: api)
   AnalysisController(service: service, snapshots: snapshots, maxBodyBytes: settings.maxBodyBytes).add(to: api)
+  NotesController(service: service).add(to: api)
   // MLflow's tracking API and artifact proxy on the same store, for unmodified mlflow code.
   let tracking = TrackingStore(
     database: service.database, home: service.home,
@@ -75,5 +76,6 @@ func buildRouter(service: StudyService, events: EventBus, settings: ServerSettin
   MLflowRegistryController(store: tracking).add(to: router)
   MLflowLoggedModelsController(store: tracking).add(to: router)
   TrialLinkRoute.add(to: router, database: service.database)
+  ExperimentPages(store: tracking).add(to: router)
   return router
 }

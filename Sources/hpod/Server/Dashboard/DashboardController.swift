@@ -21,6 +21,8 @@ struct DashboardController {
     group.get("studies/:id/runs/:number/artifacts/**", use: artifact)
     group.post("studies/:id/runs/:number/promote", use: promote)
     group.post("studies/:id/runs/:number/repeats", use: repeats)
+    group.post("studies/:id/note", use: note)
+    group.post("studies/:id/runs/:number/note", use: note)
     group.get("studies/:id/compare", use: compare)
     group.get("login", use: loginForm)
     group.post("login", use: login)
@@ -109,6 +111,26 @@ struct DashboardController {
     return try await backToRun(id, number) {
       try await service.requestRepeats(id, trialNumber: number, repeats: nil).message
     }
+  }
+
+  /// The note form of a study's or a run's page: sets the note, back to the page with what
+  /// happened (a refused note is an error page that says why; nothing changed).
+  @Sendable func note(request: Request, context: AppRequestContext) async throws -> Response {
+    let (id, number) = try NotesController.target(context)
+    var request = request
+    let body = try await request.collectBody(limit: NotesController.maxBodyBytes)
+    // A browser sends a textarea's line breaks as CR LF.
+    let text = (DashboardAuth.formFields(String(buffer: body))["note"] ?? "").replacingOccurrences(
+      of: "\r\n", with: "\n")
+    let service = service
+    let note = try await BlockingWork.run { try service.setNote(id, trialNumber: number, text: text) }
+    guard let number else { return Response(status: .seeOther, headers: [.location: "/studies/\(id)"]) }
+    return Response(
+      status: .seeOther,
+      headers: [
+        .location: "/studies/\(id)/runs/\(number)"
+          + HTML.query([("message", note == nil ? "note removed" : "note saved")])
+      ])
   }
 
   /// Runs a request by hand and goes back to the run's page with what it answered.

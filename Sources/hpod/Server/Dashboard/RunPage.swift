@@ -34,6 +34,7 @@ struct RunPage {
       <h1>Trial \(trial.number) <span class="badge \(trial.state.rawValue)">\(trial.state.rawValue)</span></h1>
       \(message.map { "<p class=\"message\" role=\"status\">\($0)</p>" } ?? HTML.empty)
       \(try part("summary"))
+      \(NoteView.block(try database.trialNote(trialId: trial.id!), action: "/studies/\(id)/runs/\(trial.number)/note", of: "run"))
       <section aria-labelledby="metrics-title"><h2 id="metrics-title">Metric history</h2>\(try part("metrics"))</section>
       <section aria-labelledby="logs-title"><h2 id="logs-title">Log tail</h2>\(try part("logs"))</section>
       <section aria-labelledby="artifacts-title"><h2 id="artifacts-title">Artifacts</h2>\(try part("artifacts"))</section>
@@ -83,10 +84,13 @@ struct RunPage {
     }
     let reason: HTML = trial.reason.map { "<dt>reason</dt><dd>\($0)</dd>" } ?? .empty
     let runsOn: HTML = trial.executorHandle.map { "<dt>runs on</dt><dd>\($0.description)</dd>" } ?? .empty
-    let tags = (try? database.tags(trialId: trial.id!)) ?? [:]
+    let tags = ((try? database.tags(trialId: trial.id!)) ?? [:]).filter { $0.key != Note.tagKey }
     let tagRows: [HTML] = tags.sorted { $0.key < $1.key }.map {
       "<tr><th scope=\"row\">\($0.key)</th><td>\($0.value)</td></tr>"
     }
+    // Params the trial's script logged itself (mlflow.log_param, autolog), beside hpod's.
+    let logged = ((try? database.params(trialId: trial.id!)) ?? []).filter { configuration[$0.name] == nil }
+    let loggedRows: [HTML] = logged.map { "<tr><th scope=\"row\">\($0.name)</th><td>\($0.value)</td></tr>" }
     return """
       <div class="cards">
       <div class="card"><h3>\(snapshot.objective)</h3><div class="big">\(Format.value(trial.value))</div>
@@ -98,6 +102,7 @@ struct RunPage {
       </div>
       <p>\(links.enumerated().map { $0.offset == 0 ? $0.element : " · " + $0.element })</p>
       \(PromoteButton(snapshot: snapshot, trial: trial, label: "Run full training with trial \(trial.number)").render())
+      \(logged.isEmpty ? HTML.empty : "<details><summary>Params the script logged (\(logged.count))</summary><table class=\"logged-params\">\(loggedRows)</table></details>")
       \(tags.isEmpty ? HTML.empty : "<details><summary>Tags (\(tags.count))</summary><table>\(tagRows)</table></details>")
       """
   }
@@ -184,7 +189,12 @@ enum Artifacts {
   }
 
   static func list(_ trial: TrialRecord) -> [File] {
-    guard let folder = folder(trial),
+    folder(trial).map(list(in:)) ?? []
+  }
+
+  /// The regular files under `folder`, by path from it (at most `limit`).
+  static func list(in folder: URL) -> [File] {
+    guard
       let walker = FileManager.default.enumerator(
         at: folder, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey], options: [.skipsHiddenFiles])
     else { return [] }

@@ -6,7 +6,7 @@ import StudyAnalysis
 import TrackingBridge
 
 /// The runs table of a study: every column sortable, filtered by tier and state, searched
-/// by text, 50 rows a page; computed on the study's snapshot, so no query per request.
+/// by text (parameters, state, reason, note), 50 rows a page; computed on the study's snapshot, so no query per request.
 struct RunsTable {
   struct Query {
     var sort = "number"
@@ -47,11 +47,14 @@ struct RunsTable {
   let query: Query
   /// The page's other query parameters, kept in the table's links.
   let keep: [(String, String?)]
+  /// The runs' notes by trial id (read for each render: a note set through the MLflow API
+  /// changes no trial, so the snapshot would not see it).
+  var notes: [Int64: String] = [:]
 
   var columns: [String] {
     ["number", "tier", "state", "value"] + (snapshot.repeatSummaries.isEmpty ? [] : ["repeats"])
       + ["duration", "source"] + snapshot.parameterNames.map { "param.\($0)" }
-      + snapshot.metricNames.dropFirst().map { "metric.\($0)" }
+      + snapshot.metricNames.dropFirst().map { "metric.\($0)" } + (notes.isEmpty ? [] : ["note"])
   }
 
   func rows() throws -> [TrialRecord] {
@@ -110,6 +113,7 @@ struct RunsTable {
       let sign = snapshot.direction == .maximize ? -1.0 : 1.0
       return { trial in snapshot.repeatSummary(of: trial).map { .number(sign * $0.mean) } }
     case "duration": return { $0.duration.map { .number($0) } }
+    case "note": return { trial in notes[trial.id!].map { .text($0.lowercased()) } }
     case "source":
       return { trial in trial.sourceTrialId.flatMap { snapshot.trial(id: $0) }.map { .number(Double($0.number)) } }
     default:
@@ -128,6 +132,7 @@ struct RunsTable {
   func searchText(_ trial: TrialRecord) -> String {
     var parts = ["#\(trial.number)", trial.tier.rawValue, trial.state.rawValue, trial.reason ?? ""]
     for (name, value) in snapshot.configurations[trial.id!] ?? Configuration() { parts.append("\(name)=\(value)") }
+    if let note = notes[trial.id!] { parts.append(note) }
     return parts.joined(separator: " ").lowercased()
   }
 
@@ -157,7 +162,7 @@ struct RunsTable {
       let order = active && !query.descending ? "desc" : nil
       let sortState: HTML =
         active ? (query.descending ? " aria-sort=\"descending\"" : " aria-sort=\"ascending\"") : .empty
-      let numeric = column != "tier" && column != "state"
+      let numeric = column != "tier" && column != "state" && column != "note"
       header.append(
         "<th scope=\"col\"\(sortState)\(numeric ? HTML(raw: " class=\"num\"") : .empty)><a data-refresh=\"runs\" href=\"\(link([("sort", column == "number" ? nil : column), ("order", order), ("page", nil)]))\" aria-label=\"sort by \(label)\">\(label)</a></th>"
       )
@@ -190,6 +195,7 @@ struct RunsTable {
         cells.append("<td class=\"num\">\(configuration[name].map { Format.parameter($0) } ?? "")</td>")
       }
       for name in metricNames { cells.append("<td class=\"num\">\(Format.value(metrics[name]))</td>") }
+      if !notes.isEmpty { cells.append(NoteView.cell(notes[trial.id!])) }
       body.append("<tr data-trial=\"\(trial.number)\">\(cells)</tr>")
     }
     let from = all.isEmpty ? 0 : (page - 1) * Query.pageSize + 1

@@ -14,10 +14,20 @@ struct StudiesPage {
       """
       <h1>Studies</h1>
       <section aria-labelledby="studies-title"><h2 id="studies-title" class="visually-hidden">All studies</h2>\(try part("studies"))</section>
-      <p>Submit a study with <code>hpod submit study.yaml</code>; it shows up here and updates live.</p>
+      <p>Submit a study with <code>hpod submit study.yaml</code>; it shows up here and updates live.       Experiments and runs made through hpod's MLflow API: <a href="/experiments">experiments</a>.</p>
+      \(Self.followMLflowLink)
       """
     }
   }
+
+  /// The mlflow client's "View run" and "View experiment" links (`/#/experiments/<id>/runs/<run>`)
+  /// land here with the path in the fragment, which only the browser sees: it goes on to the page.
+  static let followMLflowLink: HTML = #"""
+    <script>(function () {
+      var m = location.hash.match(/^#\/experiments\/(\d+)(?:\/runs\/([0-9A-Za-z_-]+))?/);
+      if (m) location.replace('/experiments/' + m[1] + (m[2] ? '/runs/' + m[2] : ''));
+    })();</script>
+    """#
 
   func table() -> HTML {
     guard !studies.isEmpty else {

@@ -53,7 +53,14 @@ struct StudyPage {
             }
           }
         ),
-        ("runs", { try RunsTable(snapshot: snapshot, query: runsQuery, keep: keep).render() }),
+        (
+          "runs",
+          {
+            try RunsTable(
+              snapshot: snapshot, query: runsQuery, keep: keep, notes: try database?.trialNotes(studyId: id) ?? [:]
+            ).render()
+          }
+        ),
       ]
     let live =
       frontParts.map(\.name) + [
@@ -67,6 +74,7 @@ struct StudyPage {
       <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
       <p>Study \(id) · \(snapshot.spec?.search.algorithm.rawValue ?? "") search · \(objectivesText()) · started \(Format.date(study.createdAt))\
       \(study.stateReason.map { " · " + $0 } ?? "")</p>
+      \(try database.map { NoteView.block(try $0.studyNote(studyId: id), action: "/studies/\(id)/note", of: "study") } ?? HTML.empty)
       \(try part("cards"))
       \(try front.map { front in
         """

@@ -7,8 +7,9 @@ import TrackingBridge
   import Darwin
 #endif
 
-/// A path of MLflow's artifact proxy, `<experiment id>/<run id>/artifacts/<path>`, resolved
-/// inside its run's artifact folder. The run must be in the experiment the path names. A
+/// A path of MLflow's artifact proxy, `<experiment id>/<run id>/artifacts/<path>` (or
+/// `<location>/<run id>/artifacts/<path>` for an experiment made with an `artifact_location`
+/// of `mlflow-artifacts:/<location>`), resolved inside its run's artifact folder. The run must be in the experiment the path names. A
 /// trial's artifact folder is written by the trial, so nothing here follows a symbolic link:
 /// a link a trial left (to `/`, to another run) is refused, never read or written through.
 struct ArtifactLocation {
@@ -33,6 +34,18 @@ struct ArtifactLocation {
           "Logged model \(parts[2]) is not in experiment \(experimentId) (it is in experiment \(model.experimentId))")
       }
       folder = try store.loggedModelArtifactDirectory(model.id)
+      return
+    }
+    // A run of an experiment created with `artifact_location: mlflow-artifacts:/<path>`:
+    // `<path>/<run id>/artifacts/<path in the run>`.
+    for index in parts.indices.dropFirst(2) where parts[index] == "artifacts" {
+      let runId = parts[index - 1]
+      let root = parts[..<(index - 1)].joined(separator: "/")
+      guard let location = try store.artifactLocation(ofTrackedRun: runId),
+        ExperimentArtifactLocation.proxyPath(of: location) == root
+      else { continue }
+      inside = try Self.checked(Array(parts.dropFirst(index + 1)), requested)
+      folder = try store.artifactDirectory(runId)
       return
     }
     guard parts.count >= 3, parts[2] == "artifacts", let experimentId = Int64(parts[0]) else {

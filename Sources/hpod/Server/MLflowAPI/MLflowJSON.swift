@@ -9,7 +9,7 @@ enum MLflowJSON {
   static func experiment(_ experiment: TrackingExperiment) -> [String: Any] {
     [
       "experiment_id": String(experiment.id), "name": experiment.name,
-      "artifact_location": "mlflow-artifacts:/\(experiment.id)", "lifecycle_stage": experiment.lifecycleStage,
+      "artifact_location": experiment.artifactRoot, "lifecycle_stage": experiment.lifecycleStage,
       "creation_time": experiment.creationTime, "last_update_time": experiment.lastUpdateTime,
       "tags": keyValues(experiment.tags),
     ]

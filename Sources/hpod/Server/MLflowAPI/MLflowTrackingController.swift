@@ -59,10 +59,17 @@ struct MLflowTrackingController {
     Self.route(group, "experiments/create") { request in
       let name = try request.requiredString("name")
       let tags = Dictionary(try request.keyValues("tags"), uniquingKeysWith: { _, last in last })
-      return ["experiment_id": String(try store.createExperiment(name: name, tags: tags))]
+      let location = try request.string("artifact_location")
+      return ["experiment_id": String(try store.createExperiment(name: name, tags: tags, artifactLocation: location))]
     }
     Self.route(group, "experiments/get", methods: [.get, .post]) { request in
-      ["experiment": MLflowJSON.experiment(try store.experiment(id: try request.experimentId()))]
+      let id = try request.experimentId()
+      // A trial's `mlflow.set_experiment(experiment_id=…)`: as for a name (below), it joins
+      // its study's experiment, where its run is.
+      if let trialId = request.trialId, let experiment = try store.trialExperiment(trialId: trialId, askedId: id) {
+        return ["experiment": MLflowJSON.experiment(experiment)]
+      }
+      return ["experiment": MLflowJSON.experiment(try store.experiment(id: id))]
     }
     Self.route(group, "experiments/get-by-name", methods: [.get, .post]) { request in
       let name = try request.requiredString("experiment_name")
