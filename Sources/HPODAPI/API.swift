@@ -248,6 +248,17 @@ public enum API {
     }
   }
 
+  /// The answer to pausing or resuming one trial.
+  public struct TrialPause: Codable, Sendable, Hashable {
+    public var trial: Trial
+    public var message: String
+
+    public init(trial: Trial, message: String) {
+      self.trial = trial
+      self.message = message
+    }
+  }
+
   public struct StudyList: Codable, Sendable {
     public var studies: [Study]
     public init(studies: [Study]) { self.studies = studies }

@@ -165,7 +165,7 @@ struct DaemonTests {
 
   /// A study of one trial of 12 steps (0.25 s each, score = step) that saves a checkpoint
   /// after each step and resumes from $HPOD_CHECKPOINT, saying so on its first line.
-  func writeCheckpointingStudy() throws -> String {
+  func writeCheckpointingStudy(maxTrials: Int = 1) throws -> String {
     let trainer = "\(folder)/checkpointing.sh"
     try #"""
     #!/bin/sh
@@ -185,7 +185,7 @@ struct DaemonTests {
     try """
     name: checkpointing
     objective: {metric: score, direction: maximize}
-    search: {algorithm: random, seed: 1, max_trials: 1}
+    search: {algorithm: random, seed: 1, max_trials: \(maxTrials)}
     parameters: {x: {type: float, min: 0, max: 1}}
     trial: {command: [\(trainer)]}
     checkpoint: {keep: 1}
@@ -253,5 +253,40 @@ struct DaemonTests {
     let log = try String(contentsOfFile: "\(resumed.runDirectory!)/stdout.log", encoding: .utf8)
     #expect(log.contains("resumed=1 from=\(stoppedAt)"), "\(log)")
     #expect(try database.metrics(trialId: resumed.id!, name: "score").map(\.step) == Array(1...12))
+  }
+
+  @Test("pausing one trial frees its slot for the next; resuming it continues from its checkpoint")
+  func pauseAndResumeOneTrial() async throws {
+    let daemon = DaemonProcess(home: "\(folder)/home")
+    try await daemon.start()
+    defer { daemon.stop() }
+    // Given a study of two trials, one at a time, whose first trial has saved a few checkpoints
+    #expect(try await daemon.client(["submit", try writeCheckpointingStudy(maxTrials: 2)]).status == 0)
+    let database = try AppDatabase.open(at: "\(folder)/home/hpod.sqlite")
+    #expect(try await waitUntil(seconds: 20) { try database.checkpoints(trialIds: [1]).count >= 3 })
+
+    // When trial 0 is paused
+    let (paused, said) = try await daemon.client(["pause", "1", "0"])
+    #expect(paused == 0 && said.contains("`hpod resume 1 0` continues it"), "\(said)")
+    // Then it stops, trial 1 takes its slot and runs to the end, and the study waits for it
+    #expect(try await waitUntil(seconds: 30) { try database.study(id: 1)?.state == .interrupted })
+    let first = try #require(try database.trial(studyId: 1, number: 0))
+    #expect(first.state == .cancelled && first.reason?.hasPrefix("paused by the user") == true, "\(first)")
+    #expect(try database.trial(studyId: 1, number: 1)?.state == .completed)
+    #expect(try database.study(id: 1)?.stateReason?.contains("trial 0 is paused by hand") == true)
+    let stoppedAt = try #require(try database.checkpoints(trialIds: [first.id!]).last?.step)
+    // and a second pause of a trial that is not running is refused, writing nothing
+    let (again, refusal) = try await daemon.client(["pause", "1", "1"])
+    #expect(again != 0 && refusal.contains("not running here"), "\(refusal)")
+
+    // When it is resumed, the study runs again and the trial continues from its checkpoint
+    let (resumed, resumeSaid) = try await daemon.client(["resume", "1", "0"])
+    #expect(resumed == 0 && resumeSaid.contains("trial 0 resumes from its last checkpoint"), "\(resumeSaid)")
+    #expect(try await waitUntil(seconds: 30) { try database.study(id: 1)?.state == .completed })
+    let rerun = try #require(try database.trials(studyId: 1).first { $0.retryOf == first.id })
+    #expect(rerun.state == .completed)
+    let log = try String(contentsOfFile: "\(rerun.runDirectory!)/stdout.log", encoding: .utf8)
+    #expect(log.contains("resumed=1 from=\(stoppedAt)"), "\(log)")
+    #expect(try database.metrics(trialId: rerun.id!, name: "score").map(\.step) == Array(1...12))
   }
 }

@@ -27,6 +27,11 @@ public enum HpodTag {
   /// The rung step a trial was paused at (`early_stopping.pause`): it stays pruned unless the
   /// rung's later arrivals promote it, and then a re-run resumes it from its checkpoint.
   public static let pausedAtRung = "hpod.paused_at_rung"
+  /// A trial paused by hand (`hpod pause STUDY N`): `held` until `hpod resume STUDY N` sets
+  /// `resumed` (its configuration then runs again from its last checkpoint).
+  public static let pausedByUser = "hpod.paused_by_user"
+  public static let held = "held"
+  public static let resumed = "resumed"
   /// Population-based training: on a member it replaced, the number of the trial whose
   /// checkpoint its replacement copies.
   public static let pbtReplacedBy = "hpod.pbt.replaced_by_copy_of"

@@ -20,6 +20,8 @@ struct RunState {
   /// Search chains (their first attempt's id) whose latest attempt was paused at a rung
   /// (`early_stopping.pause`), with the step it was paused at: resumed when promoted.
   var paused: [Int64: Int] = [:]
+  /// Chains (their first attempt's id) paused by hand: not run again until resumed.
+  var held: Set<Int64> = []
   /// Population-based training: members exploited and not replaced yet, with the number of
   /// the trial whose checkpoint their replacement copies.
   var replacements: [(exploited: TrialRecord, donorNumber: Int)] = []
@@ -87,8 +89,11 @@ struct RunState {
   /// Chains (with their tier) whose latest attempt calls for another run and is not running.
   func chainsToRerun() -> [(Tier, TrialHistory.Chain)] {
     let pick = { (tier: Tier, history: TrialHistory) in
-      history.chains.filter { !inFlight.contains($0.latest.id!) && TrialHistory.needsRerun($0, retries: retries) }
-        .map { (tier, $0) }
+      history.chains.filter {
+        !inFlight.contains($0.latest.id!) && !held.contains($0.root.id!)
+          && TrialHistory.needsRerun($0, retries: retries)
+      }
+      .map { (tier, $0) }
     }
     return pick(tier, search) + pick(.fullTraining, full)
   }
@@ -113,6 +118,15 @@ struct RunState {
   func dry(_ spec: StudySpec) -> Dry? {
     if let budget = spec.search.maxTrials, search.configurations.count >= budget { return .budgetSpent(budget) }
     return exhausted ? .spaceExhausted : nil
+  }
+
+  /// The chains paused by hand, from the `hpod.paused_by_user` tags of the study's trials (a
+  /// chain is held while its latest attempt's tag says `held`).
+  mutating func hold(_ tags: [Int64: String]) {
+    held = Set(
+      (search.chains + full.chains).compactMap { chain in
+        tags[chain.latest.id!] == HpodTag.held ? chain.root.id! : nil
+      })
   }
 
   /// Records that a search trial was paused at `step` (its tag `hpod.paused_at_rung`).

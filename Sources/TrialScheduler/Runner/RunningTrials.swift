@@ -44,6 +44,11 @@ final class RunningTrials: Sendable {
     _ = state.withLock { $0.entries.removeValue(forKey: id) }
   }
 
+  /// Stops one trial, if it is running.
+  func stop(_ id: Int64, reason: String) {
+    state.withLock { $0.entries[id] }?.stop(reason)
+  }
+
   /// Stops every trial; with `detaching`, trials that can outlive hpod are left running.
   func stopAll(reason: String, detaching: Bool = false) {
     let entries = state.withLock { state in

@@ -141,6 +141,7 @@ public struct StudyRunner: Sendable {
         if let trial = all.first(where: { $0.id == trialId }), let step = Int(step) { state.pause(trial, at: step) }
       }
     }
+    state.hold(try database.tagValues(studyId: studyId, key: HpodTag.pausedByUser))
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: onEvent)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
@@ -218,8 +219,16 @@ public struct StudyRunner: Sendable {
           do {
             state.requestedPromotions = try database.promotionRequests(studyId: studyId)
             state.requestedRepeats = try database.repeatRequests(studyId: studyId)
+            state.hold(try database.tagValues(studyId: studyId, key: HpodTag.pausedByUser))
           } catch {
-            logger.error("reading promotion and repeat requests failed: \(error)", metadata: ["study": "\(spec.name)"])
+            logger.error(
+              "reading promotion, repeat and pause requests failed: \(error)", metadata: ["study": "\(spec.name)"])
+          }
+          // A trial paused by hand stops now; its configuration waits until it is resumed.
+          for chain in (state.search.chains + state.full.chains) where state.held.contains(chain.root.id!) {
+            guard let latest = chain.latest.id, state.inFlight.contains(latest) else { continue }
+            running.stop(
+              latest, reason: "paused by the user; `hpod resume \(studyId) \(chain.latest.number)` continues it")
           }
           continue
         }
@@ -258,6 +267,14 @@ public struct StudyRunner: Sendable {
       group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
+    let held = (state.search.chains + state.full.chains).filter { state.held.contains($0.root.id!) }
+    if endState.0 == .completed, !held.isEmpty {
+      let numbers = held.map { String($0.latest.number) }.joined(separator: ", ")
+      endState = (
+        .interrupted,
+        "nothing else to run while trial \(numbers) is paused by hand; `hpod resume \(studyId) \(held[0].latest.number)` continues it"
+      )
+    }
     // Trials still paused at a rung when the study is done are never resumed, and no member is
     // replaced any more: free their folders.
     if endState.0 == .completed, spec.checkpoint.free == .unused {

@@ -16,6 +16,8 @@ struct TrialsController {
     group.get("trials/:id/log", use: log)
     // A trial as users name it: its study and its number in the study.
     group.get("studies/:id/trials/:number/log", use: numberedLog)
+    group.post("studies/:id/trials/:number/pause", use: pause)
+    group.post("studies/:id/trials/:number/resume", use: resume)
     group.post("trials/:id/tell", use: tell)
   }
 
@@ -25,6 +27,23 @@ struct TrialsController {
       throw HTTPError(.notFound, message: "trial \(id) not found")
     }
     return trial
+  }
+
+  @Sendable func pause(request: Request, context: AppRequestContext) async throws -> JSONBody<API.TrialPause> {
+    let (id, number) = try numbered(context)
+    let outcome = try await service.pauseTrial(id, number: number)
+    return JSONBody(API.TrialPause(trial: API.Trial(outcome.trial), message: outcome.message), status: .accepted)
+  }
+
+  @Sendable func resume(request: Request, context: AppRequestContext) async throws -> JSONBody<API.TrialPause> {
+    let (id, number) = try numbered(context)
+    let outcome = try await service.resumeTrial(id, number: number)
+    return JSONBody(API.TrialPause(trial: API.Trial(outcome.trial), message: outcome.message), status: .accepted)
+  }
+
+  /// A trial as users name it: `studies/{id}/trials/{number}`.
+  private func numbered(_ context: AppRequestContext) throws -> (Int64, Int) {
+    (try context.parameters.require("id", as: Int64.self), try context.parameters.require("number", as: Int.self))
   }
 
   @Sendable func get(request: Request, context: AppRequestContext) async throws -> JSONBody<API.TrialDetail> {

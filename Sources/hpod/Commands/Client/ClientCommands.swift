@@ -297,14 +297,21 @@ struct Cancel: AsyncParsableCommand {
 
 struct Pause: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Pause a study: its trials are stopped until hpod resume, which continues them from their checkpoints.")
+    abstract: "Pause a study, or one of its trials, until hpod resume continues it from its checkpoints.",
+    discussion:
+      "hpod pause 3: every trial of study 3 stops. hpod pause 3 12: trial 12 stops and its slot goes to the next trial."
+  )
 
   @Argument(help: "A study id.")
   var study: Int64
 
+  @Argument(help: "A trial's number in the study (as `hpod trials` shows it): pause that trial only.")
+  var number: Int?
+
   @OptionGroup var options: ClientOptions
 
   func run() async throws {
+    if let number { return try await options.act(on: study, trial: number, "pause") }
     try await options.act(on: study, "pause") {
       "study \($0.id) '\($0.name)' is \($0.state) (paused); hpod resume \($0.id) continues it"
     }
@@ -313,14 +320,18 @@ struct Pause: AsyncParsableCommand {
 
 struct Resume: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Run an interrupted, cancelled or failed study again (finished trials are kept).")
+    abstract: "Run an interrupted, cancelled or failed study again (finished trials are kept), or a paused trial.")
 
   @Argument(help: "A study id.")
   var study: Int64
 
+  @Argument(help: "A paused trial's number: resume that trial from its last checkpoint.")
+  var number: Int?
+
   @OptionGroup var options: ClientOptions
 
   func run() async throws {
+    if let number { return try await options.act(on: study, trial: number, "resume") }
     try await options.act(on: study, "resume") { "study \($0.id) '\($0.name)' is \($0.state)" }
   }
 }

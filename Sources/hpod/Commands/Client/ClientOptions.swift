@@ -70,6 +70,15 @@ struct ClientOptions: ParsableArguments {
     }
   }
 
+  /// Pauses or resumes one trial of a study on the daemon.
+  func act(on study: Int64, trial number: Int, _ action: String) async throws {
+    try await perform { client in
+      let result: API.TrialPause = try await client.post("api/v1/studies/\(study)/trials/\(number)/\(action)")
+      if json { return try printJSON(result) }
+      print(result.message)
+    }
+  }
+
   func printJSON<T: Encodable>(_ value: T) throws {
     try hpod.printJSON(value)
   }
