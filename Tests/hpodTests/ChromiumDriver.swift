@@ -190,7 +190,8 @@ final class ChromiumDriver: @unchecked Sendable {
     /// Loads `url` and waits for its load event (the page's scripts have run).
     func navigate(_ url: String, seconds: Double = 20) async throws {
       _ = try await send("Page.navigate", ["url": url])
-      _ = try await waitFor("document.readyState === 'complete' && location.href === \(Self.literal(url))", seconds: seconds)
+      _ = try await waitFor(
+        "document.readyState === 'complete' && location.href === \(Self.literal(url))", seconds: seconds)
     }
 
     /// The value of a script expression (awaited when a promise); its exception as an error.
@@ -237,7 +238,9 @@ final class ChromiumDriver: @unchecked Sendable {
     /// A mouse event at page coordinates (CSS pixels of the viewport): `mouseMoved`,
     /// `mousePressed`, `mouseReleased`; `pressed` while the left button is down.
     func mouse(_ type: String, x: Double, y: Double, pressed: Bool = false, clicks: Int = 1) async throws {
-      var params: [String: Any] = ["type": type, "x": x, "y": y, "button": pressed || type != "mouseMoved" ? "left" : "none"]
+      var params: [String: Any] = [
+        "type": type, "x": x, "y": y, "button": pressed || type != "mouseMoved" ? "left" : "none",
+      ]
       if type != "mouseMoved" { params["clickCount"] = clicks }
       params["buttons"] = pressed ? 1 : 0
       _ = try await send("Input.dispatchMouseEvent", params)
@@ -263,9 +266,13 @@ final class ChromiumDriver: @unchecked Sendable {
         throw Failure(description: "no screenshot")
       }
       try data.write(to: URL(fileURLWithPath: path))
+      // Chromium grows the viewport to the page for the capture and back, firing no event a
+      // page could see: uPlot would keep the position of its plot measured meanwhile.
+      try await evaluate("window.dispatchEvent(new Event('resize'))")
     }
 
-    /// A PNG of one element (its bounding box, scrolled into view) written to `path`.
+    /// A PNG of one element (its bounding box, scrolled into view; it must fit the window)
+    /// written to `path`.
     func screenshot(_ path: String, of selector: String) async throws {
       let box = try await evaluate(
         """
@@ -276,7 +283,7 @@ final class ChromiumDriver: @unchecked Sendable {
       let reply = try await send(
         "Page.captureScreenshot",
         [
-          "format": "png", "captureBeyondViewport": true,
+          "format": "png", "captureBeyondViewport": false,
           "clip": ["x": numbers[0], "y": numbers[1], "width": numbers[2], "height": numbers[3], "scale": 1],
         ], seconds: 30)
       guard let text = reply.object["data"] as? String, let data = Data(base64Encoded: text) else {

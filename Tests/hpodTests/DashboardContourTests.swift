@@ -17,8 +17,10 @@ struct DashboardContourTests {
     try await daemon.test { client in
       let (status, page, _) = try await client.get("/studies/\(id)")
       #expect(status == .ok)
-      let x = try #require(Browser.matches(#"<select id="hm-x"[^>]*>.*?<option value="([^"]+)" selected"#, in: page).first)[1]
-      let y = try #require(Browser.matches(#"<select id="hm-y"[^>]*>.*?<option value="([^"]+)" selected"#, in: page).first)[1]
+      let x = try #require(
+        Browser.matches(#"<select id="hm-x"[^>]*>.*?<option value="([^"]+)" selected"#, in: page).first)[1]
+      let y = try #require(
+        Browser.matches(#"<select id="hm-y"[^>]*>.*?<option value="([^"]+)" selected"#, in: page).first)[1]
       #expect(x != y)
       let (_, part, _) = try await client.get("/studies/\(id)?part=contour")
       #expect(part.contains("aria-label=\"contour of score (maximize) over \(x) × \(y)\""))
@@ -71,7 +73,9 @@ struct DashboardContourTests {
     }
   }
 
-  @Test("each interactive chart carries its points' trials as JSON, and a table of their parameters", .timeLimit(.minutes(2)))
+  @Test(
+    "each interactive chart carries its points' trials as JSON, and a table of their parameters",
+    .timeLimit(.minutes(2)))
   func chartData() async throws {
     let daemon = try TestDaemon()
     let id = try CurvesFixture.write(daemon.service.database, count: 40)

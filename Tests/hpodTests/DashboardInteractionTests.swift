@@ -106,13 +106,15 @@ extension DashboardBrowserTests {
         // the tooltip gives the value and the trial's parameters
         let text = try #require(try await tab.evaluate("\(tip).textContent") as? String)
         #expect(text.contains("score") && text.contains("quick_test · completed"), "\(text)")
-        #expect(try await tab.evaluate("[...\(tip).querySelectorAll('dt')].map(e => e.textContent)") as? [String] == ["x"])
+        #expect(
+          try await tab.evaluate("[...\(tip).querySelectorAll('dt')].map(e => e.textContent)") as? [String] == ["x"])
         try await tab.screenshot("\(shots)/history-hover.png", of: "[data-part=curve] figure")
 
         // Dragging zooms into the dragged stretch; a double click shows every trial again
         let full = try #require(try await tab.evaluate("[\(chart).scales.x.min, \(chart).scales.x.max]") as? [Double])
         let box = try #require(
-          try await tab.evaluate("(() => { const r = \(chart).over.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
+          try await tab.evaluate(
+            "(() => { const r = \(chart).over.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
             as? [Double])
         try await tab.drag(
           from: (box[0] + box[2] * 0.3, box[1] + box[3] * 0.1), to: (box[0] + box[2] * 0.6, box[1] + box[3] * 0.9))
@@ -138,7 +140,8 @@ extension DashboardBrowserTests {
         try await tab.waitFor("\(tip).querySelector('strong').textContent === 'trial \(trial)'")
         try await tab.mouse("mousePressed", x: again[0], y: again[1], pressed: true)
         try await tab.mouse("mouseReleased", x: again[0], y: again[1])
-        try await tab.waitFor("location.pathname === '/studies/\(id)/runs/\(trial)' && document.readyState === 'complete'")
+        try await tab.waitFor(
+          "location.pathname === '/studies/\(id)/runs/\(trial)' && document.readyState === 'complete'")
         let heading = try await tab.evaluate("document.querySelector('h1').textContent") as? String
         #expect(heading?.hasPrefix("Trial \(trial) ") == true, "\(heading ?? "no heading")")
         try await tab.screenshot("\(shots)/run.png")
@@ -163,7 +166,8 @@ extension DashboardBrowserTests {
             "\(chart).series.filter((s, i) => i > 0 && s.label.startsWith('trial ') && \(chart).data[i].some(v => v != null)).length"
           ) as? Int)
         #expect(drawn == 501)
-        let pruned = try await tab.evaluate("\(chart).series.filter(s => / · pruned at step 3 /.test(s.label || '')).length")
+        let pruned = try await tab.evaluate(
+          "\(chart).series.filter(s => / · pruned at step 3 /.test(s.label || '')).length")
         #expect(pruned as? Int == 100)
         let drawText = try await tab.evaluate("document.querySelector('[data-part=curves] figure').dataset.drawMs")
         let milliseconds = try #require((drawText as? String).flatMap(Double.init))
@@ -207,7 +211,9 @@ extension DashboardBrowserTests {
         let (low, high) = (try #require(range.first), try #require(range.last))
         #expect(abs(low - 0.4) < 0.02 && abs(high - 0.7) < 0.02, "\(brush)")
         // The table holds exactly the trials whose x lies in the range, and its rows say so
-        let inside = trials.filter { ($0.params["x"]?.numericValue).map { $0 >= low - 1e-3 && $0 <= high + 1e-3 } ?? false }
+        let inside = trials.filter {
+          ($0.params["x"]?.numericValue).map { $0 >= low - 1e-3 && $0 <= high + 1e-3 } ?? false
+        }
         let rows = try #require(try await tab.evaluate("+document.querySelector('table.runs').dataset.rows") as? Int)
         #expect(rows == inside.count && rows > 0 && rows < trials.count, "\(rows) rows, \(inside.count) inside")
         let shown = try #require(
@@ -218,7 +224,8 @@ extension DashboardBrowserTests {
             """) as? [Double])
         #expect(!shown.isEmpty && shown.allSatisfy { $0 >= low - 1e-3 && $0 <= high + 1e-3 }, "\(shown)")
         // The lines outside the range are dimmed
-        let dimmed = try #require(try await tab.evaluate("document.querySelectorAll('figure.parallel path.pc-out').length") as? Int)
+        let dimmed = try #require(
+          try await tab.evaluate("document.querySelectorAll('figure.parallel path.pc-out').length") as? Int)
         #expect(dimmed > 0)
         try await tab.screenshot("\(shots)/parallel-brushed.png", of: "section[aria-labelledby=parallel-title]")
         // A click on the axis clears its range: the whole table again
@@ -243,7 +250,12 @@ extension DashboardBrowserTests {
         let scroller = "document.querySelector('.runs-scroll')"
         try await tab.waitFor("!!\(scroller)")
         // The page itself does not overflow the window; the table scrolls inside its box
-        #expect(try await tab.evaluate("document.documentElement.scrollWidth") as? Int == 1400)
+        let overflowing = try await tab.evaluate(
+          "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 1400 && !e.closest('.runs-scroll')).slice(0, 6).map(e => e.tagName + '.' + e.className.baseVal + e.className + ' ' + e.getBoundingClientRect().right)"
+        )
+        #expect(
+          try await tab.evaluate("document.documentElement.scrollWidth") as? Int == 1400,
+          "wider than the window: \(String(describing: overflowing))")
         let sizes = try #require(try await tab.evaluate("[\(scroller).scrollWidth, \(scroller).clientWidth]") as? [Int])
         #expect(sizes[0] > sizes[1] && sizes[1] <= 1400, "\(sizes)")
         let metricHeaders = WideStudyFixture.metrics.dropFirst().map { "metric.\($0)" }

@@ -14,7 +14,9 @@ enum ChartJSON {
   static func lineChart(_ chart: SVGLineChart, study: Int64) -> String {
     var out = "{\"title\":\(string(chart.title)),\"x\":\(string(chart.xLabel)),\"y\":\(string(chart.yLabel))"
     out += ",\"logX\":\(chart.logX),\"study\":\(study)"
-    if let categories = chart.xCategories { out += ",\"categories\":[\(categories.map(string).joined(separator: ","))]" }
+    if let categories = chart.xCategories {
+      out += ",\"categories\":[\(categories.map(string).joined(separator: ","))]"
+    }
     out += ",\"series\":["
     for (index, series) in chart.series.enumerated() {
       let points = series.points.indices.filter { series.points[$0].x.isFinite && series.points[$0].y.isFinite }

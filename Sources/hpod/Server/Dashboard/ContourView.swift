@@ -63,7 +63,8 @@ struct ContourView {
       switch parameter.domain {
       case .categorical(let values): return Axis(name: name, categories: values.map(\.shown))
       case .float(let lo, let hi, let log, _): return Axis(name: name, log: log && lo > 0, low: lo, high: hi)
-      case .int(let lo, let hi, let log, _): return Axis(name: name, log: log && lo > 0, low: Double(lo), high: Double(hi))
+      case .int(let lo, let hi, let log, _):
+        return Axis(name: name, log: log && lo > 0, low: Double(lo), high: Double(hi))
       }
     }
     let seen = trials.compactMap { snapshot.configurations[$0.id!]?[name] }
@@ -88,7 +89,9 @@ struct ContourView {
       let v = metric == snapshot.objective ? trial.value : snapshot.finalMetrics[trial.id!]?[metric]
       return v.flatMap { $0.isFinite ? $0 : nil }
     }
-    var trials = snapshot.trials.filter { $0.state == .completed && (tier == nil || $0.tier == tier) && value($0) != nil }
+    var trials = snapshot.trials.filter {
+      $0.state == .completed && (tier == nil || $0.tier == tier) && value($0) != nil
+    }
     let (xAxis, yAxis) = (axis(x, trials), axis(y, trials))
     if trials.count > Self.maxPoints {
       let ranked = trials.sorted { direction.isBetter(value($0)!, than: value($1)!) }
@@ -103,7 +106,8 @@ struct ContourView {
       return Point(trial: trial.number, u: a, v: b, value: value(trial)!)
     }
     guard points.count >= 3 else {
-      return "<p class=\"empty\">Contour of \(metric) over \(x) × \(y): needs 3 completed trials with both parameters.</p>"
+      return
+        "<p class=\"empty\">Contour of \(metric) over \(x) × \(y): needs 3 completed trials with both parameters.</p>"
     }
     let low = points.map(\.value).min()!
     let high = points.map(\.value).max()!

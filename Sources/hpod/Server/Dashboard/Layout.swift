@@ -33,9 +33,9 @@ struct Page {
     let chartScripts: HTML =
       charts
       ? """
-        <script src="\(DashboardAssets.path(DashboardAssets.chartLibrary))"></script>\
-        <script src="\(DashboardAssets.path(DashboardAssets.charts))"></script>
-        """ : .empty
+      <script src="\(DashboardAssets.path(DashboardAssets.chartLibrary))"></script>\
+      <script src="\(DashboardAssets.path(DashboardAssets.charts))"></script>
+      """ : .empty
     return """
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -46,8 +46,10 @@ struct ParallelBrush {
     guard !ranges.isEmpty else { return nil }
     var allowed = CharacterSet.alphanumerics
     allowed.insert(charactersIn: "-_.~")
-    return ranges.map { "\($0.axis.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.axis):\($0.low):\($0.high)" }
-      .joined(separator: ";")
+    return ranges.map {
+      "\($0.axis.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.axis):\($0.low):\($0.high)"
+    }
+    .joined(separator: ";")
   }
 
   /// Whether a trial lies inside every range, with the axes mapped as the chart of `tier` maps them.
@@ -105,6 +107,7 @@ struct ParallelBrush {
       }.map { Format.parameter($0.element) }
       return inside.isEmpty ? "none" : inside.joined(separator: " or ")
     }
-    return "\(Format.parameter(parameter.value(atUnit: range.low)))–\(Format.parameter(parameter.value(atUnit: range.high)))"
+    return
+      "\(Format.parameter(parameter.value(atUnit: range.low)))–\(Format.parameter(parameter.value(atUnit: range.high)))"
   }
 }
