@@ -18,7 +18,7 @@ struct ContourView {
   static let bands = 10
   static let neighbours = 8
   /// Past this many trials the interpolation and the dots use an even share of them (the best kept).
-  static let maxPoints = 1500
+  static let maxPoints = 1000
 
   struct Axis {
     var name: String
@@ -145,7 +145,7 @@ struct ContourView {
       let label = HTML.escape("trial \(point.trial): \(metric) \(Format.value(point.value))")
       let isBest = point.trial == best.trial
       body +=
-        "<a href=\"/studies/\(snapshot.id)/runs/\(point.trial)\" aria-label=\"\(label)\"><circle class=\"point\(isBest ? " best" : "")\" data-trial=\"\(point.trial)\" cx=\"\(HTML.coordinate(sx(point.u)))\" cy=\"\(HTML.coordinate(sy(point.v)))\" r=\"\(isBest ? 5 : 3)\" fill=\"\(HeatmapView.colour(goodness(point.value)))\"><title>\(label)</title></circle></a>"
+        "<a href=\"/studies/\(snapshot.id)/runs/\(point.trial)\"><circle class=\"point\(isBest ? " best" : "")\" data-trial=\"\(point.trial)\" cx=\"\(HTML.coordinate(sx(point.u)))\" cy=\"\(HTML.coordinate(sy(point.v)))\" r=\"\(isBest ? 5 : 3)\" fill=\"\(HeatmapView.colour(goodness(point.value)))\"><title>\(label)</title></circle></a>"
     }
     body +=
       "<text class=\"best-marker\" x=\"\(HTML.coordinate(sx(best.u) + 7))\" y=\"\(HTML.coordinate(sy(best.v) - 5))\">★</text>"

@@ -154,6 +154,11 @@
     } else if (spec.logX) {
       xScale.distr = 3;
       xScale.log = 10;
+      // a label at each power of ten, the other grid lines unlabelled
+      xAxis.values = function (u, splits) {
+        return splits.map(function (v) { var e = Math.log10(v); if (Math.abs(e - Math.round(e)) > 1e-9) return '';
+          return e >= -4 && e < 6 ? String(+v.toPrecision(1)) : '1e' + Math.round(e); });
+      };
     } else if (integerX) {
       xAxis.incrs = integerIncrs;
     }
