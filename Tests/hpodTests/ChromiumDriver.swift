@@ -246,12 +246,13 @@ final class ChromiumDriver: @unchecked Sendable {
       _ = try await send("Input.dispatchMouseEvent", params)
     }
 
-    /// Presses at `from`, moves in steps to `to` and releases there.
+    /// Presses at `from`, moves in steps to `to` a frame apart, as a hand would, and releases there.
     func drag(from: (Double, Double), to: (Double, Double), steps: Int = 8) async throws {
       try await mouse("mouseMoved", x: from.0, y: from.1)
       try await mouse("mousePressed", x: from.0, y: from.1, pressed: true)
       for step in 1...steps {
         let t = Double(step) / Double(steps)
+        try await Task.sleep(for: .milliseconds(16))
         try await mouse(
           "mouseMoved", x: from.0 + (to.0 - from.0) * t, y: from.1 + (to.1 - from.1) * t, pressed: true)
       }

@@ -116,9 +116,18 @@ extension DashboardBrowserTests {
           try await tab.evaluate(
             "(() => { const r = \(chart).over.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
             as? [Double])
-        try await tab.drag(
-          from: (box[0] + box[2] * 0.3, box[1] + box[3] * 0.1), to: (box[0] + box[2] * 0.6, box[1] + box[3] * 0.9))
-        try await tab.waitFor("\(chart).scales.x.max - \(chart).scales.x.min < \((full[1] - full[0]) * 0.5)")
+        // (In headless Chromium uPlot now and then misses a whole gesture of DevTools mouse
+        // events, the events all delivered; a second gesture zooms. Cause not found: the
+        // test allows three gestures.)
+        var zoomed = false
+        for _ in 1...3 where !zoomed {
+          try await tab.drag(
+            from: (box[0] + box[2] * 0.3, box[1] + box[3] * 0.1), to: (box[0] + box[2] * 0.6, box[1] + box[3] * 0.9))
+          zoomed =
+            (try? await tab.waitFor(
+              "\(chart).scales.x.max - \(chart).scales.x.min < \((full[1] - full[0]) * 0.5)", seconds: 2)) != nil
+        }
+        #expect(zoomed, "three drags across the history chart did not zoom")
         let (cx, cy) = (box[0] + box[2] / 2, box[1] + box[3] / 2)
         try await tab.mouse("mouseMoved", x: cx, y: cy)
         for clicks in 1...2 {
