@@ -210,7 +210,8 @@ struct DashboardBrowserTests {
       #expect(
         Browser.matches(#"<rect class="cell best[^"]*" data-x="(\d+)" data-y="(\d+)""#, in: dom).map { [$0[1], $0[2]] }
           == [["\(bestCell.x)", "\(bestCell.y)"]])
-      #expect(dom.components(separatedBy: ">★</text>").count == 2)
+      let heatmapFigure = dom.components(separatedBy: "<figure class=\"chart heatmap\"").last ?? ""
+      #expect(heatmapFigure.components(separatedBy: "</figure>")[0].components(separatedBy: ">★</text>").count == 2)
       // the registered model's cell is marked when the registered run is in the map
       if heatmap.cells.contains(where: \.registered) { #expect(dom.contains("class=\"registered-marker\"")) }
 

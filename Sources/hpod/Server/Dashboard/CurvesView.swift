@@ -47,20 +47,29 @@ struct CurvesView {
     guard !drawn.isEmpty else { return "<p class=\"empty\">No trial reported \(metric) yet.</p>" }
     var series: [SVGLineChart.Series] = []
     var stops: [(x: Double, y: Double)] = []
+    var stopTrials: [Int] = []
+    let grid = commonSteps(drawn)
     for trial in drawn {
-      let points = thinned(histories[trial.id!]!).map { (x: Double($0.step), y: $0.value) }
+      let points = thinned(histories[trial.id!]!, to: grid).map { (x: Double($0.step), y: $0.value) }
       let stopped = trial.state == .pruned
       let colour = trial.tier == .fullTraining ? 2 : stopped ? 6 : 0
       let last = points.last!
       let name =
         "trial \(trial.number) · \(trial.tier.rawValue) · \(trial.state.rawValue)"
         + (stopped ? " at step \(Int(last.x))" : "") + " · \(metric) \(Format.value(last.y))"
-      series.append(.init(name: name, points: points, style: points.count == 1 ? .points : .line, colour: colour))
-      if stopped { stops.append(last) }
+      series.append(
+        .init(
+          name: name, points: points, style: points.count == 1 ? .points : .line, colour: colour,
+          trials: [trial.number]))
+      if stopped {
+        stops.append(last)
+        stopTrials.append(trial.number)
+      }
     }
     var legend: [(name: String, colour: Int)] = [("quick tests", 0), ("full trainings", 2)]
     if !stops.isEmpty {
-      series.append(.init(name: "pruned: where each stopped", points: stops, style: .points, colour: 1))
+      series.append(
+        .init(name: "pruned: where each stopped", points: stops, style: .points, colour: 1, trials: stopTrials))
       legend += [("pruned quick tests", 6), ("where a pruned trial stopped", 1)]
     }
     for (name, points) in thresholds() {
@@ -74,9 +83,10 @@ struct CurvesView {
       : "<p class=\"note\">Every trial that reported \(metric): \(reporting) curves.</p>"
     let chart = SVGLineChart(
       title: "\(metric) by step, every trial", xLabel: "step", yLabel: metric, series: series, width: 960,
-      height: 320, legend: legend
+      height: 320, legend: legend, study: snapshot.id
     ).render()
-    return "<div data-curves=\"\(drawn.count)\">\(chart)\(caption)</div>"
+    let table = ChartJSON.trialTable(snapshot, numbers: Set(drawn.map(\.number)))
+    return "<div data-curves=\"\(drawn.count)\">\(chart)\(caption)\(table)</div>"
   }
 
   /// The trials with points, in number order; past `maxCurves`, the best half by final value
@@ -95,10 +105,23 @@ struct CurvesView {
     return reporting.filter { best.contains($0.id!) || others.contains($0.id!) }
   }
 
-  func thinned(_ points: [CurvePoint]) -> [CurvePoint] {
-    guard points.count > Self.maxPointsPerCurve else { return points }
-    let stride = (points.count + Self.maxPointsPerCurve - 1) / Self.maxPointsPerCurve
-    var kept = points.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+  /// The steps every thinned curve keeps: all steps the drawn curves have when they are at most
+  /// `maxPointsPerCurve`, else an even share of them. One grid for all the curves keeps the
+  /// interactive chart's table of steps × trials small (curves that each kept their own stride
+  /// of steps would together hold nearly every step).
+  func commonSteps(_ drawn: [TrialRecord]) -> Set<Int>? {
+    var steps = Set<Int>()
+    for trial in drawn { for point in histories[trial.id!] ?? [] { steps.insert(point.step) } }
+    guard steps.count > Self.maxPointsPerCurve else { return nil }
+    let sorted = steps.sorted()
+    let stride = (sorted.count + Self.maxPointsPerCurve - 1) / Self.maxPointsPerCurve
+    return Set(sorted.enumerated().filter { $0.offset % stride == 0 }.map(\.element))
+  }
+
+  /// A curve's points on the common grid of steps, and its last point.
+  func thinned(_ points: [CurvePoint], to grid: Set<Int>?) -> [CurvePoint] {
+    guard let grid else { return points }
+    var kept = points.filter { grid.contains($0.step) }
     if kept.last != points.last { kept.append(points.last!) }
     return kept
   }

@@ -3,11 +3,12 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The dashboard's stylesheet and script: files of Assets/, copied by SwiftPM into the
+/// The dashboard's stylesheet and scripts: files of Assets/, copied by SwiftPM into the
 /// `hpod_hpod.resources` folder beside the hpod binary, read once and served at /assets/ with
 /// their digest in the URL (so a browser may keep them, and a new hpod's are fetched anew).
 /// Without them (a binary copied away from its resources) every page still works, unstyled
-/// and without live updates, and the daemon says so once.
+/// and without live updates, and the daemon says so once. The charts' library, uPlot 1.6.32
+/// (MIT, Assets/vendor/ as released, its licence beside it), is served the same way.
 enum DashboardAssets {
   struct Asset: Sendable {
     var name: String
@@ -18,9 +19,16 @@ enum DashboardAssets {
 
   static let stylesheet = load("dashboard.css", contentType: "text/css; charset=utf-8")
   static let script = load("dashboard.js", contentType: "text/javascript; charset=utf-8")
+  /// Our glue over uPlot: interactive charts, brushing on parallel coordinates.
+  static let charts = load("charts.js", contentType: "text/javascript; charset=utf-8")
+  static let chartLibrary = load("vendor/uPlot.iife.min.js", contentType: "text/javascript; charset=utf-8")
+  static let chartLibraryStyle = load("vendor/uPlot.min.css", contentType: "text/css; charset=utf-8")
+  static let chartLibraryLicense = load("vendor/uPlot.LICENSE", contentType: "text/plain; charset=utf-8")
+  static let all = [stylesheet, script, charts, chartLibrary, chartLibraryStyle, chartLibraryLicense]
 
-  static var stylesheetPath: String { "/assets/\(stylesheet.name)?v=\(stylesheet.version)" }
-  static var scriptPath: String { "/assets/\(script.name)?v=\(script.version)" }
+  static var stylesheetPath: String { path(stylesheet) }
+  static var scriptPath: String { path(script) }
+  static func path(_ asset: Asset) -> String { "/assets/\(asset.name)?v=\(asset.version)" }
   /// Paths the token middleware leaves open: the login page needs its stylesheet.
   static let openPaths: Set<String> = ["/assets/dashboard.css", "/assets/dashboard.js"]
 
@@ -53,7 +61,7 @@ enum DashboardAssets {
   }
 
   static func add(to router: Router<AppRequestContext>) {
-    for asset in [stylesheet, script] {
+    for asset in all {
       router.get("assets/\(asset.name)") { _, _ -> Response in
         guard let bytes = asset.bytes else {
           throw HTTPError(.notFound, message: "this hpod has no \(asset.name) (see its log)")

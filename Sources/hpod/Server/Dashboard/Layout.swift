@@ -13,6 +13,8 @@ struct Page {
   var events: String?
   var liveParts: [String] = []
   var metricParts: [String] = []
+  /// Whether the page has interactive charts: it then loads uPlot and charts.js.
+  var charts = false
   /// Markup around the parts: what comes before each named part.
   var layout: (_ part: (String) throws -> HTML) throws -> HTML
 
@@ -26,15 +28,23 @@ struct Page {
       events == nil
       ? .empty
       : "<span id=\"live-status\" class=\"live\" role=\"status\" aria-live=\"polite\">live updates need JavaScript</span>"
+    let chartStyle: HTML =
+      charts ? "<link rel=\"stylesheet\" href=\"\(DashboardAssets.path(DashboardAssets.chartLibraryStyle))\">" : .empty
+    let chartScripts: HTML =
+      charts
+      ? """
+      <script src="\(DashboardAssets.path(DashboardAssets.chartLibrary))"></script>\
+      <script src="\(DashboardAssets.path(DashboardAssets.charts))"></script>
+      """ : .empty
     return """
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>\(title) · hpod</title><link rel="stylesheet" href="\(DashboardAssets.stylesheetPath)"></head>
+      <title>\(title) · hpod</title><link rel="stylesheet" href="\(DashboardAssets.stylesheetPath)">\(chartStyle)</head>
       <body data-events="\(events ?? "")" data-live-parts="\(liveParts.joined(separator: " "))" data-metric-parts="\(metricParts.joined(separator: " "))">
       <header><nav aria-label="breadcrumbs"><a class="brand" href="/">hpod</a>\(crumbs.map { " / " + $0 })</nav>\(live)</header>
       <main>\(content)</main>
       <footer>hpod dashboard · <a href="/api/v1/studies">JSON API</a></footer>
-      <script src="\(DashboardAssets.scriptPath)"></script>
+      \(chartScripts)<script src="\(DashboardAssets.scriptPath)"></script>
       </body></html>
       """
   }

@@ -14,6 +14,9 @@ struct SVGLineChart {
     var style: Style = .line
     /// One of the palette's classes: s0...s5.
     var colour: Int = 0
+    /// The trial of each point (or of the whole curve, when it holds one number): the
+    /// interactive chart's tooltip names it and a click opens its run page.
+    var trials: [Int]? = nil
   }
 
   var title: String
@@ -28,6 +31,9 @@ struct SVGLineChart {
   var logX = false
   /// Names of the x values 0, 1, 2... (a categorical parameter), shown as the x ticks.
   var xCategories: [String]?
+  /// The study whose trials the points are: the figure then carries its data as JSON for
+  /// charts.js, which draws it with uPlot (hover, click, zoom); the SVG stays without JavaScript.
+  var study: Int64?
 
   private let left = 64.0
   private let right = 16.0
@@ -116,9 +122,10 @@ struct SVGLineChart {
         + entries.map { "<li><span class=\"swatch s\($0.colour)\"></span>\(HTML.escape($0.name))</li>" }.joined()
         + "</ul>" : ""
     let label = HTML.escape(title)
+    let data = study.map { ChartJSON.lineChart(self, study: $0) } ?? ""
     return HTML(
       raw: """
-        <figure class="chart"><svg viewBox="0 0 \(HTML.coordinate(width)) \(HTML.coordinate(height))" \
+        <figure class="chart"\(data.isEmpty ? "" : " data-chart=\"line\"")>\(data)<svg viewBox="0 0 \(HTML.coordinate(width)) \(HTML.coordinate(height))" \
         width="\(HTML.coordinate(width))" role="img" \
         aria-label="\(label)"><title>\(label)</title>\(body)</svg>\(legendHTML)</figure>
         """)

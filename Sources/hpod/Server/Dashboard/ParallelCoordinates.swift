@@ -56,12 +56,18 @@ struct ParallelCoordinates {
       path += "L\(HTML.coordinate(left + Double(axes - 1) * spacing)) " + HTML.coordinate(top + (1 - goodness) * plot)
       let isBest = index == completed.count - 1
       body +=
-        "<path class=\"pc-line\(isBest ? " best" : "")\" d=\"\(path)\" stroke=\"\(HeatmapView.colour(goodness))\"><title>trial \(trial.number): \(HTML.escape(Format.value(trial.value)))</title></path>"
+        "<path class=\"pc-line\(isBest ? " best" : "")\" data-trial=\"\(trial.number)\" d=\"\(path)\" stroke=\"\(HeatmapView.colour(goodness))\"><title>trial \(trial.number): \(HTML.escape(Format.value(trial.value)))</title></path>"
     }
     for (axis, name) in (names + [snapshot.objective]).enumerated() {
       let x = left + Double(axis) * spacing
+      // What charts.js needs to brush a range on the axis: its ends, and for the objective
+      // the values at its bottom and top.
+      let objective =
+        axis < mappers.count
+        ? ""
+        : " data-objective data-low=\"\(direction == .maximize ? low : high)\" data-high=\"\(direction == .maximize ? high : low)\""
       body +=
-        "<line class=\"axis\" x1=\"\(HTML.coordinate(x))\" x2=\"\(HTML.coordinate(x))\" y1=\"\(HTML.coordinate(top))\" y2=\"\(HTML.coordinate(top + plot))\"/>"
+        "<line class=\"axis pc-axis\" data-name=\"\(HTML.escape(name))\" data-top=\"\(HTML.coordinate(top))\" data-bottom=\"\(HTML.coordinate(top + plot))\"\(objective) x1=\"\(HTML.coordinate(x))\" x2=\"\(HTML.coordinate(x))\" y1=\"\(HTML.coordinate(top))\" y2=\"\(HTML.coordinate(top + plot))\"/>"
       body +=
         "<text class=\"label\" x=\"\(HTML.coordinate(x))\" y=\"\(HTML.coordinate(height - 8))\" text-anchor=\"middle\">\(HTML.escape(name))</text>"
       let (lowLabel, highLabel) =
@@ -81,7 +87,7 @@ struct ParallelCoordinates {
       raw: """
         <figure class="chart parallel" data-lines="\(completed.count)"><svg viewBox="0 0 \(HTML.coordinate(width)) \
         \(HTML.coordinate(height))" width="\(HTML.coordinate(width))" role="img" aria-label="\(title)"><title>\(title)</title>\(body)</svg>\
-        <figcaption>\(title).</figcaption></figure>
+        <figcaption>\(title). Drag along an axis to keep the runs table to the trials inside the range (a click on the axis clears it).</figcaption></figure>
         """)
   }
 

@@ -15,6 +15,9 @@ struct RunsTable {
     var tier: Tier?
     var text = ""
     var page = 1
+    /// Ranges brushed on the parallel coordinates, and the trials those are drawn for.
+    var brush = ParallelBrush()
+    var brushTier: Tier?
     static let pageSize = 50
 
     init() {}
@@ -40,6 +43,8 @@ struct RunsTable {
         guard let page = Int(text), page >= 1 else { throw HTTPError(.badRequest, message: "page must be 1 or more") }
         self.page = page
       }
+      brush = try ParallelBrush(query["brush"])
+      brushTier = query["view"].flatMap { Tier(rawValue: $0) }
     }
   }
 
@@ -63,9 +68,11 @@ struct RunsTable {
         .badRequest, message: "sort must be one of the table's columns: \(columns.joined(separator: ", "))")
     }
     let needle = query.text.lowercased().trimmingCharacters(in: .whitespaces)
+    let brushed = try query.brush.filter(snapshot, tier: query.brushTier)
     let matching = snapshot.trials.filter { trial in
       if let state = query.state, trial.state != state { return false }
       if let tier = query.tier, trial.tier != tier { return false }
+      if !brushed(trial) { return false }
       guard !needle.isEmpty else { return true }
       return searchText(trial).contains(needle)
     }
@@ -141,7 +148,7 @@ struct RunsTable {
     let current: [(String, String?)] = [
       ("sort", query.sort == "number" ? nil : query.sort), ("order", query.descending ? "desc" : nil),
       ("state", query.state?.rawValue), ("tier", query.tier?.rawValue), ("q", query.text),
-      ("page", query.page == 1 ? nil : String(query.page)),
+      ("page", query.page == 1 ? nil : String(query.page)), ("brush", query.brush.text),
     ]
     for (key, value) in current where !changes.contains(where: { $0.0 == key }) { pairs.append((key, value)) }
     pairs += changes
@@ -207,9 +214,13 @@ struct RunsTable {
     let next: HTML =
       page < pages
       ? "<a data-refresh=\"runs\" href=\"\(link([("page", String(page + 1))]))\" rel=\"next\">next →</a>" : .empty
+    let brushCaption: HTML =
+      query.brush.isEmpty
+      ? .empty
+      : " · inside the ranges brushed on the parallel coordinates: \(query.brush.described(snapshot)) · <a data-refresh=\"runs\" data-clear-brush href=\"\(link([("brush", nil), ("page", nil)]))\">clear</a>"
     return """
-      <div class="scroll"><table class="runs" data-rows="\(all.count)"><caption>Runs \(from)–\(to) of \(all.count) matching \
-      (\(snapshot.trials.count) in the study)</caption><thead><tr>\(header)</tr></thead><tbody>\(body)</tbody></table></div>
+      <div class="scroll runs-scroll"><table class="runs" data-rows="\(all.count)"><caption>Runs \(from)–\(to) of \(all.count) matching \
+      (\(snapshot.trials.count) in the study)\(brushCaption)</caption><thead><tr>\(header)</tr></thead><tbody>\(body)</tbody></table></div>
       <p class="pager">\(previous) page \(page) of \(pages) \(next)</p>
       """
   }

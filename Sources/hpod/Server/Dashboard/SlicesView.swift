@@ -41,23 +41,28 @@ struct SlicesView {
         if let categories { return categories.firstIndex(of: value.shown).map(Double.init) }
         return value.numericValue
       }
-      let points = { (trials: [TrialRecord]) in
-        trials.compactMap { trial -> (x: Double, y: Double)? in
-          guard let value = snapshot.configurations[trial.id!]?[name], let x = position(value) else { return nil }
-          return (x, trial.value!)
+      let series = { (label: String, trials: [TrialRecord], colour: Int) -> SVGLineChart.Series in
+        var series = SVGLineChart.Series(name: label, points: [], style: .points, colour: colour, trials: [])
+        for trial in trials {
+          guard let value = snapshot.configurations[trial.id!]?[name], let x = position(value) else { continue }
+          series.points.append((x, trial.value!))
+          series.trials!.append(trial.number)
         }
+        return series
       }
-      var series = [SVGLineChart.Series(name: "quick tests", points: points(drawn), style: .points, colour: 0)]
-      if !full.isEmpty { series.append(.init(name: "full trainings", points: points(full), style: .points, colour: 2)) }
+      var drawnSeries = [series("quick tests", drawn, 0)]
+      if !full.isEmpty { drawnSeries.append(series("full trainings", full, 2)) }
       return SVGLineChart(
         title: "\(snapshot.objective) by \(name)\(log ? " (log scale)" : "")", xLabel: log ? "\(name) (log)" : name,
-        yLabel: snapshot.objective, series: series, width: 420, height: 240, logX: log, xCategories: categories
+        yLabel: snapshot.objective, series: drawnSeries, width: 420, height: 240, logX: log, xCategories: categories,
+        study: snapshot.id
       ).render()
     }
     let note: HTML =
       drawn.count < quick.count
       ? "<p class=\"note\">\(drawn.count) of \(quick.count) quick tests drawn (an even share).</p>" : HTML.empty
-    return "<div class=\"slices\">\(charts)</div>\(note)"
+    let table = ChartJSON.trialTable(snapshot, numbers: Set((drawn + full).map(\.number)))
+    return "<div class=\"slices\">\(charts)</div>\(note)\(table)"
   }
 
   /// The share of completed quick tests whose objective is at most each value.

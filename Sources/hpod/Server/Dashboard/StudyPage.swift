@@ -45,6 +45,7 @@ struct StudyPage {
         ("slices", { snapshot.memo.value("part slices") { SlicesView(snapshot: snapshot).slices() } }),
         ("ecdf", { snapshot.memo.value("part ecdf") { SlicesView(snapshot: snapshot).ecdf() } }),
         ("heatmap", { heatmap(heatmapChoice) }),
+        ("contour", { contour(heatmapChoice) }),
         (
           "parallel",
           {
@@ -64,11 +65,11 @@ struct StudyPage {
       ]
     let live =
       frontParts.map(\.name) + [
-        "cards", "curve", "importance", "curves", "slices", "ecdf", "heatmap", "parallel", "runs",
+        "cards", "curve", "importance", "curves", "slices", "ecdf", "heatmap", "contour", "parallel", "runs",
       ]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
-      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"]
+      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"], charts: true
     ) { part in
       """
       <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
@@ -90,7 +91,8 @@ struct StudyPage {
         """)
       <section aria-labelledby="slices-title"><h2 id="slices-title">\(snapshot.objective) by each parameter</h2>\(try part("slices"))</section>
       <section aria-labelledby="ecdf-title"><h2 id="ecdf-title">Distribution of \(snapshot.objective)</h2>\(try part("ecdf"))</section>
-      <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap</h2>\(heatmapControls(heatmapChoice))\(try part("heatmap"))</section>
+      <section aria-labelledby="heatmap-title"><h2 id="heatmap-title">Heatmap and contour</h2>\(heatmapControls(heatmapChoice))\
+      <div class="two">\(try part("heatmap"))\(try part("contour"))</div></section>
       <section aria-labelledby="parallel-title"><h2 id="parallel-title">Parallel coordinates</h2>\(try part("parallel"))</section>
       <section aria-labelledby="runs-title"><h2 id="runs-title">Runs</h2>\(runsControls(runsQuery))\(try part("runs"))</section>
       """
@@ -221,31 +223,37 @@ struct StudyPage {
 
   func curve() -> HTML {
     let quick = snapshot.trials.filter { $0.tier == .quickTest && $0.state == .completed && $0.value?.isFinite == true }
-    var best: Double?
-    var steps: [(x: Double, y: Double)] = []
-    for trial in quick {
-      if best == nil || snapshot.direction.isBetter(trial.value!, than: best!) {
-        best = trial.value
-        steps.append((Double(trial.number), trial.value!))
-      }
+    var best: TrialRecord?
+    var steps: [TrialRecord] = []
+    for trial in quick where best == nil || snapshot.direction.isBetter(trial.value!, than: best!.value!) {
+      best = trial
+      steps.append(trial)
     }
-    if let last = snapshot.trials.last, let best { steps.append((Double(last.number), best)) }
     let stride = max(1, quick.count / 1500)
-    let points = quick.enumerated().filter { $0.offset % stride == 0 }.map {
-      (Double($0.element.number), $0.element.value!)
-    }
-    let full = snapshot.trials.filter { $0.tier == .fullTraining && $0.state == .completed && $0.value != nil }.map {
-      (Double($0.number), $0.value!)
+    let drawn = quick.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+    let full = snapshot.trials.filter { $0.tier == .fullTraining && $0.state == .completed && $0.value != nil }
+    let points = { (trials: [TrialRecord]) in trials.map { (x: Double($0.number), y: $0.value!) } }
+    var stepPoints = points(steps)
+    var stepTrials = steps.map(\.number)
+    if let last = snapshot.trials.last, let best, last.number != best.number {
+      stepPoints.append((Double(last.number), best.value!))
+      stepTrials.append(best.number)
     }
     var series = [
-      SVGLineChart.Series(name: "quick tests", points: points, style: .points, colour: 0),
-      SVGLineChart.Series(name: "best quick test so far", points: steps, style: .steps, colour: 1),
+      SVGLineChart.Series(
+        name: "quick tests", points: points(drawn), style: .points, colour: 0, trials: drawn.map(\.number)),
+      SVGLineChart.Series(
+        name: "best quick test so far", points: stepPoints, style: .steps, colour: 1, trials: stepTrials),
     ]
-    if !full.isEmpty { series.append(.init(name: "full trainings", points: full, style: .points, colour: 2)) }
-    return SVGLineChart(
+    if !full.isEmpty {
+      series.append(
+        .init(name: "full trainings", points: points(full), style: .points, colour: 2, trials: full.map(\.number)))
+    }
+    let chart = SVGLineChart(
       title: "best \(snapshot.objective) so far by trial number", xLabel: "trial", yLabel: snapshot.objective,
-      series: series
+      series: series, study: id
     ).render()
+    return chart + ChartJSON.trialTable(snapshot, numbers: Set((drawn + steps + full).map(\.number)))
   }
 
   // MARK: Importance
@@ -314,7 +322,7 @@ struct StudyPage {
       "<option value=\"\(value)\"\(value == (choice.tier?.rawValue ?? "all") ? HTML(raw: " selected") : .empty)>\(label)</option>"
     }
     return """
-      <form class="controls" method="get" action="/studies/\(id)" data-refresh="heatmap parallel">
+      <form class="controls" method="get" action="/studies/\(id)" data-refresh="heatmap contour parallel">
       <label for="hm-x">x parameter<select id="hm-x" name="x">\(options(snapshot.parameterNames, choice.x))</select></label>
       <label for="hm-y">y parameter<select id="hm-y" name="y">\(options(snapshot.parameterNames, choice.y))</select></label>
       <label for="hm-metric">metric<select id="hm-metric" name="metric">\(options(snapshot.metricNames, choice.metric))</select></label>
@@ -342,6 +350,14 @@ struct StudyPage {
     switch result {
     case .success(let map): return HeatmapView(heatmap: map, studyId: id).render()
     case .failure(let error): return "<p class=\"empty\">\(error.description)</p>"
+    }
+  }
+
+  /// The contour over the heatmap's axes, metric and trials.
+  func contour(_ choice: HeatmapChoice) -> HTML {
+    guard let x = choice.x, let y = choice.y else { return .empty }
+    return snapshot.memo.value("part contour \(x) \(y) \(choice.metric) \(choice.tier?.rawValue ?? "all")") {
+      ContourView(snapshot: snapshot, x: x, y: y, metric: choice.metric, tier: choice.tier).render()
     }
   }
 

@@ -7,8 +7,14 @@
     var el = document.querySelector('[data-part="' + name + '"]');
     if (!el) return;
     fetch(partURL(name), {credentials: 'same-origin'}).then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) el.outerHTML = html; });
+      .then(function (html) {
+        if (html === null) return;
+        el.outerHTML = html;
+        // charts.js draws the part's charts anew
+        document.dispatchEvent(new CustomEvent('hpod:part', {detail: name}));
+      });
   }
+  window.hpodRefresh = refresh;
   function schedule(names, delay) {
     names.forEach(function (n) { pending[n] = true; });
     if (timer) return;
