@@ -61,7 +61,10 @@ def refusal(binary, spec):
     if result.returncode == 0:
         return None
     lines = (result.stderr or result.stdout).strip().splitlines()
-    return lines[-1] if lines else f"exit {result.returncode}"
+    if not lines:
+        return f"exit {result.returncode}"
+    # "  /tmp/.../name.yaml:8:86: early_stopping.pause: unknown key ..." without the temporary path
+    return lines[-1].strip().split(".yaml:", 1)[-1].split(": ", 1)[-1]
 
 
 def played_epochs(path):
@@ -156,7 +159,7 @@ def main():
     print(f"|{'-' * 46}|{'-' * 8}|{'-' * 8}|{'-' * 16}|{'-' * 12}|{'-' * 14}|{'-' * 8}|")
     for row in rows:
         if "refused" in row:
-            print(f"| {row['rule']:<44} | not available in this hpod: {row['refused'][:160]}")
+            print(f"| {row['rule']:<44} | not available in this hpod ({row['refused'][:100]}) |")
             continue
         best = f"{row['best']:.4f}" if row["best"] is not None else "-"
         gap = f"{(row['best'] / baseline['best'] - 1) * 100:+.2f}%" if row["best"] is not None else "-"
