@@ -68,11 +68,14 @@ def refusal(binary, spec):
 
 
 def played_epochs(path):
-    """Epochs the trials played, from the lines they appended (one per epoch)."""
+    """Epochs the trials played and resumes from a checkpoint, from the lines they appended
+    (one per epoch played, one `# resumed ...` per resume)."""
     if not os.path.exists(path):
-        return 0
+        return 0, 0
     with open(path) as f:
-        return sum(1 for line in f if line.strip())
+        lines = [line for line in f if line.strip()]
+    resumes = sum(1 for line in lines if line.startswith("#"))
+    return len(lines) - resumes, resumes
 
 
 def run_hpod(binary, home, name, rule, trials, epochs, parallelism, work, checkpoint=None):
@@ -98,16 +101,24 @@ def run_hpod(binary, home, name, rule, trials, epochs, parallelism, work, checkp
                   (SELECT value FROM metric m WHERE m.trialId = t.id AND m.name = 'val_accuracy'
                      ORDER BY step DESC LIMIT 1)
            FROM trial t WHERE t.studyId = ? ORDER BY t.number""", (study,)).fetchall()
-    stored = sum(r[3] or 0 for r in rows)
-    spent = played_epochs(played)
+    # One configuration may have several trial records (a trial paused at a rung and resumed
+    # can be a new attempt of it, its history continued): count configurations.
+    configs = {}
+    for number, state, params, last_step, last_value in rows:
+        config = configs.setdefault(params, {"x": json.loads(params)["x"], "step": 0, "value": None, "states": set()})
+        config["states"].add(state)
+        if last_step is not None and last_step >= config["step"]:
+            config["step"], config["value"] = last_step, last_value
+    stored = sum(c["step"] for c in configs.values())
+    spent, resumes = played_epochs(played)
     if spent < stored:
         sys.exit(f"hpod {name}: the trials logged {spent} epochs played but the store holds {stored}: "
                  "did the trials see BENCH_EPOCH_LOG?")
-    finals = [r[4] for r in rows if r[1] == "completed" and r[3] == epochs]
-    xs = [json.loads(r[2])["x"] for r in rows]
-    pruned = sum(1 for r in rows if r[1] == "pruned")
+    finals = [c["value"] for c in configs.values() if c["step"] == epochs and "completed" in c["states"]]
+    xs = [c["x"] for c in configs.values()]
+    pruned = sum(1 for c in configs.values() if c["step"] < epochs)
     return {"rule": f"hpod {name}", "epochs": spent, "best": max(finals) if finals else None, "pruned": pruned,
-            "trials": len(rows), "wall": round(wall, 1)}, xs
+            "trials": len(configs), "resumes": resumes, "wall": round(wall, 1)}, xs
 
 
 def main():
@@ -154,9 +165,9 @@ def main():
     print(f"\nEarly stopping: {args.trials} trials of a seeded curve family (good, bad, late bloomers), "
           f"{args.epochs} epochs each; hpod and Ray {args.parallelism} at a time, Optuna sequential (in process, "
           f"no wall time) on the same configurations; {', '.join(versions)}\n")
-    print(f"| {'rule':<44} | {'pruned':>6} | {'epochs':>6} | {'epochs vs none':>14} | {'best final':>10} | "
-          f"{'best vs none':>12} | {'wall s':>6} |")
-    print(f"|{'-' * 46}|{'-' * 8}|{'-' * 8}|{'-' * 16}|{'-' * 12}|{'-' * 14}|{'-' * 8}|")
+    print(f"| {'rule':<44} | {'pruned':>6} | {'resumes':>7} | {'epochs':>6} | {'epochs vs none':>14} | "
+          f"{'best final':>10} | {'best vs none':>12} | {'wall s':>6} |")
+    print(f"|{'-' * 46}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 16}|{'-' * 12}|{'-' * 14}|{'-' * 8}|")
     for row in rows:
         if "refused" in row:
             print(f"| {row['rule']:<44} | not available in this hpod ({row['refused'][:100]}) |")
@@ -164,7 +175,8 @@ def main():
         best = f"{row['best']:.4f}" if row["best"] is not None else "-"
         gap = f"{(row['best'] / baseline['best'] - 1) * 100:+.2f}%" if row["best"] is not None else "-"
         wall = f"{row['wall']:.1f}" if row.get("wall") is not None else "-"
-        print(f"| {row['rule']:<44} | {row['pruned']:>6} | {row['epochs']:>6} | "
+        resumes = row.get("resumes", "-")
+        print(f"| {row['rule']:<44} | {row['pruned']:>6} | {resumes:>7} | {row['epochs']:>6} | "
               f"{row['epochs'] / baseline['epochs'] * 100:>13.1f}% | {best:>10} | {gap:>12} | {wall:>6} |")
 
 

@@ -19,7 +19,8 @@ HPOD_RESUMED=1 and HPOD_CHECKPOINT (the last reported checkpoint), it goes on af
 saved there. Without a checkpoint folder it only plays its curve.
 
 When $BENCH_EPOCH_LOG names a file, every epoch played (a replayed one too) appends one line
-`x epoch` to it: the bench's count of epochs spent, whatever the store keeps of the history.
+`x epoch` to it: the bench's count of epochs spent, whatever the store keeps of the history;
+an attempt that resumes from a checkpoint appends `# resumed x epoch` first.
 """
 
 import json
@@ -42,12 +43,12 @@ def curve(x, epochs):
     return [final * (1 - math.exp(-e / tau)) + rng.gauss(0, 0.004) for e in range(1, epochs + 1)]
 
 
-def log_played(x, epoch):
+def log_played(x, epoch, note=""):
     """Appends one played epoch to $BENCH_EPOCH_LOG (one short O_APPEND write: trials share it)."""
     path = os.environ.get("BENCH_EPOCH_LOG")
     if path:
         with open(path, "a") as f:
-            f.write(f"{x!r} {epoch}\n")
+            f.write(f"{note}{x!r} {epoch}\n")
 
 
 def resumed_epoch(x):
@@ -79,6 +80,8 @@ def main():
     pause = float(sys.argv[3]) if len(sys.argv) > 3 else 0.01
     folder = os.environ.get("HPOD_CHECKPOINT_DIR")
     start = resumed_epoch(x)
+    if start:
+        log_played(x, start, note="# resumed ")
     values = curve(x, epochs)
     for step in range(start + 1, epochs + 1):
         time.sleep(pause)

@@ -43,6 +43,8 @@ def make_trainable(played_log):
                     state = json.load(f)
             assert state["x"] == x, f"checkpoint of x={state['x']} given to x={x}"
             start = state["epoch"]
+            with open(played_log, "a") as f:
+                f.write(f"# resumed {x!r} {start}\n")
         for epoch in range(start + 1, EPOCHS + 1):
             time.sleep(PAUSE)
             with open(played_log, "a") as f:
@@ -73,7 +75,9 @@ def run(name, scheduler, xs, work, concurrency=None):
     results = tuner.fit()
     wall = time.monotonic() - started
     with open(played_log) as f:
-        played = sum(1 for line in f if line.strip())
+        lines = [line for line in f if line.strip()]
+    played = sum(1 for line in lines if not line.startswith("#"))
+    resumes = len(lines) - played
     finals, stopped = [], 0
     for result in results:
         if result.error:
@@ -83,7 +87,7 @@ def run(name, scheduler, xs, work, concurrency=None):
         else:
             stopped += 1
     return {"rule": f"ray {name}", "epochs": played, "best": max(finals) if finals else None, "pruned": stopped,
-            "trials": len(results), "wall": round(wall, 1)}
+            "trials": len(results), "resumes": resumes, "wall": round(wall, 1)}
 
 
 def main():

@@ -12,7 +12,8 @@ accuracy) and seed, each method trains a population of 8 for the problem's steps
     this hpod" when `hpod validate` refuses that spec.
 Ray's and hpod's initial populations are each their own seeded draw from the same space.
 "best final" is the best score at the last step over the population; "steps" counts every step
-a trial played (replays after a resume included, logged by the trials themselves).
+a trial played (replays after a resume included, logged by the trials themselves), "resumes"
+the starts from a checkpoint (an exploit, or a member paused for another's turn going on).
 """
 
 import argparse
@@ -92,9 +93,11 @@ def run_hpod(binary, python, home, work, problem, method, seed, parallelism):
         """SELECT m.value FROM metric m JOIN trial t ON t.id = m.trialId
            WHERE t.studyId = ? AND m.name = 'score' AND m.step = ?""", (study, steps))]
     with open(played) as f:
-        trained = sum(1 for line in f if line.strip())
+        lines = [line for line in f if line.strip()]
+    trained = sum(1 for line in lines if not line.startswith("#"))
     return {"problem": problem, "method": f"hpod {method}", "seed": seed, "best": max(finals) if finals else None,
-            "finished": len(finals), "steps": trained, "wall": round(wall, 1)}
+            "finished": len(finals), "steps": trained,
+            "resumes": len(lines) - trained, "wall": round(wall, 1)}
 
 
 def quartiles(values):
@@ -155,8 +158,8 @@ def main():
     labels = {"ray random": "random, no PBT (Ray)", "ray pbt": "Ray PBT", "hpod random": "random, no PBT (hpod)",
               "hpod pbt": "hpod PBT"}
     print(f"| {'problem':<8} | {'method':<22} | {'best final: median':>18} | {'25th / 75th pct':>17} | "
-          f"{'steps (median)':>14} | {'wall s (median)':>15} |")
-    print(f"|{'-' * 10}|{'-' * 24}|{'-' * 20}|{'-' * 19}|{'-' * 16}|{'-' * 17}|")
+          f"{'steps (median)':>14} | {'resumes (median)':>16} | {'wall s (median)':>15} |")
+    print(f"|{'-' * 10}|{'-' * 24}|{'-' * 20}|{'-' * 19}|{'-' * 16}|{'-' * 18}|{'-' * 17}|")
     for problem in args.problems.split(","):
         for method in order:
             mine = [r for r in rows if r["problem"] == problem and r["method"] == method]
@@ -169,8 +172,9 @@ def main():
             q1, median, q3 = quartiles([r["best"] for r in mine if r["best"] is not None])
             steps = statistics.median(r["steps"] for r in mine)
             wall = statistics.median(r["wall"] for r in mine)
+            resumes = statistics.median(r.get("resumes", 0) for r in mine)
             print(f"| {problem:<8} | {labels[method]:<22} | {median:>18.4f} | {q1:>7.4f} / {q3:<7.4f} | "
-                  f"{steps:>14.0f} | {wall:>15.1f} |")
+                  f"{steps:>14.0f} | {resumes:>16.0f} | {wall:>15.1f} |")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ The initial configurations are drawn by problems.sample from random.Random(seed)
 draws its exploit and explore choices from Python's `random`, seeded with the seed too.
 Ray runs locally on `parallelism` CPUs (one per trial), no dashboard.
 Prints one JSON line per run: best final score over the population, steps trained (every
-step a trial played, replays after a resume included), wall seconds.
+step a trial played, replays after a resume included), resumes from a checkpoint (exploits,
+and paused members going on), wall seconds.
 """
 
 import argparse
@@ -45,6 +46,8 @@ def make_trainable(problem, steps, played_log):
         if checkpoint:
             with checkpoint.as_directory() as folder:
                 state = problems.load(os.path.join(folder, "state.pkl"))
+            with open(played_log, "a") as f:
+                f.write(f"# resumed at {state['step']}\n")
         else:
             state = init(int(config.get("seed", 0)))
         while state["step"] < steps:
@@ -107,9 +110,11 @@ def run(problem, method, seed, population, parallelism, work):
         if result.metrics.get("step") == steps:
             finals.append(result.metrics["score"])
     with open(played_log) as f:
-        played = sum(1 for line in f if line.strip())
+        lines = [line for line in f if line.strip()]
+    played = sum(1 for line in lines if not line.startswith("#"))
     return {"problem": problem, "method": f"ray {method}", "seed": seed, "best": max(finals) if finals else None,
-            "finished": len(finals), "steps": played, "wall": round(wall, 1)}
+            "finished": len(finals), "steps": played,
+            "resumes": len(lines) - played, "wall": round(wall, 1)}
 
 
 def main():

@@ -10,7 +10,8 @@ them. Each step prints `hpod {"score": v, "step": t}`. With a checkpoint folder
 and reported as `hpod {"checkpoint": "step-T", "step": T}`; started with HPOD_RESUMED=1 and
 HPOD_CHECKPOINT (the checkpoint to go on from: this trial's own or, under PBT, a better
 member's), it loads that state and trains the steps after it with its own, maybe new,
-hyperparameters. $HPOD_SEED seeds the model's initialisation (digits).
+hyperparameters. $HPOD_SEED seeds the model's initialisation (digits). When $BENCH_STEP_LOG
+names a file, each step played appends a line to it, and a resume `# resumed at T`.
 """
 
 import argparse
@@ -50,11 +51,14 @@ def main():
     params = parameters(problem, sys.argv[3:])
     init, step, score = problems.PROBLEMS[problem]
     folder = os.environ.get("HPOD_CHECKPOINT_DIR")
+    played = os.environ.get("BENCH_STEP_LOG")
     if os.environ.get("HPOD_RESUMED") == "1" and os.environ.get("HPOD_CHECKPOINT"):
         state = problems.load(os.environ["HPOD_CHECKPOINT"])
+        if played:
+            with open(played, "a") as f:
+                f.write(f"# resumed at {state['step']}\n")
     else:
         state = init(int(os.environ.get("HPOD_SEED", "0")))
-    played = os.environ.get("BENCH_STEP_LOG")
     while state["step"] < steps:
         state = step(state, params)
         t = state["step"]
