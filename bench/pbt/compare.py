@@ -136,7 +136,7 @@ def main():
                     print(f"  ran hpod {method} {problem} seed {seed}", file=sys.stderr)
         if not args.skip_ray:
             started = time.monotonic()
-            peer = subprocess.run([args.ray_python, os.path.join(HERE, "ray_pbt.py"), "--problems", args.problems,
+            peer = subprocess.run([python, os.path.join(HERE, "ray_pbt.py"), "--problems", args.problems,
                                    "--seeds", ",".join(map(str, seeds)), "--population", str(POPULATION),
                                    "--parallelism", str(args.parallelism)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE)

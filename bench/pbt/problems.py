@@ -25,7 +25,7 @@ SPACES = {
     "toy": {"h0": (0.0, 1.0, False), "h1": (0.0, 1.0, False)},
     "digits": {"lr": (1e-4, 0.5, True), "alpha": (1e-6, 1e-1, True)},
 }
-STEPS = {"toy": 40, "digits": 40}
+STEPS = {"toy": 40, "digits": 24}
 
 
 def sample(problem, rng):
