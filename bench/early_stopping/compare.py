@@ -145,9 +145,9 @@ def main():
             xs = xs or tried
             print(f"  ran hpod {name}" + (f": refused ({row['refused']})" if "refused" in row else ""),
                   file=sys.stderr)
-        peers = [("optuna", args.python, "optuna_peer.py")]
+        peers = [("optuna", os.path.abspath(args.python), "optuna_peer.py")]
         if args.ray_python:
-            peers.append(("ray", args.ray_python, "ray_peer.py"))
+            peers.append(("ray", os.path.abspath(args.ray_python), "ray_peer.py"))
         for peer_name, python, script in peers:
             started = time.monotonic()
             peer = subprocess.run([python, os.path.join(HERE, script), str(args.epochs)],
