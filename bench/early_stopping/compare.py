@@ -155,7 +155,9 @@ def main():
                                   env=dict(os.environ, BENCH_PARALLELISM=str(args.parallelism)))
             if peer.returncode != 0:
                 sys.exit(f"{peer_name} peer failed: {peer.stderr[-3000:]}")
-            rows += [json.loads(line) for line in peer.stdout.splitlines() if line.strip()]
+            # Ray prints lines of its own on stdout: its peer marks its rows.
+            rows += [json.loads(line.removeprefix("ROW ")) for line in peer.stdout.splitlines()
+                     if line.startswith("{") or line.startswith("ROW {")]
             print(f"  ran {peer_name} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -9,7 +9,7 @@ run at a time because Ray has 4 CPUs and each trial takes one: a paused trial fr
 first bracket, the one without rungs, as trials are then created one at a time as others
 end: it stops nothing; that variant runs when $BENCH_RAY_SCHEDULERS names it.) Every epoch saves a checkpoint through ray.tune's Checkpoint API, and a trial that Ray
 resumes (HyperBandScheduler pauses trials at its rungs) restores the epoch from it and goes
-on after it. Prints one JSON line per scheduler: epochs played (replays after a resume
+on after it. Prints one line `ROW {json}` per scheduler: epochs played (replays after a resume
 included, counted by the trials themselves), trials stopped early, best final value of a
 trial that ran all epochs, wall seconds.
 
@@ -113,7 +113,8 @@ def main():
             if name not in only.split(","):
                 continue
             row = run(name, make(), xs, work, limit)
-            print(json.dumps({**row, "version": ray.__version__}), flush=True)
+            # Ray writes its own lines to stdout too: the rows are marked.
+            print("ROW " + json.dumps({**row, "version": ray.__version__}), flush=True)
     ray.shutdown()
 
 

@@ -136,13 +136,15 @@ def main():
                     print(f"  ran hpod {method} {problem} seed {seed}", file=sys.stderr)
         if not args.skip_ray:
             started = time.monotonic()
+            out = os.path.join(work, "ray-rows.jsonl")
             peer = subprocess.run([python, os.path.join(HERE, "ray_pbt.py"), "--problems", args.problems,
                                    "--seeds", ",".join(map(str, seeds)), "--population", str(POPULATION),
-                                   "--parallelism", str(args.parallelism)],
+                                   "--parallelism", str(args.parallelism), "--out", out],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE)
             if peer.returncode != 0:
                 sys.exit(f"ray peer failed: {peer.stderr[-3000:]}")
-            rows += [json.loads(line) for line in peer.stdout.splitlines() if line.strip()]
+            with open(out) as f:
+                rows += [json.loads(line) for line in f if line.strip()]
             print(f"  ran ray ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -14,7 +14,7 @@ trains on with its config. Per problem and seed:
 The initial configurations are drawn by problems.sample from random.Random(seed); Ray's PBT
 draws its exploit and explore choices from Python's `random`, seeded with the seed too.
 Ray runs locally on `parallelism` CPUs (one per trial), no dashboard.
-Prints one JSON line per run: best final score over the population, steps trained (every
+Appends one JSON line per run to --out: best final score over the population, steps trained (every
 step a trial played, replays after a resume included), resumes from a checkpoint (exploits,
 and paused members going on), wall seconds.
 """
@@ -124,6 +124,7 @@ def main():
     parser.add_argument("--methods", default="random,pbt")
     parser.add_argument("--population", type=int, default=8)
     parser.add_argument("--parallelism", type=int, default=4)
+    parser.add_argument("--out", required=True, help="file the JSON rows are appended to (Ray prints on stdout)")
     args = parser.parse_args()
 
     import ray
@@ -134,7 +135,8 @@ def main():
             for method in args.methods.split(","):
                 for seed in (int(s) for s in args.seeds.split(",")):
                     row = run(problem, method, seed, args.population, args.parallelism, work)
-                    print(json.dumps({**row, "version": ray.__version__}), flush=True)
+                    with open(args.out, "a") as f:
+                        f.write(json.dumps({**row, "version": ray.__version__}) + "\n")
     ray.shutdown()
 
 
