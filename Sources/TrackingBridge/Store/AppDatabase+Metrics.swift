@@ -84,6 +84,18 @@ extension AppDatabase {
     }
   }
 
+  /// One tag's value on every trial of a study that has it, by trial id.
+  public func tagValues(studyId: Int64, key: String) throws -> [Int64: String] {
+    try writer.read { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql:
+          "SELECT tag.trialId, tag.value FROM tag JOIN trial ON trial.id = tag.trialId WHERE trial.studyId = ? AND tag.key = ?",
+        arguments: [studyId, key])
+      return Dictionary(rows.map { ($0[0] as Int64, $0[1] as String) }, uniquingKeysWith: { _, last in last })
+    }
+  }
+
   public func tags(trialId: Int64) throws -> [String: String] {
     try writer.read { db in
       let rows = try TagRecord.filter(Column("trialId") == trialId).fetchAll(db)

@@ -8,17 +8,41 @@ import TrackingBridge
 final class CurveBoard: Sendable {
   private let curves = Mutex<[Int64: LearningCurve]>([:])
 
-  /// Seeds the board from the store (a resumed study keeps its peers' curves).
+  /// Seeds the board from the store (a resumed study keeps its peers' curves). A trial's
+  /// re-runs (`retryOf`: after a crash, an interruption, a pause) continue its curve: the board
+  /// holds one curve per chain, under its first attempt's id and number.
   init(trials: [TrialRecord], metric: String, database: AppDatabase) throws {
+    let roots = Self.roots(of: trials)
     var initial: [Int64: LearningCurve] = [:]
-    for trial in trials {
+    for trial in trials.sorted(by: { $0.number < $1.number }) {
+      let root = roots[trial.id!] ?? trial
       let points = try database.metrics(trialId: trial.id!, name: metric)
-      initial[trial.id!] = LearningCurve(
-        trialNumber: trial.number, isComplete: trial.state == .completed,
-        values: Dictionary(points.map { ($0.step, $0.value) }, uniquingKeysWith: { _, last in last }))
+      var curve = initial[root.id!] ?? LearningCurve(trialNumber: root.number)
+      for point in points { curve.values[point.step] = point.value }
+      curve.isComplete = trial.state == .completed  // the latest attempt's, as numbers grow
+      initial[root.id!] = curve
     }
     curves.withLock { $0 = initial }
   }
+
+  /// Each trial's first attempt, following `retryOf` (each step moves to an earlier trial, so
+  /// the walk ends; a link outside `trials` ends it too).
+  static func roots(of trials: [TrialRecord]) -> [Int64: TrialRecord] {
+    let byId = Dictionary(trials.compactMap { trial in trial.id.map { ($0, trial) } }, uniquingKeysWith: { a, _ in a })
+    var roots: [Int64: TrialRecord] = [:]
+    for trial in trials.sorted(by: { $0.number < $1.number }) {
+      guard let id = trial.id else { continue }
+      if let parent = trial.retryOf, let earlier = byId[parent], earlier.number < trial.number {
+        roots[id] = roots[parent] ?? earlier
+      } else {
+        roots[id] = trial
+      }
+    }
+    return roots
+  }
+
+  /// Every curve on the board, by chain.
+  var snapshot: [Int64: LearningCurve] { curves.withLock { $0 } }
 
   /// Records new values of a trial; returns its curve and every other curve.
   func report(trialId: Int64, number: Int, values: [(step: Int, value: Double)]) -> (LearningCurve, [LearningCurve]) {
@@ -42,6 +66,8 @@ struct EarlyStopper: Sendable {
   let metric: String
   let direction: Direction
   let board: CurveBoard
+  /// `early_stopping.pause`: a cut at a rung pauses the trial (`RungPromotion` resumes it).
+  var pausesAtRungs = false
   /// Several objectives: the rule that ranks trials by all of them, and their boards.
   var pareto: (rule: ParetoSuccessiveHalvingRule, metrics: [String], boards: [CurveBoard])?
 
@@ -79,6 +105,12 @@ struct EarlyStopper: Sendable {
       if case .stop(let reason) = pareto.rule.decide(curves, at: step, peers: Array(peers)) { return (step, reason) }
     }
     return nil
+  }
+
+  /// Why the trial is stopped at `step`: pruned, or paused when the rule pauses.
+  func cause(step: Int, reason: String) -> StopCause {
+    pausesAtRungs
+      ? .paused(rule: rule.name, step: step, reason: reason) : .pruned(rule: rule.name, step: step, reason: reason)
   }
 
   func finish(trialId: Int64, completed: Bool) {

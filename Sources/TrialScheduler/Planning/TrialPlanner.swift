@@ -16,20 +16,26 @@ struct TrialPlanner: Sendable {
   let lifecycle: TrialLifecycle
   /// Where the time of each suggestion is added up (the daemon's /metrics); nil: nowhere.
   let suggestionLatency: SuggestionLatency?
+  /// Picks the paused chain to resume (`early_stopping.pause`); nil: trials are never paused.
+  var pausedPromotion: RungPromotion?
   let onEvent: @Sendable (StudyEvent) -> Void
 
   /// The next trial, recorded in `state` as started; nil when there is none for now (the
   /// budget is spent, the space exhausted with trials still running, or nothing to re-run).
   func next(_ studyId: Int64, _ state: inout RunState) async throws -> (TrialRecord, Configuration)? {
     if let (tier, chain) = state.chainsToRerun().first {
-      let root = chain.root
-      let trial = try await lifecycle.create(
-        studyId: studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: root.sourceTrialId,
-        placement: .init(repeatOf: root.repeatOf ?? root.id, repeatIndex: root.repeatIndex, seed: root.seed))
-      state.start(trial, configuration: chain.configuration)
-      return (trial, chain.configuration)
+      return try await rerun(chain, tier: tier, studyId, &state)
     }
     if let trial = try await nextRepeat(studyId, &state) { return trial }
+    if let promotion = pausedPromotion, let root = promotion.next(among: state.paused),
+      let chain = state.search.chain(containing: root)
+    {
+      let step = state.paused.removeValue(forKey: root) ?? 0
+      logger.info(
+        "trial \(chain.latest.number), paused at step \(step), is promoted: it resumes from its checkpoint",
+        metadata: ["study": "\(spec.name)"])
+      return try await rerun(chain, tier: spec.searchTier, studyId, &state)
+    }
     if let trial = try await nextPromotion(studyId, &state) { return trial }
     guard state.dry(spec) == nil else { return nil }
     guard
@@ -48,6 +54,18 @@ struct TrialPlanner: Sendable {
       tags: suggestion.queuedIndex.map { [HpodTag.enqueued: "search.enqueue[\($0)]"] } ?? [:])
     state.start(trial, configuration: configuration)
     return (trial, configuration)
+  }
+
+  /// Another attempt of the chain's configuration, after its latest (same folder, same seed).
+  private func rerun(_ chain: TrialHistory.Chain, tier: Tier, _ studyId: Int64, _ state: inout RunState) async throws
+    -> (TrialRecord, Configuration)
+  {
+    let root = chain.root
+    let trial = try await lifecycle.create(
+      studyId: studyId, chain.configuration, tier: tier, retryOf: chain.latest.id, source: root.sourceTrialId,
+      placement: .init(repeatOf: root.repeatOf ?? root.id, repeatIndex: root.repeatIndex, seed: root.seed))
+    state.start(trial, configuration: chain.configuration)
+    return (trial, chain.configuration)
   }
 
   /// A study's state as the planner reads it from the store: its trials, which of them run,

@@ -17,6 +17,9 @@ struct RunState {
   var requestedRepeats: [Int64: Int] = [:]
   /// Repeats the promotion asks of its candidates, by configuration id.
   var candidateRepeats: [Int64: Int] = [:]
+  /// Search chains (their first attempt's id) whose latest attempt was paused at a rung
+  /// (`early_stopping.pause`), with the step it was paused at: resumed when promoted.
+  var paused: [Int64: Int] = [:]
   /// Configurations whose promotion verdict was already published by this runner.
   var judged: Set<Int64> = []
   /// The warm start's observations (`search.warm_start`), which the strategy sees first.
@@ -107,6 +110,12 @@ struct RunState {
   func dry(_ spec: StudySpec) -> Dry? {
     if let budget = spec.search.maxTrials, search.configurations.count >= budget { return .budgetSpent(budget) }
     return exhausted ? .spaceExhausted : nil
+  }
+
+  /// Records that a search trial was paused at `step` (its tag `hpod.paused_at_rung`).
+  mutating func pause(_ trial: TrialRecord, at step: Int) {
+    guard let id = trial.id, let chain = search.chain(containing: id), chain.latest.id == id else { return }
+    paused[chain.root.id!] = step
   }
 
   mutating func start(_ trial: TrialRecord, configuration: Configuration) {

@@ -96,6 +96,7 @@ public struct StudyRunner: Sendable {
       var stopper = EarlyStopper(
         rule: earlyStopping.makeRule(), metric: earlyStopping.metric, direction: spec.objective.direction,
         board: try CurveBoard(trials: searchTrials, metric: earlyStopping.metric, database: database))
+      stopper.pausesAtRungs = earlyStopping.pausesAtRungs
       if let rule = earlyStopping.makeParetoRule(spec.objectives) {
         let metrics = spec.objectives.map(\.metric)
         stopper.pareto = (
@@ -124,7 +125,16 @@ public struct StudyRunner: Sendable {
       spec: spec, database: database, strategy: strategy, logger: logger,
       lifecycle: TrialLifecycle(database: database, outage: outage, emit: onEvent),
       suggestionLatency: suggestionLatency,
+      pausedPromotion: stopper.flatMap { stopper in
+        stopper.pausesAtRungs
+          ? RungPromotion(rule: stopper.rule, direction: stopper.direction, board: stopper.board) : nil
+      },
       onEvent: onEvent)
+    if planner.pausedPromotion != nil {
+      for (trialId, step) in try database.tagValues(studyId: studyId, key: HpodTag.pausedAtRung) {
+        if let trial = all.first(where: { $0.id == trialId }), let step = Int(step) { state.pause(trial, at: step) }
+      }
+    }
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: onEvent)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
@@ -209,10 +219,21 @@ public struct StudyRunner: Sendable {
         }
         active -= 1
         aftermath.settle(finished, &state)
+        if planner.pausedPromotion != nil, finished.state == .pruned, let finishedId = finished.id {
+          do {
+            if let step = try database.tags(trialId: finishedId)[HpodTag.pausedAtRung].flatMap({ Int($0) }) {
+              state.pause(finished, at: step)
+            }
+          } catch {
+            logger.warning(
+              "cannot read whether trial \(finished.number) was paused: \(error); it stays pruned",
+              metadata: ["study": "\(spec.name)"])
+          }
+        }
         // A trial whose end could not be recorded (the store failed) has no id to follow.
         if spec.checkpoint.free == .unused, let finishedId = finished.id,
           let chain = (finished.tier == spec.searchTier ? state.search : state.full).chain(containing: finishedId),
-          CheckpointFolder.isUnused(chain, retries: spec.trial.retries)
+          CheckpointFolder.isUnused(chain, retries: spec.trial.retries), state.paused[chain.root.id!] == nil
         {
           await freeCheckpoints(of: chain)
         }
@@ -227,6 +248,12 @@ public struct StudyRunner: Sendable {
       group.cancelAll()
     }
     if endState.0 == .completed, stopSignal.reason != nil { endState = (stopSignal.outcome, stopSignal.reason) }
+    // Trials still paused at a rung when the study is done are never resumed: free their folders.
+    if endState.0 == .completed, spec.checkpoint.free == .unused {
+      for chain in state.paused.keys.compactMap({ state.search.chain(containing: $0) }) {
+        await freeCheckpoints(of: chain)
+      }
+    }
     if spec.isMultiObjective {
       let ended = state
       let completed = endState.0 == .completed

@@ -255,6 +255,9 @@ struct TrialRun {
     if trial.state == .running { armTimeout(runningSince: trial.startedAt ?? Date()) }
 
     var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
+    // The rule sees one curve per configuration: a re-run continues its first attempt's.
+    let first = checkpoint?.attempts.first ?? trial
+    let curve = (id: first.id ?? trialId, number: first.number)
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
     let emit = emit
     let metricsEvents = MetricsThrottle { step, values in
@@ -283,8 +286,8 @@ struct TrialRun {
         // Stored by the API already: they count for the objective, the rule and the view.
         collector.take(points)
         metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
-        if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
-          stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
+        if let judged, let (step, reason) = judged.judge(trialId: curve.id, number: curve.number, points: points) {
+          stop(judged.cause(step: step, reason: reason))
         }
         continue
       }
@@ -325,8 +328,8 @@ struct TrialRun {
       }
       guard !points.isEmpty else { continue }
       metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
-      if let judged, let (step, reason) = judged.judge(trialId: trialId, number: trial.number, points: points) {
-        stop(.pruned(rule: judged.rule.name, step: step, reason: reason))
+      if let judged, let (step, reason) = judged.judge(trialId: curve.id, number: curve.number, points: points) {
+        stop(judged.cause(step: step, reason: reason))
       }
     }
     metricsEvents.flush()
@@ -339,18 +342,18 @@ struct TrialRun {
     var outcome = TrialVerdict(objective: spec.objective.metric, timeout: spec.trial.timeout).outcome(
       exit: exit, stopCause: cause, reports: collector.reports, diagnosticTail: { process.diagnosticTail() },
       trackingRefusal: { trackingRefusal(trialId) })
-    if case .pruned(let rule, let step, _) = cause {
+    if let (rule, step, paused) = cause?.prune {
+      var tags = [HpodTag.pruneRule: rule, HpodTag.pruneStep: String(step)]
+      if paused { tags[HpodTag.pausedAtRung] = String(step) }
       do {
         try await outage.retrying("tagging pruned trial \(trial.number)") {
-          try await BlockingWork.run { [database] in
-            try database.setTags(trialId: trialId, [HpodTag.pruneRule: rule, HpodTag.pruneStep: String(step)])
-          }
+          try await BlockingWork.run { [database, tags] in try database.setTags(trialId: trialId, tags) }
         }
       } catch {
         outcome.reason = (outcome.reason ?? "") + " (its prune tags could not be saved: \(error))"
       }
     }
-    stopper?.finish(trialId: trialId, completed: outcome.state == .completed)
+    stopper?.finish(trialId: curve.id, completed: outcome.state == .completed)
     return await finish(trialId, outcome)
   }
 

@@ -69,8 +69,9 @@ extension SpecParser {
           : .hyperband(minResource: minimum, maxResource: maxResource, reductionFactor: factor)
       }
     }
-    guard let parsed, let metric else { return nil }
-    return StudySpec.EarlyStopping(rule: parsed, metric: metric)
+    let pauses = fields["pause"].map { reader.bool($0, fields.path("pause")) } ?? false
+    guard let parsed, let metric, let pauses else { return nil }
+    return StudySpec.EarlyStopping(rule: parsed, metric: metric, pausesAtRungs: pauses)
   }
 }
 

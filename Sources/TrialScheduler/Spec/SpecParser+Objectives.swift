@@ -138,6 +138,12 @@ extension SpecParser {
           at: metric, "early_stopping.metric", "with several objectives the rule watches every objective; remove metric"
         )
       }
+      if let pause = mapping["pause"] {
+        reader.report(
+          at: pause, "early_stopping.pause",
+          "with several objectives a trial cut at a rung is stopped for good; pausing needs one objective: remove pause"
+        )
+      }
     }
   }
 }

@@ -131,8 +131,8 @@ extension SpecParser {
     "median": ["min_steps", "min_trials"],
     "patience": ["patience", "min_delta", "min_steps"],
     "threshold": ["lower", "upper", "min_steps"],
-    "asha": ["min_resource", "max_resource", "reduction_factor"],
-    "hyperband": ["min_resource", "max_resource", "reduction_factor"],
+    "asha": ["min_resource", "max_resource", "reduction_factor", "pause"],
+    "hyperband": ["min_resource", "max_resource", "reduction_factor", "pause"],
   ]
 
   /// `pick: hypervolume`, `pick: knee`, or `pick: {best: val_accuracy, where: ["latency_ms <= 3"]}`.

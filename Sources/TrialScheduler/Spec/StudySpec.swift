@@ -147,6 +147,9 @@ public struct StudySpec: Sendable, Hashable {
     public var rule: StoppingRule
     /// The metric the rule watches; the objective's when not given.
     public var metric: String
+    /// `pause: true` (asha, hyperband): a trial cut at a rung is paused, not stopped for good,
+    /// and resumed from its checkpoint when the rung's later arrivals promote it.
+    public var pausesAtRungs = false
   }
 
   public struct Threshold: Sendable, Hashable, CustomStringConvertible {

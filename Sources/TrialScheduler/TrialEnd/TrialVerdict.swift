@@ -6,6 +6,17 @@ enum StopCause: Sendable, Equatable {
   case timeout
   case interrupted(String)
   case pruned(rule: String, step: Int, reason: String)
+  /// Cut at a rung by a rule that pauses (`early_stopping.pause`): pruned unless promoted later.
+  case paused(rule: String, step: Int, reason: String)
+
+  /// The rule and step of a prune or pause, and whether it was a pause.
+  var prune: (rule: String, step: Int, paused: Bool)? {
+    switch self {
+    case .pruned(let rule, let step, _): (rule, step, false)
+    case .paused(let rule, let step, _): (rule, step, true)
+    default: nil
+    }
+  }
 }
 
 /// How a trial ended, in the store's terms, with a reason a user can act on: the one place
@@ -54,6 +65,10 @@ struct TrialVerdict: Sendable {
     case .pruned(let rule, let step, let why):
       outcome.state = .pruned
       outcome.reason = "stopped early by the \(rule) rule at step \(step): \(why)"
+    case .paused(let rule, let step, let why):
+      outcome.state = .pruned
+      outcome.reason =
+        "paused by the \(rule) rule at step \(step): \(why); resumed from its checkpoint if the rung's later trials promote it"
     case nil:
       outcome = unasked(exit, outcome: outcome, reports: reports, diagnosticTail: diagnosticTail)
     }
