@@ -13,7 +13,7 @@ SCHEMATHESIS_VENV := $(CURDIR)/.venv/schemathesis
 SKLEARN_VERSION := 1.9.1
 EXAMPLES_VENV := $(CURDIR)/.venv/examples
 
-.PHONY: deps slurm mlflow schemathesis examples-venv build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-multi-objective bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm bench-sklearn
+.PHONY: deps slurm mlflow schemathesis examples-venv build demo demo-mlflow demo-slurm slurm-stop mlflow-stop example test lint format bench bench-scheduler bench-strategies bench-multi-objective bench-early-stopping bench-pbt bench-api bench-tracking bench-dashboard bench-slurm bench-sklearn
 
 ## Installs the system packages the build and the examples need, only those missing.
 deps:
@@ -153,7 +153,7 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests bench/strategies/swift bench/tracking/swift bench/dashboard/swift bench/multi_objective/swift bench/sklearn_tuning/swift Package.swift bench/Package.swift
 
 ## Benchmarks (release builds); each prints a table against its peer.
-bench: bench-scheduler bench-strategies bench-sklearn bench-multi-objective bench-early-stopping bench-api bench-tracking bench-dashboard bench-slurm
+bench: bench-scheduler bench-strategies bench-sklearn bench-multi-objective bench-early-stopping bench-pbt bench-api bench-tracking bench-dashboard bench-slurm
 
 bench-scheduler: deps
 	bench/scheduler/run
@@ -172,8 +172,15 @@ bench-sklearn: deps
 bench-multi-objective: deps
 	bench/multi_objective/run
 
+## Epochs spent and best result of hpod's early-stopping rules against Optuna's pruners and
+## Ray Tune's ASHA and HyperBand (Ray in its own venv, bench/.work/ray-venv).
 bench-early-stopping: deps
 	bench/early_stopping/run
+
+## Population-based training against Ray Tune's PopulationBasedTraining and random search on
+## the PBT paper's toy and an MLP on digits (Ray in bench/.work/ray-venv).
+bench-pbt: deps
+	bench/pbt/run $(BENCH_ARGS)
 
 bench-api: deps
 	bench/api/run
