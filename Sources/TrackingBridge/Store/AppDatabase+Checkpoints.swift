@@ -46,6 +46,18 @@ extension AppDatabase {
     }
   }
 
+  /// How many configurations of the trial's study and tier were started before this first
+  /// attempt: its place in the order configurations began. Re-runs take trial numbers too, so
+  /// a configuration's trial number depends on how many re-runs came before it; this does not.
+  public func firstAttemptsBefore(_ trial: TrialRecord) throws -> Int {
+    try writer.read { db in
+      try Int.fetchOne(
+        db,
+        sql: "SELECT COUNT(*) FROM trial WHERE studyId = ? AND tier = ? AND retryOf IS NULL AND number < ?",
+        arguments: [trial.studyId, trial.tier.rawValue, trial.number]) ?? 0
+    }
+  }
+
   /// Records a checkpoint the trial reported.
   public func recordingCheckpoint(_ checkpoint: CheckpointRecord) -> StoreWrite<CheckpointRecord> {
     StoreWrite { db in

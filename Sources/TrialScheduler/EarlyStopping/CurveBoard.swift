@@ -10,14 +10,19 @@ final class CurveBoard: Sendable {
 
   /// Seeds the board from the store (a resumed study keeps its peers' curves). A trial's
   /// re-runs (`retryOf`: after a crash, an interruption, a pause) continue its curve: the board
-  /// holds one curve per chain, under its first attempt's id and number.
+  /// holds one curve per chain, under its first attempt's id, numbered by the chain's place
+  /// among the tier's chains.
   init(trials: [TrialRecord], metric: String, database: AppDatabase) throws {
     let roots = Self.roots(of: trials)
+    // A configuration's place among the tier's, as `CheckpointFolder.ordinal` counts it.
+    let firsts = trials.filter { $0.retryOf == nil }.sorted { $0.number < $1.number }
+    let ordinals = Dictionary(
+      firsts.enumerated().map { ($0.element.id!, $0.offset) }, uniquingKeysWith: { first, _ in first })
     var initial: [Int64: LearningCurve] = [:]
     for trial in trials.sorted(by: { $0.number < $1.number }) {
       let root = roots[trial.id!] ?? trial
       let points = try database.metrics(trialId: trial.id!, name: metric)
-      var curve = initial[root.id!] ?? LearningCurve(trialNumber: root.number)
+      var curve = initial[root.id!] ?? LearningCurve(trialNumber: ordinals[root.id!] ?? root.number)
       for point in points { curve.values[point.step] = point.value }
       curve.isComplete = trial.state == .completed  // the latest attempt's, as numbers grow
       initial[root.id!] = curve

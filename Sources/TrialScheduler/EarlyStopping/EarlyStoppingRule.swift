@@ -4,6 +4,8 @@ public import SearchStrategies
 
 /// The intermediate values one trial reported for the watched metric, by step.
 public struct LearningCurve: Sendable, Hashable {
+  /// The configuration's number: its place among the tier's configurations in the order they
+  /// began (the trial number of its first attempt when nothing was run again before it).
   public var trialNumber: Int
   /// Whether the trial ran to its end (a completed peer), as opposed to running or pruned.
   public var isComplete: Bool

@@ -18,6 +18,9 @@ struct CheckpointFolder: Sendable {
   /// population-based training member that continues another's checkpoint: the folder it
   /// continues, copied into this one before the trial starts.
   var seed: String?
+  /// The configuration's place among its tier's (`AppDatabase.firstAttemptsBefore`): the
+  /// number early-stopping rules know it by, the same however many re-runs came before it.
+  var ordinal = 0
   /// Whether only the checkpoint it resumes from is copied from `seed`: a member still
   /// training owns the rest of its folder (and deletes old checkpoints as it goes, `keep`).
   var seedsCheckpointOnly = false
@@ -42,6 +45,7 @@ struct CheckpointFolder: Sendable {
     let left = (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == false
     var folder = CheckpointFolder(
       path: path, attempts: attempts, resumesFrom: reported.last { !$0.freed }, resumed: !earlier.isEmpty && left)
+    folder.ordinal = try database.firstAttemptsBefore(attempts[0])
     if continuing, folder.resumesFrom == nil, let sourceTrial = try continued(by: trial, database: database) {
       let sourceAttempts = try database.attempts(endingWith: sourceTrial)
       if let last = try database.checkpoints(trialIds: sourceAttempts.compactMap(\.id)).last(where: { !$0.freed }) {

@@ -230,9 +230,10 @@ struct TrialRun {
     if trial.state == .running { armTimeout(runningSince: trial.startedAt ?? Date()) }
 
     var collector = MetricCollector(trialId: trialId, objective: spec.objective.metric)
-    // The rule sees one curve per configuration: a re-run continues its first attempt's.
+    // The rule sees one curve per configuration, known by its place among the configurations
+    // (Hyperband's brackets): a re-run continues its first attempt's.
     let first = checkpoint?.attempts.first ?? trial
-    let curve = (id: first.id ?? trialId, number: first.number)
+    let curve = (id: first.id ?? trialId, number: checkpoint?.ordinal ?? first.number)
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
     let members = trial.tier == spec.searchTier ? population : nil
     members?.join(trialId: trialId, number: trial.number, from: checkpoint?.resumesFrom?.step ?? 0)
@@ -304,16 +305,21 @@ struct TrialRun {
       guard !cutByRule() else { continue }
       let points = collector.ingest(lines)
       let saved = collector.takeCheckpoints()
-      if !saved.isEmpty, let checkpoint { await record(saved, of: trial, in: checkpoint) }
-      guard !points.isEmpty || handle != nil else { continue }
       // While the store is full the loop waits here; the trial's further lines wait in its
       // output stream (or its file), and nothing it printed is dropped.
-      do {
-        let write = database.appendingMetrics(points, trialId: trialId, handle: handle?.json)
-        try await outage.retrying("saving the metrics of trial \(trial.number)") { try await database.perform(write) }
-      } catch {
-        collector.unsaved(points.count, error)
+      if !points.isEmpty || handle != nil {
+        do {
+          let write = database.appendingMetrics(points, trialId: trialId, handle: handle?.json)
+          try await outage.retrying("saving the metrics of trial \(trial.number)") {
+            try await database.perform(write)
+          }
+        } catch {
+          collector.unsaved(points.count, error)
+        }
       }
+      // A checkpoint is recorded after the steps it covers: an hpod killed in between resumes
+      // from the checkpoint before it, and replays a step rather than losing one.
+      if !saved.isEmpty, let checkpoint { await record(saved, of: trial, in: checkpoint) }
       guard !points.isEmpty else { continue }
       metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
       judge(points)
