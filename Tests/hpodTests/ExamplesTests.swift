@@ -12,6 +12,8 @@ import TrialScheduler
 @Suite("Examples at a tiny budget", .serialized)
 struct ExamplesTests {
   let folder: String
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures").path
   static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("examples").path
 
@@ -178,6 +180,18 @@ struct ExamplesTests {
     let accuracy = output.split(separator: "\n").last { $0.hasPrefix("accuracy on") }
       .flatMap { Double($0.split(separator: " ").last ?? "") }
     #expect((accuracy ?? 0) >= 0.9, "\(output.suffix(2000))")
+
+    // And `mlflow models serve -m models:/NAME@champion` serves it, fetched from hpod's registry
+    let (served, answer) = try await HPODProcess.runProgram(
+      "\(venv)/python",
+      [
+        "\(Self.fixtures)/serve_champion.py", "sklearn-autolog-digits", "champion",
+        String(try MLflowServer.freePort()),
+      ],
+      environment: ["MLFLOW_TRACKING_URI": daemon.server])
+    #expect(served == 0, "\(answer.suffix(3000))")
+    let predictions = answer.split(separator: "\n").first { $0.hasPrefix("predictions:") }
+    #expect(predictions?.hasPrefix("predictions: [0, 1, 2, 3, 4]") == true, "\(answer.suffix(2000))")
   }
 
   /// The examples' venv (scikit-learn): make test names it; by hand, the one make examples-venv makes.
