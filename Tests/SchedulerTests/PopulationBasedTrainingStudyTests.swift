@@ -49,7 +49,7 @@ struct PopulationBasedTrainingStudyTests {
       """
       name: pbt
       objective: {metric: score, direction: maximize}
-      search: {algorithm: pbt, seed: 7, population: 4, perturbation_interval: 4, resample_probability: 0}
+      search: {algorithm: pbt, seed: 7, population: 4, parallelism: 2, perturbation_interval: 4, resample_probability: 0}
       parameters:
         h0: {type: float, min: 0, max: 1}
         h1: {type: float, min: 0, max: 1}
@@ -65,6 +65,7 @@ struct PopulationBasedTrainingStudyTests {
     #expect(completed.count == 4, "\(trials.map { ($0.number, $0.state, $0.reason ?? "") })")
     #expect(!replaced.isEmpty)
     #expect(replacements.count == replaced.count, "every replaced member has its replacement")
+    #expect(trials.count - replacements.count == 4, "the whole population was drawn: replacements use none of it")
     for member in replaced {
       #expect(
         member.reason?.hasPrefix("replaced by population-based training at step") == true, "\(member.reason ?? "")")

@@ -79,6 +79,7 @@ struct TrialPlanner: Sendable {
         HpodTag.pbtExplore: changes.isEmpty ? "unchanged" : changes.joined(separator: "; "),
       ])
     state.start(trial, configuration: configuration)
+    state.replacementsMade += 1
     logger.info(
       "trial \(trial.number) replaces trial \(exploited.number): it continues trial \(donorNumber)'s checkpoint with \(changes.isEmpty ? "its parameters" : changes.joined(separator: ", "))",
       metadata: ["study": "\(spec.name)"])

@@ -25,6 +25,8 @@ struct RunState {
   /// Population-based training: members exploited and not replaced yet, with the number of
   /// the trial whose checkpoint their replacement copies.
   var replacements: [(exploited: TrialRecord, donorNumber: Int)] = []
+  /// How many replacements were created (they are configurations, but not the search's).
+  var replacementsMade = 0
   /// Configurations whose promotion verdict was already published by this runner.
   var judged: Set<Int64> = []
   /// The warm start's observations (`search.warm_start`), which the strategy sees first.
@@ -116,7 +118,10 @@ struct RunState {
   }
 
   func dry(_ spec: StudySpec) -> Dry? {
-    if let budget = spec.search.maxTrials, search.configurations.count >= budget { return .budgetSpent(budget) }
+    // A population member's replacement is not a configuration the search drew.
+    if let budget = spec.search.maxTrials, search.configurations.count - replacementsMade >= budget {
+      return .budgetSpent(budget)
+    }
     return exhausted ? .spaceExhausted : nil
   }
 

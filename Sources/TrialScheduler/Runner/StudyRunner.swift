@@ -142,6 +142,9 @@ public struct StudyRunner: Sendable {
       }
     }
     state.hold(try database.tagValues(studyId: studyId, key: HpodTag.pausedByUser))
+    if population != nil {
+      state.replacementsMade = try database.tagValues(studyId: studyId, key: HpodTag.pbtDonor).count
+    }
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: onEvent)
     let reruns = state.chainsToRerun().count
     let kept = state.search.chains.filter { $0.latest.state.isFinished }.count + state.full.chains.count - reruns
