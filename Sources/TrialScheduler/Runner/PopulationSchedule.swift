@@ -4,8 +4,9 @@ import TrackingBridge
 
 /// A population-based training study's members as they train (`search.algorithm: pbt`): each
 /// member's latest value and the step it last started from or was ranked at. Every
-/// `perturbation_interval` steps a member is ranked against the population (the members
-/// training now and those that finished their training); one in the bottom quantile is
+/// `perturbation_interval` steps a member is ranked against the members training now (one
+/// that finished has nothing left to give: a copy of its last checkpoint would end at once,
+/// and its value is from a later step than theirs); one in the bottom quantile is
 /// exploited: stopped, to be replaced by a copy of a top member's checkpoint with explored
 /// parameters (`TrialPlanner`). Shared by the trials running in parallel.
 final class PopulationSchedule: Sendable {
@@ -29,19 +30,11 @@ final class PopulationSchedule: Sendable {
     var reason: String
   }
 
-  /// `completed`: the search trials that finished their training (a resumed study's), which
-  /// rank with the members still training.
-  init(training: PopulationBasedTraining, metric: String, direction: Direction, seed: UInt64, completed: [TrialRecord])
-  {
+  init(training: PopulationBasedTraining, metric: String, direction: Direction, seed: UInt64) {
     self.training = training
     self.metric = metric
     self.direction = direction
     self.seed = seed
-    members.withLock { members in
-      for trial in completed where trial.state == .completed {
-        members[trial.id!] = Member(number: trial.number, value: trial.value, rankedAt: 0)
-      }
-    }
   }
 
   /// A member starts training, from `step` (the checkpoint it continues) on.
@@ -81,11 +74,8 @@ final class PopulationSchedule: Sendable {
     }
   }
 
-  /// A member stops training: a completed one keeps its final value in the ranking; one that
-  /// was exploited or failed leaves it.
-  func leave(trialId: Int64, completed: Bool) {
-    members.withLock { members in
-      if !completed { members[trialId] = nil }
-    }
+  /// A member stops training (it completed, was exploited or failed): it leaves the ranking.
+  func leave(trialId: Int64) {
+    _ = members.withLock { $0.removeValue(forKey: trialId) }
   }
 }

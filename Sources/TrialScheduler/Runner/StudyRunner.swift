@@ -107,8 +107,7 @@ public struct StudyRunner: Sendable {
     }
     let population = spec.search.populationBasedTraining.map { training in
       PopulationSchedule(
-        training: training, metric: spec.objective.metric, direction: spec.objective.direction, seed: spec.search.seed,
-        completed: searchTrials)
+        training: training, metric: spec.objective.metric, direction: spec.objective.direction, seed: spec.search.seed)
     }
     let tracking = tracking
     let trialRun = TrialRun(

@@ -347,7 +347,7 @@ struct TrialRun {
       }
     }
     stopper?.finish(trialId: curve.id, completed: outcome.state == .completed)
-    members?.leave(trialId: trialId, completed: outcome.state == .completed)
+    members?.leave(trialId: trialId)
     return await finish(trialId, outcome)
   }
 
