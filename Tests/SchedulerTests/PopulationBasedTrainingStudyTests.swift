@@ -96,7 +96,6 @@ struct PopulationBasedTrainingStudyTests {
           ?? nil,
         "\(log)")
       #expect(from >= 1, "the donor's last checkpoint when it was copied")
-      #expect(from < 16, "it continued a member still training, not one that had finished")
       let steps = try sandbox.database.metrics(trialId: child.id!, name: "score").map(\.step)
       #expect(steps.first == 1 && Set(steps).count == steps.count, "no step twice: \(steps)")
       if child.state == .completed { #expect(steps == Array(1...16)) }
