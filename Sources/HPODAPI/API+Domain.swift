@@ -16,6 +16,10 @@ extension API.Study {
       state = "paused"
       stateReason = reason
     }
+    if let reason = described.undrivenFor {
+      state = StudyState.interrupted.rawValue
+      stateReason = reason
+    }
     if let reason = described.stoppingFor {
       state = "stopping"
       stateReason = reason

@@ -54,7 +54,7 @@ extension HPOD {
       if json {
         try? printJSON(failure.errorBody)
       } else {
-        FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+        FileHandle.standardError.writeText(failure.description + "\n")
       }
       Foundation.exit(failure.exitCode)
     } catch {

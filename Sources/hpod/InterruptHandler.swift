@@ -4,18 +4,21 @@ import Dispatch
   import Glibc
 #endif
 
-/// Turns SIGINT and SIGTERM into calls of `handler` with how many have arrived so far, instead
-/// of killing hpod, so running trials can be stopped and the study saved.
+/// Turns SIGINT, SIGTERM and SIGHUP into calls of `handler` with the signal and how many have
+/// arrived so far, instead of killing hpod, so running trials can be stopped and the study
+/// saved. A SIGHUP hpod was started to ignore (`nohup hpod run ...`) stays ignored.
 final class InterruptHandler {
   private let sources: [any DispatchSourceSignal]
+  private let signals: [Int32]
 
-  init(_ handler: @escaping @Sendable (Int) -> Void) {
+  init(_ handler: @escaping @Sendable (_ signal: Int32, _ count: Int) -> Void) {
     let queue = DispatchQueue(label: "hpod.signals")
     let counter = Counter()
-    sources = [SIGINT, SIGTERM].map { signalNumber in
+    signals = [SIGINT, SIGTERM] + (Self.isIgnored(SIGHUP) ? [] : [SIGHUP])
+    sources = signals.map { signalNumber in
       signal(signalNumber, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-      source.setEventHandler { handler(counter.increment()) }
+      source.setEventHandler { handler(signalNumber, counter.increment()) }
       source.resume()
       return source
     }
@@ -23,8 +26,14 @@ final class InterruptHandler {
 
   func cancel() {
     sources.forEach { $0.cancel() }
-    signal(SIGINT, SIG_DFL)
-    signal(SIGTERM, SIG_DFL)
+    for signalNumber in signals { signal(signalNumber, SIG_DFL) }
+  }
+
+  private static func isIgnored(_ signalNumber: Int32) -> Bool {
+    var current = sigaction()
+    guard sigaction(signalNumber, nil, &current) == 0 else { return false }
+    // SIG_IGN is the handler address 1.
+    return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1
   }
 
   /// Only touched on the handler's serial queue.

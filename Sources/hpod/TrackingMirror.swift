@@ -25,14 +25,13 @@ enum TrackingMirror {
     }
     let lastError = await mirror.lastError
     guard !emptied, let waiting = try? database.mirrorBacklog(studyId: studyId), waiting > 0 else { return result }
-    FileHandle.standardError.write(
-      Data(
-        """
-        hpod: \(waiting) tracking writes are not in MLflow yet\(lastError.map { " (\($0))" } ?? ""). \
-        They are kept in the store and sent by the next `hpod run`, `hpod serve` or `hpod tracking sync`; \
-        `hpod tracking status` shows them.
+    FileHandle.standardError.writeText(
+      """
+      hpod: \(waiting) tracking writes are not in MLflow yet\(lastError.map { " (\($0))" } ?? ""). \
+      They are kept in the store and sent by the next `hpod run`, `hpod serve` or `hpod tracking sync`; \
+      `hpod tracking status` shows them.
 
-        """.utf8))
+      """)
     return result
   }
 }

@@ -11,6 +11,8 @@ public struct StudyDescription: Sendable {
   public var pausedFor: String?
   /// Set while a stopped study's trials finish stopping (their grace period).
   public var stoppingFor: String?
+  /// Set while the store says `running` but no process runs the study (its `hpod run` died).
+  public var undrivenFor: String?
   /// The other study's trials the search started from, when the spec warm-starts.
   public var warmStart: WarmStartHistory?
 }

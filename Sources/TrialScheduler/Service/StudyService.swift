@@ -53,6 +53,9 @@ public actor StudyService {
   private let shuttingDown = Mutex(false)
   /// Studies asked to stop whose runners have not ended yet (trials in their grace period).
   private let stopping = PausedStudies()
+  /// The studies this service has a runner for (started, or waiting for their lease), for
+  /// the reads off the actor that must tell a study nobody runs from one the daemon runs.
+  let driving = Mutex<Set<Int64>>([])
   public private(set) var isReady = false
 
   public init(
@@ -214,6 +217,7 @@ public actor StudyService {
       // A study whose end is recorded is no longer stopping, though its runner may not have
       // returned yet.
       stoppingFor: study.state.isFinished ? nil : stopping.reasons.withLock { $0[study.id!] })
+    description.undrivenFor = undriven(study, spec: spec)
     if let spec { description.warmStart = try? warmStart(of: study, spec: spec) }
     return description
   }
@@ -305,6 +309,7 @@ public actor StudyService {
       self.finished(studyId, end: end)
     }
     runs[studyId] = (task, stop, wakeup, end)
+    driving.withLock { _ = $0.insert(studyId) }
   }
 
   /// Records how a study ended. While the store cannot take it (the disk is full) the daemon
@@ -329,49 +334,11 @@ public actor StudyService {
     }
   }
 
-  /// The study's lease, once no other process holds it; nil when the study is stopped first.
-  /// `waited` says whether another process held it. A lease that cannot be taken at all (its
-  /// folder cannot be written) throws, with where and why, and the study fails with that.
-  nonisolated private func waitForLease(_ study: StudyRecord, stop: StopSignal) async throws -> (
-    StudyLease?, waited: Bool
-  ) {
-    var waited = false
-    let home = home
-    while stop.reason == nil {
-      do {
-        let lease = try await BlockingWork.run {
-          try StudyLease.acquire(home: home, studyId: study.id!, studyName: study.name)
-        }
-        return (lease, waited)
-      } catch let held as StudyLease.Held {
-        if !waited {
-          logger.warning("\(held): leaving it alone; the daemon takes it over once that process lets it go")
-          waited = true
-        }
-      } catch {
-        throw ServiceError.conflict(
-          "cannot start: the study's lock in \(home.path) cannot be taken (\(error)); make the folder writable, then `hpod resume \(study.id!)`"
-        )
-      }
-      try? await Task.sleep(for: Self.leasePollInterval)
-    }
-    return (nil, waited)
-  }
-
-  static let leasePollInterval: Duration = .seconds(1)
-
-  /// Refuses to act on a study that another process drives.
-  nonisolated func requireNotOwnedElsewhere(_ study: StudyRecord) throws {
-    if let owner = StudyLease.owner(home: home, studyId: study.id!), owner.pid != getpid() {
-      throw ServiceError.conflict(
-        "study \(study.id!) '\(study.name)' is being run by \(owner); stop or cancel it there (or wait for it to end)")
-    }
-  }
-
   /// A study's runner ended. A full training requested by hand as it was ending (too late for
   /// it to see) runs the study again, for that full training alone.
   private func finished(_ id: Int64, end: RunEnd) {
     runs[id] = nil
+    driving.withLock { _ = $0.remove(id) }
     stopping.reasons.withLock { _ = $0.removeValue(forKey: id) }
     end.signal()
     guard let study = try? existing(id), study.state == .completed,

@@ -210,7 +210,7 @@ final class ProgressView: Sendable {
       state.withLock { $0.notes.append(message) }
       redraw(force: true)
     } else {
-      notes.write(Data((message + "\n").utf8))
+      notes.writeText(message + "\n")
     }
   }
 
@@ -222,7 +222,7 @@ final class ProgressView: Sendable {
   private var budgetText: String { header.maxTrials.map(String.init) ?? "grid" }
 
   private func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    FileHandle.standardOutput.writeText(line + "\n")
   }
 
   private func redraw(force: Bool) {
@@ -235,7 +235,7 @@ final class ProgressView: Sendable {
       state.drawnLines = lines.count
       return erase + lines.joined(separator: "\n") + "\n"
     }
-    if let frame { FileHandle.standardOutput.write(Data(frame.utf8)) }
+    if let frame { FileHandle.standardOutput.writeText(frame) }
   }
 
   private func render(_ state: State, now: Date) -> [String] {

@@ -139,7 +139,7 @@ struct Watch: AsyncParsableCommand {
     }
     try await client.events("api/v1/studies/\(id)/events") { event in
       if json {
-        FileHandle.standardOutput.write(Data((API.Event.jsonLine(type: event.type, data: event.data) + "\n").utf8))
+        FileHandle.standardOutput.writeText(API.Event.jsonLine(type: event.type, data: event.data) + "\n")
       } else {
         progress.handle(event.body)
       }

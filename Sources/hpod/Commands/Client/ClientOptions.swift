@@ -52,10 +52,8 @@ struct ClientOptions: ParsableArguments {
         return try await body(client)
       } catch let failure as HPODClient.Failure where failure.unreachable {
         guard FileManager.default.fileExists(atPath: home.databasePath) else { throw failure }
-        FileHandle.standardError.write(
-          Data(
-            "hpod: no daemon answers at \(client.server.absoluteString); read the local store \(home.databasePath)\n"
-              .utf8))
+        FileHandle.standardError.writeText(
+          "hpod: no daemon answers at \(client.server.absoluteString); read the local store \(home.databasePath)\n")
         return try await LocalStoreReader.reading(home: home, local ?? body)
       }
     }

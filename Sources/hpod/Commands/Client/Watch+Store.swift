@@ -65,6 +65,6 @@ extension Watch {
 
   private static func emit(_ body: API.Event.Body, studyId: Int64) {
     let event = API.Event(studyId: studyId, body: body)
-    FileHandle.standardOutput.write(Data((event.jsonLine + "\n").utf8))
+    FileHandle.standardOutput.writeText(event.jsonLine + "\n")
   }
 }

@@ -58,7 +58,7 @@ struct QueryCommand: AsyncParsableCommand {
         database: database, study: record, home: store.hpodHome, space: ImportanceRequest.storedSpec(of: record)?.space
       ).answer(intent)
     } catch let failure as QueryFailure {
-      if !json { FileHandle.standardError.write(Data("→ \(intent)\n".utf8)) }
+      if !json { FileHandle.standardError.writeText("→ \(intent)\n") }
       throw CommandFailure("\(failure)")
     }
     if json {

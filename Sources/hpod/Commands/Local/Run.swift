@@ -19,8 +19,8 @@ struct Run: AsyncParsableCommand {
       again. A spec edited without changing its parameters, objectives or \
       constraints continues the study (a larger search.max_trials runs more trials; new \
       registration thresholds judge the runs it has) and says what changed; an edit to those is \
-      refused with the difference. Ctrl-C stops the running trials cleanly (a second Ctrl-C \
-      kills them at once) and saves the study for later.
+      refused with the difference. Ctrl-C (or a closed terminal) stops the running trials \
+      cleanly (a second Ctrl-C kills them at once) and saves the study for later.
 
       A study whose trials cannot work stops by itself (trial.fail_fast): a trial that cannot \
       start before any completed, the first 3 trials all failed, or the last 5 failed the same \
@@ -53,6 +53,9 @@ struct Run: AsyncParsableCommand {
   @OptionGroup var placement: PlacementOptions
 
   func run() async throws {
+    // A reader of the output that goes away (`hpod run study.yaml | head`) loses the rest of
+    // the output, not the study: writes to it fail quietly (FileHandle.writeText).
+    signal(SIGPIPE, SIG_IGN)
     let (studySpec, yaml): (StudySpec, String)
     do {
       (studySpec, yaml) = try StudySpec.load(path: spec)
@@ -83,7 +86,7 @@ struct Run: AsyncParsableCommand {
     }
     // With --json, stdout carries the events alone; what is said to the user goes to stderr.
     let sayTo = json ? FileHandle.standardError : FileHandle.standardOutput
-    func say(_ text: String) { sayTo.write(Data((text + "\n").utf8)) }
+    func say(_ text: String) { sayTo.writeText(text + "\n") }
     switch session {
     case .new(let created): study = created
     case .resume(let existing):
@@ -125,8 +128,12 @@ struct Run: AsyncParsableCommand {
     // start yet another one.
     let resumeHint = new ? "run `hpod run \(spec)` (without --new) to resume" : "run the same command to resume"
     let stopSignal = StopSignal()
-    let interrupts = InterruptHandler { count in
-      if count == 1 {
+    let interrupts = InterruptHandler { signal, count in
+      if signal == SIGHUP {
+        // The terminal closed: nobody is left to press Ctrl-C twice, so the trials get their
+        // grace period and the study is saved.
+        stopSignal.stop(reason: "interrupted: its terminal closed (SIGHUP); \(resumeHint)")
+      } else if count == 1 {
         progress.note("stopping: waiting for running trials to stop (Ctrl-C again to kill them now)")
         stopSignal.stop(reason: "interrupted by the user (Ctrl-C); \(resumeHint)")
       } else {
@@ -185,7 +192,7 @@ struct Run: AsyncParsableCommand {
 
   /// One scheduler event as a JSON line on stdout, written at once (a reader follows it live).
   static func emit(_ event: StudyEvent, studyId: Int64) {
-    FileHandle.standardOutput.write(Data((API.Event(event, studyId: studyId).jsonLine + "\n").utf8))
+    FileHandle.standardOutput.writeText(API.Event(event, studyId: studyId).jsonLine + "\n")
   }
 
   /// The lines that say a study goes on under an edited spec: what carried over, what changed.
