@@ -17,6 +17,7 @@ let package = Package(
     .library(name: "TrackingBridge", targets: ["TrackingBridge"]),
     .library(name: "StudyAnalysis", targets: ["StudyAnalysis"]),
     .library(name: "MultiObjective", targets: ["MultiObjective"]),
+    .library(name: "StudyModel", targets: ["StudyModel"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,14 +34,18 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
     .target(name: "CProcessSpawn"),
+    // The words every module shares: a parameter's value, a configuration, which way the
+    // objective improves, the tiers and the states of trials and studies.
+    .target(name: "StudyModel", swiftSettings: swiftSettings),
     .target(
       name: "SearchStrategies",
-      dependencies: ["CLapack", "MultiObjective"],
+      dependencies: ["StudyModel", "CLapack", "MultiObjective"],
       swiftSettings: swiftSettings
     ),
     .target(
       name: "TrackingBridge",
       dependencies: [
+        "StudyModel",
         "Significance",
         "NumberText",
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -58,12 +63,13 @@ let package = Package(
     .target(name: "MultiObjective", swiftSettings: swiftSettings),
     .target(
       name: "StudyAnalysis",
-      dependencies: ["SearchStrategies", "TrackingBridge", "DidYouMean", "Significance", "NumberText"],
+      dependencies: ["StudyModel", "SearchStrategies", "TrackingBridge", "DidYouMean", "Significance", "NumberText"],
       swiftSettings: swiftSettings
     ),
     .target(
       name: "TrialScheduler",
       dependencies: [
+        "StudyModel",
         "SearchStrategies",
         "TrackingBridge",
         "DidYouMean",
@@ -82,12 +88,13 @@ let package = Package(
     // The JSON shapes of hpod's HTTP API and its event streams, for the server and the client.
     .target(
       name: "HPODAPI",
-      dependencies: ["TrialScheduler", "TrackingBridge", "SearchStrategies", "Significance"],
+      dependencies: ["StudyModel", "TrialScheduler", "TrackingBridge", "SearchStrategies", "Significance"],
       swiftSettings: swiftSettings
     ),
     .executableTarget(
       name: "hpod",
       dependencies: [
+        "StudyModel",
         "HPODAPI",
         "TrialScheduler",
         "StudyAnalysis",
@@ -109,7 +116,7 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     // Test doubles of hpod's seams (a recording TrackingSink), for tests of what uses them.
-    .target(name: "HPODTesting", dependencies: ["TrackingBridge"], swiftSettings: swiftSettings),
+    .target(name: "HPODTesting", dependencies: ["StudyModel", "TrackingBridge"], swiftSettings: swiftSettings),
     // A real MLflow server for the tests of every module that talks to one.
     .target(
       name: "MLflowTestServer",
@@ -125,7 +132,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SearchStrategiesTests",
-      dependencies: ["SearchStrategies"],
+      dependencies: ["StudyModel", "SearchStrategies"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -142,6 +149,7 @@ let package = Package(
     .testTarget(
       name: "TrackingBridgeTests",
       dependencies: [
+        "StudyModel",
         "TrackingBridge", "MLflowTestServer",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
@@ -151,17 +159,18 @@ let package = Package(
     ),
     .testTarget(
       name: "HPODAPITests",
-      dependencies: ["HPODAPI", "TrialScheduler", "TrackingBridge"],
+      dependencies: ["StudyModel", "HPODAPI", "TrialScheduler", "TrackingBridge"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
       name: "StudyAnalysisTests",
-      dependencies: ["StudyAnalysis", "SearchStrategies", "TrackingBridge"],
+      dependencies: ["StudyModel", "StudyAnalysis", "SearchStrategies", "TrackingBridge"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
       name: "SchedulerTests",
       dependencies: [
+        "StudyModel",
         "TrialScheduler", "SearchStrategies", "TrackingBridge", "MultiObjective", "MLflowTestServer",
         "SlurmTestCluster", "HPODTesting",
       ],
@@ -170,6 +179,7 @@ let package = Package(
     .testTarget(
       name: "hpodTests",
       dependencies: [
+        "StudyModel",
         "hpod", "HPODAPI", "TrialScheduler", "StudyAnalysis", "Significance", "TrackingBridge", "SearchStrategies",
         "SlurmTestCluster",
         "MLflowTestServer",

@@ -1,3 +1,4 @@
+import StudyModel
 import TrackingBridge
 public import TrialScheduler
 

@@ -1,6 +1,7 @@
 public import Foundation
 public import SearchStrategies
 public import Significance
+public import StudyModel
 public import TrackingBridge
 public import TrialScheduler
 
@@ -147,7 +148,7 @@ public enum API {
       name = record.name
       state = record.state.rawValue
       stateReason = record.stateReason
-      objective = Objective(metric: record.objectiveMetric, direction: record.direction)
+      objective = Objective(metric: record.objectiveMetric, direction: record.direction.rawValue)
       algorithm = spec?.search.algorithm.rawValue
       maxTrials = spec?.search.maxTrials
       parallelism = spec?.search.parallelism

@@ -1,4 +1,5 @@
 import Foundation
+import StudyModel
 
 /// Maps configurations to the Gaussian process's inputs and back.
 ///

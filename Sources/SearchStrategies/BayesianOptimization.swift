@@ -1,4 +1,5 @@
 import Foundation
+public import StudyModel
 import Synchronization
 
 /// Gaussian-process Bayesian optimization (like Optuna's `GPSampler`).

@@ -1,4 +1,5 @@
 import Foundation
+public import StudyModel
 
 /// Full-factorial grid search.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import MultiObjective
+import StudyModel
 
 /// BayesianOptimization's search for several objectives, or one under constraints: expected
 /// hypervolume improvement weighted by the probability of feasibility.

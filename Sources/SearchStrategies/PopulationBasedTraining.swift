@@ -1,4 +1,5 @@
 import Foundation
+public import StudyModel
 
 /// Population-based training (Jaderberg et al. 2017): the decisions, without the running.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+public import StudyModel
 
 /// Quasi-random search: a scrambled Halton sequence mapped onto the search space.
 ///

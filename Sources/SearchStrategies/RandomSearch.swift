@@ -1,3 +1,5 @@
+public import StudyModel
+
 /// Independent uniform sampling of every parameter (log-uniform where `log`).
 ///
 /// Suggestion number `i` depends only on the seed and `i`, so a study that is interrupted

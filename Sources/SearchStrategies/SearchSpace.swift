@@ -1,4 +1,5 @@
 import Foundation
+public import StudyModel
 
 /// The domain of one parameter.
 public enum Domain: Sendable, Hashable {

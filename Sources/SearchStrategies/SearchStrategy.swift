@@ -1,3 +1,5 @@
+public import StudyModel
+
 /// Suggests the configurations to try next (like Optuna's sampler).
 ///
 /// A strategy is a pure function of its settings (seed included) and the context: the same

@@ -1,6 +1,7 @@
 public import Foundation
 import NumberText
 public import SearchStrategies
+public import StudyModel
 public import TrackingBridge
 
 /// A metric over two parameters: numeric parameters binned, categorical ones as they are. Each
@@ -166,6 +167,6 @@ extension Heatmap {
     let registered = Set(try database.modelVersions().filter { $0.studyId == study.id }.map(\.trialId))
     return try compute(
       trials: trials, metrics: metrics, x: x, y: y, metric: metric, objective: study.objectiveMetric,
-      direction: Direction(rawValue: study.direction) ?? .minimize, tier: chosenTier, registered: registered)
+      direction: study.direction, tier: chosenTier, registered: registered)
   }
 }

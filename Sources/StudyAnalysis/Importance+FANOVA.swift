@@ -1,6 +1,7 @@
 import Foundation
 import NumberText
 public import SearchStrategies
+import StudyModel
 
 /// How importance is computed.
 public enum ImportanceMethod: String, Codable, Sendable, CaseIterable {

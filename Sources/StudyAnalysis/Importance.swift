@@ -1,6 +1,7 @@
 import Foundation
 import NumberText
 public import SearchStrategies
+public import StudyModel
 public import TrackingBridge
 
 /// How much each parameter explains the objective over a study's completed trials, in [0, 1]:
@@ -134,7 +135,7 @@ extension ParameterImportance {
       }
     }
     return compute(
-      trials: trials, direction: direction ?? Direction(rawValue: study.direction) ?? .minimize, tier: tier,
+      trials: trials, direction: direction ?? study.direction, tier: tier,
       space: space, method: method)
   }
 }

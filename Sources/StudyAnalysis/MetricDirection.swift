@@ -1,4 +1,5 @@
 public import SearchStrategies
+public import StudyModel
 
 /// Which way a metric that is not the study's objective is better, guessed from its name: one
 /// list for every view (the dashboard's compare page and heatmap, `hpod compare`, `hpod

@@ -1,5 +1,6 @@
 import NumberText
 public import SearchStrategies
+public import StudyModel
 
 extension ParameterValue {
   /// The value as people read it: a float at four significant digits (`1e-06`, not

@@ -2,6 +2,7 @@ import Foundation
 import NumberText
 public import SearchStrategies
 public import Significance
+public import StudyModel
 public import TrackingBridge
 
 /// Two to four runs side by side: their final metrics with the difference to the first, the
@@ -242,7 +243,7 @@ extension RunComparison {
     let repeats = Self.repeats(of: runs, among: all)
     let ids = Set(runs.map { $0.id! } + repeats.values.flatMap { $0.map { $0.id! } })
     let metrics = Dictionary(uniqueKeysWithValues: try ids.map { ($0, try database.finalMetrics(trialId: $0)) })
-    let direction = Direction(rawValue: study.direction) ?? .minimize
+    let direction = study.direction
     return try compute(
       runs: runs, finalMetrics: metrics, objective: study.objectiveMetric, direction: direction, studyTrials: all,
       repeats: repeats)

@@ -1,5 +1,6 @@
 public import Foundation
 public import SearchStrategies
+public import StudyModel
 public import TrackingBridge
 
 /// Every run of a study as a flat table: one row per trial with its parameters and the last

@@ -15,7 +15,7 @@ struct EventCodingTests {
   }()
   static let study = API.Study(
     StudyRecord(
-      id: 3, name: "s", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "f1", direction: "maximize",
+      id: 3, name: "s", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "f1", direction: .maximize,
       createdAt: Date(timeIntervalSince1970: 1_700_000_000), updatedAt: Date(timeIntervalSince1970: 1_700_000_000)),
     spec: nil, summary: nil)
 

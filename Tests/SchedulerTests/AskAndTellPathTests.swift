@@ -103,7 +103,7 @@ struct AskAndTellPathTests {
         """, file: "study.yaml", baseDirectory: "/tmp")
     let study = try sandbox.database.createStudy(
       StudyRecord(
-        name: spec.name, specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))
+        name: spec.name, specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: .maximize))
     let runner = StudyRunner(
       spec: spec, database: sandbox.database, home: sandbox.home, strategy: try spec.makeStrategy())
     let refusal = try await #require(throws: RunRefusal.self) { try await runner.run(study) }

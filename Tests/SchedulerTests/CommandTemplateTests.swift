@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 import Testing
 
 @testable import TrialScheduler

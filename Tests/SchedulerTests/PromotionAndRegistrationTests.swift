@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import Testing
 import TrackingBridge
 

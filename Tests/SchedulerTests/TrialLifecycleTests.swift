@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import Synchronization
 import Testing
 import TrackingBridge
@@ -17,7 +18,7 @@ struct TrialLifecycleTests {
     let database = try AppDatabase.inMemory()
     let study = try database.createStudy(
       StudyRecord(
-        name: "s", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))
+        name: "s", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: .maximize))
     let events = Events()
     let lifecycle = TrialLifecycle(database: database, outage: nil) { event in
       events.seen.withLock { $0.append(event) }

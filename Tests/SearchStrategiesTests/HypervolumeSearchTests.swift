@@ -1,5 +1,6 @@
 import Foundation
 import MultiObjective
+import StudyModel
 import Testing
 
 @testable import SearchStrategies

@@ -1,5 +1,6 @@
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import Testing
 
 @Suite("Which way a metric is better")

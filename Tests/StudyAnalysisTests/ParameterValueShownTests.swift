@@ -1,5 +1,6 @@
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import Testing
 
 @Suite("Parameter values as people read them")

@@ -18,7 +18,7 @@ struct AppDatabaseTests {
   func makeStudy() throws -> StudyRecord {
     try database.createStudy(
       StudyRecord(
-        name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "m", direction: "maximize"))
+        name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "m", direction: .maximize))
   }
 
   @Test("the store is a WAL-mode SQLite file, created with its folder")

@@ -25,7 +25,7 @@ struct MLflowMirrorTests {
     // Given a mirrored study with a trial of 130 params (one 7,000 characters long) and 2,500 metric points
     let study = try database.createStudy(
       StudyRecord(
-        name: "limits", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))
+        name: "limits", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: .maximize))
     try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "hpod-mirror-test")
     var params = (0..<129).map { (name: "p\($0)", value: String($0), numeric: Double($0) as Double?) }
     params.append((name: "prompt", value: String(repeating: "a", count: 7000), numeric: nil))
@@ -91,7 +91,7 @@ struct MLflowMirrorTests {
     var trials: [String: Int64] = [:]
     for (name, uri) in [("deleted", server.uri), ("locked", locked.uri), ("healthy", server.uri)] {
       let study = try database.createStudy(
-        StudyRecord(name: name, specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize")
+        StudyRecord(name: name, specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: .maximize)
       )
       try database.mirror(studyId: study.id!, uri: uri, experimentName: name)
       let trial = try database.createTrial(
@@ -140,7 +140,7 @@ struct MLflowMirrorTests {
     let database = sandbox.database
     let study = try database.createStudy(
       StudyRecord(
-        name: "files", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize"))
+        name: "files", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: .maximize))
     try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "files")
     let trial = try database.createTrial(studyId: study.id!, tier: .fullTraining, params: [], paramsJSON: "{}")
     let directory = "\(sandbox.root)/artifacts here/run"
@@ -185,7 +185,7 @@ extension MLflowMirrorTests {
       try await Task.sleep(for: .milliseconds(500))
       let study = try database.createStudy(
         StudyRecord(
-          name: "late", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize"))
+          name: "late", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: .maximize))
       try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "late")
       let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
       try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
@@ -216,10 +216,10 @@ struct MLflowOutboxTests {
     let database = sandbox.database
     let plain = try database.createStudy(
       StudyRecord(
-        name: "plain", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize"))
+        name: "plain", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: .maximize))
     let mirrored = try database.createStudy(
       StudyRecord(
-        name: "mirrored", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: "maximize"))
+        name: "mirrored", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "s", direction: .maximize))
     // A trial from before mirroring started is queued when the study is mirrored
     let early = try database.createTrial(studyId: mirrored.id!, tier: .quickTest, params: [], paramsJSON: "{}")
     try database.finishTrial(id: early.id!, .init(state: .failed, reason: "crashed"))

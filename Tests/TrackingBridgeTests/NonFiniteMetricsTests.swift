@@ -18,7 +18,7 @@ struct NonFiniteMetricsTests {
   func keptAsLogged() throws {
     let study = try database.createStudy(
       StudyRecord(
-        name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "loss", direction: "minimize"))
+        name: "s", specYAML: "name: s", specPath: nil, specHash: "h", objectiveMetric: "loss", direction: .minimize))
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
     let id = trial.id!
     try database.appendMetrics(

@@ -24,7 +24,7 @@ struct NoteMirrorTests {
     // Given a mirrored study with a finished trial
     let study = try database.createStudy(
       StudyRecord(
-        name: "noted", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))
+        name: "noted", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: .maximize))
     try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "hpod-notes")
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
     try database.finishTrial(id: trial.id!, .init(state: .completed, value: 1))
@@ -77,7 +77,7 @@ struct NoteMirrorTests {
     // Given a mirrored study whose trial runs, its run made on the server
     let study = try database.createStudy(
       StudyRecord(
-        name: "remote", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: "maximize"))
+        name: "remote", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "score", direction: .maximize))
     try database.mirror(studyId: study.id!, uri: server.uri, experimentName: "hpod-remote-notes")
     let trial = try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}")
     try database.startTrial(trial, handle: #"{"external":{}}"#, runDirectory: "\(sandbox.root)/none")

@@ -45,7 +45,7 @@ struct RepeatGroupsTests {
   func bestByMean() throws {
     let database = try AppDatabase.inMemory()
     let study = try database.createStudy(
-      StudyRecord(name: "s", specYAML: "", specPath: nil, specHash: "h", objectiveMetric: "acc", direction: "maximize"))
+      StudyRecord(name: "s", specYAML: "", specPath: nil, specHash: "h", objectiveMetric: "acc", direction: .maximize))
     func trial(_ value: Double, repeatOf: Int64? = nil, index: Int = 0) throws -> TrialRecord {
       let created = try database.createTrial(
         studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}", repeatOf: repeatOf, repeatIndex: index,

@@ -2,6 +2,7 @@ import Foundation
 import HPODAPI
 import HummingbirdTesting
 import NIOCore
+import StudyModel
 import Testing
 import TrackingBridge
 
@@ -27,7 +28,7 @@ enum CurvesFixture {
     let study = try database.createStudy(
       StudyRecord(
         name: "curves", specYAML: yaml, specPath: nil, specHash: "curves", objectiveMetric: "score",
-        direction: "maximize"))
+        direction: .maximize))
     let start = Date().addingTimeInterval(-Double(count) * 10)
     func record(_ index: Int, tier: Tier, source: Int64?) throws -> TrialRecord {
       let x = Double(index % 97) / 97

@@ -26,7 +26,7 @@ enum WideStudyFixture {
     let study = try database.createStudy(
       StudyRecord(
         name: "wide", specYAML: yaml, specPath: nil, specHash: "wide", objectiveMetric: "score",
-        direction: "maximize"))
+        direction: .maximize))
     let start = Date().addingTimeInterval(-Double(count) * 10)
     for index in 0..<count {
       let values = parameters.indices.map { pow(10, -4 * Double((index * 7 + $0 * 3) % 11) / 10) }

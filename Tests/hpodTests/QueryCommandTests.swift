@@ -1,4 +1,5 @@
 import Foundation
+import StudyModel
 import Testing
 import TrackingBridge
 

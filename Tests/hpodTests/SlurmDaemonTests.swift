@@ -1,5 +1,6 @@
 import Foundation
 import SlurmTestCluster
+import StudyModel
 import Testing
 import TrackingBridge
 import TrialScheduler

@@ -1,5 +1,6 @@
 public import Foundation
 public import SearchStrategies
+public import StudyModel
 public import TrackingBridge
 
 /// The answer to a question: how it was understood (names resolved), and the result.
@@ -86,7 +87,7 @@ public struct QueryEngine: Sendable {
     lastValues = try database.lastMetricValues(studyId: study.id!)
   }
 
-  var objectiveDirection: Direction { Direction(rawValue: study.direction) ?? .minimize }
+  var objectiveDirection: Direction { study.direction }
 
   /// Every metric any trial reported, and the objective.
   public var metricNames: [String] {

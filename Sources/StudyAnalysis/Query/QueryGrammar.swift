@@ -1,3 +1,4 @@
+import StudyModel
 import TrackingBridge
 
 // The grammar: the rules that pick a question's intent from its normalised words.

@@ -1,3 +1,4 @@
+public import StudyModel
 public import TrackingBridge
 
 /// What a plain-language question asks for, as `QueryParser` understood it. Names (metrics,

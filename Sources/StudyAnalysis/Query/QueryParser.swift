@@ -1,3 +1,4 @@
+import StudyModel
 public import TrackingBridge
 
 /// Maps a plain-language question onto a `QueryIntent`, deterministically and without any

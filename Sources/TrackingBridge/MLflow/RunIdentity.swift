@@ -1,4 +1,5 @@
 import Foundation
+import StudyModel
 
 /// How a trial appears in MLflow: its run name, tags and status.
 enum RunIdentity {

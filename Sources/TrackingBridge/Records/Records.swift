@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+public import StudyModel
 
 /// A study row: the spec it was started from and where it stands.
 public struct StudyRecord: Sendable, Hashable, Codable, FetchableRecord, MutablePersistableRecord {
@@ -14,7 +15,7 @@ public struct StudyRecord: Sendable, Hashable, Codable, FetchableRecord, Mutable
   /// A digest of the spec text: a changed spec is not silently resumed.
   public var specHash: String
   public var objectiveMetric: String
-  public var direction: String
+  public var direction: Direction
   public var state: StudyState
   public var stateReason: String?
   public var createdAt: Date
@@ -30,7 +31,7 @@ public struct StudyRecord: Sendable, Hashable, Codable, FetchableRecord, Mutable
 
   public init(
     id: Int64? = nil, name: String, specYAML: String, specPath: String?, specHash: String,
-    objectiveMetric: String, direction: String, state: StudyState = .running, stateReason: String? = nil,
+    objectiveMetric: String, direction: Direction, state: StudyState = .running, stateReason: String? = nil,
     createdAt: Date = Date(), updatedAt: Date = Date(), finishedAt: Date? = nil
   ) {
     self.id = id

@@ -2,6 +2,7 @@ import Foundation
 public import GRDB
 import NumberText
 public import Significance
+import StudyModel
 
 /// A configuration's value over its repeats: the mean of its completed trials' objective
 /// values, with their standard deviation and count.

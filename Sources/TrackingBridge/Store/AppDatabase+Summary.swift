@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import Significance
+public import StudyModel
 
 // A study's counts and best trial, and the daemon's counts for /metrics.
 extension AppDatabase {

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 import Significance
+public import StudyModel
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import StudyModel
 
 // Runs: a study's trials, and the runs made through the API.
 extension TrackingStore {

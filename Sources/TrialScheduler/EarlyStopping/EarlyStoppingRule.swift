@@ -1,6 +1,7 @@
 import Foundation
 import NumberText
 public import SearchStrategies
+public import StudyModel
 
 /// The intermediate values one trial reported for the watched metric, by step.
 public struct LearningCurve: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Foundation
 public import SearchStrategies
+public import StudyModel
 
 /// Hyperband (Li et al. 2018) over asynchronous successive halving, as Optuna's
 /// HyperbandPruner: trials are dealt into brackets; bracket `s` runs ASHA with its first rung

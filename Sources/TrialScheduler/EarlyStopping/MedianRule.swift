@@ -1,4 +1,5 @@
 public import SearchStrategies
+public import StudyModel
 
 /// Stops a trial whose best value so far is worse than the median of the completed trials'
 /// values at the same step (Optuna's MedianPruner). Nothing is stopped before `minSteps` or

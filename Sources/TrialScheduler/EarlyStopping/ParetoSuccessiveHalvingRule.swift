@@ -1,5 +1,6 @@
 import MultiObjective
 public import SearchStrategies
+public import StudyModel
 
 /// Asynchronous successive halving for several objectives: ASHA's rungs, with the trials at a
 /// rung ranked by non-dominated sorting and crowding (NSGA-II's order) instead of one value.

@@ -1,4 +1,5 @@
 public import SearchStrategies
+public import StudyModel
 
 /// Stops a trial that went `patience` steps without improving its best value by at least
 /// `minDelta` (Keras' EarlyStopping, Optuna's PatientPruner). Judged from `minSteps` on.

@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 
 /// Which paused trial successive halving resumes next (`early_stopping.pause`), as the
 /// asynchronous successive halving of Li et al. (2020) promotes: a trial cut at a rung waits

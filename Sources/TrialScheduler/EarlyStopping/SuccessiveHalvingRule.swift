@@ -1,4 +1,5 @@
 public import SearchStrategies
+public import StudyModel
 
 /// Asynchronous successive halving (ASHA; Li et al. 2020, Optuna's SuccessiveHalvingPruner).
 ///

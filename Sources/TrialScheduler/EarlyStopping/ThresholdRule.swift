@@ -1,4 +1,5 @@
 public import SearchStrategies
+public import StudyModel
 
 /// Stops a trial whose value leaves `[lower, upper]` (or is not a number) from `minSteps` on
 /// (Optuna's ThresholdPruner): a diverging loss, an accuracy stuck at chance.

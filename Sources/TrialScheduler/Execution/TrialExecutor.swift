@@ -1,4 +1,5 @@
 public import Foundation
+public import StudyModel
 public import TrackingBridge
 
 /// Everything needed to start one trial.

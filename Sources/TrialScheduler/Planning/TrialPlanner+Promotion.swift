@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 // Repeats of a configuration, and the promotion that weighs them.

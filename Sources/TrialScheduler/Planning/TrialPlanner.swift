@@ -1,5 +1,6 @@
 import Logging
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// Decides and creates a study's next trial, the same for the runner (which launches it) and

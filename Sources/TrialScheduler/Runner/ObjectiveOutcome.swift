@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 // What a search needs of a trial beyond its objective value, in a study of several objectives

@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 import Synchronization
 import TrackingBridge
 

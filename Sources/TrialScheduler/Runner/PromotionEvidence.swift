@@ -1,6 +1,7 @@
 import Foundation
 import SearchStrategies
 import Significance
+import StudyModel
 
 /// `promotion: {significance: α}`: a top candidate is trained in full only when its repeats
 /// show it better than each other candidate (and than the registered model's quick test, when

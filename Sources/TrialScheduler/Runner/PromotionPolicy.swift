@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// Which quick tests to train in full: the best completed ones that meet `min_value`, not

@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// What the runner knows of a study between trials: the quick-test and full-training chains,

@@ -1,4 +1,5 @@
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// The search's next configuration, for the runner and for ask and tell alike: the spec's

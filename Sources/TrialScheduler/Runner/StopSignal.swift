@@ -1,3 +1,4 @@
+public import StudyModel
 import Synchronization
 public import TrackingBridge
 

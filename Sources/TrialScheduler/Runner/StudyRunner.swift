@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import SearchStrategies
+import StudyModel
 public import TrackingBridge
 
 /// Drives one study to its end: asks the strategy for configurations, runs up to

@@ -59,7 +59,7 @@ public enum StudySession {
     return try database.createStudy(
       StudyRecord(
         name: spec.name, specYAML: yaml, specPath: path, specHash: hash, objectiveMetric: spec.objective.metric,
-        direction: spec.objective.direction.rawValue))
+        direction: spec.objective.direction))
   }
 
   /// Whether the edited spec's trials measure what the study's did: the same search space,

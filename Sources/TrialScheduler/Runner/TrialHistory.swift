@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// The search tier's trials grouped into chains: a trial the strategy suggested, followed by

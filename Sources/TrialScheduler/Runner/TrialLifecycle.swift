@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// The one way a trial is created, started and finished, for every path that makes trials:

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 // The trial's folders before it starts, the checkpoints it saves, the history a resumed

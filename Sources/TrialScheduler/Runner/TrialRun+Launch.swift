@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 // A trial's argv, environment and folder, and the one stream of what it reports.

@@ -2,6 +2,7 @@ import DidYouMean
 import Foundation
 import Logging
 import SearchStrategies
+import StudyModel
 import Synchronization
 import TrackingBridge
 

@@ -44,10 +44,10 @@ public struct WarmStartHistory: Sendable {
       throw problem(message)
     }
     let described = "study '\(source.name)' (id \(source.id!))"
-    guard source.objectiveMetric == spec.objective.metric, source.direction == spec.objective.direction.rawValue
+    guard source.objectiveMetric == spec.objective.metric, source.direction == spec.objective.direction
     else {
       throw problem(
-        "\(described) \(source.direction)s \(source.objectiveMetric), this study \(spec.objective.direction.rawValue)s \(spec.objective.metric): a warm start needs the same objective"
+        "\(described) \(source.direction.rawValue)s \(source.objectiveMetric), this study \(spec.objective.direction.rawValue)s \(spec.objective.metric): a warm start needs the same objective"
       )
     }
     let sourceSpec: StudySpec

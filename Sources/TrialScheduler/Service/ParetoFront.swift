@@ -1,5 +1,6 @@
 import MultiObjective
 import SearchStrategies
+public import StudyModel
 public import TrackingBridge
 
 /// The trade-offs a study of several objectives found: its feasible configurations no other

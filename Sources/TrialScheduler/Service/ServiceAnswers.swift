@@ -1,4 +1,5 @@
 public import Foundation
+public import StudyModel
 public import TrackingBridge
 
 /// A study as the service knows it: its record, its spec (parsed once), the summary of its

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 import SearchStrategies
+import StudyModel
 import Synchronization
 public import TrackingBridge
 
@@ -210,7 +211,7 @@ public actor StudyService {
   nonisolated public func describe(_ study: StudyRecord) throws -> StudyDescription {
     let spec = try? specs.spec(of: study)
     let summary = try summaries.summary(of: study.id!) {
-      try database.summary(studyId: study.id!, higherIsBetter: study.direction == "maximize")
+      try database.summary(studyId: study.id!, higherIsBetter: study.direction == .maximize)
     }
     var description = StudyDescription(
       study: study, spec: spec, summary: summary, pausedFor: pauses.reasons.withLock { $0[study.id!] },

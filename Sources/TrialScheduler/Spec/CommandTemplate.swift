@@ -1,4 +1,5 @@
 public import SearchStrategies
+public import StudyModel
 
 /// Expands the trial command's placeholders: `{lr}` is the trial's value of parameter `lr`,
 /// `{tier.epochs}` the value of `epochs` in the trial's tier, `{{` and `}}` are literal braces, and braces around anything

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 import Yams
 

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import Yams
 
 // `objective:` or `objectives:`, and `constraints:` on final metrics.

@@ -1,6 +1,7 @@
 import DidYouMean
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 import Yams
 

@@ -1,6 +1,7 @@
 import DidYouMean
 import Foundation
 import SearchStrategies
+import StudyModel
 import Yams
 
 // The `search:` section: algorithm, budget, parallelism, and where the search starts from

@@ -2,6 +2,7 @@ import DidYouMean
 import Foundation
 import NumberText
 import SearchStrategies
+import StudyModel
 import Yams
 
 /// Walks a composed YAML tree and collects every problem instead of stopping at the first,

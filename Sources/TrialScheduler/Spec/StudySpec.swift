@@ -1,5 +1,6 @@
 public import Foundation
 public import SearchStrategies
+public import StudyModel
 public import TrackingBridge
 
 /// A validated study: what to search, how to run a trial, and what to do with the results.

@@ -1,4 +1,5 @@
 import DidYouMean
+import StudyModel
 import TrackingBridge
 
 /// Why hpod asked a trial to stop, which decides its final state.

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import StudyModel
 import Synchronization
 import TrackingBridge
 import TrialScheduler

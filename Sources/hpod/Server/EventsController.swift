@@ -24,7 +24,7 @@ struct EventsController {
       let study = try service.existing(id)
       if study.state.isFinished {
         let summary = try? service.database.summary(
-          studyId: id, higherIsBetter: study.direction == "maximize")
+          studyId: id, higherIsBetter: study.direction == .maximize)
         subscription.deliver(.studyFinished(study, summary: summary), studyId: id)
       }
       return stream(subscription)

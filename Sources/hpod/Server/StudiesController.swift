@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 
@@ -120,7 +121,7 @@ struct StudiesController {
       throw ServiceError.badRequest("order must be asc or desc, found \"\(direction)\"")
     }
     let trials = try service.database.trials(
-      studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == "maximize",
+      studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == .maximize,
       descending: direction == "desc", limit: limit)
     let summaries = try service.database.repeatSummaries(studyId: id)
     return JSONBody(

@@ -4,6 +4,7 @@ import MultiObjective
 import NumberText
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import Synchronization
 import TrackingBridge
 import TrialScheduler

@@ -2,6 +2,7 @@ import Foundation
 import HPODAPI
 import MultiObjective
 import Significance
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 

@@ -1,6 +1,7 @@
 import Foundation
 import SearchStrategies
 import SlurmTestCluster
+import StudyModel
 import Testing
 import TrackingBridge
 

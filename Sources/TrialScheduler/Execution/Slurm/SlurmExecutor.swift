@@ -1,4 +1,5 @@
 public import Foundation
+public import StudyModel
 public import TrackingBridge
 
 /// Runs each trial as a Slurm batch job: `sbatch --parsable` of a script that execs the

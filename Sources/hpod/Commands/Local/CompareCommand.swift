@@ -4,6 +4,7 @@ import NumberText
 import SearchStrategies
 import Significance
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 

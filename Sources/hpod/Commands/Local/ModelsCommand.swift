@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// The data of an interactive chart, as the JSON charts.js reads from a

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// A contour plot of a metric over two parameters, beside the heatmap and over the same

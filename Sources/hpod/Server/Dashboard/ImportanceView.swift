@@ -1,6 +1,7 @@
 import Foundation
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 
@@ -47,7 +48,7 @@ struct ImportanceRequest: Sendable, Hashable {
   /// An objective's declared direction; another metric's as `MetricDirection` guesses it.
   static func direction(of metric: String, study: StudyRecord, spec: StudySpec?) -> Direction {
     if let objective = spec?.objectives.first(where: { $0.metric == metric }) { return objective.direction }
-    if metric == study.objectiveMetric { return Direction(rawValue: study.direction) ?? .minimize }
+    if metric == study.objectiveMetric { return study.direction }
     return MetricDirection.guess(metric)
   }
 

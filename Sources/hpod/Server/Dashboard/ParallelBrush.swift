@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// Ranges brushed on the parallel coordinates (`?brush=lr:0.2:0.6;val_accuracy:0.8:0.9`): per

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 
 /// Parallel coordinates as inline SVG: one vertical axis per parameter and one for the

@@ -3,6 +3,7 @@ import Hummingbird
 import SearchStrategies
 import Significance
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 
 /// The runs table of a study: every column sortable, filtered by tier and state, searched

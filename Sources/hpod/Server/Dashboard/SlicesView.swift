@@ -1,6 +1,7 @@
 import Foundation
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 

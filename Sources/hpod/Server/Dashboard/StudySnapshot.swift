@@ -3,6 +3,7 @@ import Foundation
 import SearchStrategies
 import Significance
 import StudyAnalysis
+import StudyModel
 import Synchronization
 import TrackingBridge
 import TrialScheduler
@@ -77,7 +78,7 @@ struct StudySnapshot: Sendable {
   ) {
     self.study = study
     self.spec = spec
-    self.direction = Direction(rawValue: study.direction) ?? .minimize
+    self.direction = study.direction
     self.trials = trials
     let decoded = Self.decode(trials)
     var configurations: [Int64: Configuration] = [:]
