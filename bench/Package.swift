@@ -18,19 +18,25 @@ let package = Package(
   targets: [
     .executableTarget(
       name: "bench-tracking",
-      dependencies: [.product(name: "TrackingBridge", package: "hpod")],
+      dependencies: [
+        .product(name: "TrackingBridge", package: "hpod"), .product(name: "StudyModel", package: "hpod"),
+      ],
       path: "tracking/swift",
       swiftSettings: swiftSettings
     ),
     .executableTarget(
       name: "bench-strategies",
-      dependencies: [.product(name: "SearchStrategies", package: "hpod")],
+      dependencies: [
+        .product(name: "SearchStrategies", package: "hpod"), .product(name: "StudyModel", package: "hpod"),
+      ],
       path: "strategies/swift",
       swiftSettings: swiftSettings
     ),
     .executableTarget(
       name: "bench-sklearn",
-      dependencies: [.product(name: "SearchStrategies", package: "hpod")],
+      dependencies: [
+        .product(name: "SearchStrategies", package: "hpod"), .product(name: "StudyModel", package: "hpod"),
+      ],
       path: "sklearn_tuning/swift",
       swiftSettings: swiftSettings
     ),
@@ -39,6 +45,7 @@ let package = Package(
       dependencies: [
         .product(name: "SearchStrategies", package: "hpod"),
         .product(name: "MultiObjective", package: "hpod"),
+        .product(name: "StudyModel", package: "hpod"),
       ],
       path: "multi_objective/swift",
       swiftSettings: swiftSettings
@@ -50,6 +57,7 @@ let package = Package(
         .product(name: "StudyAnalysis", package: "hpod"),
         .product(name: "TrackingBridge", package: "hpod"),
         .product(name: "SearchStrategies", package: "hpod"),
+        .product(name: "StudyModel", package: "hpod"),
       ],
       path: "dashboard/swift",
       swiftSettings: swiftSettings

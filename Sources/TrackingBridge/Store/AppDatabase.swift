@@ -31,7 +31,7 @@ public struct AppDatabase: Sendable {
   public static func open(at path: String) throws -> AppDatabase {
     let url = URL(fileURLWithPath: path)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    var configuration = Configuration()
+    var configuration = GRDB.Configuration()
     configuration.busyMode = .timeout(10)
     configuration.prepareDatabase { db in
       // Durable enough (WAL survives a process crash) without an fsync per transaction.
@@ -40,8 +40,10 @@ public struct AppDatabase: Sendable {
     // Two hpod processes starting on a new store at once (hpod run and hpod serve) would both
     // see it unmigrated and both create its tables: the first to open migrates, the other
     // waits for it on an flock beside the store.
-    let lock = try? FileLock.lock("\(path).migrate-lock")
-    defer { lock?.release() }
+    // A lock that cannot be taken (a folder hpod cannot write) is said as such: the store
+    // beside it could not be written either.
+    let lock = try FileLock.lock("\(path).migrate-lock")
+    defer { lock.release() }
     do {
       return try AppDatabase(DatabasePool(path: path, configuration: configuration))
     } catch let error as DatabaseError {

@@ -7,6 +7,7 @@
 import Foundation
 import SearchStrategies
 import StudyAnalysis
+import StudyModel
 import TrackingBridge
 import TrialScheduler
 
@@ -38,7 +39,7 @@ let spec = try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: Fi
 let study = try database.createStudy(
   StudyRecord(
     name: spec.name, specYAML: yaml, specPath: nil, specHash: "bench", objectiveMetric: "val_accuracy",
-    direction: "maximize"))
+    direction: .maximize))
 let studyId = study.id!
 var generator = SplitMix(seed: 42)
 let strategy = RandomSearch(seed: 7)

@@ -11,6 +11,7 @@
 
 import Foundation
 import SearchStrategies
+import StudyModel
 
 func emit(_ object: [String: Any]) {
   let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

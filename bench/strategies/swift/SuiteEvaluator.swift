@@ -3,6 +3,7 @@
 
 import Foundation
 import SearchStrategies
+import StudyModel
 
 struct EvaluatorError: Error, CustomStringConvertible {
   var description: String

@@ -11,6 +11,7 @@
 
 import Foundation
 import SearchStrategies
+import StudyModel
 
 enum Functions {
   /// A smooth test function for the speed runs (any dimension).

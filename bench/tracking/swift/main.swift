@@ -22,7 +22,7 @@ let database = try AppDatabase.open(at: store)
 let study = try database.createStudy(
   StudyRecord(
     name: "bench-tracking", specYAML: "", specPath: nil, specHash: "-", objectiveMetric: "m0",
-    direction: "maximize"))
+    direction: .maximize))
 // 50 trials reporting in turn, as parallel trials do.
 let trials = try (0..<50).map { _ in
   try database.createTrial(studyId: study.id!, tier: .quickTest, params: [], paramsJSON: "{}").id!
