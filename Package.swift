@@ -77,7 +77,6 @@ let package = Package(
         "NumberText",
         "MultiObjective",
         "CProcessSpawn",
-        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
         // NIOThreadPool: the threads blocking system calls run on (BlockingWork).

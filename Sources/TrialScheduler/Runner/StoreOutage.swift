@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Synchronization
+import TrackingBridge
 
 /// A study's writes to a store that cannot take them for now: the disk is full, the file
 /// system went read-only, an I/O error, a folder that cannot be created. Such a write is not
@@ -111,10 +111,7 @@ final class StoreOutage: Sendable {
   /// Whether the error comes from the machine (space, permissions, I/O, a busy lock) rather
   /// than from what was written.
   static func isEnvironmental(_ error: any Error) -> Bool {
-    if let error = error as? DatabaseError {
-      return [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED]
-        .contains(error.resultCode)
-    }
+    if let environmental = StoreFailure.isEnvironmental(error) { return environmental }
     if error is WorkspaceError { return true }
     if let error = error as? TrialLaunchError { return error.isOutage }
     let nsError = error as NSError
@@ -128,7 +125,7 @@ final class StoreOutage: Sendable {
   }
 
   /// Whether the error comes from the store (SQLite) at all.
-  static func isStoreError(_ error: any Error) -> Bool { error is DatabaseError }
+  static func isStoreError(_ error: any Error) -> Bool { StoreFailure.isStoreError(error) }
 
   /// What a retry waits for.
   static func awaited(_ error: any Error) -> String {
@@ -138,9 +135,6 @@ final class StoreOutage: Sendable {
   }
 
   static func describe(_ error: any Error) -> String {
-    if let error = error as? DatabaseError {
-      return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")"
-    }
-    return (error as? WorkspaceError)?.message ?? "\(error)"
+    StoreFailure.describe(error) ?? (error as? WorkspaceError)?.message ?? "\(error)"
   }
 }
