@@ -114,8 +114,11 @@ let package = Package(
       resources: [.copy("Server/Dashboard/Assets")],
       swiftSettings: swiftSettings
     ),
-    // Test doubles of hpod's seams (a recording TrackingSink), for tests of what uses them.
-    .target(name: "HPODTesting", dependencies: ["StudyModel", "TrackingBridge"], swiftSettings: swiftSettings),
+    // Test doubles of hpod's seams (a recording TrackingSink, a scripted TrialExecutor), for
+    // tests of what uses them.
+    .target(
+      name: "HPODTesting", dependencies: ["StudyModel", "TrackingBridge", "TrialScheduler"],
+      swiftSettings: swiftSettings),
     // A real MLflow server for the tests of every module that talks to one.
     .target(
       name: "MLflowTestServer",

@@ -1,4 +1,5 @@
 import Foundation
+import HPODTesting
 import Testing
 import TrackingBridge
 

@@ -1,4 +1,5 @@
 import Foundation
+import HPODTesting
 import Testing
 import TrackingBridge
 
@@ -61,8 +62,9 @@ struct FailFastTests {
 
   @Test("a script that never reports the objective fails the study after its first 3 trials")
   func wrongMetric() async throws {
-    let script = try sandbox.script("wrong.sh", "echo 'hpod {\"accuracy\": 0.9}'")
-    let (study, trials) = try await sandbox.run(studyYAML(command: "[\(script)]", maxTrials: 20, parallelism: 1))
+    let wrong = ScriptedExecutor { _ in .reporting(["accuracy": 0.9]) }
+    let (study, trials) = try await sandbox.run(
+      studyYAML(command: "[true]", maxTrials: 20, parallelism: 1), executor: wrong)
     #expect(study.state == .failed)
     #expect(trials.count == 3, "\(trials.count) trials ran")
     let reason = try #require(study.stateReason)
@@ -72,16 +74,14 @@ struct FailFastTests {
 
   @Test("the same error five times in a row fails the study, even after trials completed")
   func repeatedError() async throws {
-    // Given a script that completes twice, then always runs out of memory (at another step each time)
-    let counter = "\(sandbox.root)/count"
-    let script = try sandbox.script(
-      "oom.sh",
-      """
-      n=$(cat \(counter) 2>/dev/null || echo 0); echo $((n + 1)) > \(counter)
-      if [ "$n" -lt 2 ]; then echo 'hpod {"score": 0.5}'; exit 0; fi
-      echo "CUDA out of memory at step $((n * 7))" >&2; exit 1
-      """)
-    let (study, trials) = try await sandbox.run(studyYAML(command: "[\(script)]", maxTrials: 30, parallelism: 1))
+    // Given trials that complete twice, then always run out of memory (at another step each time)
+    let completing = ScriptedExecutor.Script.reporting(["score": 0.5])
+    let oom = (2..<30).map { n in
+      ScriptedExecutor.Script(lines: [], exit: .exited(code: 1), stderr: "CUDA out of memory at step \(n * 7)")
+    }
+    let (study, trials) = try await sandbox.run(
+      studyYAML(command: "[true]", maxTrials: 30, parallelism: 1),
+      executor: ScriptedExecutor([completing, completing] + oom))
     #expect(study.state == .failed)
     #expect(trials.count == 7, "\(trials.count) trials ran")
     let reason = try #require(study.stateReason)
@@ -91,9 +91,9 @@ struct FailFastTests {
 
   @Test("varied failures among completed trials do not stop the study; fail_fast: false turns the check off")
   func variedFailuresAndOptOut() async throws {
-    let script = try sandbox.script("wrong.sh", "echo 'hpod {\"accuracy\": 0.9}'")
+    let wrong = ScriptedExecutor { _ in .reporting(["accuracy": 0.9]) }
     let (study, trials) = try await sandbox.run(
-      studyYAML(command: "[\(script)]", maxTrials: 6, parallelism: 2, extraTrial: "  fail_fast: false"))
+      studyYAML(command: "[true]", maxTrials: 6, parallelism: 2, extraTrial: "  fail_fast: false"), executor: wrong)
     #expect(study.state == .completed)
     #expect(trials.count == 6)
   }

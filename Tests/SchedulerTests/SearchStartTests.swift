@@ -1,4 +1,5 @@
 import Foundation
+import HPODTesting
 import SearchStrategies
 import StudyModel
 import Synchronization
@@ -15,9 +16,17 @@ struct SearchStartTests {
     sandbox = try Sandbox()
   }
 
-  /// A trial scoring −(x − 0.3)², best at x = 0.3.
-  func bowlTrial() throws -> String {
-    try sandbox.script("bowl.sh", #"echo "hpod {\"score\": $(awk "BEGIN { print -($1 - 0.3) * ($1 - 0.3) }")}""#)
+  /// Trials scoring −(x − 0.3)², best at x = 0.3, played without a process.
+  static let bowl = ScriptedExecutor.reporting("score") { configuration in
+    let x = configuration["x"]?.numericValue ?? 0
+    return -(x - 0.3) * (x - 0.3)
+  }
+
+  /// Starts or resumes the study of `yaml` and runs its bowl trials to the end.
+  func run(_ yaml: String, onEvent: @escaping @Sendable (StudyEvent) -> Void = { _ in }) async throws -> (
+    StudyRecord, [TrialRecord]
+  ) {
+    try await sandbox.run(yaml, executor: Self.bowl, onEvent: onEvent)
   }
 
   func bowlYAML(name: String, search: String, x: String = "{type: float, min: 0, max: 1}") throws -> String {
@@ -29,7 +38,7 @@ struct SearchStartTests {
       x: \(x)
       k: {type: int, min: 1, max: 9}
     trial:
-      command: [\(try bowlTrial()), "{x}", "{k}"]
+      command: [true, "{x}", "{k}"]
     """
   }
 
@@ -45,7 +54,7 @@ struct SearchStartTests {
     let yaml = try bowlYAML(
       name: "queued",
       search: "{algorithm: random, seed: 5, max_trials: 4, parallelism: 1, enqueue: [{x: 0.25, k: 3}, {x: 0.75}]}")
-    let (study, trials) = try await sandbox.run(yaml)
+    let (study, trials) = try await run(yaml)
     #expect(study.state == .completed, "\(study.stateReason ?? "")")
     #expect(trials.count == 4)
     let configurations = try trials.sorted { $0.number < $1.number }.map {
@@ -63,13 +72,13 @@ struct SearchStartTests {
 
   @Test("a warm-started GP uses the other study's trials: its first suggestion is near the optimum they point to")
   func warmStartFeedsTheModel() async throws {
-    let (source, sourceTrials) = try await sandbox.run(
+    let (source, sourceTrials) = try await run(
       try bowlYAML(name: "bowl-wide", search: "{algorithm: random, seed: 11, max_trials: 14, parallelism: 2}"))
     #expect(source.state == .completed)
     let inside = try sourceTrials.filter { try Self.x($0) <= 0.6 }.count
 
     let events = Mutex<[StudyEvent]>([])
-    let (study, trials) = try await sandbox.run(
+    let (study, trials) = try await run(
       try bowlYAML(
         name: "bowl-narrow",
         search: "{algorithm: bayes, seed: 2, max_trials: 1, startup_trials: 5, warm_start: {study: bowl-wide}}",
@@ -98,7 +107,7 @@ struct SearchStartTests {
   @Test("a resumed study sees the other study as it was when this one was created")
   func warmStartIsFixedAtCreation() async throws {
     let sourceYAML = try bowlYAML(name: "bowl", search: "{algorithm: random, seed: 1, max_trials: 3, parallelism: 1}")
-    _ = try await sandbox.run(sourceYAML)
+    _ = try await run(sourceYAML)
     let yaml = try bowlYAML(
       name: "follower", search: "{algorithm: random, seed: 1, max_trials: 2, warm_start: {study: bowl}}")
     let spec = try sandbox.spec(yaml)
@@ -107,7 +116,7 @@ struct SearchStartTests {
         spec: spec, yaml: yaml, path: nil, database: sandbox.database, fresh: false)
     else { Issue.record("the follower study was not created"); return }
     // A newer study of the same name, made after the follower.
-    let newer = try await sandbox.run(
+    let newer = try await run(
       try bowlYAML(name: "bowl", search: "{algorithm: random, seed: 9, max_trials: 5, parallelism: 1}"))
     _ = newer
     let warmStart = try #require(spec.search.warmStart)
@@ -131,7 +140,7 @@ struct SearchStartTests {
       ),
     ])
   func refusedWarmStart(warmStart: String, change: String, message: String) async throws {
-    _ = try await sandbox.run(
+    _ = try await run(
       try bowlYAML(name: "bowl-source", search: "{algorithm: random, seed: 1, max_trials: 2, parallelism: 1}"))
     var yaml = try bowlYAML(
       name: "follower", search: "{algorithm: random, seed: 1, max_trials: 2, warm_start: \(warmStart)}")
@@ -141,7 +150,7 @@ struct SearchStartTests {
       yaml = yaml.replacingOccurrences(of: "  k: {type: int", with: "  \(change)\n  k: {type: int")
     }
     do {
-      _ = try await sandbox.run(yaml)
+      _ = try await run(yaml)
       Issue.record("the study ran")
     } catch let error as SpecValidationError {
       #expect(error.issues.count == 1)
