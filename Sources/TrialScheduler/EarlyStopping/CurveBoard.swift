@@ -65,50 +65,41 @@ final class CurveBoard: Sendable {
   }
 }
 
-/// An early-stopping rule with the board it judges against; with several objectives, the
-/// Pareto rule with one board per objective.
+/// An early-stopping rule with the boards it judges against: one per watched metric (one
+/// per objective for multi-objective ASHA), in the rule's order.
 struct EarlyStopper: Sendable {
   let rule: any EarlyStoppingRule
-  let metric: String
-  let direction: Direction
-  let board: CurveBoard
+  let metrics: [String]
+  let directions: [Direction]
+  let boards: [CurveBoard]
   /// `early_stopping.pause`: a cut at a rung pauses the trial (`RungPromotion` resumes it).
   var pausesAtRungs = false
-  /// Several objectives: the rule that ranks trials by all of them, and their boards.
-  var pareto: (rule: ParetoSuccessiveHalvingRule, metrics: [String], boards: [CurveBoard])?
+
+  /// The first watched metric's board and direction (the only ones of a single-metric rule).
+  var board: CurveBoard { boards[0] }
+  var direction: Direction { directions[0] }
 
   /// Records the reported values and asks the rule about each new step, in order; the first
-  /// stop wins.
+  /// stop wins. A step is judged once the trial has reported it for every watched metric.
   func judge(trialId: Int64, number: Int, points: [MetricPoint]) -> (step: Int, reason: String)? {
-    if let pareto { return judgeAll(pareto, trialId: trialId, number: number, points: points) }
-    let reported = points.filter { $0.name == metric && $0.value.isFinite }.map { (step: $0.step, value: $0.value) }
-    guard !reported.isEmpty else { return nil }
-    let (curve, peers) = board.report(trialId: trialId, number: number, values: reported)
-    for step in Set(reported.map(\.step)).sorted() {
-      if case .stop(let reason) = rule.decide(curve, at: step, peers: peers, direction: direction) {
-        return (step, reason)
-      }
+    let reported = metrics.map { metric in
+      points.filter { $0.name == metric && $0.value.isFinite }.map { (step: $0.step, value: $0.value) }
     }
-    return nil
-  }
-
-  private func judgeAll(
-    _ pareto: (rule: ParetoSuccessiveHalvingRule, metrics: [String], boards: [CurveBoard]), trialId: Int64,
-    number: Int, points: [MetricPoint]
-  ) -> (step: Int, reason: String)? {
+    let steps = Set(reported.flatMap { $0.map(\.step) })
+    guard !steps.isEmpty else { return nil }
     var curves: [LearningCurve] = []
     var peersByTrial: [Int: [LearningCurve]] = [:]
-    var steps = Set<Int>()
-    for (metric, board) in zip(pareto.metrics, pareto.boards) {
-      let reported = points.filter { $0.name == metric && $0.value.isFinite }.map { (step: $0.step, value: $0.value) }
-      steps.formUnion(reported.map(\.step))
-      let (curve, peers) = board.report(trialId: trialId, number: number, values: reported)
+    for (values, board) in zip(reported, boards) {
+      let (curve, peers) = board.report(trialId: trialId, number: number, values: values)
       curves.append(curve)
       for peer in peers { peersByTrial[peer.trialNumber, default: []].append(peer) }
     }
-    let peers = peersByTrial.values.filter { $0.count == pareto.metrics.count }
+    // Peers by their number, so every rule sees them in the same order whatever the boards' order.
+    let peers = peersByTrial.sorted { $0.key < $1.key }.map(\.value).filter { $0.count == metrics.count }
     for step in steps.sorted() {
-      if case .stop(let reason) = pareto.rule.decide(curves, at: step, peers: Array(peers)) { return (step, reason) }
+      if case .stop(let reason) = rule.decide(curves, at: step, peers: peers, directions: directions) {
+        return (step, reason)
+      }
     }
     return nil
   }
@@ -120,7 +111,6 @@ struct EarlyStopper: Sendable {
   }
 
   func finish(trialId: Int64, completed: Bool) {
-    board.finish(trialId: trialId, completed: completed)
-    for board in pareto?.boards ?? [] { board.finish(trialId: trialId, completed: completed) }
+    for board in boards { board.finish(trialId: trialId, completed: completed) }
   }
 }

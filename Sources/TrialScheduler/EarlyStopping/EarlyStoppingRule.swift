@@ -37,13 +37,33 @@ public enum StoppingDecision: Sendable, Hashable {
 /// Decides whether a running trial is hopeless (like Optuna's pruners and Ray's trial
 /// schedulers). Rules are pure: the same curves always give the same decision, whatever the
 /// order in which parallel trials reported them.
+///
+/// A rule watches one metric per objective it ranks by: every rule but multi-objective ASHA
+/// watches one (and is written as a `SingleMetricStoppingRule`).
 public protocol EarlyStoppingRule: Sendable {
   /// The name recorded on a stopped trial (`median`, `asha`, ...).
   var name: String { get }
 
+  /// Called each time `trial` reports a new value at `step`. `trial` holds its curve of each
+  /// watched metric, `peers` those of the other trials of the same tier (running, finished,
+  /// pruned), and `directions` each metric's direction, all in the same order.
+  func decide(_ trial: [LearningCurve], at step: Int, peers: [[LearningCurve]], directions: [Direction])
+    -> StoppingDecision
+}
+
+/// A rule that watches one metric.
+public protocol SingleMetricStoppingRule: EarlyStoppingRule {
   /// Called each time `trial` reports a new value at `step`; `peers` are the other trials of
   /// the same tier (running, finished, pruned).
   func decide(_ trial: LearningCurve, at step: Int, peers: [LearningCurve], direction: Direction) -> StoppingDecision
+}
+
+extension SingleMetricStoppingRule {
+  public func decide(_ trial: [LearningCurve], at step: Int, peers: [[LearningCurve]], directions: [Direction])
+    -> StoppingDecision
+  {
+    decide(trial[0], at: step, peers: peers.map { $0[0] }, direction: directions[0])
+  }
 }
 
 func describe(_ value: Double) -> String { NumberText.of(value) }

@@ -10,7 +10,7 @@ public import StudyModel
 ///
 /// A trial's bracket depends only on its number, dealt in proportion to Hyperband's bracket
 /// sizes `n_s = ceil((s_max + 1) / (s + 1) * η^s)`, so decisions are deterministic.
-public struct HyperbandRule: EarlyStoppingRule {
+public struct HyperbandRule: SingleMetricStoppingRule {
   public var minResource: Int
   public var maxResource: Int
   public var reductionFactor: Int

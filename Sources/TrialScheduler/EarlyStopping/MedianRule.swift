@@ -4,7 +4,7 @@ public import StudyModel
 /// Stops a trial whose best value so far is worse than the median of the completed trials'
 /// values at the same step (Optuna's MedianPruner). Nothing is stopped before `minSteps` or
 /// before `minTrials` trials have completed.
-public struct MedianRule: EarlyStoppingRule {
+public struct MedianRule: SingleMetricStoppingRule {
   public var minSteps: Int
   public var minTrials: Int
 

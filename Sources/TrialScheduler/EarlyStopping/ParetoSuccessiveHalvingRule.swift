@@ -13,7 +13,7 @@ public import StudyModel
 /// So a trial stops only when at least n − ⌊n/η⌋ trials are ahead of it, each on a better
 /// front or spreading the same front further: never while it is still on the front of its
 /// rung unless that front alone holds more than the quota.
-public struct ParetoSuccessiveHalvingRule: Sendable {
+public struct ParetoSuccessiveHalvingRule: EarlyStoppingRule {
   public var minResource: Int
   public var maxResource: Int?
   public var reductionFactor: Int
@@ -30,14 +30,20 @@ public struct ParetoSuccessiveHalvingRule: Sendable {
 
   /// `trial` and `peers` hold one curve per objective, in `directions`' order.
   public func decide(_ trial: [LearningCurve], at step: Int, peers: [[LearningCurve]]) -> StoppingDecision {
+    decide(trial, at: step, peers: peers, directions: directions)
+  }
+
+  public func decide(_ trial: [LearningCurve], at step: Int, peers: [[LearningCurve]], directions: [Direction])
+    -> StoppingDecision
+  {
     let rungs = SuccessiveHalvingRule(
       minResource: minResource, maxResource: maxResource, reductionFactor: reductionFactor)
     guard let rung = rungs.rungSteps(upTo: step).last,
       trial.allSatisfy({ $0.values[step] != nil }),
       !trial[0].values.keys.contains(where: { $0 >= rung && $0 < step }),
-      let own = point(trial, rung)
+      let own = point(trial, rung, directions)
     else { return .keepGoing }
-    let points = [own] + peers.compactMap { point($0, rung) }
+    let points = [own] + peers.compactMap { point($0, rung, directions) }
     var order: [Int] = []
     var frontOf: [Int: Int] = [:]
     for (rank, front) in Dominance.sortedFronts(points).enumerated() {
@@ -54,7 +60,7 @@ public struct ParetoSuccessiveHalvingRule: Sendable {
   }
 
   /// The trial's losses at the rung, or nil when it has not reported every objective there.
-  func point(_ curves: [LearningCurve], _ rung: Int) -> [Double]? {
+  func point(_ curves: [LearningCurve], _ rung: Int, _ directions: [Direction]) -> [Double]? {
     var losses: [Double] = []
     for (curve, direction) in zip(curves, directions) {
       guard let value = SuccessiveHalvingRule.value(of: curve, atRung: rung) else { return nil }

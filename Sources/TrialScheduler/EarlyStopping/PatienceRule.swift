@@ -3,7 +3,7 @@ public import StudyModel
 
 /// Stops a trial that went `patience` steps without improving its best value by at least
 /// `minDelta` (Keras' EarlyStopping, Optuna's PatientPruner). Judged from `minSteps` on.
-public struct PatienceRule: EarlyStoppingRule {
+public struct PatienceRule: SingleMetricStoppingRule {
   public var patience: Int
   public var minDelta: Double
   public var minSteps: Int

@@ -22,7 +22,8 @@ struct RungPromotion: Sendable {
       guard var curve = curves[chain], let value = curve.values[step] else { continue }
       curve.values = curve.values.filter { $0.key <= step }
       let peers = curves.filter { $0.key != chain }.map(\.value)
-      guard case .keepGoing = rule.decide(curve, at: step, peers: peers, direction: direction) else { continue }
+      guard case .keepGoing = rule.decide([curve], at: step, peers: peers.map { [$0] }, directions: [direction])
+      else { continue }
       let candidate = (chain: chain, step: step, value: value)
       if let current = best, !isAhead(candidate, of: current) { continue }
       best = candidate

@@ -7,7 +7,7 @@ public import StudyModel
 /// When a trial reports at a rung, it goes on only if its value there is in the top `1/η` of
 /// all values recorded at that rung so far (itself included); the first trials to reach a
 /// rung go on, so the search never waits for a full cohort.
-public struct SuccessiveHalvingRule: EarlyStoppingRule {
+public struct SuccessiveHalvingRule: SingleMetricStoppingRule {
   public var minResource: Int
   public var maxResource: Int?
   public var reductionFactor: Int

@@ -3,7 +3,7 @@ public import StudyModel
 
 /// Stops a trial whose value leaves `[lower, upper]` (or is not a number) from `minSteps` on
 /// (Optuna's ThresholdPruner): a diverging loss, an accuracy stuck at chance.
-public struct ThresholdRule: EarlyStoppingRule {
+public struct ThresholdRule: SingleMetricStoppingRule {
   public var lower: Double?
   public var upper: Double?
   public var minSteps: Int

@@ -94,16 +94,11 @@ public struct StudyRunner: Sendable {
     let all = try database.trials(studyId: studyId)
     let searchTrials = all.filter { $0.tier == spec.searchTier }
     let stopper = try spec.earlyStopping.map { earlyStopping in
+      let (rule, watched) = earlyStopping.makeRule(for: spec)
       var stopper = EarlyStopper(
-        rule: earlyStopping.makeRule(), metric: earlyStopping.metric, direction: spec.objective.direction,
-        board: try CurveBoard(trials: searchTrials, metric: earlyStopping.metric, database: database))
+        rule: rule, metrics: watched.map(\.metric), directions: watched.map(\.direction),
+        boards: try watched.map { try CurveBoard(trials: searchTrials, metric: $0.metric, database: database) })
       stopper.pausesAtRungs = earlyStopping.pausesAtRungs
-      if let rule = earlyStopping.makeParetoRule(spec.objectives) {
-        let metrics = spec.objectives.map(\.metric)
-        stopper.pareto = (
-          rule, metrics, try metrics.map { try CurveBoard(trials: searchTrials, metric: $0, database: database) }
-        )
-      }
       return stopper
     }
     let population = spec.search.populationBasedTraining.map { training in

@@ -1,3 +1,5 @@
+import StudyModel
+
 extension StudySpec.EarlyStopping {
   /// The rule the spec describes.
   public func makeRule() -> any EarlyStoppingRule {
@@ -18,6 +20,17 @@ extension StudySpec.EarlyStopping {
 }
 
 extension StudySpec.EarlyStopping {
+  /// The rule for `spec`'s study, and the metrics it watches with their directions: with
+  /// several objectives, ASHA ranking trials by all of them; else the spec's rule on
+  /// `early_stopping.metric`, in the objective's direction.
+  func makeRule(for spec: StudySpec) -> (rule: any EarlyStoppingRule, watched: [(metric: String, direction: Direction)])
+  {
+    if let pareto = makeParetoRule(spec.objectives) {
+      return (pareto, spec.objectives.map { ($0.metric, $0.direction) })
+    }
+    return (makeRule(), [(metric, spec.objective.direction)])
+  }
+
   /// With several objectives, ASHA ranking trials by all of them (the only rule the spec
   /// accepts there); nil for one objective.
   func makeParetoRule(_ objectives: [StudySpec.Objective]) -> ParetoSuccessiveHalvingRule? {
