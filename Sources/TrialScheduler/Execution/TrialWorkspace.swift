@@ -35,6 +35,7 @@ public struct TrialWorkspace: Sendable, Hashable {
 
   /// The last non-empty line of a file, at most 300 characters.
   public static func lastLine(ofFile path: String) -> String? {
+    // A log that cannot be read has no last line to quote.
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
     let size = (try? handle.seekToEnd()) ?? 0

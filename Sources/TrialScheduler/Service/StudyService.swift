@@ -209,6 +209,8 @@ public actor StudyService {
   /// A study with its spec (parsed once and kept) and its trials' summary. Reads run in
   /// parallel, off the actor.
   nonisolated public func describe(_ study: StudyRecord) throws -> StudyDescription {
+    // A spec that no longer parses (its program was moved) still lets the study be listed,
+    // without what the spec adds; starting the study says why it cannot run.
     let spec = try? specs.spec(of: study)
     let summary = try summaries.summary(of: study.id!) {
       try database.summary(studyId: study.id!, higherIsBetter: study.direction == .maximize)
@@ -219,6 +221,7 @@ public actor StudyService {
       // returned yet.
       stoppingFor: study.state.isFinished ? nil : stopping.reasons.withLock { $0[study.id!] })
     description.undrivenFor = undriven(study, spec: spec)
+    // Likewise the warm start: shown when it can be read; its error is the study's when it runs.
     if let spec { description.warmStart = try? warmStart(of: study, spec: spec) }
     return description
   }
@@ -342,12 +345,17 @@ public actor StudyService {
     driving.withLock { _ = $0.remove(id) }
     stopping.reasons.withLock { _ = $0.removeValue(forKey: id) }
     end.signal()
-    guard let study = try? existing(id), study.state == .completed,
-      (try? database.pendingPromotionRequests(studyId: id))?.isEmpty == false,
-      let spec = try? specs.spec(of: study)
-    else { return }
-    logger.info("study \(id) '\(study.name)' runs again for a requested full training")
-    launch(study, spec: spec)
+    do {
+      let study = try existing(id)
+      guard study.state == .completed, try !database.pendingPromotionRequests(studyId: id).isEmpty else { return }
+      let spec = try specs.spec(of: study)
+      logger.info("study \(id) '\(study.name)' runs again for a requested full training")
+      launch(study, spec: spec)
+    } catch {
+      logger.error(
+        "study \(id): a full training requested as it ended may not run: \(error); ask for it again once the store or the spec can be read"
+      )
+    }
   }
 
   nonisolated public func existing(_ id: Int64) throws -> StudyRecord {

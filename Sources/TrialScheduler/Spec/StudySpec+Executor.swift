@@ -84,6 +84,7 @@ extension StudySpec {
   /// The MLflow experiment a stored study's trials appear in (`tracking.experiment`, by
   /// default the study's name).
   public static func experimentName(of study: StudyRecord) -> String {
+    // A stored spec that no longer parses names no experiment: the default, the study's name.
     (try? StudyService.spec(of: study))?.tracking.experiment ?? study.name
   }
 }

@@ -6,6 +6,9 @@ import Foundation
 
 /// What /proc says about processes: enough to tell whether a trial process recorded by an
 /// earlier hpod is still alive (and is the same process, not a reused pid).
+///
+/// Its reads race with processes ending: a file under /proc that cannot be read is a process
+/// that has gone, which is why they are `try?`.
 enum ProcessTable {
   /// Field 22 of /proc/PID/stat: the start time in clock ticks after boot.
   static func startTicks(of pid: Int32) -> Int64? {

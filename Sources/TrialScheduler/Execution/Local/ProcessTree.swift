@@ -22,6 +22,9 @@ import Synchronization
 ///
 /// A cgroup left by an hpod that was killed (kill -9) is ended by the next hpod that starts
 /// in the same cgroup.
+///
+/// Its reads of /proc and of cgroup files race with processes and cgroups going away: one
+/// that cannot be read is gone, which is why they are `try?`.
 enum ProcessTree {
   enum Mode: Sendable, Equatable {
     case cgroup(base: String)
