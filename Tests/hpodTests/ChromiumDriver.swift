@@ -236,27 +236,35 @@ final class ChromiumDriver: @unchecked Sendable {
     }
 
     /// A mouse event at page coordinates (CSS pixels of the viewport): `mouseMoved`,
-    /// `mousePressed`, `mouseReleased`; `pressed` while the left button is down.
-    func mouse(_ type: String, x: Double, y: Double, pressed: Bool = false, clicks: Int = 1) async throws {
+    /// `mousePressed`, `mouseReleased`, `mouseWheel` (with `wheelY`); `pressed` while the left
+    /// button is down; `modifiers` as DevTools counts them (2 ctrl, 8 shift).
+    func mouse(
+      _ type: String, x: Double, y: Double, pressed: Bool = false, clicks: Int = 1, modifiers: Int = 0,
+      wheelY: Double = 0
+    ) async throws {
       var params: [String: Any] = [
-        "type": type, "x": x, "y": y, "button": pressed || type != "mouseMoved" ? "left" : "none",
+        "type": type, "x": x, "y": y, "modifiers": modifiers,
+        "button": pressed || (type != "mouseMoved" && type != "mouseWheel") ? "left" : "none",
       ]
-      if type != "mouseMoved" { params["clickCount"] = clicks }
+      if type != "mouseMoved" && type != "mouseWheel" { params["clickCount"] = clicks }
+      if type == "mouseWheel" { (params["deltaX"], params["deltaY"]) = (0, wheelY) }
       params["buttons"] = pressed ? 1 : 0
       _ = try await send("Input.dispatchMouseEvent", params)
     }
 
-    /// Presses at `from`, moves in steps to `to` a frame apart, as a hand would, and releases there.
-    func drag(from: (Double, Double), to: (Double, Double), steps: Int = 8) async throws {
-      try await mouse("mouseMoved", x: from.0, y: from.1)
-      try await mouse("mousePressed", x: from.0, y: from.1, pressed: true)
+    /// Presses at `from`, moves in steps to `to` a frame apart, as a hand would, and releases
+    /// there; with `modifiers` held throughout.
+    func drag(from: (Double, Double), to: (Double, Double), steps: Int = 8, modifiers: Int = 0) async throws {
+      try await mouse("mouseMoved", x: from.0, y: from.1, modifiers: modifiers)
+      try await mouse("mousePressed", x: from.0, y: from.1, pressed: true, modifiers: modifiers)
       for step in 1...steps {
         let t = Double(step) / Double(steps)
         try await Task.sleep(for: .milliseconds(16))
         try await mouse(
-          "mouseMoved", x: from.0 + (to.0 - from.0) * t, y: from.1 + (to.1 - from.1) * t, pressed: true)
+          "mouseMoved", x: from.0 + (to.0 - from.0) * t, y: from.1 + (to.1 - from.1) * t, pressed: true,
+          modifiers: modifiers)
       }
-      try await mouse("mouseReleased", x: to.0, y: to.1, pressed: false)
+      try await mouse("mouseReleased", x: to.0, y: to.1, pressed: false, modifiers: modifiers)
     }
 
     /// A PNG of the whole page (beyond the viewport) written to `path`.

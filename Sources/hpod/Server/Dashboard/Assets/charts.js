@@ -1,7 +1,8 @@
 // hpod's dashboard: interactive charts and brushing. Served at /assets/charts.js after uPlot
 // (Assets/vendor, MIT). Each server-rendered chart figure with data-chart carries its data as
 // JSON; this draws it with uPlot in place of the SVG: hover names the nearest trial (number,
-// value, parameters), a click opens its run page, dragging zooms, a double click resets. On
+// value, parameters), a click opens its run page, dragging zooms, shift and drag pans, ctrl (or
+// cmd) and the wheel zoom around the pointer, a double click resets. On
 // parallel coordinates, dragging along an axis brushes a range: the runs table then lists the
 // trials inside every brushed range (the ranges live in the address, ?brush=...). Without
 // JavaScript the SVGs and the table stay as the server drew them.
@@ -213,8 +214,53 @@
     // a double click shows everything again: x (uPlot resets it) and y
     u.over.addEventListener('dblclick', function () { clearTimeout(opening); u.setData(u.data, true); });
     u.over.style.cursor = 'crosshair';
+    panAndWheel(u);
     figure.dataset.enhanced = 'uplot';
     charts.push(chart);
+  }
+
+  // A scale's values as the chart spaces them (log10 on a log axis), and back.
+  function spaced(u, key) {
+    var log = u.scales[key].distr === 3;
+    return {to: log ? Math.log10 : function (v) { return v; }, from: log ? function (v) { return Math.pow(10, v); } : function (v) { return v; }};
+  }
+
+  // Shift and drag moves the view with the pointer (pan); ctrl (or cmd) and the wheel zoom x
+  // and y around the pointer. Listened for in the capture phase on the chart's root, so
+  // uPlot's own drag (which zooms) never sees a shifted press.
+  function panAndWheel(u) {
+    var pan = null;
+    u.root.addEventListener('mousedown', function (e) {
+      if (!e.shiftKey || !u.over.contains(e.target)) return;
+      e.stopPropagation();
+      e.preventDefault();
+      pan = {x: e.clientX, y: e.clientY, sx: [u.scales.x.min, u.scales.x.max], sy: [u.scales.y.min, u.scales.y.max]};
+    }, true);
+    document.addEventListener('mousemove', function (e) {
+      if (!pan) return;
+      var fx = spaced(u, 'x'), fy = spaced(u, 'y');
+      var x0 = fx.to(pan.sx[0]), x1 = fx.to(pan.sx[1]), y0 = fy.to(pan.sy[0]), y1 = fy.to(pan.sy[1]);
+      var dx = (e.clientX - pan.x) / u.over.clientWidth * (x1 - x0);
+      var dy = (e.clientY - pan.y) / u.over.clientHeight * (y1 - y0);
+      u.batch(function () {
+        u.setScale('x', {min: fx.from(x0 - dx), max: fx.from(x1 - dx)});
+        u.setScale('y', {min: fy.from(y0 + dy), max: fy.from(y1 + dy)});
+      });
+    });
+    document.addEventListener('mouseup', function () { pan = null; });
+    u.over.addEventListener('wheel', function (e) {
+      if (!e.ctrlKey && !e.metaKey) return;  // the wheel alone scrolls the page
+      e.preventDefault();
+      var factor = e.deltaY < 0 ? 0.8 : 1.25, r = u.over.getBoundingClientRect();
+      var at = {x: (e.clientX - r.left) / r.width, y: 1 - (e.clientY - r.top) / r.height};
+      u.batch(function () {
+        ['x', 'y'].forEach(function (key) {
+          var f = spaced(u, key), lo = f.to(u.scales[key].min), hi = f.to(u.scales[key].max);
+          var pivot = lo + (hi - lo) * at[key];
+          u.setScale(key, {min: f.from(pivot - (pivot - lo) * factor), max: f.from(pivot + (hi - pivot) * factor)});
+        });
+      });
+    }, {passive: false});
   }
 
   function drawAll(root) {
