@@ -84,7 +84,8 @@ struct RunPage {
     }
     let reason: HTML = trial.reason.map { "<dt>reason</dt><dd>\($0)</dd>" } ?? .empty
     let runsOn: HTML = trial.executorHandle.map { "<dt>runs on</dt><dd>\($0.description)</dd>" } ?? .empty
-    let tags = ((try? database.tags(trialId: trial.id!)) ?? [:]).filter { $0.key != Note.tagKey }
+    let allTags = (try? database.tags(trialId: trial.id!)) ?? [:]
+    let tags = allTags.filter { $0.key != Note.tagKey }
     let tagRows: [HTML] = tags.sorted { $0.key < $1.key }.map {
       "<tr><th scope=\"row\">\($0.key)</th><td>\($0.value)</td></tr>"
     }
@@ -101,6 +102,7 @@ struct RunPage {
       <div class="card"><h3>Final metrics</h3><table>\(finals)</table></div>
       </div>
       <p>\(links.enumerated().map { $0.offset == 0 ? $0.element : " · " + $0.element })</p>
+      \(PauseControls.trial(trial, tags: allTags, in: snapshot))
       \(PromoteButton(snapshot: snapshot, trial: trial, label: "Run full training with trial \(trial.number)").render())
       \(logged.isEmpty ? HTML.empty : "<details><summary>Params the script logged (\(logged.count))</summary><table class=\"logged-params\">\(loggedRows)</table></details>")
       \(tags.isEmpty ? HTML.empty : "<details><summary>Tags (\(tags.count))</summary><table>\(tagRows)</table></details>")

@@ -75,6 +75,7 @@ struct StudyPage {
       <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
       <p>Study \(id) · \(snapshot.spec?.search.algorithm.rawValue ?? "") search · \(objectivesText()) · started \(Format.date(study.createdAt))\
       \(study.stateReason.map { " · " + $0 } ?? "")</p>
+      \(query["message"].map { "<p class=\"message\" role=\"status\">\($0)</p>" } ?? HTML.empty)\(PauseControls.study(study))
       \(try database.map { NoteView.block(try $0.studyNote(studyId: id), action: "/studies/\(id)/note", of: "study") } ?? HTML.empty)
       \(try part("cards"))
       \(try front.map { front in
