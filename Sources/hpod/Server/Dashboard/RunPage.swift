@@ -34,6 +34,7 @@ struct RunPage {
       <h1>Trial \(trial.number) <span class="badge \(trial.state.rawValue)">\(trial.state.rawValue)</span></h1>
       \(message.map { "<p class=\"message\" role=\"status\">\($0)</p>" } ?? HTML.empty)
       \(try part("summary"))
+      \(try LineageView.run(trial, snapshot, database: database))
       \(NoteView.block(try database.trialNote(trialId: trial.id!), action: "/studies/\(id)/runs/\(trial.number)/note", of: "run"))
       <section aria-labelledby="metrics-title"><h2 id="metrics-title">Metric history</h2>\(try part("metrics"))</section>
       <section aria-labelledby="logs-title"><h2 id="logs-title">Log tail</h2>\(try part("logs"))</section>

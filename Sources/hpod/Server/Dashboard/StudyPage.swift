@@ -35,8 +35,9 @@ struct StudyPage {
           ("hypervolume", { snapshot.memo.value("part hypervolume") { front.hypervolumeCurve() } }),
         ]
       } ?? []
+    let lineageParts = LineageView.parts(snapshot, database: database)
     let parts: [(name: String, render: () throws -> HTML)] =
-      frontParts + [
+      frontParts + lineageParts + [
         // Parts that depend on the study alone are rendered once per snapshot.
         ("cards", { snapshot.memo.value("part cards") { cards() } }),
         ("curve", { snapshot.memo.value("part curve") { curve() } }),
@@ -64,7 +65,7 @@ struct StudyPage {
         ),
       ]
     let live =
-      frontParts.map(\.name) + [
+      (frontParts + lineageParts).map(\.name) + [
         "cards", "curve", "importance", "curves", "slices", "ecdf", "heatmap", "contour", "parallel", "runs",
       ]
     return Page(
@@ -84,6 +85,7 @@ struct StudyPage {
         <section aria-labelledby="hypervolume-title"><h2 id="hypervolume-title">Hypervolume</h2>\(try part("hypervolume"))</section></div>
         """
       } ?? HTML.empty)
+      \(try LineageView.section(lineageParts, part))
       <div class="two"><section aria-labelledby="curve-title"><h2 id="curve-title">Best so far</h2>\(try part("curve"))</section>
       <section aria-labelledby="importance-title"><h2 id="importance-title">Parameter importance</h2>\(try part("importance"))</section></div>
       \(database == nil ? HTML.empty : """
