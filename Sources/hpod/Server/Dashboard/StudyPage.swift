@@ -37,12 +37,12 @@ struct StudyPage {
       } ?? []
     let lineageParts = LineageView.parts(snapshot, database: database)
     let parts: [(name: String, render: () throws -> HTML)] =
-      frontParts + lineageParts + [
+      // The slowest part first: the page renders its parts side by side (`concurrentParts`).
+      [("curves", { try curves(curveMetric) })] + frontParts + lineageParts + [
         // Parts that depend on the study alone are rendered once per snapshot.
         ("cards", { snapshot.memo.value("part cards") { cards() } }),
         ("curve", { snapshot.memo.value("part curve") { curve() } }),
         ("importance", { snapshot.memo.value("part importance") { importance() } }),
-        ("curves", { try curves(curveMetric) }),
         ("slices", { snapshot.memo.value("part slices") { SlicesView(snapshot: snapshot).slices() } }),
         ("ecdf", { snapshot.memo.value("part ecdf") { SlicesView(snapshot: snapshot).ecdf() } }),
         ("heatmap", { heatmap(heatmapChoice) }),
@@ -70,7 +70,8 @@ struct StudyPage {
       ]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
-      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"], charts: true
+      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"], charts: true,
+      concurrentParts: true
     ) { part in
       """
       <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
@@ -267,8 +268,7 @@ struct StudyPage {
   func curves(_ metric: String) throws -> HTML {
     guard let database else { return HTML.empty }
     return try snapshot.memo.value("part curves \(metric)") {
-      let histories = try database.metricHistories(studyId: id, name: metric)
-      return CurvesView(snapshot: snapshot, metric: metric, histories: histories).render()
+      try CurvesView.read(snapshot, metric: metric, database: database).render()
     }
   }
 
