@@ -107,6 +107,10 @@ struct DashboardPauseTests {
       #expect(page.contains("<span class=\"badge paused\">paused</span>"))
       #expect(page.contains("action=\"\(run)/resume\"") && page.contains("Resume trial 0"))
       #expect(!page.contains("action=\"\(run)/pause\""))
+      // and the runs table marks it paused
+      let (_, runs, _) = try await client.get("/studies/\(id)?part=runs", headers: [.cookie: Self.session])
+      #expect(
+        runs.contains("<span class=\"badge cancelled\">cancelled</span> <span class=\"badge paused\">paused</span>"))
 
       // When it is paused again (it is not running)
       let refused = try await Self.post(client, "\(run)/pause")
@@ -135,6 +139,8 @@ struct DashboardPauseTests {
       page = try await Self.page(client, run)
       #expect(page.contains("Paused by hand, then resumed as <a href=\"/studies/\(id)/runs/\(rerun.number)\">"))
       #expect(!page.contains("action=\"\(run)/resume\""))
+      let (_, runsAfter, _) = try await client.get("/studies/\(id)?part=runs", headers: [.cookie: Self.session])
+      #expect(!runsAfter.contains("badge paused"))
       // and a finished trial's page offers neither button
       page = try await Self.page(client, "/studies/\(id)/runs/\(rerun.number)")
       #expect(!page.contains("/pause\"") && !page.contains("/resume\""))

@@ -33,6 +33,8 @@ struct StudySnapshot: Sendable {
   /// The other study's trials the search started from (`search.warm_start`), or why they
   /// cannot be read now.
   var warmStart: Result<WarmStartHistory, WarmStartUnreadable>?
+  /// The trials paused by hand and not resumed yet (`hpod.paused_by_user: held`).
+  var heldTrialIds: Set<Int64> = []
   private let indexByNumber: [Int: Int]
   private let indexById: [Int64: Int]
   /// Analyses of this snapshot, computed once each.
@@ -81,9 +83,12 @@ struct StudySnapshot: Sendable {
     } else if let latest = versions.last {
       current = (latest, nil)
     }
-    return StudySnapshot(
+    var snapshot = StudySnapshot(
       study: study, spec: spec, trials: trials, finalMetrics: finalMetrics, modelVersions: versions,
       currentModel: current, pendingPromotions: pending)
+    snapshot.heldTrialIds = Set(
+      try database.tagValues(studyId: id, key: HpodTag.pausedByUser).filter { $0.value == HpodTag.held }.keys)
+    return snapshot
   }
 
   init(
