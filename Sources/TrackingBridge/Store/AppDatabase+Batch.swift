@@ -22,16 +22,13 @@ extension AppDatabase {
   /// trial and metric reaches Swift.
   public func finalMetricValues(studyId: Int64) throws -> [Int64: [String: Double]] {
     try writer.read { db in
-      // The last row of each (trial, metric) is found in the (trialId, name, step) index alone;
-      // only those rows are then read from the table.
+      // `metricLast` holds the last point of each (trial, metric), kept by a trigger on
+      // `metric` (migration v17).
       let rows = try Row.fetchCursor(
         db,
         sql: """
-          SELECT metric.trialId, metric.name, \(StoredMetricValue.select("metric")) FROM metric JOIN (
-            SELECT MAX(metric.step * 4294967296 + metric.rowid) % 4294967296 AS id
-            FROM metric WHERE metric.trialId IN (SELECT id FROM trial WHERE studyId = ?)
-            GROUP BY metric.trialId, metric.name
-          ) AS last ON metric.rowid = last.id
+          SELECT metricLast.trialId, metricLast.name, \(StoredMetricValue.select("metricLast")) FROM metricLast
+          WHERE metricLast.trialId IN (SELECT id FROM trial WHERE studyId = ?)
           """, arguments: [studyId])
       var values: [Int64: [String: Double]] = [:]
       while let row = try rows.next() { values[row[0], default: [:]][row[1]] = StoredMetricValue.read(row[2]) }

@@ -369,6 +369,7 @@ enum Migrations {
         t.column("updatedAt", .datetime).notNull()
       }
     }
+    registerMetricLast(&migrator)
     return migrator
   }
 }

@@ -95,7 +95,7 @@ struct ContourView {
     }
     let (xAxis, yAxis) = (axis(x, trials), axis(y, trials))
     if trials.count > Self.maxPoints {
-      let ranked = trials.sorted { direction.isBetter(value($0)!, than: value($1)!) }
+      let ranked = trials.ordered(by: { value($0)! }) { direction.isBetter($0, than: $1) }
       let best = Set(ranked.prefix(100).map(\.number))
       let stride = (trials.count + Self.maxPoints - 101) / (Self.maxPoints - 100)
       trials = trials.enumerated().filter { best.contains($0.element.number) || $0.offset % stride == 0 }.map(\.element)

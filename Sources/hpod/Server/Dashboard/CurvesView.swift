@@ -14,11 +14,38 @@ struct CurvesView {
   let metric: String
   /// The metric's points of every trial, by trial id, in step order.
   let histories: [Int64: [CurvePoint]]
+  /// The trials drawn (`chosenTrials`), when known already.
+  var drawn: [TrialRecord]?
 
   /// Beyond this many curves the chart draws the best ones and a stride of the rest, and says so.
   static let maxCurves = 2000
   /// Beyond this many points a curve keeps a stride of them, and its last.
   static let maxPointsPerCurve = 200
+
+  /// The chart of `metric`: the histories of the trials it draws, or of every trial when the
+  /// rule's threshold is computed from them all.
+  static func read(_ snapshot: StudySnapshot, metric: String, database: AppDatabase) throws -> CurvesView {
+    let empty = CurvesView(snapshot: snapshot, metric: metric, histories: [:])
+    let drawn = empty.chosenTrials()
+    let histories =
+      empty.thresholdsNeedEveryCurve
+      ? try database.metricHistories(studyId: snapshot.id, name: metric)
+      : try database.metricHistories(trialIds: drawn.compactMap(\.id), name: metric)
+    return CurvesView(snapshot: snapshot, metric: metric, histories: histories, drawn: drawn)
+  }
+
+  /// Whether the early-stopping rule's threshold drawn on this metric is read from every
+  /// trial's curve (the median rule's medians, the threshold rule's last step).
+  var thresholdsNeedEveryCurve: Bool {
+    guard let stopping = snapshot.spec?.earlyStopping, stopping.metric == metric else { return false }
+    switch stopping.rule {
+    case .median, .threshold: return true
+    default: return false
+    }
+  }
+
+  /// The last value of `metric` of each trial that reported it (the snapshot's).
+  func finalValue(_ trial: TrialRecord) -> Double? { snapshot.finalMetrics[trial.id!]?[metric] }
 
   /// The metric the picker asked for (the objective by default), checked.
   static func metric(_ query: [String: String], _ snapshot: StudySnapshot) throws -> String {
@@ -43,14 +70,15 @@ struct CurvesView {
   }
 
   func render() -> HTML {
-    let drawn = chosenTrials()
+    let drawn = drawn ?? chosenTrials()
     guard !drawn.isEmpty else { return "<p class=\"empty\">No trial reported \(metric) yet.</p>" }
     var series: [SVGLineChart.Series] = []
     var stops: [(x: Double, y: Double)] = []
     var stopTrials: [Int] = []
     let grid = commonSteps(drawn)
     for trial in drawn {
-      let points = thinned(histories[trial.id!]!, to: grid).map { (x: Double($0.step), y: $0.value) }
+      guard let history = histories[trial.id!], !history.isEmpty else { continue }
+      let points = thinned(history, to: grid).map { (x: Double($0.step), y: $0.value) }
       let stopped = trial.state == .pruned
       let colour = trial.tier == .fullTraining ? 2 : stopped ? 6 : 0
       let last = points.last!
@@ -76,7 +104,7 @@ struct CurvesView {
       series.append(.init(name: name, points: points, style: .steps, colour: 3))
       legend.append((name, 3))
     }
-    let reporting = histories.keys.count
+    let reporting = snapshot.trials.filter { finalValue($0) != nil }.count
     let caption: HTML =
       drawn.count < reporting
       ? "<p class=\"note\">\(drawn.count) of \(reporting) curves drawn: the best \(Self.maxCurves / 2) and an even share of the rest.</p>"
@@ -90,19 +118,27 @@ struct CurvesView {
   }
 
   /// The trials with points, in number order; past `maxCurves`, the best half by final value
-  /// and an even stride of the others.
+  /// and an even stride of the others. Works on positions, and copies only the records drawn.
   func chosenTrials() -> [TrialRecord] {
-    let reporting = snapshot.trials.filter { histories[$0.id!]?.isEmpty == false }
-    guard reporting.count > Self.maxCurves else { return reporting }
-    let direction = StudyPage.direction(of: metric, snapshot)
-    let ranked = reporting.sorted { a, b in
-      direction.isBetter(histories[a.id!]!.last!.value, than: histories[b.id!]!.last!.value)
+    let trials = snapshot.trials
+    var reporting: [Int] = []
+    var finals: [Double] = []
+    for (index, trial) in trials.enumerated() {
+      if let value = finalValue(trial) {
+        reporting.append(index)
+        finals.append(value)
+      }
     }
-    let best = Set(ranked.prefix(Self.maxCurves / 2).map(\.id!))
-    let rest = reporting.filter { !best.contains($0.id!) }
+    guard reporting.count > Self.maxCurves else { return reporting.map { trials[$0] } }
+    let direction = StudyPage.direction(of: metric, snapshot)
+    let ranked = finals.indices.sorted { a, b in
+      finals[a] == finals[b] ? a < b : direction.isBetter(finals[a], than: finals[b])
+    }
+    var chosen = Set(ranked.prefix(Self.maxCurves / 2))
+    let rest = reporting.indices.filter { !chosen.contains($0) }
     let stride = max(1, rest.count / (Self.maxCurves / 2))
-    let others = Set(rest.enumerated().filter { $0.offset % stride == 0 }.map(\.element.id!))
-    return reporting.filter { best.contains($0.id!) || others.contains($0.id!) }
+    for (offset, position) in rest.enumerated() where offset % stride == 0 { chosen.insert(position) }
+    return reporting.indices.filter { chosen.contains($0) }.map { trials[reporting[$0]] }
   }
 
   /// The steps every thinned curve keeps: all steps the drawn curves have when they are at most

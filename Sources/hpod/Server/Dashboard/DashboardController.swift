@@ -23,6 +23,7 @@ struct DashboardController {
     group.post("studies/:id/runs/:number/repeats", use: repeats)
     group.post("studies/:id/note", use: note)
     group.post("studies/:id/runs/:number/note", use: note)
+    addPauseRoutes(to: group)
     group.get("studies/:id/compare", use: compare)
     group.get("login", use: loginForm)
     group.post("login", use: login)
@@ -246,12 +247,14 @@ struct HTMLErrorMiddleware: RouterMiddleware {
     }
   }
 
-  static func page(status: HTTPResponse.Status, message: String) -> Response {
+  /// An error page; `back`: the page the request came from (its path and the link's text).
+  static func page(status: HTTPResponse.Status, message: String, back: (String, String)? = nil) -> Response {
+    let (link, label) = back ?? ("/", "Back to the studies")
     let page = Page.simple(
       title: "\(status.code) \(status.reasonPhrase)", crumbs: [("studies", "/"), ("error", nil)],
       content: """
         <h1>\(status.code) \(status.reasonPhrase)</h1><p class="error" role="alert">\(message)</p>
-        <p><a href="/">Back to the studies</a></p>
+        <p><a href="\(link)">\(label)</a></p>
         """)
     return DashboardController.html((try? page.render()) ?? HTML(stringLiteral: message), status: status)
   }

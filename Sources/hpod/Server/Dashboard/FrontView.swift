@@ -44,38 +44,46 @@ struct FrontView {
 
   func plane() -> HTML {
     let members = Set(front.members.compactMap(\.trial.id))
-    var dominated: [(x: Double, y: Double)] = []
-    var infeasible: [(x: Double, y: Double)] = []
-    var registered: [(x: Double, y: Double)] = []
-    var frontPoints: [(x: Double, y: Double)] = []
+    // Each point with its trial: hover names it, a click opens its run.
+    typealias Points = [(point: (x: Double, y: Double), trial: Int)]
+    var dominated: Points = []
+    var infeasible: Points = []
+    var registered: Points = []
+    var frontPoints: Points = []
     for trial in snapshot.trials where trial.tier == front.tier && trial.state == .completed {
       guard let id = trial.id, let metrics = snapshot.finalMetrics[id], let a = metrics[x.metric],
         let b = metrics[y.metric]
       else { continue }
-      if snapshot.registeredTrialIds.contains(id) { registered.append((a, b)) }
+      if snapshot.registeredTrialIds.contains(id) { registered.append(((a, b), trial.number)) }
       if spec.violation(of: metrics) > 0 {
-        infeasible.append((a, b))
+        infeasible.append(((a, b), trial.number))
       } else if !members.contains(id) {
-        dominated.append((a, b))
+        dominated.append(((a, b), trial.number))
       }
     }
     for member in front.members {
-      if let a = member.metrics[x.metric], let b = member.metrics[y.metric] { frontPoints.append((a, b)) }
+      if let a = member.metrics[x.metric], let b = member.metrics[y.metric] {
+        frontPoints.append(((a, b), member.trial.number))
+      }
     }
-    frontPoints.sort { $0.x < $1.x }
-    var series = [
-      SVGLineChart.Series(name: "dominated", points: dominated, style: .points, colour: 6),
-      SVGLineChart.Series(name: "Pareto front (\(front.members.count))", points: frontPoints, style: .line, colour: 0),
+    frontPoints.sort { $0.point.x < $1.point.x }
+    let series = { (name: String, points: Points, style: SVGLineChart.Style, colour: Int) in
+      SVGLineChart.Series(
+        name: name, points: points.map(\.point), style: style, colour: colour, trials: points.map(\.trial))
+    }
+    var all = [
+      series("dominated", dominated, .points, 6),
+      series("Pareto front (\(front.members.count))", frontPoints, .line, 0),
     ]
-    if !infeasible.isEmpty {
-      series.append(.init(name: "infeasible (\(infeasible.count))", points: infeasible, style: .points, colour: 1))
-    }
-    if !registered.isEmpty { series.append(.init(name: "registered", points: registered, style: .points, colour: 4)) }
-    return SVGLineChart(
+    if !infeasible.isEmpty { all.append(series("infeasible (\(infeasible.count))", infeasible, .points, 1)) }
+    if !registered.isEmpty { all.append(series("registered", registered, .points, 4)) }
+    let chart = SVGLineChart(
       title: "\(y.metric) (\(y.direction.rawValue)) against \(x.metric) (\(x.direction.rawValue))",
       xLabel: "\(x.metric) (\(x.direction.rawValue))", yLabel: "\(y.metric) (\(y.direction.rawValue))",
-      series: series
+      series: all, study: snapshot.id
     ).render()
+    let numbers = Set((dominated + frontPoints + infeasible + registered).map(\.trial))
+    return chart + ChartJSON.trialTable(snapshot, numbers: numbers)
   }
 
   /// The hypervolume of the feasible trials so far, after each of up to 200 trials, with

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import HPODAPI
+import Synchronization
 
 /// The page shell every dashboard page shares: head, the stylesheet, header, and the small
 /// script for live updates (server-sent events), part refreshes and the promote buttons
@@ -15,11 +17,18 @@ struct Page {
   var metricParts: [String] = []
   /// Whether the page has interactive charts: it then loads uPlot and charts.js.
   var charts = false
+  /// Whether the whole page renders its parts side by side, each on a core (the study page's
+  /// charts and analyses are independent of one another).
+  var concurrentParts = false
   /// Markup around the parts: what comes before each named part.
   var layout: (_ part: (String) throws -> HTML) throws -> HTML
 
   func render() throws -> HTML {
-    let content = try layout { name in try part(name) }
+    let rendered = concurrentParts ? renderedParts() : nil
+    let content = try layout { name in
+      guard let rendered else { return try part(name) }
+      return "<div data-part=\"\(name)\">\(try rendered[name]?.get() ?? .empty)</div>"
+    }
     let crumbs = self.crumbs.map { label, link -> HTML in
       if let link { return "<a href=\"\(link)\">\(label)</a>" }
       return "<span aria-current=\"page\">\(label)</span>"
@@ -47,6 +56,21 @@ struct Page {
       \(chartScripts)<script src="\(DashboardAssets.scriptPath)"></script>
       </body></html>
       """
+  }
+
+  /// Every part, rendered concurrently; each part's error is kept for where the layout asks
+  /// for it.
+  func renderedParts() -> [String: Result<HTML, any Error>] {
+    let results = Mutex<[String: Result<HTML, any Error>]>([:])
+    // The parts read an immutable snapshot, its `Memo` (behind a mutex) and the store's pool,
+    // which all take concurrent callers; their closures are not marked Sendable only because
+    // every page's are built the same way.
+    nonisolated(unsafe) let parts = parts
+    DispatchQueue.concurrentPerform(iterations: parts.count) { index in
+      let result = Result { try parts[index].render() }
+      results.withLock { $0[parts[index].name] = result }
+    }
+    return results.withLock { $0 }
   }
 
   func part(_ name: String) throws -> HTML {

@@ -20,7 +20,7 @@ struct ParallelCoordinates {
       return "<p class=\"empty\">Parallel coordinates: need at least 2 completed trials.</p>"
     }
     // Worst first, so the best are drawn last, on top.
-    completed.sort { a, b in direction.isBetter(b.value!, than: a.value!) }
+    completed = completed.ordered(by: { $0.value! }) { a, b in direction.isBetter(b, than: a) }
     let total = completed.count
     if completed.count > Self.maxLines {
       let best = completed.suffix(100)

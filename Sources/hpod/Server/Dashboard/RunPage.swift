@@ -35,6 +35,7 @@ struct RunPage {
       <h1>Trial \(trial.number) <span class="badge \(trial.state.rawValue)">\(trial.state.rawValue)</span></h1>
       \(message.map { "<p class=\"message\" role=\"status\">\($0)</p>" } ?? HTML.empty)
       \(try part("summary"))
+      \(try LineageView.run(trial, snapshot, database: database))
       \(NoteView.block(try database.trialNote(trialId: trial.id!), action: "/studies/\(id)/runs/\(trial.number)/note", of: "run"))
       <section aria-labelledby="metrics-title"><h2 id="metrics-title">Metric history</h2>\(try part("metrics"))</section>
       <section aria-labelledby="logs-title"><h2 id="logs-title">Log tail</h2>\(try part("logs"))</section>
@@ -85,7 +86,8 @@ struct RunPage {
     }
     let reason: HTML = trial.reason.map { "<dt>reason</dt><dd>\($0)</dd>" } ?? .empty
     let runsOn: HTML = trial.executorHandle.map { "<dt>runs on</dt><dd>\($0.description)</dd>" } ?? .empty
-    let tags = ((try? database.tags(trialId: trial.id!)) ?? [:]).filter { $0.key != Note.tagKey }
+    let allTags = (try? database.tags(trialId: trial.id!)) ?? [:]
+    let tags = allTags.filter { $0.key != Note.tagKey }
     let tagRows: [HTML] = tags.sorted { $0.key < $1.key }.map {
       "<tr><th scope=\"row\">\($0.key)</th><td>\($0.value)</td></tr>"
     }
@@ -102,6 +104,7 @@ struct RunPage {
       <div class="card"><h3>Final metrics</h3><table>\(finals)</table></div>
       </div>
       <p>\(links.enumerated().map { $0.offset == 0 ? $0.element : " · " + $0.element })</p>
+      \(PauseControls.trial(trial, tags: allTags, in: snapshot))
       \(PromoteButton(snapshot: snapshot, trial: trial, label: "Run full training with trial \(trial.number)").render())
       \(logged.isEmpty ? HTML.empty : "<details><summary>Params the script logged (\(logged.count))</summary><table class=\"logged-params\">\(loggedRows)</table></details>")
       \(tags.isEmpty ? HTML.empty : "<details><summary>Tags (\(tags.count))</summary><table>\(tagRows)</table></details>")

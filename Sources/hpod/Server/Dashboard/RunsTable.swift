@@ -186,7 +186,7 @@ struct RunsTable {
         "<td><input type=\"checkbox\" name=\"trials\" value=\"\(trial.number)\" form=\"compare-form\" aria-label=\"select trial \(trial.number) to compare\"></td>",
         "<td class=\"num\"><a href=\"/studies/\(snapshot.id)/runs/\(trial.number)\">\(trial.number)</a></td>",
         "<td>\(trial.tier.rawValue)</td>",
-        "<td><span class=\"badge \(trial.state.rawValue)\">\(trial.state.rawValue)</span></td>",
+        "<td><span class=\"badge \(trial.state.rawValue)\">\(trial.state.rawValue)</span>\(snapshot.heldTrialIds.contains(trial.id!) ? HTML(raw: " <span class=\"badge paused\">paused</span>") : .empty)</td>",
         "<td class=\"num\">\(Format.value(trial.value))</td>",
       ]
       if !snapshot.repeatSummaries.isEmpty {

@@ -66,19 +66,25 @@ struct SlicesView {
     return "<div class=\"slices\">\(charts)</div>\(note)\(table)"
   }
 
-  /// The share of completed quick tests whose objective is at most each value.
+  /// The share of completed quick tests whose objective is at most each value; each point is
+  /// a trial (hover names it, a click opens its run).
   func ecdf() -> HTML {
-    let values = quickTests.map { $0.value! }.sorted()
-    guard !values.isEmpty else { return "<p class=\"empty\">No completed quick test yet.</p>" }
-    let every = max(1, values.count / Self.maxPoints)
-    var points = values.enumerated().filter { $0.offset % every == 0 }.map {
-      (x: $0.element, y: Double($0.offset + 1) / Double(values.count))
+    let ranked = quickTests.ordered(by: { $0.value! }) { $0 < $1 }
+    guard let last = ranked.last else { return "<p class=\"empty\">No completed quick test yet.</p>" }
+    let every = max(1, ranked.count / Self.maxPoints)
+    var drawn = ranked.enumerated().filter { $0.offset % every == 0 }.map {
+      (point: (x: $0.element.value!, y: Double($0.offset + 1) / Double(ranked.count)), trial: $0.element.number)
     }
-    if points.last?.y != 1 { points.append((values.last!, 1)) }
-    return SVGLineChart(
-      title: "share of the \(values.count) completed quick tests with \(snapshot.objective) at most x",
+    if drawn.last?.point.y != 1 { drawn.append(((last.value!, 1), last.number)) }
+    let chart = SVGLineChart(
+      title: "share of the \(ranked.count) completed quick tests with \(snapshot.objective) at most x",
       xLabel: snapshot.objective, yLabel: "share of trials",
-      series: [.init(name: "empirical distribution", points: points, style: .steps, colour: 0)]
+      series: [
+        .init(
+          name: "empirical distribution", points: drawn.map(\.point), style: .steps, colour: 0,
+          trials: drawn.map(\.trial))
+      ], study: snapshot.id
     ).render()
+    return chart + ChartJSON.trialTable(snapshot, numbers: Set(drawn.map(\.trial)))
   }
 }

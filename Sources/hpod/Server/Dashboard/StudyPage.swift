@@ -36,13 +36,14 @@ struct StudyPage {
           ("hypervolume", { snapshot.memo.value("part hypervolume") { front.hypervolumeCurve() } }),
         ]
       } ?? []
+    let lineageParts = LineageView.parts(snapshot, database: database)
     let parts: [(name: String, render: () throws -> HTML)] =
-      frontParts + [
+      // The slowest part first: the page renders its parts side by side (`concurrentParts`).
+      [("curves", { try curves(curveMetric) })] + frontParts + lineageParts + [
         // Parts that depend on the study alone are rendered once per snapshot.
         ("cards", { snapshot.memo.value("part cards") { cards() } }),
         ("curve", { snapshot.memo.value("part curve") { curve() } }),
         ("importance", { snapshot.memo.value("part importance") { importance() } }),
-        ("curves", { try curves(curveMetric) }),
         ("slices", { snapshot.memo.value("part slices") { SlicesView(snapshot: snapshot).slices() } }),
         ("ecdf", { snapshot.memo.value("part ecdf") { SlicesView(snapshot: snapshot).ecdf() } }),
         ("heatmap", { heatmap(heatmapChoice) }),
@@ -65,17 +66,19 @@ struct StudyPage {
         ),
       ]
     let live =
-      frontParts.map(\.name) + [
+      (frontParts + lineageParts).map(\.name) + [
         "cards", "curve", "importance", "curves", "slices", "ecdf", "heatmap", "contour", "parallel", "runs",
       ]
     return Page(
       title: study.name, crumbs: [("studies", "/"), ("\(study.name) (study \(id))", nil)], parts: parts,
-      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"], charts: true
+      events: "/api/v1/studies/\(id)/events", liveParts: live, metricParts: ["cards", "runs"], charts: true,
+      concurrentParts: true
     ) { part in
       """
       <h1>\(study.name) <span class="badge \(study.state.rawValue)">\(study.state.rawValue)</span></h1>
       <p>Study \(id) · \(snapshot.spec?.search.algorithm.rawValue ?? "") search · \(objectivesText()) · started \(Format.date(study.createdAt))\
       \(study.stateReason.map { " · " + $0 } ?? "")</p>
+      \(query["message"].map { "<p class=\"message\" role=\"status\">\($0)</p>" } ?? HTML.empty)\(PauseControls.study(study))
       \(try database.map { NoteView.block(try $0.studyNote(studyId: id), action: "/studies/\(id)/note", of: "study") } ?? HTML.empty)
       \(try part("cards"))
       \(try front.map { front in
@@ -84,6 +87,7 @@ struct StudyPage {
         <section aria-labelledby="hypervolume-title"><h2 id="hypervolume-title">Hypervolume</h2>\(try part("hypervolume"))</section></div>
         """
       } ?? HTML.empty)
+      \(try LineageView.section(lineageParts, part))
       <div class="two"><section aria-labelledby="curve-title"><h2 id="curve-title">Best so far</h2>\(try part("curve"))</section>
       <section aria-labelledby="importance-title"><h2 id="importance-title">Parameter importance</h2>\(try part("importance"))</section></div>
       \(database == nil ? HTML.empty : """
@@ -265,8 +269,7 @@ struct StudyPage {
   func curves(_ metric: String) throws -> HTML {
     guard let database else { return HTML.empty }
     return try snapshot.memo.value("part curves \(metric)") {
-      let histories = try database.metricHistories(studyId: id, name: metric)
-      return CurvesView(snapshot: snapshot, metric: metric, histories: histories).render()
+      try CurvesView.read(snapshot, metric: metric, database: database).render()
     }
   }
 

@@ -34,6 +34,8 @@ struct StudySnapshot: Sendable {
   /// The other study's trials the search started from (`search.warm_start`), or why they
   /// cannot be read now.
   var warmStart: Result<WarmStartHistory, WarmStartUnreadable>?
+  /// The trials paused by hand and not resumed yet (`hpod.paused_by_user: held`).
+  var heldTrialIds: Set<Int64> = []
   private let indexByNumber: [Int: Int]
   private let indexById: [Int64: Int]
   /// Analyses of this snapshot, computed once each.
@@ -54,8 +56,23 @@ struct StudySnapshot: Sendable {
 
   static func load(_ study: StudyRecord, spec: StudySpec?, database: AppDatabase) throws -> StudySnapshot {
     let id = study.id!
-    let trials = try database.trials(studyId: id)
-    let finalMetrics = try database.finalMetricValues(studyId: id)
+    // The two largest reads, side by side (the store's pool reads in parallel).
+    let reads = Mutex<
+      (trials: Result<[TrialRecord], any Error>?, metrics: Result<[Int64: [String: Double]], any Error>?)
+    >(
+      (nil, nil))
+    DispatchQueue.concurrentPerform(iterations: 2) { index in
+      if index == 0 {
+        let trials = Result { try database.trialsByNumber(studyId: id) }
+        reads.withLock { $0.trials = trials }
+      } else {
+        let metrics = Result { try database.finalMetricValues(studyId: id) }
+        reads.withLock { $0.metrics = metrics }
+      }
+    }
+    let (trialsRead, metricsRead) = reads.withLock { ($0.trials!, $0.metrics!) }
+    let trials = try trialsRead.get()
+    let finalMetrics = try metricsRead.get()
     let versions = try database.modelVersions(studyId: id)
     let pending = try database.pendingPromotionRequests(studyId: id)
     var current: (ModelVersion, String?)?
@@ -67,9 +84,12 @@ struct StudySnapshot: Sendable {
     } else if let latest = versions.last {
       current = (latest, nil)
     }
-    return StudySnapshot(
+    var snapshot = StudySnapshot(
       study: study, spec: spec, trials: trials, finalMetrics: finalMetrics, modelVersions: versions,
       currentModel: current, pendingPromotions: pending)
+    snapshot.heldTrialIds = Set(
+      try database.tagValues(studyId: id, key: HpodTag.pausedByUser).filter { $0.value == HpodTag.held }.keys)
+    return snapshot
   }
 
   init(
@@ -131,7 +151,8 @@ struct StudySnapshot: Sendable {
       let decoder = JSONDecoder()
       let slice = trials[min(chunk * size, trials.count)..<min((chunk + 1) * size, trials.count)]
       let decoded = slice.map {
-        (try? decoder.decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()
+        ConfigurationText.parse($0.paramsJSON)
+          ?? (try? decoder.decode(Configuration.self, from: Data($0.paramsJSON.utf8))) ?? Configuration()
       }
       parts.withLock { $0[chunk] = decoded }
     }
