@@ -14,7 +14,7 @@ struct SnapshotReadsTests {
     let study = try database.createStudy(
       StudyRecord(
         name: "reads", specYAML: "name: reads", specPath: nil, specHash: "reads", objectiveMetric: "score",
-        direction: "maximize"))
+        direction: .maximize))
     var trials: [TrialRecord] = []
     for index in 0..<6 {
       let trial = try database.createTrial(

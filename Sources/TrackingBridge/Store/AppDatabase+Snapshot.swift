@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StudyModel
 
 extension AppDatabase {
   /// The columns `trialsByNumber` reads, in the order it reads them.

@@ -1,5 +1,6 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 
 /// A trial's `paramsJSON` read without `JSONDecoder`, for the dashboard's snapshot of a large
 /// study: `ParameterValue` decodes by trying Bool, then Int, then Double, and each failed try
