@@ -241,8 +241,8 @@ public struct StudyRunner: Sendable {
           do {
             let tags = try database.tags(trialId: finishedId)
             if let step = tags[HpodTag.pausedAtRung].flatMap({ Int($0) }) { state.pause(finished, at: step) }
-            if let donor = tags[HpodTag.pbtReplacedBy].flatMap({ Int($0) }) {
-              state.replacements.append((finished, donor))
+            if let replacement = Replacement(exploited: finished, tags: tags) {
+              state.replacements.append(replacement)
             }
           } catch {
             logger.warning(
