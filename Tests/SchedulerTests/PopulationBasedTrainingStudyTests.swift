@@ -146,6 +146,58 @@ struct PopulationBasedTrainingStudyTests {
     }
   }
 
+  @Test(
+    "a study stopped after a member was replaced, before its replacement started, resumes with its whole population",
+    .timeLimit(.minutes(2)))
+  func resumedStudyKeepsItsPopulation() async throws {
+    let yaml = """
+      name: pbt-resume
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: pbt, seed: 7, population: 4, parallelism: 2, perturbation_interval: 4, resample_probability: 0}
+      parameters:
+        h0: {type: float, min: 0, max: 1}
+        h1: {type: float, min: 0, max: 1}
+      trial: {command: [\(try toy()), "{h0}", "{h1}"], stop_grace_period: 1s}
+      checkpoint: {keep: 1}
+      """
+    // Given a study stopped the moment its first member is replaced
+    let stop = StopSignal()
+    let (stopped, before) = try await sandbox.run(yaml, stopSignal: stop) { event in
+      if case .trialFinished(let trial) = event,
+        trial.reason?.hasPrefix("replaced by population-based training") == true
+      {
+        stop.stop(reason: "test interruption")
+      }
+    }
+    #expect(stopped.state == .interrupted, "\(stopped.stateReason ?? "")")
+    let replacedBefore = try before.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtReplacedBy] != nil }
+    let madeBefore = try before.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtDonor] != nil }
+    try #require(replacedBefore.count > madeBefore.count, "a replacement was pending when the study stopped")
+
+    // When it runs again
+    let (study, trials) = try await sandbox.run(yaml)
+
+    // Then the pending replacement was made, from the checkpoint picked before the stop, and
+    // the four lineages trained to the end
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let replaced = try trials.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtReplacedBy] != nil }
+    var parents: [Int] = []
+    for child in trials {
+      let tags = try sandbox.database.tags(trialId: child.id!)
+      guard let parent = tags[HpodTag.pbtParent].flatMap({ Int($0) }) else { continue }
+      parents.append(parent)
+      let parentTags = try sandbox.database.tags(trialId: try #require(trials.first { $0.number == parent }).id!)
+      #expect(tags[HpodTag.pbtCheckpoint] == parentTags[HpodTag.pbtReplacementCheckpoint])
+      let attempts = trials.filter { $0.id == child.id || $0.retryOf == child.id }
+      let log = try String(contentsOfFile: "\(attempts.last!.runDirectory!)/stdout.log", encoding: .utf8)
+      #expect(
+        tags[HpodTag.pbtCheckpointStep].map { log.contains("from=\($0) ") } == true || attempts.count > 1, "\(log)")
+    }
+    #expect(parents.sorted() == replaced.map(\.number).sorted(), "each replaced member has one replacement")
+    let lineageEnds = trials.filter { $0.state == .completed }
+    #expect(lineageEnds.count == 4, "\(trials.map { ($0.number, $0.state, $0.reason ?? "") })")
+  }
+
   @Test("the spec says what population-based training needs and cannot go with")
   func specChecked() throws {
     func issues(_ yaml: String) -> [String] {

@@ -172,3 +172,18 @@ struct Replacement {
     checkpointTags[HpodTag.pbtCheckpointStep] = tags[HpodTag.pbtReplacementCheckpointStep]
   }
 }
+
+extension Replacement {
+  /// The members a study replaced whose replacement was never created (the study stopped in
+  /// between), as the store's `hpod.pbt` tags tell: a resumed study creates them first.
+  static func pending(studyId: Int64, trials: [TrialRecord], database: AppDatabase) throws -> [Replacement] {
+    let replaced = try database.tagValues(studyId: studyId, key: HpodTag.pbtReplacedBy)
+    let parents = Set(try database.tagValues(studyId: studyId, key: HpodTag.pbtParent).values)
+    return try trials.filter { trial in
+      guard let id = trial.id, replaced[id] != nil, trial.state == .pruned else { return false }
+      return !parents.contains(String(trial.number))
+    }
+    .sorted { $0.number < $1.number }
+    .compactMap { try Replacement(exploited: $0, tags: database.tags(trialId: $0.id!)) }
+  }
+}

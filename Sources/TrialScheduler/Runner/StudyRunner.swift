@@ -143,6 +143,12 @@ public struct StudyRunner: Sendable {
     state.hold(try database.tagValues(studyId: studyId, key: HpodTag.pausedByUser))
     if population != nil {
       state.replacementsMade = try database.tagValues(studyId: studyId, key: HpodTag.pbtDonor).count
+      state.replacements = try Replacement.pending(studyId: studyId, trials: all, database: database)
+      for replacement in state.replacements {
+        logger.info(
+          "trial \(replacement.exploited.number) was replaced before the study stopped; its replacement, a copy of trial \(replacement.donorNumber), starts now",
+          metadata: ["study": "\(spec.name)"])
+      }
     }
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: onEvent)
     let reruns = state.chainsToRerun().count
