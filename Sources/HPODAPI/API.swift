@@ -26,6 +26,12 @@ public enum API {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var durationSeconds: Double?
+    /// `duration_seconds` summed over the attempts of the trial's configuration up to this
+    /// one (a re-run resumes the training the earlier ones began); with `attempt`, which
+    /// attempt it is (1: the first). Given where the trial is read with its study's trials
+    /// (the trial list and the trial's own page), absent in events.
+    public var totalDurationSeconds: Double?
+    public var attempt: Int?
     public var exitCode: Int?
     public var signal: Int?
     public var reason: String?
@@ -53,6 +59,8 @@ public enum API {
       case startedAt = "started_at"
       case finishedAt = "finished_at"
       case durationSeconds = "duration_seconds"
+      case totalDurationSeconds = "total_duration_seconds"
+      case attempt
       case exitCode = "exit_code"
       case signal
       case reason
@@ -63,7 +71,9 @@ public enum API {
       case configurationValue = "configuration_value"
     }
 
-    public init(_ record: TrialRecord, configurationValue: SampleSummary? = nil) {
+    public init(_ record: TrialRecord, configurationValue: SampleSummary? = nil, time: AttemptTime? = nil) {
+      totalDurationSeconds = time?.seconds
+      attempt = time?.attempt
       repeatIndex = record.repeatIndex
       configurationId = record.configurationId ?? 0
       seed = record.seed

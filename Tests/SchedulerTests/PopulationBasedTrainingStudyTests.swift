@@ -17,28 +17,32 @@ struct PopulationBasedTrainingStudyTests {
 
   /// The toy problem of the PBT paper (Jaderberg et al. 2017): θ = (0.9, 0.9) climbs the
   /// surrogate 1.2 − (h0 θ0² + h1 θ1²) by gradient steps; the score is the true objective
-  /// 1.2 − (θ0² + θ1²). θ and the step are the checkpoint, saved before each report.
-  func toy() throws -> String {
+  /// 1.2 − (θ0² + θ1²). θ and the step are the checkpoint, saved before each report. A member
+  /// ends as soon as it reports its last step, so it is never ranked as a donor with nothing left to train.
+  /// `stopDelay`: seconds a stopped member takes to end (a training that finishes its step).
+  func toy(stopDelay: Double = 0) throws -> String {
     try sandbox.script(
       "toy.sh",
       #"""
       h0=$1 h1=$2
-      state="0 0.9 0.9"
-      if [ -n "$HPOD_CHECKPOINT" ]; then state=$(cat "$HPOD_CHECKPOINT"); fi
-      echo "h=$h0,$h1 from=${HPOD_CHECKPOINT_STEP:-none} state=$state"
-      set -- $state
-      step=$1 t0=$2 t1=$3
-      while [ $step -lt 16 ]; do
-        step=$((step + 1))
-        set -- $(awk -v a=$t0 -v b=$t1 -v h0=$h0 -v h1=$h1 'BEGIN {
-          a -= 0.2 * h0 * a; b -= 0.2 * h1 * b; printf "%.6f %.6f %.6f", a, b, 1.2 - (a * a + b * b) }')
-        t0=$1 t1=$2
-        echo "$step $t0 $t1" > "$HPOD_CHECKPOINT_DIR/theta-$step.tmp"
-        mv "$HPOD_CHECKPOINT_DIR/theta-$step.tmp" "$HPOD_CHECKPOINT_DIR/theta-$step"
-        echo "hpod {\"step\": $step, \"score\": $3, \"checkpoint\": \"theta-$step\"}"
-        sleep 0.05
-      done
-      """#)
+      """# + (stopDelay > 0 ? "\ntrap 'sleep \(stopDelay); exit 0' TERM\n" : "\n")
+        + #"""
+        state="0 0.9 0.9"
+        if [ -n "$HPOD_CHECKPOINT" ]; then state=$(cat "$HPOD_CHECKPOINT"); fi
+        echo "h=$h0,$h1 from=${HPOD_CHECKPOINT_STEP:-none} state=$state"
+        set -- $state
+        step=$1 t0=$2 t1=$3
+        while [ $step -lt 16 ]; do
+          sleep 0.05
+          step=$((step + 1))
+          set -- $(awk -v a=$t0 -v b=$t1 -v h0=$h0 -v h1=$h1 'BEGIN {
+            a -= 0.2 * h0 * a; b -= 0.2 * h1 * b; printf "%.6f %.6f %.6f", a, b, 1.2 - (a * a + b * b) }')
+          t0=$1 t1=$2
+          echo "$step $t0 $t1" > "$HPOD_CHECKPOINT_DIR/theta-$step.tmp"
+          mv "$HPOD_CHECKPOINT_DIR/theta-$step.tmp" "$HPOD_CHECKPOINT_DIR/theta-$step"
+          echo "hpod {\"step\": $step, \"score\": $3, \"checkpoint\": \"theta-$step\"}"
+        done
+        """#)
   }
 
   @Test(
@@ -96,10 +100,102 @@ struct PopulationBasedTrainingStudyTests {
           ?? nil,
         "\(log)")
       #expect(from >= 1, "the donor's last checkpoint when it was copied")
+      #expect(from < 16, "it continued a member still training, not one that had finished")
+      #expect(
+        tags[HpodTag.pbtCheckpoint] == "theta-\(from)" && tags[HpodTag.pbtCheckpointStep] == String(from),
+        "trial \(child.number): \(tags) \(log)")
       let steps = try sandbox.database.metrics(trialId: child.id!, name: "score").map(\.step)
       #expect(steps.first == 1 && Set(steps).count == steps.count, "no step twice: \(steps)")
       if child.state == .completed { #expect(steps == Array(1...16)) }
     }
+  }
+
+  @Test(
+    "a replacement continues the checkpoint its exploit picked, though the donor trained on and ended before it started",
+    .timeLimit(.minutes(2)))
+  func replacementContinuesThePickedCheckpoint() async throws {
+    // A stopped member takes 1.5 s to end; meanwhile its donor trains its last steps (0.05 s
+    // each) and ends, keeping only its last checkpoint.
+    let (study, trials) = try await sandbox.run(
+      """
+      name: pbt-race
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: pbt, seed: 3, population: 2, parallelism: 2, perturbation_interval: 4, resample_probability: 0}
+      parameters:
+        h0: {type: float, min: 0, max: 1}
+        h1: {type: float, min: 0, max: 1}
+      trial: {command: [\(try toy(stopDelay: 1.5)), "{h0}", "{h1}"], stop_grace_period: 5s}
+      checkpoint: {keep: 1}
+      """)
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let replacements = try trials.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtDonor] != nil }
+    #expect(!replacements.isEmpty, "\(trials.map { ($0.number, $0.state, $0.reason ?? "") })")
+    for child in replacements {
+      let tags = try sandbox.database.tags(trialId: child.id!)
+      let parent = try #require(trials.first { $0.number == tags[HpodTag.pbtParent].flatMap { Int($0) } })
+      let parentTags = try sandbox.database.tags(trialId: parent.id!)
+      let log = try String(contentsOfFile: "\(child.runDirectory!)/stdout.log", encoding: .utf8)
+      let from = log.split(separator: "\n").first?.split(separator: " ").first { $0.hasPrefix("from=") }
+        .flatMap { Int($0.dropFirst(5)) }
+      #expect(from.map { $0 < 16 } == true, "the donor's checkpoint when it was picked, not its last: \(log)")
+      #expect(tags[HpodTag.pbtCheckpointStep] == from.map(String.init), "\(tags)")
+      #expect(from.map { tags[HpodTag.pbtCheckpoint] == "theta-\($0)" } == true)
+      #expect(parentTags[HpodTag.pbtReplacementCheckpoint] == tags[HpodTag.pbtCheckpoint], "the replaced one too")
+      let steps = try sandbox.database.metrics(trialId: child.id!, name: "score").map(\.step)
+      if child.state == .completed { #expect(steps == Array(1...16), "\(steps)") }
+    }
+  }
+
+  @Test(
+    "a study stopped after a member was replaced, before its replacement started, resumes with its whole population",
+    .timeLimit(.minutes(2)))
+  func resumedStudyKeepsItsPopulation() async throws {
+    let yaml = """
+      name: pbt-resume
+      objective: {metric: score, direction: maximize}
+      search: {algorithm: pbt, seed: 7, population: 4, parallelism: 2, perturbation_interval: 4, resample_probability: 0}
+      parameters:
+        h0: {type: float, min: 0, max: 1}
+        h1: {type: float, min: 0, max: 1}
+      trial: {command: [\(try toy()), "{h0}", "{h1}"], stop_grace_period: 1s}
+      checkpoint: {keep: 1}
+      """
+    // Given a study stopped the moment its first member is replaced
+    let stop = StopSignal()
+    let (stopped, before) = try await sandbox.run(yaml, stopSignal: stop) { event in
+      if case .trialFinished(let trial) = event,
+        trial.reason?.hasPrefix("replaced by population-based training") == true
+      {
+        stop.stop(reason: "test interruption")
+      }
+    }
+    #expect(stopped.state == .interrupted, "\(stopped.stateReason ?? "")")
+    let replacedBefore = try before.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtReplacedBy] != nil }
+    let madeBefore = try before.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtDonor] != nil }
+    try #require(replacedBefore.count > madeBefore.count, "a replacement was pending when the study stopped")
+
+    // When it runs again
+    let (study, trials) = try await sandbox.run(yaml)
+
+    // Then the pending replacement was made, from the checkpoint picked before the stop, and
+    // the four lineages trained to the end
+    #expect(study.state == .completed, "\(study.stateReason ?? "")")
+    let replaced = try trials.filter { try sandbox.database.tags(trialId: $0.id!)[HpodTag.pbtReplacedBy] != nil }
+    var parents: [Int] = []
+    for child in trials {
+      let tags = try sandbox.database.tags(trialId: child.id!)
+      guard let parent = tags[HpodTag.pbtParent].flatMap({ Int($0) }) else { continue }
+      parents.append(parent)
+      let parentTags = try sandbox.database.tags(trialId: try #require(trials.first { $0.number == parent }).id!)
+      #expect(tags[HpodTag.pbtCheckpoint] == parentTags[HpodTag.pbtReplacementCheckpoint])
+      let attempts = trials.filter { $0.id == child.id || $0.retryOf == child.id }
+      let log = try String(contentsOfFile: "\(attempts.last!.runDirectory!)/stdout.log", encoding: .utf8)
+      #expect(
+        tags[HpodTag.pbtCheckpointStep].map { log.contains("from=\($0) ") } == true || attempts.count > 1, "\(log)")
+    }
+    #expect(parents.sorted() == replaced.map(\.number).sorted(), "each replaced member has one replacement")
+    let lineageEnds = trials.filter { $0.state == .completed }
+    #expect(lineageEnds.count == 4, "\(trials.map { ($0.number, $0.state, $0.reason ?? "") })")
   }
 
   @Test("the spec says what population-based training needs and cannot go with")

@@ -40,6 +40,14 @@ public enum HpodTag {
   public static let pbtParent = "hpod.pbt.parent"
   public static let pbtDonor = "hpod.pbt.donor"
   public static let pbtExplore = "hpod.pbt.explore"
+  /// On a member that continues another's checkpoint: the donor's checkpoint it continues
+  /// and its step (copied when the exploit picked it, so the donor training on or ending
+  /// cannot change it).
+  public static let pbtCheckpoint = "hpod.pbt.checkpoint"
+  public static let pbtCheckpointStep = "hpod.pbt.checkpoint_step"
+  /// On a replaced member: the same, for its replacement (a replacement may be replaced too).
+  public static let pbtReplacementCheckpoint = "hpod.pbt.replacement_checkpoint"
+  public static let pbtReplacementCheckpointStep = "hpod.pbt.replacement_checkpoint_step"
   public static let exitCode = "hpod.exit_code"
   public static let value = "hpod.value"
   /// What hpod's MLflow API last refused the trial's own client.

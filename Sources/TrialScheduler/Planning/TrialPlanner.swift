@@ -63,7 +63,8 @@ struct TrialPlanner: Sendable {
   private func nextReplacement(_ studyId: Int64, _ state: inout RunState) async throws -> (TrialRecord, Configuration)?
   {
     guard let training = spec.search.populationBasedTraining, !state.replacements.isEmpty else { return nil }
-    let (exploited, donorNumber) = state.replacements.removeFirst()
+    let replacement = state.replacements.removeFirst()
+    let (exploited, donorNumber) = (replacement.exploited, replacement.donorNumber)
     guard let donor = state.search.chains.first(where: { $0.attempts.contains { $0.number == donorNumber } }) else {
       logger.warning(
         "trial \(exploited.number) copies trial \(donorNumber), which this study does not have; it is not replaced",
@@ -75,14 +76,14 @@ struct TrialPlanner: Sendable {
     let (configuration, changes) = training.explore(donor.configuration, in: spec.space, using: &rng)
     let trial = try await lifecycle.create(
       studyId: studyId, configuration, tier: spec.searchTier, placement: .init(seed: spec.seed(repeat: 0)),
-      tags: [
+      tags: replacement.checkpointTags.merging([
         HpodTag.pbtParent: String(exploited.number), HpodTag.pbtDonor: String(donorNumber),
         HpodTag.pbtExplore: changes.isEmpty ? "unchanged" : changes.joined(separator: "; "),
-      ])
+      ]) { _, new in new })
     state.start(trial, configuration: configuration)
     state.replacementsMade += 1
     logger.info(
-      "trial \(trial.number) replaces trial \(exploited.number): it continues trial \(donorNumber)'s checkpoint with \(changes.isEmpty ? "its parameters" : changes.joined(separator: ", "))",
+      "trial \(trial.number) replaces trial \(exploited.number): it continues trial \(donorNumber)'s checkpoint\(replacement.checkpointTags[HpodTag.pbtCheckpoint].map { " \($0)" } ?? "") with \(changes.isEmpty ? "its parameters" : changes.joined(separator: ", "))",
       metadata: ["study": "\(spec.name)"])
     return (trial, configuration)
   }

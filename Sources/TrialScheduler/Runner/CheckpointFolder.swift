@@ -46,7 +46,13 @@ struct CheckpointFolder: Sendable {
     var folder = CheckpointFolder(
       path: path, attempts: attempts, resumesFrom: reported.last { !$0.freed }, resumed: !earlier.isEmpty && left)
     folder.ordinal = try database.firstAttemptsBefore(attempts[0])
-    if continuing, folder.resumesFrom == nil, let sourceTrial = try continued(by: trial, database: database) {
+    if continuing, folder.resumesFrom == nil, trial.tier != .fullTraining,
+      let (seed, checkpoint) = try DonorCheckpoint.continued(
+        by: attempts, executor: executor, home: home, database: database)
+    {
+      // A population member's replacement: the donor's checkpoint its exploit copied.
+      (folder.seed, folder.seedsCheckpointOnly, folder.resumesFrom, folder.resumed) = (seed, true, checkpoint, true)
+    } else if continuing, folder.resumesFrom == nil, let sourceTrial = try continued(by: trial, database: database) {
       let sourceAttempts = try database.attempts(endingWith: sourceTrial)
       if let last = try database.checkpoints(trialIds: sourceAttempts.compactMap(\.id)).last(where: { !$0.freed }) {
         folder.seed = Self.path(
@@ -136,10 +142,14 @@ extension StudyRunner {
   func freeCheckpoints(of chain: TrialHistory.Chain) async {
     let path = CheckpointFolder.path(
       executor: executor, home: home, studyId: chain.root.studyId, firstAttempt: chain.root.number)
+    let copy = DonorCheckpoint.path(
+      executor: executor, home: home, studyId: chain.root.studyId, firstAttempt: chain.root.number)
     let (database, attempts) = (database, chain.attempts.compactMap(\.id))
     do {
       try await BlockingWork.run {
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        for folder in [path, copy] where FileManager.default.fileExists(atPath: folder) {
+          try FileManager.default.removeItem(atPath: folder)
+        }
         try database.markFreed(checkpointIds: try database.checkpoints(trialIds: attempts).compactMap(\.id))
       }
     } catch {

@@ -26,6 +26,7 @@ final class PopulationSchedule: Sendable {
 
   /// Why and from whom a member is replaced.
   struct Exploit: Sendable, Equatable {
+    var donorId: Int64
     var donorNumber: Int
     var step: Int
     var reason: String
@@ -68,7 +69,7 @@ final class PopulationSchedule: Sendable {
       else { return nil }
       let size = training.quantileSize(of: ranked.count)
       return Exploit(
-        donorNumber: donorMember.number, step: last.step,
+        donorId: donor, donorNumber: donorMember.number, step: last.step,
         reason:
           "\(metric) \(describe(last.value)) is in the bottom \(size) of the \(ranked.count) members; trial \(donorMember.number) (\(describe(donorMember.value ?? .nan))) is copied"
       )

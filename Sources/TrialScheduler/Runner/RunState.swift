@@ -23,9 +23,8 @@ struct RunState {
   var paused: [Int64: Int] = [:]
   /// Chains (their first attempt's id) paused by hand: not run again until resumed.
   var held: Set<Int64> = []
-  /// Population-based training: members exploited and not replaced yet, with the number of
-  /// the trial whose checkpoint their replacement copies.
-  var replacements: [(exploited: TrialRecord, donorNumber: Int)] = []
+  /// Population-based training: members exploited and not replaced yet.
+  var replacements: [Replacement] = []
   /// How many replacements were created (they are configurations, but not the search's).
   var replacementsMade = 0
   /// Configurations whose promotion verdict was already published by this runner.
@@ -153,5 +152,39 @@ struct RunState {
   mutating func finish(_ trial: TrialRecord) {
     if let id = trial.id { inFlight.remove(id) }
     if trial.tier == tier { search.record(trial) } else { full.record(trial) }
+  }
+}
+
+/// A population member exploited and not replaced yet: the number of the trial whose
+/// checkpoint its replacement copies, and the replacement's `hpod.pbt.checkpoint` tags: the
+/// copy its exploit made (none when it could make none).
+struct Replacement {
+  var exploited: TrialRecord
+  var donorNumber: Int
+  var checkpointTags: [String: String]
+
+  /// The replacement a replaced member's tags describe; nil for a member not replaced.
+  init?(exploited: TrialRecord, tags: [String: String]) {
+    guard let donor = tags[HpodTag.pbtReplacedBy].flatMap({ Int($0) }) else { return nil }
+    self.exploited = exploited
+    donorNumber = donor
+    checkpointTags = [:]
+    checkpointTags[HpodTag.pbtCheckpoint] = tags[HpodTag.pbtReplacementCheckpoint]
+    checkpointTags[HpodTag.pbtCheckpointStep] = tags[HpodTag.pbtReplacementCheckpointStep]
+  }
+}
+
+extension Replacement {
+  /// The members a study replaced whose replacement was never created (the study stopped in
+  /// between), as the store's `hpod.pbt` tags tell: a resumed study creates them first.
+  static func pending(studyId: Int64, trials: [TrialRecord], database: AppDatabase) throws -> [Replacement] {
+    let replaced = try database.tagValues(studyId: studyId, key: HpodTag.pbtReplacedBy)
+    let parents = Set(try database.tagValues(studyId: studyId, key: HpodTag.pbtParent).values)
+    return try trials.filter { trial in
+      guard let id = trial.id, replaced[id] != nil, trial.state == .pruned else { return false }
+      return !parents.contains(String(trial.number))
+    }
+    .sorted { $0.number < $1.number }
+    .compactMap { try Replacement(exploited: $0, tags: database.tags(trialId: $0.id!)) }
   }
 }

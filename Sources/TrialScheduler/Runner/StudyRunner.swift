@@ -139,6 +139,12 @@ public struct StudyRunner: Sendable {
     state.hold(try database.tagValues(studyId: studyId, key: HpodTag.pausedByUser))
     if population != nil {
       state.replacementsMade = try database.tagValues(studyId: studyId, key: HpodTag.pbtDonor).count
+      state.replacements = try Replacement.pending(studyId: studyId, trials: all, database: database)
+      for replacement in state.replacements {
+        logger.info(
+          "trial \(replacement.exploited.number) was replaced before the study stopped; its replacement, a copy of trial \(replacement.donorNumber), starts now",
+          metadata: ["study": "\(spec.name)"])
+      }
     }
     let aftermath = TrialAftermath(spec: spec, database: database, logger: logger, onEvent: onEvent)
     let reruns = state.chainsToRerun().count
@@ -237,8 +243,8 @@ public struct StudyRunner: Sendable {
           do {
             let tags = try database.tags(trialId: finishedId)
             if let step = tags[HpodTag.pausedAtRung].flatMap({ Int($0) }) { state.pause(finished, at: step) }
-            if let donor = tags[HpodTag.pbtReplacedBy].flatMap({ Int($0) }) {
-              state.replacements.append((finished, donor))
+            if let replacement = Replacement(exploited: finished, tags: tags) {
+              state.replacements.append(replacement)
             }
           } catch {
             logger.warning(

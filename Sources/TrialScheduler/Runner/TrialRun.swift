@@ -238,12 +238,17 @@ struct TrialRun {
     let judged = trial.tier == spec.searchTier ? stopper : nil  // full trainings run to the end
     let members = trial.tier == spec.searchTier ? population : nil
     members?.join(trialId: trialId, number: trial.number, from: checkpoint?.resumesFrom?.step ?? 0)
-    let judge = { (points: [MetricPoint]) in
+    // The donor's checkpoint copied when this member was exploited: its replacement continues it.
+    var donorCheckpoint: CheckpointRecord?
+    func judge(_ points: [MetricPoint]) async {
       if let judged, let (step, reason) = judged.judge(trialId: curve.id, number: curve.number, points: points) {
         stop(judged.cause(step: step, reason: reason))
       }
       if let exploit = members?.report(trialId: trialId, points: points) {
         stop(.exploited(donorNumber: exploit.donorNumber, step: exploit.step, reason: exploit.reason))
+        if case .exploited = stopCause.withLock({ $0 }) {
+          donorCheckpoint = await copyDonorCheckpoint(exploit, for: first)
+        }
       }
     }
     let cutByRule = { stopCause.withLock { $0?.prune != nil } }
@@ -275,7 +280,7 @@ struct TrialRun {
         guard !cutByRule() else { continue }
         collector.take(points)
         metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
-        judge(points)
+        await judge(points)
         continue
       }
       let (lines, handle): ([String], TrialHandle?)
@@ -323,7 +328,7 @@ struct TrialRun {
       if !saved.isEmpty, let checkpoint { await record(saved, of: trial, in: checkpoint) }
       guard !points.isEmpty else { continue }
       metricsEvents.add(step: collector.lastStep, values: collector.latestOfBatch(points))
-      judge(points)
+      await judge(points)
     }
     metricsEvents.flush()
     let exit = await process.exit()
@@ -338,7 +343,13 @@ struct TrialRun {
     if let (rule, step, paused) = cause?.prune {
       var tags = [HpodTag.pruneRule: rule, HpodTag.pruneStep: String(step)]
       if paused { tags[HpodTag.pausedAtRung] = String(step) }
-      if case .exploited(let donor, _, _) = cause { tags[HpodTag.pbtReplacedBy] = String(donor) }
+      if case .exploited(let donor, _, _) = cause {
+        tags[HpodTag.pbtReplacedBy] = String(donor)
+        if let donorCheckpoint {
+          tags[HpodTag.pbtReplacementCheckpoint] = donorCheckpoint.name
+          tags[HpodTag.pbtReplacementCheckpointStep] = String(donorCheckpoint.step)
+        }
+      }
       do {
         try await outage.retrying("tagging pruned trial \(trial.number)") {
           try await BlockingWork.run { [database, tags] in try database.setTags(trialId: trialId, tags) }

@@ -124,9 +124,16 @@ struct StudiesController {
       studyId: id, state: state, tier: tier, order: order, higherIsBetter: study.direction == .maximize,
       descending: direction == "desc", limit: limit)
     let summaries = try service.database.repeatSummaries(studyId: id)
+    // The attempts before a listed trial may be filtered out of the list: read them all.
+    let times = AttemptTime.of(
+      state == nil && tier == nil && limit == nil ? trials : try service.database.trials(studyId: id))
     return JSONBody(
       API.TrialList(
-        trials: trials.map { API.Trial($0, configurationValue: $0.configurationId.flatMap { summaries[$0] }) }))
+        trials: trials.map { trial in
+          API.Trial(
+            trial, configurationValue: trial.configurationId.flatMap { summaries[$0] },
+            time: trial.id.flatMap { times[$0] })
+        }))
   }
 
   /// The best trial; for a study of several objectives, its Pareto front (`API.Front`).

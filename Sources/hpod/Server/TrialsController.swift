@@ -56,7 +56,10 @@ struct TrialsController {
       uniqueKeysWithValues: LogStream.allCases.map { ($0.rawValue, LogTail.read(trial, $0, lines: 20)) })
     return JSONBody(
       API.TrialDetail(
-        trial: API.Trial(trial), metrics: metrics, tags: try service.database.tags(trialId: trial.id!), logTail: tails))
+        trial: API.Trial(
+          trial,
+          time: trial.startedAt == nil ? nil : AttemptTime.of(chain: try service.database.attempts(endingWith: trial))),
+        metrics: metrics, tags: try service.database.tags(trialId: trial.id!), logTail: tails))
   }
 
   struct MetricHistory: Codable, Sendable {

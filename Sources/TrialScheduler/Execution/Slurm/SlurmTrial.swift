@@ -130,9 +130,12 @@ final class SlurmTrial: RunningTrial {
     if status.isFinished {
       drain(final: true)
       // A trial that ran to exit 0 did, whatever Slurm recorded after a controller outage
-      // (a job that ended while its controller was away can come back as NODE_FAIL).
+      // (a job that ended while its controller was away can come back as NODE_FAIL). Not a
+      // preempted one: it exited 0 because Slurm stopped it (a training that saves and exits
+      // on SIGTERM), and it resumes from its checkpoint.
       let slurmExit = status.exit(settings: settings)
-      finish(slurmExit != .exited(code: 0) && marker()?.exit == .exited(code: 0) ? .exited(code: 0) : slurmExit)
+      let ranToItsEnd = status.state != "PREEMPTED" && marker()?.exit == .exited(code: 0)
+      finish(slurmExit != .exited(code: 0) && ranToItsEnd ? .exited(code: 0) : slurmExit)
       return true
     }
     if let hopeless = status.hopelessReason {

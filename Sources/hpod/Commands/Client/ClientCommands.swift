@@ -186,7 +186,10 @@ struct Trials: AsyncParsableCommand {
       if options.json { return try options.printJSON(list) }
       Self.table(
         list.trials.map(TrialRecord.init), runsOn: list.trials.map(\.executor),
-        repeats: list.trials.map { $0.configurationValue.map(Self.describe) }
+        repeats: list.trials.map { $0.configurationValue.map(Self.describe) },
+        totals: list.trials.map { trial in
+          trial.totalDurationSeconds.flatMap { seconds in trial.attempt.map { (seconds, $0) } }
+        }
       ).forEach { print($0) }
     }
   }
@@ -195,9 +198,11 @@ struct Trials: AsyncParsableCommand {
   /// and the parameters of a completed trial or why another one ended.
   ///   - repeats: each trial's configuration value over its repeats ("0.91 ± 0.004 (n = 3)"),
   ///     shown with the repeat's index when any trial has one.
+  ///   - totals: each trial's time across the attempts of its configuration, shown beside
+  ///     its own for a re-run.
   static func table(
     _ trials: [TrialRecord], valueHeader: String = "value", values: [Double?]? = nil, runsOn: [String?]? = nil,
-    repeats: [String?]? = nil
+    repeats: [String?]? = nil, totals: [(seconds: Double, attempt: Int)?]? = nil
   ) -> [String] {
     let showRunsOn = runsOn?.contains { $0 != nil } == true
     let showRepeats = repeats?.contains { $0 != nil } == true
@@ -211,6 +216,10 @@ struct Trials: AsyncParsableCommand {
         String(trial.number), trial.tier.rawValue, trial.state.rawValue, value.map(ProgressView.format) ?? "-",
         trial.duration.map { String(format: "%.1fs", $0) } ?? "-",
       ]
+      // A re-run resumed what the attempts before it trained: their time counts too.
+      if let total = totals?[index], total.attempt > 1 {
+        row[4] += String(format: " (%.1fs over %d attempts)", total.seconds, total.attempt)
+      }
       if showRepeats { row += [String(trial.repeatIndex + 1), repeats?[index] ?? "-"] }
       if showRunsOn { row.append(runsOn?[index] ?? "-") }
       row.append(

@@ -85,6 +85,10 @@ struct RunPage {
       links.append("<a href=\"\(url)\">its run in MLflow</a>")
     }
     let reason: HTML = trial.reason.map { "<dt>reason</dt><dd>\($0)</dd>" } ?? .empty
+    // A re-run resumed what the attempts before it trained: their time counts too.
+    let time = trial.retryOf == nil ? nil : (try? database.attempts(endingWith: trial)).map(AttemptTime.of(chain:))
+    let acrossAttempts: HTML =
+      time.map { " (\(Format.duration($0.seconds)) over \($0.attempt) attempts)" } ?? .empty
     let runsOn: HTML = trial.executorHandle.map { "<dt>runs on</dt><dd>\($0.description)</dd>" } ?? .empty
     let allTags = (try? database.tags(trialId: trial.id!)) ?? [:]
     let tags = allTags.filter { $0.key != Note.tagKey }
@@ -97,7 +101,7 @@ struct RunPage {
     return """
       <div class="cards">
       <div class="card"><h3>\(snapshot.objective)</h3><div class="big">\(Format.value(trial.value))</div>
-      <dl><dt>tier</dt><dd>\(trial.tier.rawValue)</dd><dt>duration</dt><dd>\(Format.duration(trial.duration))</dd>\
+      <dl><dt>tier</dt><dd>\(trial.tier.rawValue)</dd><dt>duration</dt><dd>\(Format.duration(trial.duration))\(acrossAttempts)</dd>\
       <dt>started</dt><dd>\(Format.date(trial.startedAt))</dd><dt>exit</dt><dd>\(trial.exitCode.map(String.init) ?? "–")\
       \(trial.signal.map { " (signal \($0))" } ?? "")</dd>\(runsOn)\(reason)</dl></div>
       <div class="card"><h3>Parameters</h3><table>\(params)</table></div>
