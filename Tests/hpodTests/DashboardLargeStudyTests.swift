@@ -1,11 +1,11 @@
 import Foundation
 import HummingbirdTesting
 import SearchStrategies
+import StudyModel
 import Testing
 import TrackingBridge
 
 @testable import hpod
-import StudyModel
 
 /// What keeps the study page of a large study fast gives the page it gave before: the quick
 /// reading of configurations, the parts rendered side by side, the curves chosen from the

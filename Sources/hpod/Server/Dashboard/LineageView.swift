@@ -1,8 +1,8 @@
 import Foundation
 import SearchStrategies
+import StudyModel
 import TrackingBridge
 import TrialScheduler
-import StudyModel
 
 /// Population-based training on the dashboard: the population's lineage on the study page
 /// (each slot's members in turn, every copy with its step, donor and explored parameters)
