@@ -118,12 +118,53 @@ struct CheckpointTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 6)
   }
 
+  @Test(
+    "checkpoint files named by their step are checkpoints without a report line, once their step's metrics are stored"
+  )
+  func filesAreCheckpoints() async throws {
+    // Given a training that saves epoch-N.ckpt before reporting step N and reports no
+    // checkpoint, and whose first attempt crashes after step 3 having saved epoch-4 ahead
+    let trainer = try sandbox.script(
+      "files.sh",
+      #"""
+      dir=$(dirname "$0")
+      start=1
+      if [ -n "$HPOD_CHECKPOINT" ]; then start=$(( $(cat "$HPOD_CHECKPOINT") + 1 )); fi
+      echo "resumed=${HPOD_RESUMED:-0} from=${HPOD_CHECKPOINT_STEP:-none}"
+      echo "not a checkpoint" > "$HPOD_CHECKPOINT_DIR/notes.txt"
+      step=$start
+      while [ $step -le 6 ]; do
+        echo "$step" > "$HPOD_CHECKPOINT_DIR/epoch-$step.ckpt"
+        echo "hpod {\"step\": $step, \"score\": 0.$step}"
+        if [ $step -eq 3 ] && [ -f "$dir/crash-once" ]; then
+          rm "$dir/crash-once"; echo 4 > "$HPOD_CHECKPOINT_DIR/epoch-4.ckpt"; exit 1
+        fi
+        step=$((step + 1))
+      done
+      """#)
+    FileManager.default.createFile(atPath: "\(sandbox.root)/crash-once", contents: nil)
+    let (final, trials) = try await sandbox.run(yaml(trainer, extra: "checkpoint: {files: \"epoch-{step}.ckpt\"}"))
+    #expect(final.state == .completed, "\(final.stateReason ?? "")")
+
+    // Then the re-run resumed from epoch-3, the last file whose step was stored (not epoch-4,
+    // saved before its step was reported), and every step is stored once
+    let (first, retry) = (trials[0], trials[1])
+    let log = try String(contentsOfFile: "\(retry.runDirectory!)/stdout.log", encoding: .utf8)
+    #expect(log.contains("resumed=1 from=3"), "\(log)")
+    #expect(try sandbox.database.metrics(trialId: retry.id!, name: "score").map(\.step) == [1, 2, 3, 4, 5, 6])
+    let recorded = try sandbox.database.checkpoints(trialIds: [first.id!, retry.id!])
+    #expect(recorded.filter { $0.trialId == first.id }.map(\.name) == ["epoch-1.ckpt", "epoch-2.ckpt", "epoch-3.ckpt"])
+    #expect(recorded.filter { $0.trialId == retry.id }.map(\.step) == [4, 5, 6])
+  }
+
   @Test("checkpoint: in the spec is checked with located errors")
   func specChecked() throws {
     for (extra, message) in [
       ("checkpoint: {keep: 0}", "checkpoint.keep"),
       ("checkpoint: {free: sometimes}", "checkpoint.free: expected one of unused, never, found \"sometimes\""),
       ("checkpoint: {kep: 2}", "checkpoint.kep: unknown key 'kep'; did you mean 'keep'?"),
+      ("checkpoint: {files: epoch.pt}", "checkpoint.files: expected a file name with one {step}"),
+      ("checkpoint: {files: \"a/{step}\"}", "checkpoint.files: expected a file name with one {step}"),
     ] {
       #expect(throws: SpecValidationError.self, "\(extra)") { try sandbox.spec(yaml("/bin/true", extra: extra)) }
       do { _ = try sandbox.spec(yaml("/bin/true", extra: extra)) } catch let error as SpecValidationError {

@@ -52,6 +52,9 @@ struct MetricCollector {
     objectiveValue = points.last(where: { $0.name == objective })?.value
   }
 
+  /// The step a resumed attempt's history holds already (-1 for a first attempt).
+  var resumedAfter: Int { floor }
+
   /// Continues after the step of the checkpoint this attempt resumes from.
   mutating func continueAfter(step: Int) {
     lastStep = max(lastStep, step)

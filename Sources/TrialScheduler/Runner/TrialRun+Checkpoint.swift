@@ -87,6 +87,26 @@ extension TrialRun {
     collector.continueAfter(step: checkpoint.step)
   }
 
+  /// The checkpoint files (`checkpoint.files`) in the trial's folder that are not in
+  /// `recorded` yet and whose steps the collector has taken in; `recorded` grows by them.
+  func checkpointFiles(in folder: CheckpointFolder?, after collector: MetricCollector, recorded: inout Set<String>)
+    async -> [(name: String, step: Int)]
+  {
+    guard let files = spec.checkpoint.files, let folder else { return [] }
+    let path = folder.path
+    let names: [String]
+    do {
+      names = try await BlockingWork.run { try FileManager.default.contentsOfDirectory(atPath: path) }
+    } catch {
+      // A folder the trial has not written yet holds no checkpoint.
+      return []
+    }
+    let found = files.found(
+      in: names, after: collector.resumedAfter, upTo: collector.lastStep, recorded: recorded)
+    recorded.formUnion(found.map(\.name))
+    return found
+  }
+
   /// Records checkpoints the trial reported; with `checkpoint.keep`, deletes from its folder
   /// the configuration's older ones beyond that many.
   func record(_ saved: [(name: String, step: Int)], of trial: TrialRecord, in folder: CheckpointFolder) async {

@@ -256,6 +256,8 @@ struct TrialRun {
     let metricsEvents = MetricsThrottle { step, values in
       emit(.trialMetrics(trialId: trialId, number: trial.number, step: step, values: values))
     }
+    // Checkpoint files (`checkpoint.files`) recorded by this attempt.
+    var checkpointFilesSeen: Set<String> = []
     if trial.state == .running {
       do { collector.resume(after: try database.metrics(trialId: trialId)) } catch {
         logger.warning("cannot read the steps trial \(trial.number) reported before: \(error)")
@@ -310,7 +312,9 @@ struct TrialRun {
       // (a step or a checkpoint more) is not its result, and its pause resumes from that step.
       guard !cutByRule() else { continue }
       let points = collector.ingest(lines)
-      let saved = collector.takeCheckpoints()
+      let saved =
+        collector.takeCheckpoints()
+        + (await checkpointFiles(in: checkpoint, after: collector, recorded: &checkpointFilesSeen))
       // While the store is full the loop waits here; the trial's further lines wait in its
       // output stream (or its file), and nothing it printed is dropped.
       if !points.isEmpty || handle != nil {
@@ -332,6 +336,9 @@ struct TrialRun {
     }
     metricsEvents.flush()
     let exit = await process.exit()
+    // Every line is in: files saved with the last steps are checkpoints now.
+    let lastFiles = await checkpointFiles(in: checkpoint, after: collector, recorded: &checkpointFilesSeen)
+    if !lastFiles.isEmpty, let checkpoint { await record(lastFiles, of: trial, in: checkpoint) }
     if exit == .detached {
       logger.info("left trial \(trial.number) running (\(process.handle)); the next hpod adopts it")
       return (try? database.trial(id: trialId)) ?? trial

@@ -6,10 +6,14 @@ extension StudySpec {
     /// newer ones are reported. Nil keeps them all.
     public var keep: Int?
     public var free: Free = .unused
+    /// `files`: checkpoints saved as files whose names carry their step, found in the folder
+    /// without a report line.
+    public var files: CheckpointFiles?
 
-    public init(keep: Int? = nil, free: Free = .unused) {
+    public init(keep: Int? = nil, free: Free = .unused, files: CheckpointFiles? = nil) {
       self.keep = keep
       self.free = free
+      self.files = files
     }
 
     /// When a trial's checkpoint folder is deleted.
