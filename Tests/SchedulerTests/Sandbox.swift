@@ -27,6 +27,29 @@ struct Sandbox {
     return path
   }
 
+  /// A training of 8 steps (score = step), 0.3 s apart, that saves `step-N` in its checkpoint
+  /// folder after each and reports it with the step, resuming after $HPOD_CHECKPOINT when it
+  /// is given one; `onTerm`, when given, is the shell it runs on SIGTERM.
+  func checkpointingTrainer(onTerm: String? = nil) throws -> String {
+    try script(
+      "steps.sh",
+      #"""
+      start=1
+      if [ -n "$HPOD_CHECKPOINT" ]; then start=$(( $(cat "$HPOD_CHECKPOINT") + 1 )); fi
+      echo "resumed=${HPOD_RESUMED:-0} from=${HPOD_CHECKPOINT_STEP:-none}"
+      """# + (onTerm.map { "\ntrap '\($0)' TERM" } ?? "")
+        + #"""
+
+        step=$start
+        while [ $step -le 8 ]; do
+          echo "$step" > "$HPOD_CHECKPOINT_DIR/step-$step"
+          echo "hpod {\"step\": $step, \"score\": $step, \"checkpoint\": \"step-$step\"}"
+          sleep 0.3
+          step=$((step + 1))
+        done
+        """#)
+  }
+
   /// Parses a spec whose relative paths resolve inside the sandbox.
   func spec(_ yaml: String) throws -> StudySpec {
     try StudySpec.parse(yaml: yaml, file: "study.yaml", baseDirectory: root)

@@ -166,20 +166,7 @@ struct SlurmOutageTests {
     let cluster = try await OwnSlurmCluster.start("nodefail")
     defer { Task { await cluster.stop() } }
     // Given a job that saves a checkpoint after each of its 8 steps
-    let trainer = try sandbox.script(
-      "steps.sh",
-      #"""
-      start=1
-      if [ -n "$HPOD_CHECKPOINT" ]; then start=$(( $(cat "$HPOD_CHECKPOINT") + 1 )); fi
-      echo "resumed=${HPOD_RESUMED:-0} from=${HPOD_CHECKPOINT_STEP:-none}"
-      step=$start
-      while [ $step -le 8 ]; do
-        echo "$step" > "$HPOD_CHECKPOINT_DIR/step-$step"
-        echo "hpod {\"step\": $step, \"score\": $step, \"checkpoint\": \"step-$step\"}"
-        sleep 0.3
-        step=$((step + 1))
-      done
-      """#)
+    let trainer = try sandbox.checkpointingTrainer()
     let spec = """
       name: nodefail
       objective: {metric: score, direction: maximize}

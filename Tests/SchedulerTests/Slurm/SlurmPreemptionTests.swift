@@ -23,21 +23,7 @@ struct SlurmPreemptionTests {
     defer { Task { await cluster.stop() } }
     // Given a trial of 8 steps that saves a checkpoint after each, and on SIGTERM (Slurm's
     // preemption) saves where it is and exits 0, as preemption-aware trainings do
-    let trainer = try sandbox.script(
-      "steps.sh",
-      #"""
-      start=1
-      if [ -n "$HPOD_CHECKPOINT" ]; then start=$(( $(cat "$HPOD_CHECKPOINT") + 1 )); fi
-      echo "resumed=${HPOD_RESUMED:-0} from=${HPOD_CHECKPOINT_STEP:-none}"
-      trap 'echo "preempted after step $((step - 1))"; exit 0' TERM
-      step=$start
-      while [ $step -le 8 ]; do
-        echo "$step" > "$HPOD_CHECKPOINT_DIR/step-$step"
-        echo "hpod {\"step\": $step, \"score\": $step, \"checkpoint\": \"step-$step\"}"
-        sleep 0.3
-        step=$((step + 1))
-      done
-      """#)
+    let trainer = try sandbox.checkpointingTrainer(onTerm: #"echo "preempted after step $((step - 1))"; exit 0"#)
     let spec = """
       name: preempt
       objective: {metric: score, direction: maximize}
