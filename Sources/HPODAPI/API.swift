@@ -83,6 +83,9 @@ public enum API {
       number = record.number
       tier = record.tier.rawValue
       state = record.state.rawValue
+      // A read, not a write: the store wrote this JSON from a Configuration, so it decodes unless
+      // the file was edited by hand; then the trial is still listed, without its parameters
+      // (this init serves the events too, which cannot throw).
       params = (try? JSONDecoder().decode([String: ParameterValue].self, from: Data(record.paramsJSON.utf8))) ?? [:]
       value = record.value
       retryOf = record.retryOf
