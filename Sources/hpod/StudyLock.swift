@@ -15,7 +15,7 @@ struct StudyLock {
   }
 
   init(path: String) throws {
-    guard let lock = try FileLock.tryLock(path) else { throw Busy(path: path) }
+    guard let lock = try FileLock.tryLock(path, probed: true) else { throw Busy(path: path) }
     self.lock = lock
   }
 

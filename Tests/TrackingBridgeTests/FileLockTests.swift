@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TrackingBridge
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @Suite("File locks")
 struct FileLockTests {
   let path = FileManager.default.temporaryDirectory.appendingPathComponent("hpod-lock-\(UUID().uuidString)/a/b.lock")
@@ -32,6 +36,22 @@ struct FileLockTests {
     let granted = try await waiter.value
     #expect(FileLock.isHeld(path))
     granted.release()
+  }
+
+  @Test("a probe of a lock (isHeld's instant shared lock) does not keep a probed lock from its taker")
+  func probeDoesNotRefuse() throws {
+    // Given a probe's shared lock on the file, let go 5 ms later
+    _ = try FileLock.tryLock(path).map { $0.release() }  // makes the file
+    let probe = open(path, O_RDONLY | O_CLOEXEC)
+    defer { close(probe) }
+    #expect(flock(probe, LOCK_SH | LOCK_NB) == 0)
+    Thread {
+      usleep(5_000)
+      flock(probe, LOCK_UN)
+    }.start()
+    // Then a taker of the probed lock has it once the probe is over, not nil
+    let taken = try #require(try FileLock.tryLock(path, probed: true))
+    taken.release()
   }
 
   @Test("a folder that cannot be made is an error naming the path")

@@ -117,13 +117,20 @@ extension DashboardBrowserTests {
             "(() => { const r = \(chart).over.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
             as? [Double])
         let full = try #require(try await tab.evaluate("[\(chart).scales.x.min, \(chart).scales.x.max]") as? [Double])
-        try await tab.drag(
-          from: (box[0] + box[2] * 0.6, box[1] + box[3] * 0.5), to: (box[0] + box[2] * 0.4, box[1] + box[3] * 0.5),
-          modifiers: 8)
+        // (uPlot's page now and then misses a whole gesture of DevTools events, as the zoom
+        // below notes: up to three gestures, each moving the view by a fifth)
         let shift = (full[1] - full[0]) * 0.2
-        try await tab.waitFor(
-          "Math.abs(\(chart).scales.x.min - \(full[0] + shift)) < \(shift * 0.2) && Math.abs(\(chart).scales.x.max - \(full[1] + shift)) < \(shift * 0.2)",
-          seconds: 5)
+        var panned = false
+        for _ in 1...3 where !panned {
+          try await tab.drag(
+            from: (box[0] + box[2] * 0.6, box[1] + box[3] * 0.5), to: (box[0] + box[2] * 0.4, box[1] + box[3] * 0.5),
+            modifiers: 8)
+          panned =
+            (try? await tab.waitFor(
+              "\(chart).scales.x.min > \(full[0] + shift * 0.8) && Math.abs((\(chart).scales.x.max - \(chart).scales.x.min) - \(full[1] - full[0])) < \(shift * 0.1)",
+              seconds: 2)) != nil
+        }
+        #expect(panned, "three shift-drags did not move the view with its width kept")
         try await tab.mouse("mouseWheel", x: box[0] + box[2] / 2, y: box[1] + box[3] / 2, modifiers: 2, wheelY: -100)
         try await tab.waitFor(
           "\(chart).scales.x.max - \(chart).scales.x.min < \((full[1] - full[0]) * 0.9)", seconds: 5)

@@ -21,13 +21,19 @@ public final class FileLock: Sendable {
   deinit { release() }
 
   /// The lock, taken now; nil when another process holds it.
-  public static func tryLock(_ path: String) throws -> FileLock? {
+  ///
+  /// `isHeld` probes with a shared lock held for an instant (`hpod status` and the dashboard
+  /// probe the study locks of running studies): for a lock that is `probed`, a refusal is
+  /// tried twice more, 10 ms apart, before it means another holder, so a probe never makes
+  /// `hpod run` think its study is taken.
+  public static func tryLock(_ path: String, probed: Bool = false) throws -> FileLock? {
     let fd = try open(path)
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      close(fd)
-      return nil
+    for attempt in 0..<(probed ? 3 : 1) {
+      if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(path: path, descriptor: fd) }
+      if probed, attempt < 2 { usleep(10_000) }
     }
-    return FileLock(path: path, descriptor: fd)
+    close(fd)
+    return nil
   }
 
   /// The lock, waiting for whoever holds it.

@@ -58,7 +58,7 @@ public final class StudyLease: Sendable {
     -> StudyLease
   {
     let path = path(home: home, studyId: studyId)
-    guard let lock = try FileLock.tryLock(path) else {
+    guard let lock = try FileLock.tryLock(path, probed: true) else {
       throw Held(studyId: studyId, studyName: studyName, owner: Self.owner(home: home, studyId: studyId))
     }
     lock.record((try? JSONCoding.encoder.encode(owner)) ?? Data())
